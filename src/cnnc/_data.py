@@ -1,0 +1,115 @@
+"""Where the expression comes from: AnnData/MuData, layer or raw, gene names and pairs."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+
+def _is_mudata(data) -> bool:
+    return type(data).__name__ == "MuData"
+
+
+def check_unique(names: pd.Index, what: str = "var_names") -> None:
+    """Refuse duplicated names: a pair must name exactly one column."""
+    if not names.is_unique:
+        dup = names[names.duplicated()].unique()[:5].tolist()
+        raise ValueError(
+            f"{what} are not unique (e.g. {dup}); a gene name must identify one column. "
+            "Run `adata.var_names_make_unique()` first."
+        )
+
+
+@dataclass
+class ExpressionView:
+    """The matrix a computation reads: cells × genes values and their names.
+
+    ``obs_index`` maps the view's cells to rows of the object the results are written to
+    (``None``: the same rows in the same order).
+    """
+
+    matrix: object
+    var_names: pd.Index
+    label: str
+    obs_index: np.ndarray | None = None
+
+
+def expression_view(adata: AnnData, *, layer: str | None = None, use_raw: bool | None = None) -> ExpressionView:
+    """Pick ``.X``, a layer or ``.raw.X`` with scanpy's semantics (``use_raw=None``: raw when present)."""
+    if not isinstance(adata, AnnData):
+        raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
+    if layer is not None and use_raw:
+        raise ValueError("Cannot use `layer` and `use_raw=True` at the same time: choose one.")
+    if use_raw is None:
+        use_raw = layer is None and adata.raw is not None
+    if use_raw:
+        if adata.raw is None:
+            raise ValueError("use_raw=True but adata.raw is None: pass use_raw=False or a `layer`.")
+        names = pd.Index(adata.raw.var_names)
+        check_unique(names, "raw.var_names")
+        return ExpressionView(adata.raw.X, names, "raw")
+    names = pd.Index(adata.var_names)
+    check_unique(names)
+    if layer is not None:
+        if layer not in adata.layers:
+            raise KeyError(f"Layer {layer!r} not found; available layers: {list(adata.layers.keys()) or 'none'}.")
+        return ExpressionView(adata.layers[layer], names, f"layer {layer!r}")
+    if adata.X is None:
+        raise ValueError("adata.X is None: pass a `layer` that holds log-expression.")
+    return ExpressionView(adata.X, names, "X")
+
+
+def modality_view(mdata, mod: str, *, layer: str | None = None, use_raw: bool | None = None) -> ExpressionView:
+    """A modality of a MuData, with rows mapped to the MuData's cells."""
+    if mod not in mdata.mod:
+        raise KeyError(f"Modality {mod!r} not in the MuData; available: {list(mdata.mod.keys())}.")
+    view = expression_view(mdata.mod[mod], layer=layer, use_raw=use_raw)
+    view.label = f"modality {mod!r} {view.label}"
+    pos = mdata.obs_names.get_indexer(mdata.mod[mod].obs_names)
+    view.obs_index = pos
+    return view
+
+
+def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int:
+    """Position of ``gene`` in ``names``: exact match, else a unique case-insensitive match, else an error."""
+    gene = str(gene)
+    pos = names.get_indexer([gene])[0]
+    if pos >= 0:
+        return int(pos)
+    lower = names.str.lower()
+    hits = np.flatnonzero(lower == gene.lower())
+    if len(hits) == 1:
+        return int(hits[0])
+    close = difflib.get_close_matches(gene, names.astype(str).tolist(), n=3, cutoff=0.6)
+    hint = f" Did you mean {close}?" if close else ""
+    raise KeyError(f"Gene {gene!r} is not in {where}.{hint}")
+
+
+def pairs_frame(pairs) -> pd.DataFrame:
+    """Normalise pairs (list of 2-tuples or a DataFrame) to a ``gene_a``/``gene_b`` DataFrame of str."""
+    if isinstance(pairs, pd.DataFrame):
+        for cols in (("gene_a", "gene_b"), ("regulator", "target"), ("source", "target"), ("Gene1", "Gene2")):
+            if set(cols) <= set(pairs.columns):
+                frame = pairs[list(cols)].copy()
+                break
+        else:
+            if pairs.shape[1] < 2:
+                raise ValueError("A pairs DataFrame needs two gene columns (e.g. 'regulator' and 'target').")
+            frame = pairs.iloc[:, :2].copy()
+        frame.columns = ["gene_a", "gene_b"]
+    else:
+        if isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(p, str) for p in pairs):
+            pairs = [pairs]
+        rows = list(pairs)
+        bad = [p for p in rows if isinstance(p, str) or len(p) != 2]
+        if bad:
+            raise ValueError(f"Each pair must be a (gene_a, gene_b) tuple; got {bad[:3]}.")
+        frame = pd.DataFrame(rows, columns=["gene_a", "gene_b"])
+    if len(frame) == 0:
+        raise ValueError("The pair list is empty: give at least one (gene_a, gene_b) pair.")
+    frame = frame.astype(str).reset_index(drop=True)
+    return frame

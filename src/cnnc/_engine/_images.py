@@ -1,0 +1,54 @@
+"""Pair images from binned genes: counts from the kernel, pixels from the lookup table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._binning import GeneBinner
+from ._kernel import pair_counts
+from ._params import PairImageParams
+from ._source import ExpressionSource
+from ._transform import count_lookup, counts_to_images
+
+
+class PairImager:
+    """Turns pairs of genes of one expression matrix into CNNC pair images.
+
+    Parameters
+    ----------
+    matrix
+        Cells × genes expression (any storage :class:`~cnnc._engine._source.ExpressionSource` reads).
+    genes
+        Column indices of every gene that will appear in a pair; each is binned once.
+    params
+        The pair-image recipe.
+    gene_names
+        Names of those genes, for error messages.
+    chunk_cells
+        Cells per block; memory is bounded by one block.
+    """
+
+    def __init__(
+        self,
+        matrix,
+        genes: np.ndarray,
+        params: PairImageParams | None = None,
+        *,
+        gene_names: list[str] | None = None,
+        chunk_cells: int | None = None,
+        cache: bool = True,
+    ) -> None:
+        self.params = params or PairImageParams()
+        kwargs = {} if chunk_cells is None else {"chunk_cells": chunk_cells}
+        self.source = ExpressionSource(matrix, **kwargs)
+        self.binner = GeneBinner(self.source, np.asarray(genes), self.params, gene_names=gene_names, cache=cache)
+        self.n_cells = self.source.n_cells
+        self._lookup = count_lookup(self.params, self.n_cells)
+
+    def counts(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``n × bins × bins`` int32 joint counts, rows = bins of ``a`` (positions among the binned genes)."""
+        return pair_counts(self.binner, np.asarray(a), np.asarray(b))
+
+    def images(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``n × bins × bins`` float32 images, rows = bins of ``b`` (CNNC's transposed histogram)."""
+        return counts_to_images(self.counts(a, b), self.params, self.n_cells, self._lookup)

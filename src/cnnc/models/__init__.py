@@ -1,0 +1,9 @@
+"""Pre-trained CNNC models: the network, its spec, safe file format, and a registry of downloadable models."""
+
+from ._cnnc import CNNC
+from ._io import load_file
+from ._model import Model
+from ._registry import available, info, load, register
+from ._spec import ModelSpec
+
+__all__ = ["CNNC", "Model", "ModelSpec", "available", "info", "load", "load_file", "register"]

@@ -1,0 +1,228 @@
+"""The CNNC convolutional network (pure torch, no AnnData)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["CNNC"]
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _side_after_blocks(image_size: int, n_blocks: int) -> list[int]:
+    """Side length after each block: 'same' conv keeps it, valid 3×3 conv removes 2, max-pool 2 halves (floor)."""
+    sides = []
+    s = image_size
+    for _ in range(n_blocks):
+        s = (s - 2) // 2
+        sides.append(s)
+    return sides
+
+
+def _min_image_size(n_blocks: int) -> int:
+    s = 1
+    for _ in range(n_blocks):
+        s = 2 * s + 2
+    return s
+
+
+class CNNC(torch.nn.Module):
+    """The VGG-style network of CNNC (Yuan & Bar-Joseph, PNAS 2019) that classifies pair images.
+
+    A faithful port of the original Keras model: for each entry of ``filters`` one block of
+    ``[Conv2d 3×3 'same', ReLU, Conv2d 3×3 valid, ReLU, MaxPool 2, Dropout]``, then Flatten,
+    ``Linear(dense)`` + ReLU, Dropout, and a final ``Linear(n_classes)``. Weights are initialised
+    like Keras (Glorot-uniform weights, zero biases); seed with :func:`torch.manual_seed` before
+    construction for reproducible weights.
+
+    Parameters
+    ----------
+    in_channels
+        Number of image channels (1 for a single pair image).
+    image_size
+        Side of the square input image (the number of histogram bins; CNNC: 32).
+    filters
+        Number of filters of each convolution block (CNNC: ``(32, 64, 128)``). Each block shrinks
+        the side ``s`` to ``(s - 2) // 2``, so three blocks need ``image_size >= 22`` and two
+        blocks ``image_size >= 10``.
+    dense
+        Width of the hidden fully connected layer (CNNC: 512).
+    n_classes
+        Number of outputs (logits). 3 for direction (``none``, ``regulator->target``,
+        ``target->regulator``), 1 (sigmoid) or 2 (softmax) for plain interaction.
+    conv_dropout
+        Dropout rate after each convolution block (CNNC: 0.25).
+    dense_dropout
+        Dropout rate after the hidden dense layer (CNNC: 0.5).
+    n_extra_features
+        Number of extra per-pair scalar features (e.g. correlations) concatenated to the
+        flattened convolution output before the hidden dense layer. 0 in the original CNNC.
+    batchnorm
+        Add batch normalisation after every convolution and after the hidden dense layer
+        (not in the original CNNC; the layers before a batch norm then have no bias).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from cnnc.models import CNNC
+    >>> net = CNNC()
+    >>> net(torch.zeros(4, 1, 32, 32)).shape
+    torch.Size([4, 3])
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 32,
+        filters: Sequence[int] = (32, 64, 128),
+        dense: int = 512,
+        n_classes: int = 3,
+        conv_dropout: float = 0.25,
+        dense_dropout: float = 0.5,
+        n_extra_features: int = 0,
+        batchnorm: bool = False,
+    ) -> None:
+        super().__init__()
+        filters = tuple(filters)
+        for name, value in (("in_channels", in_channels), ("dense", dense), ("n_classes", n_classes)):
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not _is_int(n_extra_features) or n_extra_features < 0:
+            raise ValueError(f"n_extra_features must be a non-negative integer, got {n_extra_features!r}.")
+        if not filters or not all(_is_int(f) and f >= 1 for f in filters):
+            raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
+        for name, value in (("conv_dropout", conv_dropout), ("dense_dropout", dense_dropout)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
+        if not isinstance(batchnorm, bool):
+            raise ValueError(f"batchnorm must be True or False, got {batchnorm!r}.")
+        min_size = _min_image_size(len(filters))
+        if not _is_int(image_size) or image_size < min_size:
+            raise ValueError(
+                f"image_size={image_size!r} is too small for {len(filters)} convolution blocks "
+                f"(filters={filters}): each block maps side s to (s - 2) // 2, so at least {min_size} is needed. "
+                f"Use larger pair images (more bins) or fewer blocks, e.g. filters={filters[:-1] or filters}."
+            )
+
+        self.config: dict = {
+            "in_channels": in_channels,
+            "image_size": image_size,
+            "filters": list(filters),
+            "dense": dense,
+            "n_classes": n_classes,
+            "conv_dropout": float(conv_dropout),
+            "dense_dropout": float(dense_dropout),
+            "n_extra_features": n_extra_features,
+            "batchnorm": batchnorm,
+        }
+
+        layers: list[nn.Module] = []
+        c = in_channels
+        for f in filters:
+            for padding, c_in in (("same", c), ("valid", f)):
+                layers.append(nn.Conv2d(c_in, f, kernel_size=3, padding=padding, bias=not batchnorm))
+                if batchnorm:
+                    layers.append(nn.BatchNorm2d(f))
+                layers.append(nn.ReLU())
+            layers += [nn.MaxPool2d(2), nn.Dropout(conv_dropout)]
+            c = f
+        self.features = nn.Sequential(*layers)
+        side = _side_after_blocks(image_size, len(filters))[-1]
+        self.flatten_size = c * side * side
+        hidden: list[nn.Module] = [nn.Linear(self.flatten_size + n_extra_features, dense, bias=not batchnorm)]
+        if batchnorm:
+            hidden.append(nn.BatchNorm1d(dense))
+        hidden += [nn.ReLU(), nn.Dropout(dense_dropout)]
+        self.hidden = nn.Sequential(*hidden)
+        self.head = nn.Linear(dense, n_classes)
+        self.reset_parameters()
+
+    @classmethod
+    def from_config(cls, config: dict) -> CNNC:
+        """Build a network from a (possibly partial) config dict; unknown keys are an error."""
+        return cls(**normalize_config(config))
+
+    def reset_parameters(self) -> None:
+        """Keras initialisation: Glorot-uniform weights, zero biases; batch norms to identity."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d | nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+                m.reset_parameters()
+
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of shape ``(N, n_classes)`` for images ``x`` of shape ``(N, in_channels, image_size, image_size)``.
+
+        ``extra`` holds the ``(N, n_extra_features)`` per-pair features, required if and only if
+        the network was built with ``n_extra_features > 0``.
+        """
+        cfg = self.config
+        expected = (cfg["in_channels"], cfg["image_size"], cfg["image_size"])
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"CNNC expects images of shape (N, {', '.join(map(str, expected))}), got {tuple(x.shape)}."
+            )
+        h = torch.flatten(self.features(x), 1)
+        n_extra = cfg["n_extra_features"]
+        if n_extra:
+            if extra is None:
+                raise ValueError(
+                    f"This network was built with n_extra_features={n_extra}; pass `extra` of shape (N, {n_extra})."
+                )
+            if extra.ndim != 2 or tuple(extra.shape) != (x.shape[0], n_extra):
+                raise ValueError(f"`extra` must have shape ({x.shape[0]}, {n_extra}), got {tuple(extra.shape)}.")
+            h = torch.cat([h, extra.to(h.dtype)], dim=1)
+        elif extra is not None:
+            raise ValueError("This network was built with n_extra_features=0; do not pass `extra`.")
+        return self.head(self.hidden(h))
+
+    def flops_per_pair(self) -> int:
+        """Floating-point operations (2 × multiply-adds) of the convolution and linear layers for one pair image.
+
+        The original CNNC (1×32×32 input, filters 32/64/128, dense 512, 3 classes) needs about 48.5 MFLOP.
+        """
+        flops = 0
+        side = self.config["image_size"]
+        for m in self.features:
+            if isinstance(m, nn.Conv2d):
+                if m.padding == "valid":
+                    side -= 2
+                k = m.kernel_size[0] * m.kernel_size[1]
+                flops += 2 * side * side * m.out_channels * m.in_channels * k
+            elif isinstance(m, nn.MaxPool2d):
+                side //= 2
+        for m in (*self.hidden, self.head):
+            if isinstance(m, nn.Linear):
+                flops += 2 * m.in_features * m.out_features
+        return flops
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.config.items())
+
+
+_CONFIG_KEYS = tuple(p for p in inspect.signature(CNNC.__init__).parameters if p != "self")
+
+
+def normalize_config(config: dict) -> dict:
+    """Complete a (possibly partial) CNNC config with the defaults, JSON-safe; unknown keys are an error."""
+    if not isinstance(config, dict):
+        raise ValueError(f"A CNNC architecture must be a dict of constructor arguments, got {type(config).__name__}.")
+    unknown = sorted(set(config) - set(_CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"Unknown CNNC architecture keys {unknown}; known: {list(_CONFIG_KEYS)}.")
+    params = inspect.signature(CNNC.__init__).parameters
+    full = {k: config.get(k, params[k].default) for k in _CONFIG_KEYS}
+    if isinstance(full["filters"], list | tuple):
+        full["filters"] = list(full["filters"])
+    for k in ("conv_dropout", "dense_dropout"):
+        if _is_int(full[k]):
+            full[k] = float(full[k])
+    return full

@@ -1,0 +1,296 @@
+"""The user-facing model: a CNNC network together with its spec."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from ._cnnc import CNNC, normalize_config
+from ._device import resolve_device
+from ._spec import ModelSpec
+
+__all__ = ["Model"]
+
+FORMAT = "cnnc-model"
+FORMAT_VERSION = "1"
+SUFFIX = ".safetensors"
+_STORE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _store_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    for name, dt in _STORE_DTYPES.items():
+        if dtype == name or dtype == dt:
+            return dt
+    raise ValueError(f"dtype must be one of {list(_STORE_DTYPES)} (or the torch dtype), got {dtype!r}.")
+
+
+def _fmt_value(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dict | list):
+        return json.dumps(v, default=str)
+    return str(v)
+
+
+class Model:
+    """A trained CNNC network and the :class:`~cnnc.models.ModelSpec` that says how to feed it.
+
+    Parameters
+    ----------
+    module
+        The network; its configuration must equal ``spec.architecture``.
+    spec
+        What the network was trained on and how its input is made.
+
+    Examples
+    --------
+    >>> import cnnc
+    >>> model = cnnc.models.load("path/to/model.safetensors")  # doctest: +SKIP
+    >>> proba = model.predict_proba(images)  # (n_pairs, n_classes)  # doctest: +SKIP
+    """
+
+    def __init__(self, module: CNNC, spec: ModelSpec) -> None:
+        if not isinstance(module, CNNC):
+            raise TypeError(f"module must be a cnnc.models.CNNC, got {type(module).__name__}.")
+        if not isinstance(spec, ModelSpec):
+            raise TypeError(f"spec must be a cnnc.models.ModelSpec, got {type(spec).__name__}.")
+        if normalize_config(module.config) != spec.architecture:
+            diff = {
+                k: (module.config.get(k), spec.architecture.get(k))
+                for k in spec.architecture
+                if module.config.get(k) != spec.architecture.get(k)
+            }
+            raise ValueError(
+                f"The network's configuration differs from spec.architecture in {sorted(diff)} "
+                f"(network, spec): {diff}. Build the spec with architecture=module.config."
+            )
+        self._module = module
+        self._spec = spec
+        self._path: Path | None = None
+        self._sha256: str | None = None
+
+    @property
+    def module(self) -> CNNC:
+        """The torch network."""
+        return self._module
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The model spec."""
+        return self._spec
+
+    @property
+    def name(self) -> str:
+        """The model's name (``spec.name``)."""
+        return self._spec.name
+
+    @property
+    def path(self) -> Path | None:
+        """File this model was loaded from or last saved to, or ``None``."""
+        return self._path
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA256 of the file this model was loaded from or last saved to, or ``None`` if never saved."""
+        return self._sha256
+
+    def __repr__(self) -> str:
+        n_params = sum(p.numel() for p in self._module.parameters())
+        where = f", file={str(self._path)!r}" if self._path is not None else ""
+        return (
+            f"Model(name={self.name!r}, task={self._spec.task!r}, classes={self._spec.classes}, "
+            f"parameters={n_params:,}{where})"
+        )
+
+    def save(self, path: str | os.PathLike, *, dtype: str | torch.dtype = "float32") -> Path:
+        """Write the model to one safetensors file (weights + spec as metadata), atomically.
+
+        Parameters
+        ----------
+        path
+            Destination; ``.safetensors`` is appended if the name has another suffix.
+        dtype
+            Storage precision of floating-point weights: ``"float32"`` (exact), ``"float16"`` or
+            ``"bfloat16"`` (half the size; weights are cast back to float32 on load).
+
+        Returns
+        -------
+        The path written. :attr:`path` and :attr:`sha256` now refer to it.
+        """
+        store = _store_dtype(dtype)
+        path = Path(path)
+        if path.suffix != SUFFIX:
+            path = path.with_name(path.name + SUFFIX)
+        if not path.parent.is_dir():
+            raise FileNotFoundError(
+                f"Cannot save model to {path}: folder {path.parent} does not exist; create it first."
+            )
+        tensors = {}
+        for k, v in self._module.state_dict().items():
+            t = v.detach().to("cpu")
+            if t.is_floating_point():
+                t = t.to(store)
+                if not torch.isfinite(t).all():
+                    raise ValueError(
+                        f"Weight {k!r} is not finite when stored as {store} (NaN, or outside the range of {store}); "
+                        "save with dtype='float32' or check the training."
+                    )
+            tensors[k] = t.contiguous()
+        metadata = {"cnnc_spec": self._spec.to_json(), "format": FORMAT, "format_version": FORMAT_VERSION}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            save_file(tensors, tmp, metadata=metadata)
+            sha = _file_sha256(Path(tmp))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._path = path
+        self._sha256 = sha
+        return path
+
+    def predict_proba(
+        self,
+        images: np.ndarray,
+        extra: np.ndarray | None = None,
+        *,
+        batch_size: int = 1024,
+        device: str | torch.device | None = None,
+    ) -> np.ndarray:
+        """Class probabilities for pair images.
+
+        Runs the network in evaluation mode (no dropout) under :func:`torch.inference_mode`,
+        then softmax (or sigmoid for a single output) of the logits divided by the calibration
+        temperature of the spec, if any. The network is moved to ``device`` and stays there.
+
+        Parameters
+        ----------
+        images
+            Pair images, shape ``(N, C, H, W)``, or ``(N, H, W)`` for single-channel networks.
+        extra
+            Extra per-pair features ``(N, n_features)`` in the order of ``spec.features``;
+            required if and only if the spec has features.
+        batch_size
+            Number of pairs per forward pass.
+        device
+            ``None`` (CUDA if available, else CPU), a device name or a :class:`torch.device`.
+
+        Returns
+        -------
+        ``float32`` array ``(N, n_classes)``; column ``j`` is the probability of ``spec.classes[j]``.
+        """
+        cfg = self._spec.architecture
+        c, s, k = cfg["in_channels"], cfg["image_size"], cfg["n_classes"]
+        images = np.asarray(images)
+        if images.ndim == 3 and c == 1:
+            images = images[:, None]
+        if images.ndim != 4 or images.shape[1:] != (c, s, s):
+            accepted = f"(N, {c}, {s}, {s})" + (f" or (N, {s}, {s})" if c == 1 else "")
+            raise ValueError(
+                f"Model {self.name!r} expects pair images of shape {accepted} "
+                f"(pair-image bins={self._spec.image['bins']}), got {images.shape}."
+            )
+        if not (np.issubdtype(images.dtype, np.floating) or np.issubdtype(images.dtype, np.integer)):
+            raise ValueError(f"images must be numeric, got dtype {images.dtype}.")
+        n = images.shape[0]
+        n_extra = cfg["n_extra_features"]
+        if n_extra:
+            if extra is None:
+                raise ValueError(
+                    f"Model {self.name!r} needs extra per-pair features {self._spec.features}; pass extra=."
+                )
+            extra = np.asarray(extra, dtype=np.float32)
+            if extra.ndim == 1 and n_extra == 1:
+                extra = extra[:, None]
+            if extra.shape != (n, n_extra):
+                raise ValueError(
+                    f"extra must have shape ({n}, {n_extra}) for features {self._spec.features}, got {extra.shape}."
+                )
+            if not np.isfinite(extra).all():
+                raise ValueError(
+                    f"extra features contain NaN or infinite values (row {int(np.argmin(np.isfinite(extra).all(1)))})."
+                )
+        elif extra is not None:
+            raise ValueError(f"Model {self.name!r} takes no extra features; do not pass extra.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+
+        dev = resolve_device(device)
+        module = self._module.to(dev)
+        temperature = (self._spec.calibration or {}).get("temperature")
+        out = np.empty((n, k), dtype=np.float32)
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                for start in range(0, n, int(batch_size)):
+                    stop = min(start + int(batch_size), n)
+                    xb = np.ascontiguousarray(images[start:stop], dtype=np.float32)
+                    finite = np.isfinite(xb).reshape(len(xb), -1).all(1)
+                    if not finite.all():
+                        raise ValueError(
+                            f"Pair image {start + int(np.argmin(finite))} contains NaN or infinite values; "
+                            "pair images are finite by construction, check how they were made."
+                        )
+                    x = torch.from_numpy(xb).to(dev)
+                    e = torch.from_numpy(extra[start:stop]).to(dev) if n_extra else None
+                    logits = module(x, e).float()
+                    if temperature is not None:
+                        logits = logits / temperature
+                    p = torch.sigmoid(logits) if k == 1 else torch.softmax(logits, dim=1)
+                    out[start:stop] = p.cpu().numpy()
+        finally:
+            module.train(was_training)
+        return out
+
+    def card(self) -> str:
+        """Return the model card: what the model was trained on, what input it expects, how well it did, its limits."""
+        sp = self._spec
+        arch = sp.architecture
+        n_params = sum(p.numel() for p in self._module.parameters())
+        lines = [
+            f"cnnc model {sp.name!r}",
+            f"  task: {sp.task}; outputs: {', '.join(sp.classes)}",
+            f"  species: {', '.join(sp.species)}; gene matching: {sp.gene_matching}",
+            f"  expects: {sp.expects}",
+            "  pair images: " + ", ".join(f"{k}={v}" for k, v in sp.image.items()),
+            f"  extra features: {', '.join(sp.features) if sp.features else 'none'}",
+            f"  network: filters={arch['filters']}, dense={arch['dense']}, in_channels={arch['in_channels']}, "
+            f"batchnorm={arch['batchnorm']}; {n_params:,} parameters, "
+            f"{self._module.flops_per_pair() / 1e6:.1f} MFLOP per pair",
+            f"  calibration: {'temperature ' + format(sp.calibration['temperature'], '.3g') if sp.calibration else 'none'}",
+        ]
+        if sp.training:
+            lines.append("  training:")
+            lines += [f"    {k}: {_fmt_value(v)}" for k, v in sp.training.items()]
+        else:
+            lines.append("  training: not recorded")
+        if sp.metrics:
+            lines.append("  metrics:")
+            lines += [f"    {k}: {_fmt_value(v)}" for k, v in sp.metrics.items()]
+        else:
+            lines.append("  metrics: not recorded")
+        lines.append(
+            "  limits: predictions are only meaningful for data like the training data (same species, "
+            "comparable normalisation); pairs whose genes are not expressed give uninformative images."
+        )
+        lines.append(f"  created: {sp.created} with cnnc {sp.cnnc_version}")
+        if self._sha256:
+            lines.append(f"  sha256: {self._sha256}")
+        return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""Draw the top predicted edges as a directed graph."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from os import PathLike
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+from scanpy import logging as logg
+
+from cnnc.pl._roc import _finish
+from cnnc.tl._evaluate import _edges
+
+LAYOUTS = ("spring", "kamada_kawai", "circular", "shell")
+_REGULATOR_COLOR = "#d95f02"
+_TARGET_COLOR = "#7fa7cf"
+_EDGE_CMAP = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.35, 1.0, 256)), name="cnnc_edges")
+
+
+def _select_edges(
+    edges: pd.DataFrame, genes: list[str] | None, top: int, min_score: float | None, key: str
+) -> pd.DataFrame:
+    """Pick the ``top`` highest-scoring edges (touching ``genes`` if given) with ``score >= min_score``."""
+    table = pd.DataFrame(
+        {
+            "regulator": edges["regulator"].astype(str).to_numpy(),
+            "target": edges["target"].astype(str).to_numpy(),
+            "score": pd.to_numeric(edges["score"]).to_numpy(dtype=np.float64),
+        }
+    )
+    table = table[(table["regulator"] != table["target"]) & np.isfinite(table["score"])]
+    if genes is not None:
+        wanted = {g.lower() for g in genes}
+        reg, tgt = table["regulator"].str.lower(), table["target"].str.lower()
+        unknown = sorted(wanted - set(reg) - set(tgt))
+        if unknown:
+            raise ValueError(
+                f"Genes {unknown} are in no scored pair of adata.uns[{key!r}]['edges']; pass genes that were "
+                "scored as a regulator or a target."
+            )
+        table = table[reg.isin(wanted) | tgt.isin(wanted)]
+    if min_score is not None:
+        passing = table["score"] >= min_score
+        if not passing.any():
+            raise ValueError(
+                f"No edge has score >= min_score={min_score} (the highest is {table['score'].max():.4g}); "
+                "lower min_score."
+            )
+        table = table[passing]
+    table = table.sort_values("score", ascending=False, kind="mergesort")
+    if genes is None:
+        return table.head(top).reset_index(drop=True)
+    # share `top` among the genes: each gene's best edge first, then each gene's second best, ...
+    rank = pd.Series(np.inf, index=table.index)
+    for column in ("regulator", "target"):
+        touching = table[column].str.lower().isin(wanted)
+        rank[touching] = np.minimum(
+            rank[touching], table.loc[touching].groupby(table.loc[touching, column].str.lower()).cumcount()
+        )
+    order = np.lexsort((-table["score"].to_numpy(), rank.to_numpy()))
+    selected = table.iloc[order[:top]]
+    shown = set(selected["regulator"].str.lower()) | set(selected["target"].str.lower())
+    left_out = sorted(wanted - shown)
+    if left_out:
+        logg.warning(f"No edge of the genes {left_out} passes min_score={min_score}; they are not drawn.")
+    return selected.sort_values("score", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def _circle(nodes: list[str]) -> dict[str, np.ndarray]:
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(nodes)) / max(len(nodes), 1)
+    return {n: np.array([np.cos(a), np.sin(a)]) for n, a in zip(nodes, angles, strict=True)}
+
+
+def _layout(
+    selected: pd.DataFrame, nodes: list[str], regulators: list[str], layout: str | Mapping
+) -> dict[str, np.ndarray]:
+    """Node positions: a named layout (networkx) or a mapping of gene → (x, y)."""
+    if isinstance(layout, Mapping):
+        lower = {str(k).lower(): np.asarray(v, dtype=float) for k, v in layout.items()}
+        missing = [n for n in nodes if n.lower() not in lower]
+        if missing:
+            raise ValueError(f"layout gives no position for the genes {missing}.")
+        return {n: lower[n.lower()] for n in nodes}
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS} or a mapping of gene to (x, y), got {layout!r}.")
+    try:
+        import networkx as nx
+    except ImportError:
+        if layout != "circular":
+            logg.warning(f"networkx is not installed: drawing a circular layout instead of {layout!r}.")
+        return _circle(nodes)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_weighted_edges_from(selected[["regulator", "target", "score"]].itertuples(index=False), weight="score")
+    if layout == "spring":
+        k = 2.0 / np.sqrt(max(len(nodes), 1))
+        pos = nx.spring_layout(graph.to_undirected(), k=k, iterations=200, seed=0)
+    elif layout == "kamada_kawai":
+        pos = nx.kamada_kawai_layout(graph.to_undirected())
+    elif layout == "shell":
+        targets = [n for n in nodes if n not in set(regulators)]
+        shells = [regulators, targets] if targets and regulators else [nodes]
+        pos = nx.shell_layout(graph, nlist=shells)
+    else:
+        pos = _circle(nodes)
+    return {n: np.asarray(pos[n], dtype=float) for n in nodes}
+
+
+def network(
+    adata: AnnData,
+    genes: str | Sequence[str] | None = None,
+    *,
+    key: str = "cnnc",
+    top: int = 50,
+    min_score: float | None = None,
+    layout: str | Mapping[str, tuple[float, float]] = "spring",
+    ax: Axes | None = None,
+    show: bool | None = None,
+    save: bool | str | PathLike | None = None,
+    return_fig: bool = False,
+) -> Axes | Figure | None:
+    """Draw the highest-scoring predicted edges as a directed graph.
+
+    Arrows point from regulator to target; their width, opacity and shade grow with the score.
+    Genes that regulate a drawn edge are orange, genes that are only targets blue.
+
+    Parameters
+    ----------
+    adata
+        Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
+    genes
+        Draw only edges that touch these genes (as regulator or target; case-insensitive), ``top``
+        shared among them: each gene's highest-scoring edge first, then each one's second, and so on.
+        ``None``: the top edges overall.
+    key
+        The key of :attr:`~anndata.AnnData.uns` that holds the predicted edges.
+    top
+        Maximum number of edges, the highest-scoring first.
+    min_score
+        Draw only edges with at least this score.
+    layout
+        ``"spring"``, ``"kamada_kawai"``, ``"circular"`` or ``"shell"`` (regulators inside, targets
+        outside), computed with networkx (circular without it), or a mapping of gene to ``(x, y)``.
+    ax
+        Axes to draw into; default: a new figure.
+    show
+        Show the figure; default ``sc.settings.autoshow``.
+    save
+        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``network<suffix>`` to
+        ``sc.settings.figdir``; a path (with a directory part) is written as given.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure`.
+
+    Returns
+    -------
+    The Axes, the Figure if ``return_fig``, or ``None`` if the plot was shown.
+
+    Examples
+    --------
+    >>> cnnc.pl.network(adata, ["Gata1", "Spi1"], top=30)  # doctest: +SKIP
+    """
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
+        raise ValueError(f"top must be a positive integer (the number of edges to draw), got {top!r}.")
+    if isinstance(genes, str):
+        genes = [genes]
+    elif genes is not None:
+        genes = [str(g) for g in genes]
+        if not genes:
+            raise ValueError("genes is empty: pass gene names, or None for the top edges overall.")
+    selected = _select_edges(_edges(adata, key), genes, int(top), min_score, key)
+
+    regulators = list(dict.fromkeys(selected["regulator"]))
+    nodes = regulators + [g for g in dict.fromkeys(selected["target"]) if g not in set(regulators)]
+    pos = _layout(selected, nodes, regulators, layout)
+
+    if ax is None:
+        size = float(np.clip(3.0 + 0.45 * np.sqrt(len(nodes)) * 1.6, 5.0, 11.0))
+        fig, ax = plt.subplots(figsize=(size + 1.2, size), layout="constrained")
+    else:
+        fig = ax.figure
+
+    scores = selected["score"].to_numpy()
+    lo, hi = float(scores.min()), float(scores.max())
+    norm = Normalize(vmin=lo, vmax=hi) if hi > lo else Normalize(vmin=hi - 0.5, vmax=hi + 0.5)
+    strength = (scores - lo) / (hi - lo) if hi > lo else np.ones_like(scores)
+
+    query = {g.lower() for g in genes} if genes is not None else set()
+    is_regulator = {n: n in set(regulators) for n in nodes}
+    node_size = {n: (260.0 if is_regulator[n] else 150.0) for n in nodes}
+    pairs = set(zip(selected["regulator"], selected["target"], strict=True))
+
+    for (reg, tgt, _), w in zip(selected.itertuples(index=False), strength, strict=True):
+        rad = 0.18 if (tgt, reg) in pairs else 0.06
+        arrow = FancyArrowPatch(
+            pos[reg],
+            pos[tgt],
+            arrowstyle="-|>",
+            mutation_scale=9 + 5 * w,
+            connectionstyle=f"arc3,rad={rad}",
+            shrinkA=np.sqrt(node_size[reg]) / 2 + 1,
+            shrinkB=np.sqrt(node_size[tgt]) / 2 + 1,
+            linewidth=0.6 + 2.4 * w,
+            color=_EDGE_CMAP(0.15 + 0.85 * w),
+            alpha=0.45 + 0.55 * w,
+            zorder=1,
+        )
+        ax.add_patch(arrow)
+
+    xy = np.array([pos[n] for n in nodes])
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=[node_size[n] for n in nodes],
+        c=[_REGULATOR_COLOR if is_regulator[n] else _TARGET_COLOR for n in nodes],
+        edgecolors=["black" if n.lower() in query else "white" for n in nodes],
+        linewidths=[2.0 if n.lower() in query else 0.8 for n in nodes],
+        zorder=2,
+    )
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    for n, (x, y) in zip(nodes, xy, strict=True):
+        ax.annotate(
+            n,
+            (x, y),
+            xytext=(0, np.sqrt(node_size[n]) / 2 + 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8 if len(nodes) > 40 else 9,
+            fontweight="bold" if n.lower() in query else "normal",
+            path_effects=halo,
+            zorder=3,
+        )
+
+    ax.margins(0.08)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_axis_off()
+
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=9, mfc=_REGULATOR_COLOR, mec="white", label="regulator"),
+        Line2D([], [], ls="", marker="o", ms=7, mfc=_TARGET_COLOR, mec="white", label="target only"),
+    ]
+    if query:
+        handles.append(Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="black", mew=2, label="query gene"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 1), fontsize="small", frameon=False)
+    colorbar = fig.colorbar(
+        ScalarMappable(norm=norm, cmap=ListedColormap(_EDGE_CMAP(np.linspace(0.15, 1.0, 256)))),
+        ax=ax,
+        shrink=0.45,
+        aspect=20,
+        pad=0.01,
+    )
+    colorbar.set_label("score")
+    around = f" around {', '.join(genes[:4])}{'…' if len(genes) > 4 else ''}" if genes is not None else ""
+    ax.set_title(f"Top {len(selected)} predicted edges{around} ({key})", fontsize="medium")
+    return _finish(fig, ax, "network", show=show, save=save, return_fig=return_fig)

@@ -1,0 +1,3 @@
+"""Tools: pair images, training, prediction and evaluation."""
+
+from ._pair_histograms import pair_histograms
