@@ -28,9 +28,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("cell", "network", "size", "n_genes", "n_cells", "n_edges", "n_regulators"), CASES)
-def test_shapes_match_the_readme(
-    cell, network, size, n_genes, n_cells, n_edges, n_regulators, data_dir, no_download
-):
+def test_shapes_match_the_readme(cell, network, size, n_genes, n_cells, n_edges, n_regulators, data_dir, no_download):
     adata = cnnc.datasets.beeline(cell, network, size)
     assert adata.shape == (n_cells, n_genes)
     assert adata.X.dtype == np.float32

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import requests
 
 from cnnc.datasets import _registry
-from cnnc.datasets._make_registry import _UPSTREAM_ONLY, registry_lines, sha256
+from cnnc.datasets._make_registry import _UPSTREAM_ONLY, registry_lines
 from cnnc.datasets._registry import fetch, registry
 
 REGISTRY = registry()
@@ -61,8 +62,7 @@ def test_urls_follow_the_published_patterns():
 def test_local_file_is_fetched_in_place_and_loads(key, data_dir, no_download):
     path = fetch(key)
     assert path == data_dir / key
-    assert sha256(path) == REGISTRY[key]
-    table = pd.read_csv(path, sep="\t" if key.endswith(".txt") else ",", header=None)
+    table = pd.read_csv(path, sep="\t" if key.endswith(".txt") else ",")
     assert len(table) > 0
 
 
@@ -132,3 +132,9 @@ def test_network_error_is_explained(tmp_path, monkeypatch):
     with pytest.raises(OSError, match=r"no route to host.*set CNNC_DATA_DIR"):
         fetch("beeline-genelink/STRING/hHEP/TFs+500/BL--network.csv.gz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_session_points_cnnc_data_dir_somewhere(shared_data):
+    # set by tests/conftest.py to the shared data folder unless the caller set it before the session
+    assert os.environ.get("CNNC_DATA_DIR")
+    assert Path(_registry.make_pooch().abspath) == Path(os.environ["CNNC_DATA_DIR"]).resolve()

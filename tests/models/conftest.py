@@ -6,14 +6,14 @@ from __future__ import annotations
 import copy
 import http.server
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from cnnc.models import CNNC, Model, ModelSpec
-from cnnc.models import _registry
+from cnnc.models import CNNC, Model, ModelSpec, _registry
 
 CLASSES = ["none", "regulator->target", "target->regulator"]
 TINY_ARCH = {"filters": [8, 16, 32], "dense": 64, "conv_dropout": 0.1, "dense_dropout": 0.2}
@@ -41,7 +41,9 @@ def pair_images(n_per_class: int, seed: int, *, n_cells: int = 300, bins: int = 
     return x[order], y[order]
 
 
-def fit(model: CNNC, x: np.ndarray, y: np.ndarray, *, steps: int = 30, batch_size: int = 64, seed: int = 0) -> list[float]:
+def fit(
+    model: CNNC, x: np.ndarray, y: np.ndarray, *, steps: int = 30, batch_size: int = 64, seed: int = 0
+) -> list[float]:
     """Adam on cross-entropy for ``steps`` mini-batches; returns the losses."""
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -54,9 +56,26 @@ def fit(model: CNNC, x: np.ndarray, y: np.ndarray, *, steps: int = 30, batch_siz
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     model.eval()
     return losses
+
+
+@contextmanager
+def one_thread():
+    """Run torch on one thread: on a loaded 2-core machine, two intra-op threads are up to 20× slower."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with one_thread():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +87,11 @@ def synthetic():
 def _trained(synthetic):
     torch.manual_seed(0)
     net = CNNC(**TINY_ARCH)
-    losses = fit(net, *synthetic["train"])
     x, y = synthetic["test"]
-    with torch.inference_mode():
-        accuracy = float((net(torch.from_numpy(x)).argmax(1).numpy() == y).mean())
+    with one_thread():
+        losses = fit(net, *synthetic["train"])
+        with torch.inference_mode():
+            accuracy = float((net(torch.from_numpy(x)).argmax(1).numpy() == y).mean())
     spec = ModelSpec(
         name="tiny-synthetic",
         task="direction",

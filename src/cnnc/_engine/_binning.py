@@ -35,9 +35,23 @@ def _searchsorted_codes(values, gene_of_value, edges, out):  # pragma: no cover 
         out[i] = code
 
 
+@numba.njit(cache=True, nogil=True)
+def _scatter_block(first_cell, indptr, indices, nz_codes, write_pos, codes, indices_all, nz_codes_all):  # pragma: no cover
+    """Append one block's nonzero cells of every gene to the all-cells CSC arrays and code matrix."""
+    for g in range(indptr.shape[0] - 1):
+        pos = write_pos[g]
+        for k in range(indptr[g], indptr[g + 1]):
+            cell = first_cell + indices[k]
+            indices_all[pos] = cell
+            nz_codes_all[pos] = nz_codes[k]
+            codes[g, cell] = nz_codes[k]
+            pos += 1
+        write_pos[g] = pos
+
+
 @dataclass
 class BinnedBlock:
-    """Bin codes of one block of cells.
+    """Bin codes of one block of cells (or of all cells).
 
     Attributes
     ----------
@@ -46,7 +60,10 @@ class BinnedBlock:
     codes
         ``n_genes × n_cells_in_block`` uint8 codes (gene-major, so one gene's codes are contiguous).
     indptr, indices
-        CSC structure of the block's nonzero cells per gene (``indices`` are cell offsets in the block).
+        CSC structure of the block's nonzero cells per gene (``indices`` are int32 cell offsets in the block,
+        sorted within each gene).
+    nz_codes
+        uint8 code of each nonzero cell, aligned with ``indices``.
     marginals
         ``n_genes × bins`` int64 count of the block's cells in each bin of each gene.
     """
@@ -55,6 +72,7 @@ class BinnedBlock:
     codes: np.ndarray
     indptr: np.ndarray
     indices: np.ndarray
+    nz_codes: np.ndarray
     marginals: np.ndarray
 
     @property
@@ -63,11 +81,16 @@ class BinnedBlock:
 
 
 class GeneBinner:
-    """Per-gene bin edges of a set of genes, and their per-cell codes block by block.
+    """Per-gene bin edges of a set of genes, and their per-cell codes.
 
-    The first pass over the cells (at construction) finds each gene's range and checks the values;
-    :meth:`blocks` then yields codes one block of cells at a time, so memory never holds more than
-    one block unless ``cache=True`` and the codes of all cells fit ``cache_bytes``.
+    The first pass over the cells (at construction) finds each gene's range and checks the values.
+    Codes are then computed block by block of ``source.chunk_cells`` cells, so raw values are never held
+    for more than one block. When the codes of all cells fit ``cache_bytes`` (``cache=True``), they are
+    assembled once into a single all-cells :class:`BinnedBlock` (:meth:`whole`) and reused by every call;
+    otherwise every pass re-reads the source one block at a time.
+
+    Values are binned exactly as :func:`numpy.histogram2d` bins ``log10(x + pseudocount)`` computed with numpy
+    in the data's own floating dtype (float32 data: float32 logarithms and float32 bin edges, as numpy does).
 
     Parameters
     ----------
@@ -80,7 +103,9 @@ class GeneBinner:
     gene_names
         Names for error messages.
     cache
-        Keep the codes of all blocks after the first pass over them (when they fit ``cache_bytes``).
+        Keep the codes of all cells after the first pass over them (when they fit ``cache_bytes``).
+    cache_bytes
+        Largest size of the cached codes.
     """
 
     def __init__(
@@ -98,14 +123,18 @@ class GeneBinner:
         self.params = params
         self.gene_names = list(gene_names) if gene_names is not None else [str(g) for g in self.genes]
         self.n_cells = source.n_cells
+        self.value_dtype = source.value_dtype
         if self.n_cells == 0:
             raise ValueError("The data has no cells: a pair image needs at least one cell.")
         if self.n_cells >= 2**31:
-            raise ValueError("More than 2**31 cells are not supported (counts are int32).")
+            raise ValueError("More than 2**31 cells are not supported (cell indices are int32).")
+        if len(self.genes) == 0:
+            raise ValueError("No genes to bin.")
         self._scan()
-        n_bytes = self.n_cells * len(self.genes) * 6  # codes (1 byte) + nonzero index (4) + slack
-        self._cache: list[BinnedBlock] | None = [] if cache and n_bytes <= cache_bytes else None
-        self._cache_complete = False
+        # codes (1 byte per cell and gene) + indices (4) and codes (1) of nonzero cells + indptr
+        n_bytes = self.n_cells * len(self.genes) + 5 * int(self.nnz.sum()) + 8 * (len(self.genes) + 1)
+        self.cached = bool(cache) and n_bytes <= cache_bytes
+        self._whole: BinnedBlock | None = None
 
     # --- pass 1: ranges and validation -----------------------------------------------------------------
     def _scan(self) -> None:
@@ -149,25 +178,37 @@ class GeneBinner:
         self.zero_code = self._codes(np.zeros(n_genes), np.arange(n_genes))
 
     def _transform(self, raw: np.ndarray) -> np.ndarray:
-        # numpy's log10, as the reference histogram2d input is computed with numpy too (bit-identical edges).
-        return np.log10(raw + self.params.pseudocount)
+        # numpy's log10 in the data's dtype (float64 values are exact copies of float32/float16 inputs), as the
+        # reference `np.log10(x + 0.01)` computes it: same values, hence the same edges and bins.
+        return np.log10(np.asarray(raw).astype(self.value_dtype, copy=False) + float(self.params.pseudocount))
 
     def _edges(self, vmin: np.ndarray, vmax: np.ndarray) -> np.ndarray:
         lo = self._transform(vmin)
         hi = self._transform(vmax)
         const = lo == hi
-        # numpy.histogram's rule for a constant sample: widen the range by 0.5 on each side.
+        # numpy.histogram's rule for a constant sample: widen the range by 0.5 on each side (in the data's dtype).
         lo = np.where(const, lo - 0.5, lo)
         hi = np.where(const, hi + 0.5, hi)
         edges = np.empty((len(lo), self.params.bins + 1), dtype=np.float64)
         for g in range(len(lo)):
+            # np.linspace on scalars of the data's dtype, as numpy.histogramdd calls it; float64 holds them exactly.
             edges[g] = np.linspace(lo[g], hi[g], self.params.bins + 1)
         return edges
 
     def _codes(self, raw: np.ndarray, gene_of_value: np.ndarray) -> np.ndarray:
         out = np.empty(len(raw), dtype=np.uint8)
-        _searchsorted_codes(self._transform(np.asarray(raw, dtype=np.float64)), gene_of_value, self.edges, out)
+        values = self._transform(raw).astype(np.float64)
+        _searchsorted_codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
+
+    def _marginals(self, indptr: np.ndarray, nz_codes: np.ndarray, n_cells: int) -> np.ndarray:
+        n_genes = len(self.genes)
+        bins = self.params.bins
+        counts = np.diff(indptr)
+        gene_of_value = np.repeat(np.arange(n_genes, dtype=np.int64), counts)
+        marginals = np.bincount(gene_of_value * bins + nz_codes, minlength=n_genes * bins).reshape(n_genes, bins)
+        marginals[np.arange(n_genes), self.zero_code] += n_cells - counts
+        return marginals
 
     # --- pass 2: codes ------------------------------------------------------------------------------------
     def _bin_block(self, first_cell: int, block) -> BinnedBlock:
@@ -179,27 +220,36 @@ class GeneBinner:
         nz_codes = self._codes(block.data, gene_of_value)
         codes = np.repeat(self.zero_code[:, None], n_cells, axis=1)
         codes[gene_of_value, indices] = nz_codes
-        bins = self.params.bins
-        marginals = np.bincount(
-            (np.arange(n_genes, dtype=np.int64)[:, None] * bins + codes).ravel(), minlength=n_genes * bins
-        ).reshape(n_genes, bins)
-        return BinnedBlock(first_cell, codes, indptr, indices, marginals)
+        return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, self._marginals(indptr, nz_codes, n_cells))
 
-    def blocks(self) -> Iterator[BinnedBlock]:
-        """Yield the codes block by block (from the cache when it holds them all)."""
-        if self._cache is not None and self._cache_complete:
-            yield from self._cache
-            return
-        building = self._cache is not None
-        if building:
-            self._cache.clear()  # a previous pass may have stopped half-way
+    def whole(self) -> BinnedBlock:
+        """The codes of all cells as one block (computed once, then kept)."""
+        if self._whole is not None:
+            return self._whole
+        n_genes = len(self.genes)
+        if self.source.chunk_cells >= self.n_cells:
+            ((first, block),) = self.source.iter_blocks(self.genes)
+            self._whole = self._bin_block(first, block)
+            return self._whole
+        indptr = np.zeros(n_genes + 1, dtype=np.int64)
+        np.cumsum(self.nnz, out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        nz_codes = np.empty(indptr[-1], dtype=np.uint8)
+        codes = np.repeat(self.zero_code[:, None], self.n_cells, axis=1)
+        write_pos = indptr[:-1].copy()
         for first, block in self.source.iter_blocks(self.genes):
             binned = self._bin_block(first, block)
-            if building:
-                self._cache.append(binned)
-            yield binned
-        if building:
-            self._cache_complete = True
+            _scatter_block(first, binned.indptr, binned.indices, binned.nz_codes, write_pos, codes, indices, nz_codes)
+        self._whole = BinnedBlock(0, codes, indptr, indices, nz_codes, self._marginals(indptr, nz_codes, self.n_cells))
+        return self._whole
+
+    def blocks(self) -> Iterator[BinnedBlock]:
+        """Yield the codes block by block: the single all-cells block when cached, else one per chunk of cells."""
+        if self.cached:
+            yield self.whole()
+            return
+        for first, block in self.source.iter_blocks(self.genes):
+            yield self._bin_block(first, block)
 
     def codes(self) -> np.ndarray:
         """All cells' codes as a ``n_cells × n_genes`` uint8 array."""

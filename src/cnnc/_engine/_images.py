@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._binning import GeneBinner
-from ._kernel import pair_counts
+from ._kernel import pair_counts, pair_images
 from ._params import PairImageParams
 from ._source import ExpressionSource
-from ._transform import count_lookup, counts_to_images
+from ._transform import count_lookup
 
 
 class PairImager:
@@ -51,4 +51,4 @@ class PairImager:
 
     def images(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``n × bins × bins`` float32 images, rows = bins of ``b`` (CNNC's transposed histogram)."""
-        return counts_to_images(self.counts(a, b), self.params, self.n_cells, self._lookup)
+        return pair_images(self.binner, np.asarray(a), np.asarray(b), self._lookup)

@@ -15,6 +15,20 @@ from scipy import sparse
 DEFAULT_CHUNK_CELLS = 20_000
 
 
+def value_dtype(dtype) -> np.dtype:
+    """Floating dtype in which ``log10(x + pseudocount)`` is computed, as numpy computes it on an array of ``dtype``.
+
+    numpy keeps float16/float32/float64 and turns integers (and booleans) into float64 when a Python float is
+    added; longer floats are computed in float64 here.
+    """
+    dtype = np.dtype(dtype)
+    if dtype in (np.float16, np.float32, np.float64):
+        return dtype
+    if dtype.kind in "biuf":
+        return np.dtype(np.float64)
+    raise TypeError(f"Expression must be numeric, got dtype {dtype}.")
+
+
 def is_dask_array(x) -> bool:
     """Whether ``x`` is a dask array, without importing dask when it is not installed."""
     return type(x).__module__.startswith("dask.")
@@ -40,6 +54,9 @@ class ExpressionSource:
         self.matrix = matrix
         self.n_cells, self.n_genes = (int(s) for s in matrix.shape)
         self.chunk_cells = int(chunk_cells)
+        self.value_dtype = value_dtype(getattr(matrix, "dtype", np.float64))
+        # float16 values are held as float32 (exactly), as scipy.sparse has no float16.
+        self.storage_dtype = np.dtype(np.float64) if self.value_dtype == np.float64 else np.dtype(np.float32)
 
     def _read_rows(self, start: int, stop: int, genes: np.ndarray):
         x = self.matrix
@@ -53,18 +70,19 @@ class ExpressionSource:
         return block[:, genes]
 
     def iter_blocks(self, genes: np.ndarray) -> Iterator[tuple[int, sparse.csc_matrix]]:
-        """Yield ``(first_cell, block)`` where block is CSC float64 of ``cells_in_chunk × len(genes)``.
+        """Yield ``(first_cell, block)`` where block is CSC of ``cells_in_chunk × len(genes)``.
 
-        Explicit zeros are removed, so a block's stored entries are exactly the nonzero values.
+        Values are :attr:`storage_dtype` (exactly the input values). Explicit zeros are removed, so a block's
+        stored entries are exactly the nonzero values.
         """
         genes = np.asarray(genes, dtype=np.int64)
         for start in range(0, self.n_cells, self.chunk_cells):
             stop = min(start + self.chunk_cells, self.n_cells)
             block = self._read_rows(start, stop, genes)
             if sparse.issparse(block):
-                block = sparse.csc_matrix(block, dtype=np.float64)
+                block = sparse.csc_matrix(block, dtype=self.storage_dtype)
                 block.eliminate_zeros()
             else:
-                block = sparse.csc_matrix(np.asarray(block, dtype=np.float64))
+                block = sparse.csc_matrix(np.asarray(block, dtype=self.storage_dtype))
             block.sort_indices()
             yield start, block

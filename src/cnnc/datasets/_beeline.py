@@ -46,7 +46,7 @@ def _registered(folder: str, fname: str) -> str | None:
 
 
 def _with_expression() -> dict[str, dict[str, list[int]]]:
-    """cell -> network -> sizes for which expression is registered."""
+    """Map cell -> network -> sizes for which expression is registered."""
     out: dict[str, dict[str, list[int]]] = {}
     for key in registry():
         parts = key.split("/")
@@ -62,9 +62,7 @@ def _describe_available() -> str:
     for cell in CELLS:
         if cell in available:
             nets = "; ".join(
-                f"{net} {'/'.join(map(str, sorted(sizes)))}"
-                for net in NETWORKS
-                if (sizes := available[cell].get(net))
+                f"{net} {'/'.join(map(str, sorted(sizes)))}" for net in NETWORKS if (sizes := available[cell].get(net))
             )
             items.append(f"{cell} ({nets})")
     return ", ".join(items)
@@ -105,7 +103,8 @@ def beeline(cell: str, network: str = "Specific", size: int = 500) -> AnnData:
     - ``X``: float32 log expression as published; ``obs_names`` cell ids, ``var_names`` gene symbols (upper case,
       as published; the gene order is that of this network's file).
     - ``var["is_tf"]``: whether the gene is in the data set's TF list.
-    - ``uns["ground_truth"]``: DataFrame of edges, columns ``regulator``, ``target`` (and ``score`` for Specific).
+    - ``uns["ground_truth"]``: DataFrame of edges, columns ``regulator``, ``target`` and, where the file
+      has one (Specific ground truths of mDC, mHSC-E and mHSC-L), ``score``.
     - ``uns["tfs"]``: list of TF names from ``TF.csv``. Where no ``TF.csv`` is registered (hHEP, mHSC-GM) the
       regulators of the ground truth are used instead, and ``uns["dataset"]["tfs_from"]`` says so.
     - ``uns["dataset"]``: ``source``, ``cell``, ``network``, ``size``, ``species`` and ``tfs_from``.
@@ -146,6 +145,9 @@ def beeline(cell: str, network: str = "Specific", size: int = 500) -> AnnData:
 
     start = logg.info(f"loading BEELINE {cell} {network} TFs+{size}")
     expression = pd.read_csv(fetch(expression_key), index_col=0)
+    if expression.index.isna().any():
+        msg = f"{expression_key}: {int(expression.index.isna().sum())} genes have no name (empty or NA-like)."
+        raise ValueError(msg)
     ground_truth = _read_network(fetch(network_key), network_key)
     if tf_key is not None:
         tf_table = pd.read_csv(fetch(tf_key), index_col=0, keep_default_na=False)
@@ -165,7 +167,9 @@ def beeline(cell: str, network: str = "Specific", size: int = 500) -> AnnData:
         var=pd.DataFrame(index=expression.index.astype(str)),
     )
     adata.var["is_tf"] = adata.var_names.isin(tfs)
-    n_absent = int((~ground_truth["regulator"].isin(adata.var_names) | ~ground_truth["target"].isin(adata.var_names)).sum())
+    n_absent = int(
+        (~ground_truth["regulator"].isin(adata.var_names) | ~ground_truth["target"].isin(adata.var_names)).sum()
+    )
     if n_absent:
         logg.warning(f"{n_absent} ground-truth edges name genes absent from the expression")
     adata.uns["ground_truth"] = ground_truth

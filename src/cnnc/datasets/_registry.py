@@ -30,12 +30,12 @@ def _load_registry() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def registry() -> dict[str, str]:
-    """A copy of the registry: key (path relative to the data folder) -> sha256."""
+    """Return a copy of the registry: key (path relative to the data folder) -> sha256."""
     return dict(_load_registry()[0])
 
 
 def make_pooch() -> pooch.Pooch:
-    """The pooch of cnnc's data, created now so that ``CNNC_DATA_DIR`` is read at call time, not import time."""
+    """Create the pooch of cnnc's data now, so that ``CNNC_DATA_DIR`` is read at call time, not import time."""
     hashes, urls = _load_registry()
     return pooch.create(
         path=pooch.os_cache("cnnc"),

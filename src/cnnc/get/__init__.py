@@ -1,1 +1,3 @@
-"""cnnc.get."""
+"""Getters: results as tables."""
+
+from ._edges import edges

@@ -1,3 +1,5 @@
 """Plotting: pair images, ROC/PR curves and networks."""
 
+from ._network import network
 from ._pair import pair_histogram, pair_histograms
+from ._roc import pr, roc

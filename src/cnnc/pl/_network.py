@@ -81,6 +81,48 @@ def _circle(nodes: list[str]) -> dict[str, np.ndarray]:
     return {n: np.array([np.cos(a), np.sin(a)]) for n, a in zip(nodes, angles, strict=True)}
 
 
+def _pack_components(graph, layout: str) -> dict[str, np.ndarray]:
+    """Lay out each connected component alone, then pack them in rows (largest first).
+
+    Force-directed layouts push unconnected parts of a graph far apart, which squeezes each part
+    into a corner of the plot; here each component gets an area in proportion to its size.
+    """
+    import networkx as nx
+
+    components = sorted(nx.connected_components(graph), key=lambda c: (-len(c), sorted(c)))
+    placed = []  # (positions centred on 0, radius)
+    for component in components:
+        sub = graph.subgraph(component)
+        nodes = sorted(component)
+        if len(nodes) == 1:
+            pos = {nodes[0]: np.zeros(2)}
+        elif len(nodes) == 2:
+            pos = {nodes[0]: np.array([-0.5, 0.0]), nodes[1]: np.array([0.5, 0.0])}
+        elif layout == "spring":
+            pos = nx.spring_layout(sub, k=2.0 / np.sqrt(len(nodes)), iterations=200, seed=0)
+        else:
+            pos = nx.kamada_kawai_layout(sub)
+        xy = np.array([pos[n] for n in nodes], dtype=float)
+        xy -= xy.mean(axis=0)
+        extent = np.abs(xy).max()
+        radius = 0.5 * np.sqrt(len(nodes))
+        if extent > 0:
+            xy *= radius / extent
+        placed.append((dict(zip(nodes, xy, strict=True)), max(radius, 0.5)))
+    gap = 0.6
+    # rows about 1.5 times as wide as the packing is tall, to suit a landscape figure
+    row_width = max(max(2 * r for _, r in placed), 1.5 * np.sqrt(sum((2 * r + gap) ** 2 for _, r in placed)))
+    out, x, y, row_height = {}, 0.0, 0.0, 0.0
+    for pos, r in placed:
+        if x > 0 and x + 2 * r > row_width:
+            x, y, row_height = 0.0, y - row_height - gap, 0.0
+        centre = np.array([x + r, y - r])
+        out.update({n: p + centre for n, p in pos.items()})
+        x += 2 * r + gap
+        row_height = max(row_height, 2 * r)
+    return out
+
+
 def _layout(
     selected: pd.DataFrame, nodes: list[str], regulators: list[str], layout: str | Mapping
 ) -> dict[str, np.ndarray]:
@@ -102,11 +144,8 @@ def _layout(
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_weighted_edges_from(selected[["regulator", "target", "score"]].itertuples(index=False), weight="score")
-    if layout == "spring":
-        k = 2.0 / np.sqrt(max(len(nodes), 1))
-        pos = nx.spring_layout(graph.to_undirected(), k=k, iterations=200, seed=0)
-    elif layout == "kamada_kawai":
-        pos = nx.kamada_kawai_layout(graph.to_undirected())
+    if layout in ("spring", "kamada_kawai"):
+        pos = _pack_components(graph.to_undirected(), layout)
     elif layout == "shell":
         targets = [n for n in nodes if n not in set(regulators)]
         shells = [regulators, targets] if targets and regulators else [nodes]
@@ -184,8 +223,11 @@ def network(
     pos = _layout(selected, nodes, regulators, layout)
 
     if ax is None:
-        size = float(np.clip(3.0 + 0.45 * np.sqrt(len(nodes)) * 1.6, 5.0, 11.0))
-        fig, ax = plt.subplots(figsize=(size + 1.2, size), layout="constrained")
+        extent = np.ptp(np.array(list(pos.values())), axis=0) if len(nodes) > 1 else np.ones(2)
+        aspect = float(np.clip(extent[0] / extent[1], 0.6, 2.0)) if extent[1] > 0 else 2.0
+        size = float(np.clip(1.1 * np.sqrt(len(nodes)) + 2.0, 5.0, 11.0))  # the longer side, inches
+        width, height = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
+        fig, ax = plt.subplots(figsize=(width + 1.0, max(height, 4.0) + 0.6), layout="constrained")
     else:
         fig = ax.figure
 
@@ -251,7 +293,14 @@ def network(
     ]
     if query:
         handles.append(Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="black", mew=2, label="query gene"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 1), fontsize="small", frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=len(handles),
+        fontsize="small",
+        frameon=False,
+    )
     colorbar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=ListedColormap(_EDGE_CMAP(np.linspace(0.15, 1.0, 256)))),
         ax=ax,

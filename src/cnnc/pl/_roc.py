@@ -245,8 +245,10 @@ def pr(
     keys, labels, data, fig, ax = _prepare(adata, key, ground_truth, directed, evaluation_key, label, ax)
     rates = [float(y.mean()) for y, _ in data]
     shared_baseline = np.allclose(rates, rates[0], rtol=0, atol=1e-12)
+    top = 2 * max(rates)
     for i, ((y, s), lab, rate) in enumerate(zip(data, labels, rates, strict=True)):
         precision, recall, _ = precision_recall_curve(y, s)
+        top = max(top, precision[1:].max())
         ap = auprc(y, s)
         ax.plot(
             recall,
@@ -260,7 +262,8 @@ def pr(
             ax.axhline(rate, ls="--", lw=1, color=f"C{i}", label=f"random for {lab} ({rate:.3f})")
     if shared_baseline:
         ax.axhline(rates[0], ls="--", lw=1, color="0.55", label=f"random (AUPRC {rates[0]:.3f})")
-    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="Recall", ylabel="Precision")
+    # a curve near a low random baseline is flat at the bottom of a 0..1 axis: zoom in on it
+    ax.set(xlim=(0, 1), ylim=(0, min(1.0, 1.1 * top) * 1.02), xlabel="Recall", ylabel="Precision")
     ax.set_title(_title("Precision–recall", data), fontsize="medium")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
     return _finish(fig, ax, "pr", show=show, save=save, return_fig=return_fig)

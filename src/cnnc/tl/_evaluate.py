@@ -192,7 +192,7 @@ def evaluate(
     Examples
     --------
     >>> import cnnc
-    >>> cnnc.tl.predict_interactions(adata, tfs=tfs)  # doctest: +SKIP
+    >>> cnnc.tl.predict_interactions(adata)  # doctest: +SKIP
     >>> cnnc.tl.evaluate(adata, "BL--network.csv")  # doctest: +SKIP
     >>> cnnc.pl.pr(adata)  # doctest: +SKIP
     """

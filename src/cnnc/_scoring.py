@@ -1,0 +1,65 @@
+"""Stream gene pairs through images and a model: batch of images → network → probabilities.
+
+No ``n_pairs × bins × bins`` array is ever built: images exist one batch at a time, so memory
+is bounded by the batch size whatever the number of pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scanpy import settings
+from tqdm.auto import tqdm
+
+from ._engine._images import PairImager
+
+
+def pair_batches(a: np.ndarray, b: np.ndarray, batch_size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Yield ``(start, a_batch, b_batch)`` slices of the pair arrays."""
+    for start in range(0, len(a), batch_size):
+        yield start, a[start : start + batch_size], b[start : start + batch_size]
+
+
+def symmetrize(p_ab_image: np.ndarray, p_ba_image: np.ndarray, task: str) -> np.ndarray:
+    """Average the predictions of the (a, b) image and of its transpose, the (b, a) image.
+
+    For the direction task the transposed image's "a→b" is the pair's "b→a", so its two directed
+    columns are swapped before averaging; the network then reads every pair both ways.
+    """
+    if task == "direction":
+        swapped = p_ba_image[:, [0, 2, 1]]
+    else:
+        swapped = p_ba_image
+    return (p_ab_image + swapped) / 2
+
+
+def score_pairs(
+    imager: PairImager,
+    a: np.ndarray,
+    b: np.ndarray,
+    model,
+    *,
+    batch_size: int = 1024,
+    device=None,
+    symmetric: bool = True,
+    progress: bool = True,
+) -> np.ndarray:
+    """Class probabilities ``(n_pairs, n_classes)`` of pairs (positions among the imager's genes)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    n_classes = model.spec.architecture["n_classes"]
+    out = np.empty((len(a), n_classes), dtype=np.float32)
+    bar = tqdm(
+        total=len(a), desc="scoring pairs", unit="pair", unit_scale=True, disable=not progress or settings.verbosity < 2
+    )
+    for start, ab, bb in pair_batches(a, b, batch_size):
+        images = imager.images(ab, bb)
+        proba = model.predict_proba(images, batch_size=batch_size, device=device)
+        if symmetric:
+            flipped = model.predict_proba(np.ascontiguousarray(images.transpose(0, 2, 1)), batch_size=batch_size, device=device)
+            proba = symmetrize(proba, flipped, model.spec.task)
+        out[start : start + len(ab)] = proba
+        bar.update(len(ab))
+    bar.close()
+    return out

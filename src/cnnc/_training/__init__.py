@@ -1,0 +1,1 @@
+"""Private training machinery: labels, folds, the fit loop."""

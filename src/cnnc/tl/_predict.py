@@ -1,0 +1,216 @@
+"""``cnnc.tl.predict_interactions``: score gene pairs with a trained model, write a network into the AnnData."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from scanpy import logging as logg
+from scipy import sparse
+
+from .._checks import refuse_raw_counts
+from .._data import expression_view, resolve_gene
+from .._engine._images import PairImager
+from .._scoring import score_pairs
+from .._utils import package_version
+from ..models import Model
+from ..models import load as load_model
+
+
+def _resolve_model(model) -> Model:
+    if isinstance(model, Model):
+        return model
+    return load_model(model)
+
+
+def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
+    if tfs is None:
+        if "is_tf" in adata.var.columns:
+            tfs = adata.var_names[adata.var["is_tf"].astype(bool)].tolist()
+        elif "tfs" in adata.uns:
+            tfs = list(adata.uns["tfs"])
+        else:
+            raise ValueError(
+                "No regulators given: pass `tfs=[...]` (transcription factors to score against `targets`), "
+                "`pairs=[...]`, or mark them in a boolean `adata.var['is_tf']` column."
+            )
+    if isinstance(tfs, str):
+        tfs = [tfs]
+    tfs = list(dict.fromkeys(str(t) for t in tfs))
+    if not tfs:
+        raise ValueError("The list of regulators (tfs) is empty.")
+    return tfs
+
+
+def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
+    """Positions (a, b) of every candidate pair in ``var_names``, self pairs excluded."""
+    if pairs is not None:
+        from .._data import pairs_frame
+
+        frame = pairs_frame(pairs)
+        a = np.array([resolve_gene(var_names, g) for g in frame["gene_a"]], dtype=np.int64)
+        b = np.array([resolve_gene(var_names, g) for g in frame["gene_b"]], dtype=np.int64)
+        if (a == b).any():
+            g = var_names[a[a == b][0]]
+            raise ValueError(f"Pair ({g!r}, {g!r}) pairs a gene with itself; drop it.")
+        return a, b
+    reg = np.array([resolve_gene(var_names, g) for g in regulators], dtype=np.int64)
+    if targets is None:
+        tgt = np.arange(len(var_names), dtype=np.int64)
+    else:
+        if isinstance(targets, str):
+            targets = [targets]
+        tgt = np.unique(np.array([resolve_gene(var_names, g) for g in targets], dtype=np.int64))
+        if len(tgt) == 0:
+            raise ValueError("The list of targets is empty.")
+    a = np.repeat(reg, len(tgt))
+    b = np.tile(tgt, len(reg))
+    keep = a != b
+    if not keep.any():
+        raise ValueError("No candidate pair is left once self pairs are removed.")
+    return a[keep], b[keep]
+
+
+def predict_interactions(
+    adata: AnnData,
+    *,
+    model: str | Model = "default",
+    tfs: list[str] | None = None,
+    targets: list[str] | None = None,
+    pairs=None,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    batch_size: int = 1024,
+    symmetric: bool = True,
+    chunk_cells: int | None = None,
+    device: str | None = None,
+    key_added: str = "cnnc",
+    copy: bool = False,
+) -> AnnData | None:
+    """Predict which genes regulate which, from pair images, with a trained CNNC model.
+
+    Every candidate pair (regulator, target) becomes a pair image (see :func:`cnnc.tl.pair_histograms`)
+    made with the model's own recipe; the network returns the probability of no interaction, of
+    regulator → target and of target → regulator. Pairs stream through in batches: memory is bounded
+    by ``batch_size``, not by the number of pairs.
+
+    Parameters
+    ----------
+    adata
+        Cells × genes with log-normalized expression (dense, sparse or backed). Raw counts are refused.
+    model
+        A :class:`cnnc.models.Model`, a registry name (see :func:`cnnc.models.available`) or a file path.
+    tfs
+        Regulators. Default: genes flagged in ``adata.var["is_tf"]``, else ``adata.uns["tfs"]``.
+    targets
+        Targets scored against every regulator (default: all genes).
+    pairs
+        Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``.
+    layer, use_raw
+        Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    batch_size
+        Pairs per batch of images.
+    symmetric
+        Also read each pair's transposed image and average (the network sees both orientations).
+    chunk_cells
+        Cells per block when binning (memory bound for large or backed data).
+    device
+        ``None`` picks CUDA when available, else CPU.
+    key_added
+        Key of the results in ``adata.varp`` and ``adata.uns``.
+    copy
+        Return a modified copy instead of writing in place.
+
+    Returns
+    -------
+    ``None`` or the copy. Writes
+
+    ``adata.varp[key_added]``
+        Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs.
+    ``adata.uns[key_added]["edges"]``
+        DataFrame ``regulator, target, p_none, p_ab, p_ba, score`` (``p_ab``: regulator → target;
+        ``score`` = ``p_ab`` for direction models, the interaction probability otherwise), sorted by score.
+    ``adata.uns[key_added]["params"]``
+        Model name and sha256, package version, image recipe, input used.
+    """
+    mdl = _resolve_model(model)
+    view = expression_view(adata, layer=layer, use_raw=use_raw)
+    regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
+    a, b = candidate_positions(view.var_names, regulators, targets, pairs)
+    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
+    start = logg.info(f"scoring {len(a):,} pairs with model {mdl.name!r}")
+    imager = PairImager(
+        view.matrix,
+        genes,
+        mdl.spec.image_params(),
+        gene_names=view.var_names[genes].astype(str).tolist(),
+        chunk_cells=chunk_cells,
+    )
+    proba = score_pairs(
+        imager, inverse[: len(a)], inverse[len(a) :], mdl, batch_size=int(batch_size), device=device, symmetric=symmetric
+    )
+
+    names = view.var_names.astype(str)
+    if mdl.spec.task == "direction":
+        p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
+        score = p_ab
+    else:
+        p_none = 1 - proba[:, -1] if proba.shape[1] > 1 else 1 - proba[:, 0]
+        p_ab = proba[:, -1]
+        p_ba = np.full(len(a), np.nan, dtype=np.float32)
+        score = p_ab
+    edges = pd.DataFrame(
+        {
+            "regulator": names[a],
+            "target": names[b],
+            "p_none": p_none,
+            "p_ab": p_ab,
+            "p_ba": p_ba,
+            "score": score,
+        }
+    )
+    edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
+    edges.index = edges.index.astype(str)
+
+    # varp lives on adata.var_names; with use_raw the scored genes may include genes that are not there.
+    pos = pd.Index(adata.var_names).get_indexer(names)
+    ra, rb = pos[a], pos[b]
+    placed = (ra >= 0) & (rb >= 0)
+    if not placed.all():
+        logg.warning(
+            f"{int((~placed).sum())} scored pairs involve genes in .raw but not in adata.var_names; they are in "
+            f"adata.uns[{key_added!r}]['edges'] but not in adata.varp[{key_added!r}]."
+        )
+    network = sparse.csr_matrix(
+        (score[placed].astype(np.float32), (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars)
+    )
+
+    adata = adata.copy() if copy else adata
+    adata.varp[key_added] = network
+    adata.uns[key_added] = {
+        "edges": edges,
+        "varp_key": key_added,
+        "params": {
+            "model": mdl.name,
+            "model_sha256": mdl.sha256 or "",
+            "task": mdl.spec.task,
+            "classes": list(mdl.spec.classes),
+            "image": mdl.spec.image,
+            "symmetric": bool(symmetric),
+            "layer": layer or "",
+            "use_raw": bool(view.label == "raw"),
+            "n_pairs": int(len(a)),
+            "n_regulators": int(len(np.unique(a))),
+            "n_cells": int(imager.n_cells),
+            "cnnc_version": package_version(),
+        },
+    }
+    logg.info(
+        "    finished",
+        time=start,
+        deep=f"added adata.varp[{key_added!r}] (regulator × target scores) and adata.uns[{key_added!r}]['edges']",
+    )
+    return adata if copy else None
