@@ -2,11 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, get, models, pl, pp, tl
+from . import datasets, get, models, pl, tl
 
 try:
     __version__ = version("cnnc")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
-__all__ = ["datasets", "get", "models", "pl", "pp", "tl", "__version__"]
+__all__ = ["datasets", "get", "models", "pl", "tl", "__version__"]

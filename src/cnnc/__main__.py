@@ -1,0 +1,82 @@
+"""Command line: ``python -m cnnc demo`` runs the main job offline on scanpy's bundled PBMCs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# Known regulator → target relations among the genes of scanpy's pbmc68k_reduced (PU.1/SPI1 drives myeloid
+# genes, IRF8 MHC-II genes, GATA3 T-cell genes); used to pick pairs worth looking at, not for scoring.
+PBMC_REGULATORS = ["SPI1", "IRF8", "IRF7", "IRF1", "GATA3", "JUNB", "FOS", "EGR1", "ID2"]
+PBMC_EXAMPLE_PAIRS = [("SPI1", "LYZ"), ("SPI1", "S100A8"), ("IRF8", "CD74"), ("GATA3", "CD3E")]
+
+
+def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
+    """Predict a regulatory network on real PBMCs with the default model; print and plot it."""
+    import matplotlib
+
+    matplotlib.use("agg")
+    import scanpy as sc
+
+    import cnnc
+
+    sc.settings.verbosity = 2
+    out.mkdir(parents=True, exist_ok=True)
+    adata = sc.datasets.pbmc68k_reduced()  # ships inside scanpy: works offline; log-normalized values in .raw
+    tfs = [g for g in PBMC_REGULATORS if g in adata.raw.var_names]
+    print(f"PBMC data: {adata.n_obs} cells × {adata.raw.n_vars} genes; regulators: {', '.join(tfs)}")
+    cnnc.tl.predict_interactions(adata, model=model, tfs=tfs, use_raw=True)
+    params = adata.uns["cnnc"]["params"]
+    print(f"Scored {params['n_pairs']:,} regulator × gene pairs with model {params['model']!r}.")
+    table = cnnc.get.edges(adata, top=top)
+    print(f"\nTop {top} predicted edges (score = P(regulator → target)):")
+    print(table[["regulator", "target", "p_none", "p_ab", "p_ba", "score"]].to_string(index=False, float_format="%.3f"))
+
+    cnnc.tl.pair_histograms(adata, PBMC_EXAMPLE_PAIRS, use_raw=True, key_added="cnnc_images")
+    cnnc.pl.pair_histograms(adata, PBMC_EXAMPLE_PAIRS, key="cnnc_images", save=out / "pair_images.png", show=False)
+    top_pairs = list(zip(table["regulator"][:4], table["target"][:4], strict=True))
+    cnnc.pl.pair_histograms(adata, top_pairs, use_raw=True, save=out / "top_edges_images.png", show=False)
+    cnnc.pl.network(adata, top=40, save=out / "network.png", show=False)
+    print(f"\nFigures: {out / 'pair_images.png'}, {out / 'top_edges_images.png'}, {out / 'network.png'}")
+
+    _score_on_beeline(model)
+    return 0
+
+
+def _score_on_beeline(model: str) -> None:
+    """Where a BEELINE data set is available locally, score the default model against its ground truth."""
+    import cnnc
+    from cnnc.datasets._registry import make_pooch
+
+    key = "beeline-genelink/STRING/mHSC-L/TFs+500/BL--ExpressionData.csv.gz"
+    if not (Path(make_pooch().abspath) / key).is_file():
+        print("\n(No cached BEELINE data: set CNNC_DATA_DIR to a copy of it to score the model against a ground truth.)")
+        return
+    adata = cnnc.datasets.beeline("mHSC-L", "STRING", 500)
+    cnnc.tl.predict_interactions(adata, model=model, tfs=adata.uns["ground_truth"]["regulator"].unique().tolist())
+    result = cnnc.tl.evaluate(adata, adata.uns["ground_truth"], per_regulator=False)
+    row = result.loc["all"] if "all" in result.index else result.iloc[0]
+    print(
+        f"\nBEELINE mHSC-L STRING (TFs+500), every regulator × gene pair: AUROC {row['auroc']:.3f}, "
+        f"AUPRC ratio {row['auprc_ratio']:.2f} (random = 1), early precision ratio {row['epr']:.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``cnnc`` / ``python -m cnnc``."""
+    parser = argparse.ArgumentParser(prog="cnnc", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="predict a network on scanpy's bundled PBMCs with the default model")
+    p.add_argument("--out", type=Path, default=Path(os.environ.get("CNNC_DEMO_OUT", "cnnc_output")))
+    p.add_argument("--model", default="default")
+    p.add_argument("--top", type=int, default=15)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args.out, model=args.model, top=args.top)
+    return 1  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())
