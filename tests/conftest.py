@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+
+import cnnc
 
 SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
 
@@ -30,3 +34,35 @@ def shared_data() -> Path:
             "as ../shared/data). Copy it there, or run the tests from a checkout that has it."
         )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def gsd():
+    """BEELINE's synthetic GSD data (2,000 cells × 19 genes) with its known network."""
+    return cnnc.datasets.gsd()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(gsd):
+    """A small CNNC really trained (2 epochs) on the GSD network: real weights, cheap to run."""
+    torch.set_num_threads(1)
+    adata = gsd.copy()
+    return cnnc.tl.train(
+        adata,
+        adata.uns["ground_truth"],
+        folds=0,
+        epochs=2,
+        architecture={"filters": [4, 8, 8], "dense": 16},
+        name="tiny-gsd",
+        seed=0,
+    )
+
+
+@pytest.fixture
+def regulators(gsd):
+    return sorted(gsd.uns["ground_truth"]["regulator"].unique().tolist())
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

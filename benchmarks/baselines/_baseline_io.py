@@ -29,7 +29,9 @@ def add_io_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", choices=LAYOUTS, help="orientation of a CSV/TSV expression file (required for one)")
     parser.add_argument("--tfs", required=True, type=Path, help="text file, one TF name per line")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", required=True, type=Path, help="output TSV; a <out>.json with run facts is written too")
+    parser.add_argument(
+        "--out", required=True, type=Path, help="output TSV; a <out>.json with run facts is written too"
+    )
 
 
 def fail(message: str) -> None:

@@ -52,7 +52,9 @@ def _score_on_beeline(model: str) -> None:
 
     key = "beeline-genelink/STRING/mHSC-L/TFs+500/BL--ExpressionData.csv.gz"
     if not (Path(make_pooch().abspath) / key).is_file():
-        print("\n(No cached BEELINE data: set CNNC_DATA_DIR to a copy of it to score the model against a ground truth.)")
+        print(
+            "\n(No cached BEELINE data: set CNNC_DATA_DIR to a copy of it to score the model against a ground truth.)"
+        )
         return
     adata = cnnc.datasets.beeline("mHSC-L", "STRING", 500)
     cnnc.tl.predict_interactions(adata, model=model, tfs=adata.uns["ground_truth"]["regulator"].unique().tolist())

@@ -1,4 +1,4 @@
-"""Input checks shared by prediction and training: is this log-normalized expression?"""
+"""Input checks shared by prediction and training: is this log-normalized expression."""
 
 from __future__ import annotations
 

@@ -57,7 +57,9 @@ def score_pairs(
         images = imager.images(ab, bb)
         proba = model.predict_proba(images, batch_size=batch_size, device=device)
         if symmetric:
-            flipped = model.predict_proba(np.ascontiguousarray(images.transpose(0, 2, 1)), batch_size=batch_size, device=device)
+            flipped = model.predict_proba(
+                np.ascontiguousarray(images.transpose(0, 2, 1)), batch_size=batch_size, device=device
+            )
             proba = symmetrize(proba, flipped, model.spec.task)
         out[start : start + len(ab)] = proba
         bar.update(len(ab))

@@ -3,6 +3,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -134,6 +136,9 @@ def test_save_load_round_trip_float32_is_exact(trained_model, synthetic, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.safetensors"]  # no temporary file left
     assert trained_model.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert trained_model.path == path
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # not the private mode of the temporary file
     with safe_open(path, "pt") as f:
         meta = f.metadata()
     assert meta["format"] == "cnnc-model" and meta["format_version"] == "1"

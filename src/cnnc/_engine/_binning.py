@@ -36,7 +36,9 @@ def _searchsorted_codes(values, gene_of_value, edges, out):  # pragma: no cover 
 
 
 @numba.njit(cache=True, nogil=True)
-def _scatter_block(first_cell, indptr, indices, nz_codes, write_pos, codes, indices_all, nz_codes_all):  # pragma: no cover
+def _scatter_block(
+    first_cell, indptr, indices, nz_codes, write_pos, codes, indices_all, nz_codes_all
+):  # pragma: no cover
     """Append one block's nonzero cells of every gene to the all-cells CSC arrays and code matrix."""
     for g in range(indptr.shape[0] - 1):
         pos = write_pos[g]

@@ -24,7 +24,9 @@ _PAIRS_PER_TASK = 64
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _count_pair(codes, indptr, indices, nz_codes, marginals, zero_code, w, o, walk_is_a, H, other_codes):  # pragma: no cover
+def _count_pair(
+    codes, indptr, indices, nz_codes, marginals, zero_code, w, o, walk_is_a, H, other_codes
+):  # pragma: no cover
     """Fill scratch ``H[code_a, code_b]`` with the pair's counts by walking the nonzero cells of gene ``w``.
 
     ``o`` is the other gene. Only the zero row/column of ``w`` and the cells walked are written; their codes

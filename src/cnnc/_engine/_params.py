@@ -43,7 +43,9 @@ class PairImageParams:
         if not isinstance(self.bins, int) or not 2 <= self.bins <= 255:
             raise ValueError(f"bins must be an integer in [2, 255] (codes are uint8), got {self.bins!r}.")
         if not self.pseudocount > 0:
-            raise ValueError(f"pseudocount must be > 0 so that log10(0 + pseudocount) is finite, got {self.pseudocount!r}.")
+            raise ValueError(
+                f"pseudocount must be > 0 so that log10(0 + pseudocount) is finite, got {self.pseudocount!r}."
+            )
         if not self.density_pseudocount > 0:
             raise ValueError(f"density_pseudocount must be > 0, got {self.density_pseudocount!r}.")
         if self.transform not in TRANSFORMS:

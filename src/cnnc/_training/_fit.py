@@ -43,7 +43,9 @@ def _evaluate(module, images, extra, labels, batch_size, device) -> tuple[float,
     total, correct = 0.0, 0
     with torch.inference_mode():
         for idx in _batches(len(labels), batch_size, None):
-            logits = module(_to_tensor(images, idx, device, image=True), None if extra is None else _to_tensor(extra, idx, device))
+            logits = module(
+                _to_tensor(images, idx, device, image=True), None if extra is None else _to_tensor(extra, idx, device)
+            )
             y = torch.from_numpy(labels[idx]).to(device)
             total += float(torch.nn.functional.cross_entropy(logits, y, reduction="sum"))
             correct += int((logits.argmax(1) == y).sum())

@@ -152,7 +152,9 @@ def regulator_folds(regulators: np.ndarray, folds: int, rng: np.random.Generator
     return [np.sort(part) for part in np.array_split(order, folds)]
 
 
-def carve_validation(regulators: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def carve_validation(
+    regulators: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Split training regulators into (fit, validation) groups; at least one regulator on each side."""
     regulators = np.unique(regulators)
     if len(regulators) < 2:

@@ -156,6 +156,9 @@ class Model:
         os.close(fd)
         try:
             save_file(tensors, tmp, metadata=metadata)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
             sha = _file_sha256(Path(tmp))
             os.replace(tmp, path)
         except BaseException:

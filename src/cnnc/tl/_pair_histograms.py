@@ -79,7 +79,9 @@ def resolve_pairs(
         self_pairs = ia == ib
         if self_pairs.any():
             g = frame["gene_a"][self_pairs].iloc[0]
-            raise ValueError(f"Pair ({g!r}, {g!r}) pairs a gene with itself; its image is a diagonal, not an interaction.")
+            raise ValueError(
+                f"Pair ({g!r}, {g!r}) pairs a gene with itself; its image is a diagonal, not an interaction."
+            )
         cols, inverse = np.unique(np.concatenate([ia, ib]), return_inverse=True)
         genes = views[0].var_names[cols].astype(str).tolist()
         matrix = views[0].matrix
@@ -180,7 +182,9 @@ def pair_histograms(
         bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount, transform=transform
     )
     start = logg.info("computing pair images")
-    resolved = resolve_pairs(adata, pairs, layer=layer, use_raw=use_raw, mod=mod, params=params, chunk_cells=chunk_cells)
+    resolved = resolve_pairs(
+        adata, pairs, layer=layer, use_raw=use_raw, mod=mod, params=params, chunk_cells=chunk_cells
+    )
     images = resolved.imager.images(resolved.a, resolved.b)
     codes = resolved.imager.binner.codes() if store_bins else None
 

@@ -150,7 +150,13 @@ def predict_interactions(
         chunk_cells=chunk_cells,
     )
     proba = score_pairs(
-        imager, inverse[: len(a)], inverse[len(a) :], mdl, batch_size=int(batch_size), device=device, symmetric=symmetric
+        imager,
+        inverse[: len(a)],
+        inverse[len(a) :],
+        mdl,
+        batch_size=int(batch_size),
+        device=device,
+        symmetric=symmetric,
     )
 
     names = view.var_names.astype(str)

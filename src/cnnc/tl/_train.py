@@ -263,7 +263,9 @@ def train(
         "best_epoch": int(fit.best_epoch),
         "cnnc_version": package_version(),
     }
-    model = Model(module, ModelSpec(name=name, architecture=module.config, training=training, metrics=metrics, **spec_kwargs))
+    model = Model(
+        module, ModelSpec(name=name, architecture=module.config, training=training, metrics=metrics, **spec_kwargs)
+    )
 
     if cv_frames:
         cv = pd.concat(cv_frames, ignore_index=True)
@@ -274,7 +276,15 @@ def train(
             "edges": cv,
             "folds": fold_table,
             "metrics": metrics,
-            "params": {"model": name, "task": task, "folds": int(folds), "seed": int(seed), "symmetric": bool(symmetric)},
+            "params": {
+                "model": name,
+                "task": task,
+                "folds": int(folds),
+                "seed": int(seed),
+                "symmetric": bool(symmetric),
+            },
         }
-    logg.info("    finished", time=start, deep=f"cross-validated edges in adata.uns[{key_added!r}]" if cv_frames else "")
+    logg.info(
+        "    finished", time=start, deep=f"cross-validated edges in adata.uns[{key_added!r}]" if cv_frames else ""
+    )
     return model

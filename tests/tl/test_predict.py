@@ -1,0 +1,120 @@
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scanpy as sc
+from scipy import sparse
+
+import cnnc
+from cnnc._engine._images import PairImager
+from cnnc._scoring import symmetrize
+
+
+def test_predict_writes_varp_and_edges(gsd, tiny_model, regulators, tmp_path):
+    adata = gsd.copy()
+    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=regulators, batch_size=7)
+    edges = adata.uns["cnnc"]["edges"]
+    assert len(edges) == len(regulators) * (adata.n_vars - 1)
+    assert list(edges.columns) == ["regulator", "target", "p_none", "p_ab", "p_ba", "score"]
+    np.testing.assert_allclose(edges[["p_none", "p_ab", "p_ba"]].sum(1), 1, atol=1e-5)
+    assert (edges["score"].diff().dropna() <= 0).all()
+    net = adata.varp["cnnc"]
+    assert sparse.issparse(net) and net.shape == (adata.n_vars, adata.n_vars)
+    r = adata.var_names.get_loc(edges["regulator"].iloc[0])
+    t = adata.var_names.get_loc(edges["target"].iloc[0])
+    assert net[r, t] == pytest.approx(edges["score"].iloc[0])
+    assert adata.uns["cnnc"]["params"]["model"] == "tiny-gsd"
+    # h5ad round trip keeps everything
+    adata.write_h5ad(tmp_path / "p.h5ad")
+    back = ad.read_h5ad(tmp_path / "p.h5ad")
+    pd.testing.assert_frame_equal(back.uns["cnnc"]["edges"], edges, check_categorical=False)
+    assert (back.varp["cnnc"] != net).nnz == 0
+    assert back.uns["cnnc"]["params"] == adata.uns["cnnc"]["params"]
+
+
+def test_batch_size_does_not_change_scores(gsd, tiny_model, regulators):
+    a, b = gsd.copy(), gsd.copy()
+    cnnc.tl.predict_interactions(a, model=tiny_model, tfs=regulators, batch_size=3)
+    cnnc.tl.predict_interactions(b, model=tiny_model, tfs=regulators, batch_size=1000)
+    pd.testing.assert_frame_equal(a.uns["cnnc"]["edges"], b.uns["cnnc"]["edges"], atol=1e-6)
+
+
+def test_symmetric_prediction_reads_both_orientations(gsd, tiny_model):
+    adata = gsd.copy()
+    pairs = [("SOX9", "AMH"), ("AMH", "SOX9")]
+    cnnc.tl.predict_interactions(adata, model=tiny_model, pairs=pairs, symmetric=True)
+    e = adata.uns["cnnc"]["edges"].set_index(["regulator", "target"])
+    # the (a, b) and (b, a) predictions mirror each other: p_ab of one is p_ba of the other
+    assert e.loc[("SOX9", "AMH"), "p_ab"] == pytest.approx(e.loc[("AMH", "SOX9"), "p_ba"], abs=1e-6)
+    # and match a direct computation
+    imager = PairImager(adata.X, np.arange(adata.n_vars))
+    i, j = adata.var_names.get_loc("SOX9"), adata.var_names.get_loc("AMH")
+    img = imager.images(np.array([i]), np.array([j]))
+    p = tiny_model.predict_proba(img)
+    q = tiny_model.predict_proba(img.transpose(0, 2, 1).copy())
+    np.testing.assert_allclose(symmetrize(p, q, "direction")[0, 1], e.loc[("SOX9", "AMH"), "p_ab"], atol=1e-6)
+
+
+def test_copy_and_targets(gsd, tiny_model):
+    adata = gsd.copy()
+    out = cnnc.tl.predict_interactions(
+        adata, model=tiny_model, tfs=["SOX9"], targets=["AMH", "SOX9", "GATA4"], copy=True
+    )
+    assert "cnnc" not in adata.uns and "cnnc" not in adata.varp
+    assert sorted(out.uns["cnnc"]["edges"]["target"]) == ["AMH", "GATA4"]  # self pair dropped
+
+
+def test_model_from_file(gsd, tiny_model, tmp_path, regulators):
+    path = tiny_model.save(tmp_path / "tiny")
+    a = gsd.copy()
+    cnnc.tl.predict_interactions(a, model=str(path), tfs=regulators[:2])
+    assert a.uns["cnnc"]["params"]["model_sha256"] == cnnc.models.load(path).sha256
+
+
+def test_predict_bad_input(gsd, tiny_model):
+    adata = gsd.copy()
+    before = (set(adata.uns), set(adata.varp))
+    with pytest.raises(ValueError, match="No regulators given"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model)
+    with pytest.raises(KeyError, match="Did you mean"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX99"])
+    with pytest.raises(ValueError, match="empty"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=[])
+    with pytest.raises(ValueError, match="itself"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model, pairs=[("SOX9", "SOX9")])
+    with pytest.raises(ValueError, match="batch_size"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], batch_size=0)
+    raw = adata.copy()
+    raw.X = np.round(raw.X * 300)
+    with pytest.raises(ValueError, match="raw counts"):
+        cnnc.tl.predict_interactions(raw, model=tiny_model, tfs=["SOX9"])
+    neg = adata.copy()
+    neg.X = neg.X - 1
+    with pytest.raises(ValueError, match="negative"):
+        cnnc.tl.predict_interactions(neg, model=tiny_model, tfs=["SOX9"])
+    nan = adata.copy()
+    nan.X[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cnnc.tl.predict_interactions(nan, model=tiny_model, tfs=["SOX9"])
+    dup = adata.copy()
+    dup.var_names = ["SOX9"] + list(dup.var_names[1:-1]) + ["SOX9"]
+    with pytest.raises(ValueError, match="not unique"):
+        cnnc.tl.predict_interactions(dup, model=tiny_model, tfs=["SOX9"])
+    assert (set(adata.uns), set(adata.varp)) == before
+
+
+def test_predict_on_pbmc_raw(tiny_model):
+    adata = sc.datasets.pbmc68k_reduced()
+    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SPI1", "IRF8"], targets=list(adata.var_names[:50]))
+    assert adata.uns["cnnc"]["params"]["use_raw"] is True
+    assert adata.varp["cnnc"].nnz == len(adata.uns["cnnc"]["edges"])
+
+
+def test_backed_prediction_matches_memory(gsd, tiny_model, tmp_path, regulators):
+    path = tmp_path / "g.h5ad"
+    gsd.write_h5ad(path)
+    backed = ad.read_h5ad(path, backed="r")
+    mem = gsd.copy()
+    cnnc.tl.predict_interactions(mem, model=tiny_model, tfs=regulators[:3])
+    cnnc.tl.predict_interactions(backed, model=tiny_model, tfs=regulators[:3], chunk_cells=300)
+    pd.testing.assert_frame_equal(mem.uns["cnnc"]["edges"], backed.uns["cnnc"]["edges"], atol=1e-6)
