@@ -73,7 +73,7 @@ def main() -> None:
     fitted = rows.notna() & cols.notna()
     weight = np.zeros(len(table), dtype=np.float32)
     weight[fitted.to_numpy()] = adj_fit[rows[fitted].astype(int), cols[fitted].astype(int)]
-    table["weight"] = weight
+    table["weight"] = weight + np.float32(0.0)  # soft-thresholding leaves -0.0; write it as 0
     facts = {
         "method": "regdiffusion",
         "seconds": seconds,
@@ -85,7 +85,7 @@ def main() -> None:
         "n_nonzero": int((weight != 0).sum()),
         "seed": args.seed,
         "threads": args.threads,
-        "hyperparameters": {k: v for k, v in trainer.hp.items() if k != "evaluator"},
+        "hyperparameters": {k: v for k, v in trainer.hp.items() if isinstance(v, (int, float, str, list, type(None)))},
         "versions": {p: importlib.metadata.version(p) for p in ("regdiffusion", "torch", "numpy")},
     }
     write_result(args.out, table, facts)

@@ -7,32 +7,47 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numba import prange
 
 from ._params import PairImageParams
 from ._source import ExpressionSource
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def _searchsorted_codes(values, gene_of_value, edges, out):  # pragma: no cover - compiled
-    """``searchsorted(edges[g], v, side="right") - 1`` with the last edge closed, as histogramdd does."""
+    """``searchsorted(edges[g], v, side="right") - 1`` with the last edge closed, as histogramdd does.
+
+    The bin is guessed from the value's position in the range, then moved until
+    ``edges[code] <= v < edges[code + 1]`` (or ``code`` is the last bin): exactly the searchsorted bin,
+    found in O(1) on non-decreasing edges.
+    """
     n_edges = edges.shape[1]
     last = n_edges - 2
-    for i in range(values.shape[0]):
+    for i in prange(values.shape[0]):
         g = gene_of_value[i]
         v = values[i]
-        lo = 0
-        hi = n_edges
-        # first index with edges[g, idx] > v
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if edges[g, mid] > v:
-                hi = mid
-            else:
-                lo = mid + 1
-        code = lo - 1
-        if v == edges[g, n_edges - 1]:
-            code = last
+        lo = edges[g, 0]
+        code = int((v - lo) / (edges[g, n_edges - 1] - lo) * (n_edges - 1))
+        code = min(max(code, 0), last)
+        while code > 0 and edges[g, code] > v:
+            code -= 1
+        while code < last and edges[g, code + 1] <= v:
+            code += 1
         out[i] = code
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _fill_codes(indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
+    """Each gene's row of codes (zero code, then its nonzero cells) and its count per bin."""
+    n_cells = codes.shape[1]
+    for g in prange(codes.shape[0]):
+        z = zero_code[g]
+        codes[g, :] = z
+        marginals[g, :] = 0
+        for k in range(indptr[g], indptr[g + 1]):
+            codes[g, indices[k]] = nz_codes[k]
+            marginals[g, nz_codes[k]] += 1
+        marginals[g, z] += n_cells - (indptr[g + 1] - indptr[g])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -137,6 +152,8 @@ class GeneBinner:
         n_bytes = self.n_cells * len(self.genes) + 5 * int(self.nnz.sum()) + 8 * (len(self.genes) + 1)
         self.cached = bool(cache) and n_bytes <= cache_bytes
         self._whole: BinnedBlock | None = None
+        if not self.cached:
+            self._scanned = None
 
     # --- pass 1: ranges and validation -----------------------------------------------------------------
     def _scan(self) -> None:
@@ -144,7 +161,10 @@ class GeneBinner:
         vmin = np.full(n_genes, np.inf)
         vmax = np.full(n_genes, -np.inf)
         nnz = np.zeros(n_genes, dtype=np.int64)
+        self._scanned = None
         for _, block in self.source.iter_blocks(self.genes):
+            if self.source.chunk_cells >= self.n_cells:
+                self._scanned = block  # the only block: kept for binning (see whole())
             data = block.data
             if data.size:
                 bad = ~np.isfinite(data)
@@ -191,15 +211,22 @@ class GeneBinner:
         # numpy.histogram's rule for a constant sample: widen the range by 0.5 on each side (in the data's dtype).
         lo = np.where(const, lo - 0.5, lo)
         hi = np.where(const, hi + 0.5, hi)
+        # np.linspace in the data's dtype, as numpy.histogramdd calls it per gene (float64 holds the values exactly).
+        # On arrays it computes the same elementwise `arange * step + start`, unless a step underflows to 0, where
+        # numpy switches formula for the whole call: then go gene by gene.
+        if np.all((hi - lo) / self.params.bins != 0):
+            return np.linspace(lo, hi, self.params.bins + 1, axis=1).astype(np.float64)
         edges = np.empty((len(lo), self.params.bins + 1), dtype=np.float64)
         for g in range(len(lo)):
-            # np.linspace on scalars of the data's dtype, as numpy.histogramdd calls it; float64 holds them exactly.
             edges[g] = np.linspace(lo[g], hi[g], self.params.bins + 1)
         return edges
 
     def _codes(self, raw: np.ndarray, gene_of_value: np.ndarray) -> np.ndarray:
         out = np.empty(len(raw), dtype=np.uint8)
-        values = self._transform(raw).astype(np.float64)
+        # float32/float16 logarithms are compared with the float64 edges exactly (the conversion is exact).
+        values = self._transform(raw)
+        if values.dtype == np.float16:
+            values = values.astype(np.float32)
         _searchsorted_codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
 
@@ -210,19 +237,18 @@ class GeneBinner:
         gene_of_value = np.repeat(np.arange(n_genes, dtype=np.int64), counts)
         marginals = np.bincount(gene_of_value * bins + nz_codes, minlength=n_genes * bins).reshape(n_genes, bins)
         marginals[np.arange(n_genes), self.zero_code] += n_cells - counts
-        return marginals
+        return marginals.astype(np.int64, copy=False)
 
     # --- pass 2: codes ------------------------------------------------------------------------------------
     def _bin_block(self, first_cell: int, block) -> BinnedBlock:
         n_genes = len(self.genes)
-        n_cells = block.shape[0]
-        indptr = block.indptr.astype(np.int64)
-        indices = block.indices.astype(np.int32)
-        gene_of_value = np.repeat(np.arange(n_genes), np.diff(indptr))
-        nz_codes = self._codes(block.data, gene_of_value)
-        codes = np.repeat(self.zero_code[:, None], n_cells, axis=1)
-        codes[gene_of_value, indices] = nz_codes
-        return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, self._marginals(indptr, nz_codes, n_cells))
+        indptr = block.indptr.astype(np.int64, copy=False)
+        indices = block.indices.astype(np.int32, copy=False)
+        nz_codes = self._codes(block.data, np.repeat(np.arange(n_genes), np.diff(indptr)))
+        codes = np.empty((n_genes, block.shape[0]), dtype=np.uint8)
+        marginals = np.empty((n_genes, self.params.bins), dtype=np.int64)
+        _fill_codes(indptr, indices, nz_codes, self.zero_code, codes, marginals)
+        return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, marginals)
 
     def whole(self) -> BinnedBlock:
         """The codes of all cells as one block (computed once, then kept)."""
@@ -230,8 +256,10 @@ class GeneBinner:
             return self._whole
         n_genes = len(self.genes)
         if self.source.chunk_cells >= self.n_cells:
-            ((first, block),) = self.source.iter_blocks(self.genes)
-            self._whole = self._bin_block(first, block)
+            # One chunk: bin the block the scan already read rather than reading the source again.
+            block = self._scanned if self._scanned is not None else next(iter(self.source.iter_blocks(self.genes)))[1]
+            self._scanned = None
+            self._whole = self._bin_block(0, block)
             return self._whole
         indptr = np.zeros(n_genes + 1, dtype=np.int64)
         np.cumsum(self.nnz, out=indptr[1:])

@@ -3,12 +3,12 @@
 In scRNA-seq most cells of most genes are zero, so a pair's 2-d histogram is dominated by the
 zero bin. For each pair we walk the nonzero cells of the sparser gene only, look the other gene's
 code up, and derive the rest by subtraction: every cell not walked has the walked gene's zero code,
-so its row (or column) receives the other gene's marginal minus what the walk already counted.
+so its row (or column) receives the other gene's marginal minus what the walk counted in that bin.
 
 Each thread counts into a small ``bins × bins`` scratch histogram that stays in L1 cache and writes
-a pair's result once (as counts, or directly as float32 pixels through a lookup table), touching
-only the entries the pair can have changed; the scratch is then reset by the same sparse walk.
-Pairs are visited grouped by walked gene, so that gene's cells stay in cache across its pairs.
+a pair's result once: as int32 counts, or directly as float32 pixels through a lookup table (so the
+counts of all pairs never exist in memory). Pairs are visited grouped by the gene whose codes are looked
+up, so that gene's row of codes stays in cache across its pairs.
 """
 
 from __future__ import annotations
@@ -19,42 +19,8 @@ from numba import prange
 
 from ._binning import BinnedBlock, GeneBinner
 
-# Pairs per task handed to a thread: small enough to balance two threads, large enough to amortise a task.
-_PAIRS_PER_TASK = 64
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _count_pair(
-    codes, indptr, indices, nz_codes, marginals, zero_code, w, o, walk_is_a, H, other_codes
-):  # pragma: no cover
-    """Fill scratch ``H[code_a, code_b]`` with the pair's counts by walking the nonzero cells of gene ``w``.
-
-    ``o`` is the other gene. Only the zero row/column of ``w`` and the cells walked are written; their codes
-    in ``o`` are left in ``other_codes[: nnz(w)]`` for the caller's write-back and reset.
-    """
-    n_bins = marginals.shape[1]
-    zw = zero_code[w]
-    start = indptr[w]
-    n = indptr[w + 1] - start
-    if walk_is_a:
-        for j in range(n_bins):
-            H[zw, j] = marginals[o, j]
-        for k in range(n):
-            cw = nz_codes[start + k]
-            co = codes[o, indices[start + k]]
-            other_codes[k] = co
-            H[cw, co] += 1
-            H[zw, co] -= 1
-    else:
-        for i in range(n_bins):
-            H[i, zw] = marginals[o, i]
-        for k in range(n):
-            cw = nz_codes[start + k]
-            co = codes[o, indices[start + k]]
-            other_codes[k] = co
-            H[co, cw] += 1
-            H[co, zw] -= 1
-    return n
+# Pairs per task handed to a thread: small enough to balance the threads, large enough to amortise a task.
+_PAIRS_PER_TASK = 32
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -64,70 +30,56 @@ def _pair_kernel(
     """Counts of pairs ``order[t]`` (walked gene ``walked[t]``, other gene ``other[t]``).
 
     ``images=True``: ``out[p, j, i] = lookup[H[i, j]]`` (float32 pixels, rows = second gene; ``out`` is
-    overwritten). ``images=False``: ``out[p, i, j] += H[i, j]`` (int32 counts accumulated over blocks).
+    overwritten). ``images=False``: ``out[p, i, j] += H[i, j]`` (int32 counts, accumulated over blocks).
     """
     n_bins = marginals.shape[1]
+    n_pix = n_bins * n_bins
     n_pairs = order.shape[0]
     n_tasks = (n_pairs + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
-    max_nnz = 0
-    for g in range(indptr.shape[0] - 1):
-        max_nnz = max(max_nnz, indptr[g + 1] - indptr[g])
+    flat = out.reshape(out.shape[0], n_pix)
     for task in prange(n_tasks):
-        H = np.zeros((n_bins, n_bins), dtype=np.int32)
-        other_codes = np.empty(max_nnz, dtype=np.uint8)
-        background = lookup[0]
+        # Scratch histogram in image orientation: H[code_b * n_bins + code_a].
+        H = np.zeros(n_pix, dtype=np.int32)
+        missing = np.empty(n_bins, dtype=np.int64)
         for t in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
             p = order[t]
             w = walked[t]
-            wa = walk_is_a[t]
-            n = _count_pair(codes, indptr, indices, nz_codes, marginals, zero_code, w, other[t], wa, H, other_codes)
+            o = other[t]
             zw = zero_code[w]
-            start = indptr[w]
-            # Write the entries the pair can have changed (zero line of the walked gene, then walked cells),
-            # resetting the scratch as they are written, so a repeated entry is written once.
-            if images:
-                img = out[p]
-                img[:, :] = background
-                if wa:
-                    for j in range(n_bins):
-                        img[j, zw] = lookup[H[zw, j]]
-                        H[zw, j] = 0
-                    for k in range(n):
-                        i = nz_codes[start + k]
-                        j = other_codes[k]
-                        if H[i, j] != 0:
-                            img[j, i] = lookup[H[i, j]]
-                            H[i, j] = 0
-                else:
+            # Count the walked (nonzero) cells of w only ...
+            if walk_is_a[t]:
+                for k in range(indptr[w], indptr[w + 1]):
+                    H[codes[o, indices[k]] * n_bins + nz_codes[k]] += 1
+            else:
+                for k in range(indptr[w], indptr[w + 1]):
+                    H[nz_codes[k] * n_bins + codes[o, indices[k]]] += 1
+            # ... then every other cell is in w's zero bin: per bin of o, o's marginal minus the walked cells.
+            # (Summing the 32 x 32 scratch afterwards is cheaper than decrementing one entry per walked cell,
+            # whose repeated read-modify-write of the same address serialises the walk.)
+            for j in range(n_bins):
+                missing[j] = marginals[o, j]
+            if walk_is_a[t]:  # o = b indexes rows: subtract row sums, add to w's zero column
+                for j in range(n_bins):
+                    s = 0
                     for i in range(n_bins):
-                        img[zw, i] = lookup[H[i, zw]]
-                        H[i, zw] = 0
-                    for k in range(n):
-                        j = nz_codes[start + k]
-                        i = other_codes[k]
-                        if H[i, j] != 0:
-                            img[j, i] = lookup[H[i, j]]
-                            H[i, j] = 0
+                        s += H[j * n_bins + i]
+                    H[j * n_bins + zw] += missing[j] - s
+            else:  # o = a indexes columns: subtract column sums, add to w's zero row
+                for j in range(n_bins):
+                    for i in range(n_bins):
+                        missing[i] -= H[j * n_bins + i]
+                for i in range(n_bins):
+                    H[zw * n_bins + i] += missing[i]
+            if images:
+                img = flat[p]
+                for q in range(n_pix):
+                    img[q] = lookup[H[q]]
             else:
                 cnt = out[p]
-                if wa:
+                for i in range(n_bins):
                     for j in range(n_bins):
-                        cnt[zw, j] += H[zw, j]
-                        H[zw, j] = 0
-                    for k in range(n):
-                        i = nz_codes[start + k]
-                        j = other_codes[k]
-                        cnt[i, j] += H[i, j]
-                        H[i, j] = 0
-                else:
-                    for i in range(n_bins):
-                        cnt[i, zw] += H[i, zw]
-                        H[i, zw] = 0
-                    for k in range(n):
-                        j = nz_codes[start + k]
-                        i = other_codes[k]
-                        cnt[i, j] += H[i, j]
-                        H[i, j] = 0
+                        cnt[i, j] += H[j * n_bins + i]
+            H[:] = 0
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -141,32 +93,38 @@ def _lookup_transposed(counts, lookup, out):  # pragma: no cover
 
 
 def _walk_plan(block: BinnedBlock, gene_a: np.ndarray, gene_b: np.ndarray):
-    """Walk the sparser gene of each pair; visit pairs grouped by walked gene (then by the other gene)."""
+    """Walk the sparser gene of each pair; visit pairs grouped by the other gene (its codes are looked up)."""
     nnz = np.diff(block.indptr)
     walk_is_a = nnz[gene_a] <= nnz[gene_b]
     walked = np.where(walk_is_a, gene_a, gene_b)
     other = np.where(walk_is_a, gene_b, gene_a)
-    order = np.lexsort((other, walked))
+    order = np.lexsort((walked, other))
     return walked[order], other[order], walk_is_a[order], order
 
 
 def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: bool) -> None:
     walked, other, walk_is_a, order = _walk_plan(block, gene_a, gene_b)
-    _pair_kernel(
-        block.codes,
-        block.indptr,
-        block.indices,
-        block.nz_codes,
-        block.marginals,
-        zero_code,
-        walked,
-        other,
-        walk_is_a,
-        order,
-        lookup,
-        out,
-        images,
-    )
+    # Hand tasks out dynamically (one at a time) rather than in equal static shares: pairs differ in cost,
+    # and another process may be holding one of the cores.
+    previous = numba.set_parallel_chunksize(1)
+    try:
+        _pair_kernel(
+            block.codes,
+            block.indptr,
+            block.indices,
+            block.nz_codes,
+            block.marginals,
+            zero_code,
+            walked,
+            other,
+            walk_is_a,
+            order,
+            lookup,
+            out,
+            images,
+        )
+    finally:
+        numba.set_parallel_chunksize(previous)
 
 
 def _check_pairs(binner: GeneBinner, gene_a, gene_b) -> tuple[np.ndarray, np.ndarray]:

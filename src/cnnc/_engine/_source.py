@@ -60,8 +60,14 @@ class ExpressionSource:
 
     def _read_rows(self, start: int, stop: int, genes: np.ndarray):
         x = self.matrix
-        if isinstance(x, np.ndarray) or sparse.issparse(x):
-            return x[start:stop][:, genes]
+        whole = start == 0 and stop == self.n_cells
+        if isinstance(x, np.ndarray):
+            return x[start:stop, genes]
+        if sparse.issparse(x):
+            if x.format == "csc":  # columns first: CSC slices columns cheaply, rows expensively
+                x = x[:, genes]
+                return x if whole else x[start:stop]
+            return (x if whole else x[start:stop])[:, genes]
         if is_dask_array(x):
             return x[start:stop][:, genes].compute()
         # Backed AnnData: h5py.Dataset or anndata's sparse dataset; both slice rows, then we pick genes in memory

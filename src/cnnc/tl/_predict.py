@@ -145,7 +145,7 @@ def predict_interactions(
     imager = PairImager(
         view.matrix,
         genes,
-        mdl.spec.image_params(),
+        mdl.spec.image_params,
         gene_names=view.var_names[genes].astype(str).tolist(),
         chunk_cells=chunk_cells,
     )
