@@ -31,7 +31,7 @@ from scipy import sparse
 
 # (n_cells, n_regulators, n_targets): pairs = every regulator × every target.
 FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 2_000), (100_000, 50, 1_000)]
-QUICK_SIZES = [(1_000, 20, 500), (10_000, 20, 500)]
+QUICK_SIZES = [(1_000, 50, 1_000), (10_000, 50, 1_000)]
 
 
 def synthetic_expression(n_cells: int, n_genes: int, seed: int = 0) -> sparse.csr_matrix:
@@ -153,7 +153,11 @@ def memory_child(n_cells: int, n_regulators: int, n_targets: int, seed: int) -> 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
-            {"peak_mib": (peak - before) / 1024, "output_mib": images.nbytes / 2**20, "input_mib": X.data.nbytes / 2**20}
+            {
+                "peak_mib": (peak - before) / 1024,
+                "output_mib": images.nbytes / 2**20,
+                "input_mib": X.data.nbytes / 2**20,
+            }
         )
     )
 

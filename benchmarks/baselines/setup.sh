@@ -88,7 +88,6 @@ make_venv() {  # name, check-code, pip-steps...
   rm -rf "$venv"
   "$py" -m venv "$venv"
   printf '*\n' > "$venv/.gitignore"  # keep the venv out of git whatever the repo's .gitignore says
-  "$venv/bin/python" -m pip install --quiet --upgrade "pip==24.3.1"
   local step
   for step in "$@"; do
     echo "[$name] pip install $step"

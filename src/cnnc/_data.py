@@ -84,7 +84,13 @@ def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int
     hits = np.flatnonzero(lower == gene.lower())
     if len(hits) == 1:
         return int(hits[0])
-    close = difflib.get_close_matches(gene, names.astype(str).tolist(), n=3, cutoff=0.6)
+    # Suggest names that start with what was typed (CD3 -> CD3D, CD3E, CD3G), then similar spellings.
+    as_str = names.astype(str)
+    prefixed = as_str[as_str.str.lower().str.startswith(gene.lower())].tolist()[:3] if gene else []
+    close = prefixed + [
+        c for c in difflib.get_close_matches(gene, as_str.tolist(), n=3, cutoff=0.6) if c not in prefixed
+    ]
+    close = close[:3]
     hint = f" Did you mean {close}?" if close else ""
     raise KeyError(f"Gene {gene!r} is not in {where}.{hint}")
 

@@ -31,7 +31,9 @@ def awkward_matrix(n_cells: int = 300, seed: int = 0) -> np.ndarray:
         "constant": np.full(n_cells, 3.3),
         "no_zeros": rng.gamma(1.0, 1.0, n_cells) + 0.5,
         "sparse_30": np.where(rng.random(n_cells) < 0.3, rng.gamma(1.0, 1.0, n_cells), 0.0),
-        "ties_at_max": np.where(rng.random(n_cells) < 0.5, 5.0, rng.random(n_cells) * 5.0 * (rng.random(n_cells) < 0.5)),
+        "ties_at_max": np.where(
+            rng.random(n_cells) < 0.5, 5.0, rng.random(n_cells) * 5.0 * (rng.random(n_cells) < 0.5)
+        ),
         "tiny": np.where(rng.random(n_cells) < 0.2, 1e-12, 0.0),
         "huge": np.where(rng.random(n_cells) < 0.2, 1e30 * rng.random(n_cells), 0.0),
         "integers": rng.integers(0, 4, n_cells).astype(float),
@@ -86,14 +88,20 @@ def test_chunk_size_and_cache_do_not_change_results(chunk_cells, cache):
     np.testing.assert_array_equal(imager.binner.marginals(), reference.binner.marginals())
 
 
-def _float32_float64_disagreements(n_candidates: int = 200_000) -> np.ndarray:
-    """float32 values whose bin differs when log10(x + 0.01) is computed in float32 vs float64 (range 0..5)."""
-    rng = np.random.default_rng(3)
-    v = (rng.random(n_candidates) * 5).astype(np.float32)
+def _float32_float64_disagreements() -> np.ndarray:
+    """float32 values whose bin differs when log10(x + 0.01) is computed in float32 vs float64 (range 0..5).
+
+    Candidates are the float32 numbers next to each bin edge: rounding decides their bin.
+    """
+    candidates = []
+    for edge in np.linspace(np.log10(0.01), np.log10(5.01), 33)[1:-1]:
+        x = np.float32(10**edge - 0.01)
+        steps = np.arange(-30, 31)
+        candidates.append(x + steps * np.spacing(x))
+    v = np.concatenate(candidates).astype(np.float32)
     codes = []
     for dtype in (np.float32, np.float64):
-        lo, hi = np.log10(dtype(0) + 0.01), np.log10(dtype(5) + 0.01)
-        edges = np.linspace(lo, hi, 33)
+        edges = np.linspace(np.log10(dtype(0) + 0.01), np.log10(dtype(5) + 0.01), 33)
         codes.append(np.searchsorted(edges, np.log10(v.astype(dtype) + 0.01), side="right"))
     return v[codes[0] != codes[1]]
 
@@ -126,7 +134,10 @@ def test_one_cell_and_all_genes_constant():
     counts = imager.counts(a, b)
     for k in range(len(a)):
         assert np.array_equal(counts[k], reference_counts(X[:, a[k]], X[:, b[k]]))
-        assert counts[k, 16, 16] == 1  # a constant gene puts all its mass in bin 16
+    # numpy widens a constant range by 0.5 each side: the value lands in bin 16, or in bin 15 when
+    # (c - 0.5) + 16 * (1 / 32) rounds below c, as for c = log10(1.01); the engine follows numpy either way.
+    assert counts[0, 16, 15] == 1 and counts[0].sum() == 1
+    assert counts[1, 16, 16] == 1
 
 
 def test_constant_and_all_zero_genes_fill_bin_16():
@@ -183,9 +194,7 @@ def test_transforms(transform):
         "counts": counts,
     }[transform].transpose(0, 2, 1)
     np.testing.assert_allclose(imager.images(a, b), expected, rtol=1e-6, atol=1e-7)
-    np.testing.assert_array_equal(
-        counts_to_images(imager.counts(a, b), params, X.shape[0]), imager.images(a, b)
-    )
+    np.testing.assert_array_equal(counts_to_images(imager.counts(a, b), params, X.shape[0]), imager.images(a, b))
 
 
 def test_count_lookup_is_cnnc_formula():
@@ -217,3 +226,17 @@ def test_random_sparse_matrices_many_seeds():
         a, b = all_pairs(n_genes)
         imager = PairImager(sparse.csr_matrix(X), np.arange(n_genes), chunk_cells=int(rng.integers(1, 800)))
         assert_matches_numpy(X, imager.counts(a, b), imager.images(a, b), a, b)
+
+
+@pytest.mark.parametrize("sparse_below", [0, 50, 10**9])
+def test_sparse_and_dense_pixel_writes_agree(monkeypatch, sparse_below):
+    # Pairs walking few cells write only their nonzero pixels, the others all pixels: both give numpy's images.
+    from cnnc._engine import _kernel
+
+    monkeypatch.setattr(_kernel, "_SPARSE_WRITE_BELOW", sparse_below)
+    X = awkward_matrix()
+    walked = np.minimum.outer((X != 0).sum(0), (X != 0).sum(0))
+    assert (walked < 50).any() and (walked >= 50).any()
+    a, b = all_pairs(X.shape[1])
+    imager = PairImager(X, np.arange(X.shape[1]))
+    assert_matches_numpy(X, imager.counts(a, b), imager.images(a, b), a, b)

@@ -27,7 +27,10 @@ def _pairs():
 def _reference(X):
     a, b = _pairs()
     return np.stack(
-        [np.histogram2d(np.log10(X[:, i] + 0.01), np.log10(X[:, j] + 0.01), bins=32)[0] for i, j in zip(a, b)]
+        [
+            np.histogram2d(np.log10(X[:, i] + 0.01), np.log10(X[:, j] + 0.01), bins=32)[0]
+            for i, j in zip(a, b, strict=True)
+        ]
     )
 
 

@@ -13,41 +13,66 @@ from ._params import PairImageParams
 from ._source import ExpressionSource
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _searchsorted_codes(values, gene_of_value, edges, out):  # pragma: no cover - compiled
+# Below these sizes a parallel region costs more than it saves (threads must wake up, and on a busy machine
+# the region waits for the slowest of them).
+_PARALLEL_VALUES = 200_000
+_PARALLEL_CODES = 2_000_000
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _code_of(v, edges, g, last):  # pragma: no cover - compiled
     """``searchsorted(edges[g], v, side="right") - 1`` with the last edge closed, as histogramdd does.
 
     The bin is guessed from the value's position in the range, then moved until
     ``edges[code] <= v < edges[code + 1]`` (or ``code`` is the last bin): exactly the searchsorted bin,
     found in O(1) on non-decreasing edges.
     """
-    n_edges = edges.shape[1]
-    last = n_edges - 2
-    for i in prange(values.shape[0]):
-        g = gene_of_value[i]
-        v = values[i]
-        lo = edges[g, 0]
-        code = int((v - lo) / (edges[g, n_edges - 1] - lo) * (n_edges - 1))
-        code = min(max(code, 0), last)
-        while code > 0 and edges[g, code] > v:
-            code -= 1
-        while code < last and edges[g, code + 1] <= v:
-            code += 1
-        out[i] = code
+    lo = edges[g, 0]
+    code = int((v - lo) / (edges[g, last + 1] - lo) * (last + 1))
+    code = min(max(code, 0), last)
+    while code > 0 and edges[g, code] > v:
+        code -= 1
+    while code < last and edges[g, code + 1] <= v:
+        code += 1
+    return code
+
+
+@numba.njit(cache=True, nogil=True)
+def _codes_serial(values, gene_of_value, edges, out):  # pragma: no cover - compiled
+    last = edges.shape[1] - 2
+    for i in range(values.shape[0]):
+        out[i] = _code_of(values[i], edges, gene_of_value[i], last)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _fill_codes(indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
-    """Each gene's row of codes (zero code, then its nonzero cells) and its count per bin."""
-    n_cells = codes.shape[1]
+def _codes_parallel(values, gene_of_value, edges, out):  # pragma: no cover - compiled
+    last = edges.shape[1] - 2
+    for i in prange(values.shape[0]):
+        out[i] = _code_of(values[i], edges, gene_of_value[i], last)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _fill_gene(g, indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
+    """Gene ``g``'s row of codes (zero code, then its nonzero cells) and its count per bin."""
+    z = zero_code[g]
+    codes[g, :] = z
+    marginals[g, :] = 0
+    for k in range(indptr[g], indptr[g + 1]):
+        codes[g, indices[k]] = nz_codes[k]
+        marginals[g, nz_codes[k]] += 1
+    marginals[g, z] += codes.shape[1] - (indptr[g + 1] - indptr[g])
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_codes_serial(indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
+    for g in range(codes.shape[0]):
+        _fill_gene(g, indptr, indices, nz_codes, zero_code, codes, marginals)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _fill_codes_parallel(indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
     for g in prange(codes.shape[0]):
-        z = zero_code[g]
-        codes[g, :] = z
-        marginals[g, :] = 0
-        for k in range(indptr[g], indptr[g + 1]):
-            codes[g, indices[k]] = nz_codes[k]
-            marginals[g, nz_codes[k]] += 1
-        marginals[g, z] += n_cells - (indptr[g + 1] - indptr[g])
+        _fill_gene(g, indptr, indices, nz_codes, zero_code, codes, marginals)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -227,7 +252,8 @@ class GeneBinner:
         values = self._transform(raw)
         if values.dtype == np.float16:
             values = values.astype(np.float32)
-        _searchsorted_codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
+        codes = _codes_parallel if len(values) >= _PARALLEL_VALUES else _codes_serial
+        codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
 
     def _marginals(self, indptr: np.ndarray, nz_codes: np.ndarray, n_cells: int) -> np.ndarray:
@@ -247,7 +273,8 @@ class GeneBinner:
         nz_codes = self._codes(block.data, np.repeat(np.arange(n_genes), np.diff(indptr)))
         codes = np.empty((n_genes, block.shape[0]), dtype=np.uint8)
         marginals = np.empty((n_genes, self.params.bins), dtype=np.int64)
-        _fill_codes(indptr, indices, nz_codes, self.zero_code, codes, marginals)
+        fill = _fill_codes_parallel if codes.size >= _PARALLEL_CODES else _fill_codes_serial
+        fill(indptr, indices, nz_codes, self.zero_code, codes, marginals)
         return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, marginals)
 
     def whole(self) -> BinnedBlock:

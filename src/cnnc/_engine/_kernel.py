@@ -21,57 +21,100 @@ from ._binning import BinnedBlock, GeneBinner
 
 # Pairs per task handed to a thread: small enough to balance the threads, large enough to amortise a task.
 _PAIRS_PER_TASK = 32
+# Pairs whose walked gene has fewer nonzero cells than this write only the pixels they can have changed into
+# a zeroed output; the others write all bins × bins pixels (cheaper than tracking ~bins² entries one by one).
+_SPARSE_WRITE_BELOW = 128
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _pair_kernel(
-    codes, indptr, indices, nz_codes, marginals, zero_code, walked, other, walk_is_a, order, lookup, out, images
+    codes,
+    indptr,
+    indices,
+    nz_codes,
+    marginals,
+    zero_code,
+    walked,
+    other,
+    walk_is_a,
+    order,
+    lookup,
+    out,
+    images,
+    sparse_below,
 ):  # pragma: no cover
     """Counts of pairs ``order[t]`` (walked gene ``walked[t]``, other gene ``other[t]``).
 
-    ``images=True``: ``out[p, j, i] = lookup[H[i, j]]`` (float32 pixels, rows = second gene; ``out`` is
-    overwritten). ``images=False``: ``out[p, i, j] += H[i, j]`` (int32 counts, accumulated over blocks).
+    ``images=True``: ``out[p, j, i] = lookup[H[i, j]]`` (float32 pixels, rows = second gene). ``out`` must be
+    zero-filled when ``sparse_below > 0`` (then ``lookup[0]`` must be 0): pairs walking fewer than
+    ``sparse_below`` cells write their nonzero pixels only. ``images=False``: ``out[p, i, j] += H[i, j]``
+    (int32 counts, accumulated over blocks).
     """
     n_bins = marginals.shape[1]
     n_pix = n_bins * n_bins
     n_pairs = order.shape[0]
     n_tasks = (n_pairs + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
     flat = out.reshape(out.shape[0], n_pix)
+    max_nnz = 0
+    for g in range(indptr.shape[0] - 1):
+        max_nnz = max(max_nnz, indptr[g + 1] - indptr[g])
     for task in prange(n_tasks):
         # Scratch histogram in image orientation: H[code_b * n_bins + code_a].
         H = np.zeros(n_pix, dtype=np.int32)
+        touched = np.empty(max_nnz, dtype=np.int32)
         missing = np.empty(n_bins, dtype=np.int64)
         for t in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
             p = order[t]
             w = walked[t]
             o = other[t]
             zw = zero_code[w]
+            start = indptr[w]
+            n = indptr[w + 1] - start
             # Count the walked (nonzero) cells of w only ...
             if walk_is_a[t]:
-                for k in range(indptr[w], indptr[w + 1]):
-                    H[codes[o, indices[k]] * n_bins + nz_codes[k]] += 1
+                for k in range(n):
+                    q = codes[o, indices[start + k]] * n_bins + nz_codes[start + k]
+                    touched[k] = q
+                    H[q] += 1
             else:
-                for k in range(indptr[w], indptr[w + 1]):
-                    H[nz_codes[k] * n_bins + codes[o, indices[k]]] += 1
+                for k in range(n):
+                    q = nz_codes[start + k] * n_bins + codes[o, indices[start + k]]
+                    touched[k] = q
+                    H[q] += 1
             # ... then every other cell is in w's zero bin: per bin of o, o's marginal minus the walked cells.
-            # (Summing the 32 x 32 scratch afterwards is cheaper than decrementing one entry per walked cell,
-            # whose repeated read-modify-write of the same address serialises the walk.)
-            for j in range(n_bins):
-                missing[j] = marginals[o, j]
-            if walk_is_a[t]:  # o = b indexes rows: subtract row sums, add to w's zero column
+            # (Summing the bins × bins scratch afterwards is cheaper than decrementing one entry per walked
+            # cell, whose repeated read-modify-write of the same address serialises the walk.)
+            # zero_line[m] is the pixel of w's zero bin and o's bin m.
+            for m in range(n_bins):
+                missing[m] = marginals[o, m]
+            if walk_is_a[t]:  # o = b indexes rows: subtract row sums; w's zero bin is a column
+                line_start = zw
+                line_step = n_bins
                 for j in range(n_bins):
                     s = 0
                     for i in range(n_bins):
                         s += H[j * n_bins + i]
-                    H[j * n_bins + zw] += missing[j] - s
-            else:  # o = a indexes columns: subtract column sums, add to w's zero row
+                    missing[j] -= s
+            else:  # o = a indexes columns: subtract column sums; w's zero bin is a row
+                line_start = zw * n_bins
+                line_step = 1
                 for j in range(n_bins):
                     for i in range(n_bins):
                         missing[i] -= H[j * n_bins + i]
-                for i in range(n_bins):
-                    H[zw * n_bins + i] += missing[i]
+            for m in range(n_bins):
+                H[line_start + m * line_step] += missing[m]
             if images:
                 img = flat[p]
+                if n < sparse_below:
+                    for k in range(n):
+                        img[touched[k]] = lookup[H[touched[k]]]
+                    for m in range(n_bins):
+                        img[line_start + m * line_step] = lookup[H[line_start + m * line_step]]
+                    for k in range(n):
+                        H[touched[k]] = 0
+                    for m in range(n_bins):
+                        H[line_start + m * line_step] = 0
+                    continue
                 for q in range(n_pix):
                     img[q] = lookup[H[q]]
             else:
@@ -98,11 +141,11 @@ def _walk_plan(block: BinnedBlock, gene_a: np.ndarray, gene_b: np.ndarray):
     walk_is_a = nnz[gene_a] <= nnz[gene_b]
     walked = np.where(walk_is_a, gene_a, gene_b)
     other = np.where(walk_is_a, gene_b, gene_a)
-    order = np.lexsort((walked, other))
+    order = np.argsort(other * (len(nnz) + 1) + walked, kind="stable")
     return walked[order], other[order], walk_is_a[order], order
 
 
-def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: bool) -> None:
+def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: bool, sparse_below: int = 0) -> None:
     walked, other, walk_is_a, order = _walk_plan(block, gene_a, gene_b)
     # Hand tasks out dynamically (one at a time) rather than in equal static shares: pairs differ in cost,
     # and another process may be holding one of the cores.
@@ -122,6 +165,7 @@ def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: boo
             lookup,
             out,
             images,
+            sparse_below,
         )
     finally:
         numba.set_parallel_chunksize(previous)
@@ -167,12 +211,13 @@ def pair_images(binner: GeneBinner, gene_a: np.ndarray, gene_b: np.ndarray, look
     """
     gene_a, gene_b = _check_pairs(binner, gene_a, gene_b)
     bins = binner.params.bins
-    out = np.empty((len(gene_a), bins, bins), dtype=np.float32)
+    out = np.zeros((len(gene_a), bins, bins), dtype=np.float32)
     if len(gene_a) == 0:
         return out
     lookup = np.ascontiguousarray(lookup, dtype=np.float32)
     if binner.cached:
-        _run(binner.whole(), binner.zero_code, gene_a, gene_b, lookup, out, True)
+        sparse_below = _SPARSE_WRITE_BELOW if lookup[0] == 0 else 0
+        _run(binner.whole(), binner.zero_code, gene_a, gene_b, lookup, out, True, sparse_below)
     else:
         _lookup_transposed(pair_counts(binner, gene_a, gene_b), lookup, out)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numba
 import numpy as np
 from scipy import sparse
 
@@ -51,6 +52,8 @@ class ExpressionSource:
             raise ValueError(f"Expected a 2-d cells × genes matrix, got shape {getattr(matrix, 'shape', None)}.")
         if chunk_cells < 1:
             raise ValueError(f"chunk_cells must be >= 1, got {chunk_cells}.")
+        if sparse.issparse(matrix) and matrix.format not in ("csr", "csc"):
+            matrix = matrix.tocsr()  # COO, LIL, ...: row blocks need a row-compressed layout
         self.matrix = matrix
         self.n_cells, self.n_genes = (int(s) for s in matrix.shape)
         self.chunk_cells = int(chunk_cells)
@@ -58,37 +61,118 @@ class ExpressionSource:
         # float16 values are held as float32 (exactly), as scipy.sparse has no float16.
         self.storage_dtype = np.dtype(np.float64) if self.value_dtype == np.float64 else np.dtype(np.float32)
 
-    def _read_rows(self, start: int, stop: int, genes: np.ndarray):
-        x = self.matrix
-        whole = start == 0 and stop == self.n_cells
-        if isinstance(x, np.ndarray):
-            return x[start:stop, genes]
-        if sparse.issparse(x):
-            if x.format == "csc":  # columns first: CSC slices columns cheaply, rows expensively
-                x = x[:, genes]
-                return x if whole else x[start:stop]
-            return (x if whole else x[start:stop])[:, genes]
-        if is_dask_array(x):
-            return x[start:stop][:, genes].compute()
-        # Backed AnnData: h5py.Dataset or anndata's sparse dataset; both slice rows, then we pick genes in memory
-        # (h5py fancy indexing needs sorted unique indices, which the caller's gene order need not be).
-        block = x[start:stop]
-        return block[:, genes]
-
     def iter_blocks(self, genes: np.ndarray) -> Iterator[tuple[int, sparse.csc_matrix]]:
         """Yield ``(first_cell, block)`` where block is CSC of ``cells_in_chunk × len(genes)``.
 
-        Values are :attr:`storage_dtype` (exactly the input values). Explicit zeros are removed, so a block's
-        stored entries are exactly the nonzero values.
+        Values are :attr:`storage_dtype` (exactly the input values). Explicit zeros are removed and cell indices
+        are sorted within each gene, so a block's stored entries are exactly the nonzero values, in cell order.
         """
         genes = np.asarray(genes, dtype=np.int64)
+        gene_pos = None
+        if len(np.unique(genes)) == len(genes):
+            gene_pos = np.full(self.n_genes, -1, dtype=np.int64)
+            gene_pos[genes] = np.arange(len(genes))
         for start in range(0, self.n_cells, self.chunk_cells):
             stop = min(start + self.chunk_cells, self.n_cells)
-            block = self._read_rows(start, stop, genes)
-            if sparse.issparse(block):
-                block = sparse.csc_matrix(block, dtype=self.storage_dtype)
-                block.eliminate_zeros()
-            else:
-                block = sparse.csc_matrix(np.asarray(block, dtype=self.storage_dtype))
-            block.sort_indices()
-            yield start, block
+            yield start, self._block(start, stop, genes, gene_pos)
+
+    def _block(self, start: int, stop: int, genes: np.ndarray, gene_pos: np.ndarray | None) -> sparse.csc_matrix:
+        x = self.matrix
+        if is_dask_array(x):
+            return self._to_csc(x[start:stop][:, genes].compute())
+        if sparse.issparse(x) and x.format == "csc":  # columns first: CSC slices columns cheaply, rows expensively
+            x = x[:, genes]
+            return self._to_csc(x if (start == 0 and stop == self.n_cells) else x[start:stop])
+        if isinstance(x, np.ndarray) or sparse.issparse(x):  # in memory, dense or CSR: rows read in place
+            first, last = start, stop
+        else:
+            # Backed AnnData: an h5py dataset (dense) or anndata's sparse dataset (CSR) read a block of rows of
+            # all genes; genes are picked in memory (h5py fancy indexing needs sorted unique indices).
+            x = x[start:stop]
+            x = x.tocsr() if sparse.issparse(x) else np.asarray(x)
+            first, last = 0, stop - start
+        if gene_pos is None or x.dtype == np.float16:  # a gene asked twice, or a dtype numba lacks: numpy selects
+            return self._to_csc(x[first:last][:, genes])
+        if sparse.issparse(x):
+            if not x.has_canonical_format:  # duplicated entries are summed, as scipy does when converting
+                x = x[first:last].copy()
+                x.sum_duplicates()
+                first, last = 0, x.shape[0]
+            return self._csr_rows_to_csc(x, first, last, gene_pos, len(genes))
+        return self._dense_rows_to_csc(x, first, last, genes)
+
+    def _to_csc(self, block) -> sparse.csc_matrix:
+        if sparse.issparse(block):
+            block = sparse.csc_matrix(block, dtype=self.storage_dtype)
+            block.sum_duplicates()  # also sorts indices
+            block.eliminate_zeros()
+        else:
+            block = sparse.csc_matrix(np.asarray(block, dtype=self.storage_dtype))
+        block.sort_indices()
+        return block
+
+    def _csr_rows_to_csc(self, x, first: int, last: int, gene_pos: np.ndarray, n_selected: int) -> sparse.csc_matrix:
+        indptr = np.zeros(n_selected + 1, dtype=np.int64)
+        _count_csr(x.indptr, x.indices, x.data, first, last, gene_pos, indptr)
+        np.cumsum(indptr, out=indptr)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        data = np.empty(indptr[-1], dtype=self.storage_dtype)
+        _fill_csr(x.indptr, x.indices, x.data, first, last, gene_pos, indptr[:-1].copy(), indices, data)
+        return _csc(data, indices, indptr, (last - first, n_selected))
+
+    def _dense_rows_to_csc(self, x: np.ndarray, first: int, last: int, genes: np.ndarray) -> sparse.csc_matrix:
+        indptr = np.zeros(len(genes) + 1, dtype=np.int64)
+        _count_dense(x, first, last, genes, indptr)
+        np.cumsum(indptr, out=indptr)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        data = np.empty(indptr[-1], dtype=self.storage_dtype)
+        _fill_dense(x, first, last, genes, indptr[:-1].copy(), indices, data)
+        return _csc(data, indices, indptr, (last - first, len(genes)))
+
+
+def _csc(data, indices, indptr, shape) -> sparse.csc_matrix:
+    block = sparse.csc_matrix((data, indices, indptr), shape=shape, copy=False)
+    block.has_sorted_indices = True  # cells were visited in order
+    return block
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_csr(indptr, indices, data, first, last, gene_pos, counts):  # pragma: no cover - compiled
+    """``counts[1 + g]`` = nonzero entries of selected gene ``g`` in rows ``first:last``."""
+    for r in range(first, last):
+        for k in range(indptr[r], indptr[r + 1]):
+            g = gene_pos[indices[k]]
+            if g >= 0 and data[k] != 0:
+                counts[g + 1] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_csr(indptr, indices, data, first, last, gene_pos, write_pos, out_indices, out_data):  # pragma: no cover
+    for r in range(first, last):
+        for k in range(indptr[r], indptr[r + 1]):
+            g = gene_pos[indices[k]]
+            if g >= 0 and data[k] != 0:
+                p = write_pos[g]
+                out_indices[p] = r - first
+                out_data[p] = data[k]
+                write_pos[g] = p + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_dense(x, first, last, genes, counts):  # pragma: no cover - compiled
+    for r in range(first, last):
+        for g in range(genes.shape[0]):
+            if x[r, genes[g]] != 0:
+                counts[g + 1] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_dense(x, first, last, genes, write_pos, out_indices, out_data):  # pragma: no cover - compiled
+    for r in range(first, last):
+        for g in range(genes.shape[0]):
+            v = x[r, genes[g]]
+            if v != 0:
+                p = write_pos[g]
+                out_indices[p] = r - first
+                out_data[p] = v
+                write_pos[g] = p + 1

@@ -51,6 +51,16 @@ def _stored_image(adata, key: str, gene_a: str, gene_b: str):
     )
 
 
+def _stored_params(adata, key: str) -> PairImageParams:
+    """The recipe stored by :func:`cnnc.tl.pair_histograms` under ``key``, or CNNC's defaults."""
+    store = adata.uns.get(key) if hasattr(adata, "uns") else None
+    base = store.get("params") if isinstance(store, dict) else None
+    fields = PairImageParams.__dataclass_fields__
+    if isinstance(base, dict) and all(k in base for k in fields):
+        return PairImageParams.from_dict({k: base[k] for k in fields})
+    return PairImageParams()
+
+
 def _compute_image(adata, gene_a, gene_b, *, layer, use_raw, mod, params):
     resolved = resolve_pairs(adata, [(gene_a, gene_b)], layer=layer, use_raw=use_raw, mod=mod, params=params)
     image = resolved.imager.images(resolved.a, resolved.b)[0]
@@ -123,12 +133,7 @@ def pair_histogram(
     """
     stored = _stored_image(adata, key, gene_a, gene_b) if layer is None and use_raw is None and mod is None else None
     if stored is None:
-        base = adata.uns.get(key, {}).get("params") if hasattr(adata, "uns") else None
-        params = (
-            PairImageParams.from_dict({k: base[k] for k in PairImageParams.__dataclass_fields__})
-            if isinstance(base, dict) and all(k in base for k in PairImageParams.__dataclass_fields__)
-            else PairImageParams()
-        )
+        params = _stored_params(adata, key)
         stored = _compute_image(adata, gene_a, gene_b, layer=layer, use_raw=use_raw, mod=mod, params=params)
     image, edges_a, edges_b, name_a, name_b, params = stored
     if ax is None:
@@ -203,7 +208,15 @@ def pair_histograms(
     n = len(frame)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.8 * nrows), squeeze=False)
+    # With CNNC's transform every panel has the same 0..1 scale: one colour bar for the figure.
+    shared_scale = _stored_params(adata, key).transform == "cnnc"
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(3.9 * ncols + (0.6 if shared_scale else 0.0), 3.8 * nrows),
+        squeeze=False,
+        layout="constrained",
+    )
     for i, (a, b) in enumerate(frame.itertuples(index=False)):
         pair_histogram(
             adata,
@@ -214,12 +227,15 @@ def pair_histograms(
             use_raw=use_raw,
             mod=mod,
             cmap=cmap,
-            colorbar=(i % ncols == ncols - 1) or i == n - 1,
+            colorbar=not shared_scale,
             title=None if titles is None else titles[i],
             ax=axes.flat[i],
             show=False,
         )
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    fig.tight_layout()
+    if shared_scale:
+        fig.colorbar(
+            axes.flat[0].collections[0], ax=axes, shrink=min(1.0, 0.6 + 0.2 * nrows), label=_COLORBAR_LABEL["cnnc"]
+        )
     return finish(fig, list(axes.flat[:n]), writekey="pair_histograms", show=show, save=save, return_fig=return_fig)

@@ -25,6 +25,7 @@ class ResolvedPairs:
     b: np.ndarray
     genes: list[str]
     obs_index: np.ndarray | None
+    expression: str = "X"
 
 
 def _combined_matrix(view_a: ExpressionView, view_b: ExpressionView, cols_a, cols_b, n_obs: int):
@@ -97,7 +98,8 @@ def resolve_pairs(
         matrix, obs_index = _combined_matrix(views[0], views[1], cols_a, cols_b, data.n_obs)
         cols = np.arange(len(genes))
     imager = PairImager(matrix, cols, params, gene_names=genes, chunk_cells=chunk_cells)
-    return ResolvedPairs(frame, imager, a, b, genes, obs_index)
+    labels = dict.fromkeys(v.label for v in views)
+    return ResolvedPairs(frame, imager, a, b, genes, obs_index, expression=" and ".join(labels))
 
 
 def pair_histograms(
@@ -166,7 +168,8 @@ def pair_histograms(
     ``adata.uns[key_added]["genes"]``, ``["bin_edges"]``
         The genes involved and their ``bins + 1`` bin edges in ``log10(x + pseudocount)`` units.
     ``adata.uns[key_added]["params"]``
-        The recipe and the data used.
+        The recipe (``bins``, ``pseudocount``, ...), the arguments ``layer``/``use_raw``/``mod``, the matrix
+        actually read (``expression``, e.g. ``"raw"``, ``"X"``, ``"layer 'log1p'"``) and ``n_cells``.
     ``adata.obsm[f"{key_added}_bins"]``
         DataFrame (cells × genes involved) of uint8 bin codes (255 for cells missing from a modality).
 
@@ -174,7 +177,7 @@ def pair_histograms(
     --------
     >>> import scanpy as sc, cnnc
     >>> adata = sc.datasets.pbmc68k_reduced()
-    >>> cnnc.tl.pair_histograms(adata, [("SPI1", "CD14"), ("TCF7", "CD3E")])
+    >>> cnnc.tl.pair_histograms(adata, [("SPI1", "FCGR3A"), ("GATA3", "CD3E")])
     >>> adata.uns["cnnc"]["histograms"].shape
     (2, 32, 32)
     """
@@ -202,6 +205,7 @@ def pair_histograms(
             "layer": layer,
             "use_raw": bool(use_raw) if use_raw is not None else None,
             "mod": list(mod) if isinstance(mod, tuple) else mod,
+            "expression": resolved.expression,
             "n_cells": int(resolved.imager.n_cells),
             "cnnc_version": package_version(),
         },

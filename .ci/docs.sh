@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Docs CI: install the doc dependencies and build the HTML documentation with warnings as errors. Works offline
+# (intersphinx is only switched on with CNNC_DOCS_ONLINE=1; see docs/conf.py).
+#
+# The doc tools go into a virtual environment that sees the system site-packages (torch, scanpy, cnnc ...), so
+# their pins (e.g. a newer docutils) never change the system Python. Set CNNC_DOCS_VENV to put it elsewhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+venv="${CNNC_DOCS_VENV:-docs/_build/venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python -m venv --system-site-packages "$venv"
+fi
+py="$venv/bin/python"
+# torch==2.13.0 first (the CPU build; an unpinned torch pulls a multi-GB CUDA build), then cnnc with its doc extra.
+"$py" -m pip install -q --disable-pip-version-check torch==2.13.0
+"$py" -m pip install -q --disable-pip-version-check -e '.[doc]'
+
+"$py" -m sphinx -W --keep-going -b html docs docs/_build/html
+
+echo "Docs built in docs/_build/html in $(( $(date +%s) - start )) s"
