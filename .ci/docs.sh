@@ -4,6 +4,7 @@
 #
 # The doc tools go into a virtual environment that sees the system site-packages (torch, scanpy, cnnc ...), so
 # their pins (e.g. a newer docutils) never change the system Python. Set CNNC_DOCS_VENV to put it elsewhere.
+# (pip may report that a system package, e.g. awscli, wants an older docutils: that concerns this venv's view only.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)

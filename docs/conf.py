@@ -16,12 +16,16 @@ Two things are generated here at every build, into git-ignored paths (see ``docs
   outputs, never executed: ``nb_execution_mode = "off"``) and ``docs/tutorials/index.md`` lists them.
 - ``docs/_auto/benchmark_tables.md``: the benchmarks page's body. It includes every table the benchmark scripts
   wrote to ``docs/_generated/*.md``; a known table that is missing shows a short note naming the script to run.
+
+Autosummary stubs of entries removed from ``api.md`` are deleted, and the build warns (fails, with ``-W``) when
+a public function or class of ``cnnc.tl/pl/get/models/datasets`` is missing from ``api.md``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -42,7 +46,7 @@ warnings.filterwarnings("ignore", message=r".*_RstSnippetParser\.set_application
 # -- Project -----------------------------------------------------------------------------------------------------
 project = "cnnc"
 author = "cnnc developers"
-copyright = f"{date.today().year}, {author}"  # noqa: A001
+copyright = f"{date.today().year}, {author}"
 release = cnnc.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -108,9 +112,6 @@ always_use_bars_union = True
 typehints_document_rtype = True
 
 
-
-
-
 def _parse_returns_section(self: NumpyDocstring, section: str) -> list[str]:
     """Read a numpydoc ``Returns`` section as prose, as scanpy writes them (the type is in the signature).
 
@@ -132,9 +133,6 @@ def _skip_member(app, what: str, name: str, obj, skip: bool, options) -> bool | 
     return True if name == "extra_repr" else None
 
 
-def setup(app) -> None:
-    app.connect("autodoc-skip-member", _skip_member)
-
 # -- HTML --------------------------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "cnnc"
@@ -153,7 +151,10 @@ TUTORIAL_ASSETS = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 # Any other ``docs/_generated/*.md`` is included too, after these, under its own headings.
 BENCHMARK_TABLES = {
     "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
-    "study.md": ("Cheap pair scorers across cell types", "python benchmarks/study/make_report.py"),
+    "study.md": (
+        "Cheap pair scorers across cell types",
+        "python benchmarks/study/study.py && python benchmarks/study/make_report.py > docs/_generated/study.md",
+    ),
 }
 
 
@@ -251,11 +252,13 @@ def write_benchmark_tables() -> None:
         else:
             lines += [
                 ":::{note}",
-                f"Not yet generated — run `{command}` (it writes `docs/_generated/{name}`), then rebuild the docs.",
+                f"Not yet generated — `{command}` produces `docs/_generated/{name}`; run it, then rebuild the docs.",
                 ":::",
                 "",
             ]
-    extra = sorted(p.name for p in GENERATED.glob("*.md") if p.name not in BENCHMARK_TABLES) if GENERATED.is_dir() else []
+    extra = (
+        sorted(p.name for p in GENERATED.glob("*.md") if p.name not in BENCHMARK_TABLES) if GENERATED.is_dir() else []
+    )
     for name in extra:  # a table without a heading of its own gets one from its file name
         text = (GENERATED / name).read_text(encoding="utf-8").lstrip()
         if not text.startswith("#"):
@@ -264,5 +267,57 @@ def write_benchmark_tables() -> None:
     _write_if_changed(AUTO / "benchmark_tables.md", "\n".join(lines))
 
 
+NAMESPACES = ("tl", "pl", "get", "models", "datasets")
+
+
+def _public_api() -> set[str]:
+    """``namespace.name`` of every public function and class the namespaces of cnnc export."""
+    import importlib
+    import inspect
+
+    names = set()
+    for ns in NAMESPACES:
+        module = importlib.import_module(f"cnnc.{ns}")
+        exported = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
+        for name in exported:
+            obj = getattr(module, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__.startswith("cnnc."):
+                names.add(f"{ns}.{name}")
+    return names
+
+
+def _listed_in_api_page() -> set[str]:
+    """``namespace.name`` of every autosummary entry of ``api.md``."""
+    text = (HERE / "api.md").read_text(encoding="utf-8")
+    return set(re.findall(rf"^\s+((?:{'|'.join(NAMESPACES)})\.\w+)\s*$", text, flags=re.MULTILINE))
+
+
+def remove_stale_stubs() -> None:
+    """Delete autosummary stubs (``docs/generated``) of entries no longer in ``api.md`` (renamed, removed)."""
+    listed = _listed_in_api_page()
+    for stub in (HERE / "generated").glob("cnnc.*.rst"):
+        if stub.stem.removeprefix("cnnc.") not in listed:
+            stub.unlink()
+
+
+def _check_api_page(app) -> None:
+    """Warn (an error with ``-W``) when a public function or class is missing from ``api.md``, or vice versa."""
+    from sphinx.util import logging
+
+    listed = _listed_in_api_page()
+    logger = logging.getLogger("cnnc.docs")
+    for name in sorted(_public_api() - listed):
+        logger.warning(f"cnnc.{name} is public but not in docs/api.md: add it to the autosummary of its section.")
+    for name in sorted(listed - _public_api()):
+        logger.warning(f"docs/api.md lists cnnc.{name}, which cnnc does not export: remove it.")
+
+
+# Generate the build inputs (see the module docstring).
 copy_tutorials()
 write_benchmark_tables()
+remove_stale_stubs()
+
+
+def setup(app) -> None:
+    app.connect("autodoc-skip-member", _skip_member)
+    app.connect("builder-inited", _check_api_page)

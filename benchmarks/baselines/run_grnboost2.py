@@ -56,7 +56,7 @@ def main() -> None:
             cluster.close()
         seconds = time.perf_counter() - start
 
-    links = links.rename(columns={"TF": "regulator", "importance": "importance"})
+    links = links.rename(columns={"TF": "regulator"})
     table = all_pairs(tfs, genes).merge(links, on=["regulator", "target"], how="left")
     if len(table) != len(all_pairs(tfs, genes)):
         raise RuntimeError("arboreto returned duplicate (regulator, target) links")

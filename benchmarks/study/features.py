@@ -19,7 +19,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 os.environ.setdefault("CNNC_DATA_DIR", "/work/shared/data")
-import cnnc  # noqa: E402
+import cnnc
 
 CACHE = Path("/tmp/study_cache")
 CELLS = ("mDC", "mESC", "mHSC-L")

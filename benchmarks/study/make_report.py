@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from features import CACHE, CELLS, NETWORKS  # noqa: E402
+from features import CACHE, CELLS, NETWORKS
 
 SHORT = {"Specific": "Spec", "STRING": "STRING", "Non-Specific": "NonSpec"}
 
@@ -58,9 +58,7 @@ def main() -> None:
     sets = [(c, n) for c in CELLS for n in NETWORKS]
 
     def rel(feat, metric):
-        return np.array(
-            [single[c][feat][n][metric] / max(single[c]["abs_spearman"][n][metric], 1e-9) for c, n in sets]
-        )
+        return np.array([single[c][feat][n][metric] / max(single[c]["abs_spearman"][n][metric], 1e-9) for c, n in sets])
 
     print("## Single features as scores (no training), AUPRC ratio per (cell, GT)\n")
     print("gm/Spearman = geometric mean over the 9 sets of AUPRC ratio relative to abs Spearman; same for EPR")
@@ -110,12 +108,8 @@ def main() -> None:
     print("|---" * (1 + len(sets)) + "|")
     for k in keys:
         print(f"| {k} | " + " | ".join(f"{r['cells'][c]['test'][k][n]['epr']:.2f}" for c, n in sets) + " |")
-    print(
-        "| abs_pearson | " + " | ".join(f"{single[c]['abs_pearson'][n]['epr']:.2f}" for c, n in sets) + " |"
-    )
-    print(
-        "| abs_spearman | " + " | ".join(f"{single[c]['abs_spearman'][n]['epr']:.2f}" for c, n in sets) + " |"
-    )
+    print("| abs_pearson | " + " | ".join(f"{single[c]['abs_pearson'][n]['epr']:.2f}" for c, n in sets) + " |")
+    print("| abs_spearman | " + " | ".join(f"{single[c]['abs_spearman'][n]['epr']:.2f}" for c, n in sets) + " |")
     print()
 
     print("## LR coefficients (union labels, all features, standardized within-cell quantiles)\n")

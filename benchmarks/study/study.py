@@ -23,12 +23,12 @@ from scipy.stats import rankdata
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("CNNC_DATA_DIR", "/work/shared/data")
-from features import CACHE, CELLS, NETWORKS, get  # noqa: E402
-from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from features import CACHE, CELLS, NETWORKS, get
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
-from cnnc._metrics import summarize  # noqa: E402
+from cnnc._metrics import summarize
 
 warnings.filterwarnings("ignore", category=UserWarning)
 RNG_SEED = 0

@@ -44,8 +44,12 @@ def score_pairs(
     device=None,
     symmetric: bool = True,
     progress: bool = True,
+    extra=None,
 ) -> np.ndarray:
-    """Class probabilities ``(n_pairs, n_classes)`` of pairs (positions among the imager's genes)."""
+    """Class probabilities ``(n_pairs, n_classes)`` of pairs (positions among the imager's genes).
+
+    ``extra(a, b)`` returns the model's extra per-pair features of a batch, when it has any.
+    """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     n_classes = model.spec.architecture["n_classes"]
@@ -55,10 +59,15 @@ def score_pairs(
     )
     for start, ab, bb in pair_batches(a, b, batch_size):
         images = imager.images(ab, bb)
-        proba = model.predict_proba(images, batch_size=batch_size, device=device)
+        proba = model.predict_proba(
+            images, None if extra is None else extra(ab, bb), batch_size=batch_size, device=device
+        )
         if symmetric:
             flipped = model.predict_proba(
-                np.ascontiguousarray(images.transpose(0, 2, 1)), batch_size=batch_size, device=device
+                np.ascontiguousarray(images.transpose(0, 2, 1)),
+                None if extra is None else extra(bb, ab),
+                batch_size=batch_size,
+                device=device,
             )
             proba = symmetrize(proba, flipped, model.spec.task)
         out[start : start + len(ab)] = proba

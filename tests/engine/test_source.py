@@ -142,3 +142,28 @@ def test_params_validation_and_round_trip():
     ]:
         with pytest.raises(ValueError, match=match):
             PairImageParams(**bad)
+
+
+def test_duplicated_entries_are_summed_like_scipy():
+    X = _data(np.float64)
+    csr = sparse.csr_matrix(X)
+    # every stored value split into two halves stored one after the other in its row
+    counts = np.diff(csr.indptr)
+    indices = np.repeat(csr.indices, 2)
+    data = np.repeat(csr.data / 2, 2)
+    doubled = sparse.csr_matrix((data, indices, np.concatenate([[0], np.cumsum(2 * counts)])), shape=X.shape)
+    assert doubled.nnz == 2 * csr.nnz and not doubled.has_canonical_format
+    for chunk_cells in (100, 1_000):
+        source = ExpressionSource(doubled, chunk_cells=chunk_cells)
+        got = sparse.vstack([b for _, b in source.iter_blocks(np.arange(X.shape[1]))])
+        assert got.nnz == csr.nnz
+        np.testing.assert_array_equal(got.toarray(), X)
+
+
+def test_a_gene_selected_twice():
+    X = _data()
+    for matrix in (X, sparse.csr_matrix(X), sparse.csc_matrix(X)):
+        source = ExpressionSource(matrix, chunk_cells=100)
+        genes = np.array([2, 5, 2])
+        got = sparse.vstack([b for _, b in source.iter_blocks(genes)]).toarray()
+        np.testing.assert_array_equal(got, X[:, genes])

@@ -12,7 +12,6 @@ from numba import prange
 from ._params import PairImageParams
 from ._source import ExpressionSource
 
-
 # Below these sizes a parallel region costs more than it saves (threads must wake up, and on a busy machine
 # the region waits for the slowest of them).
 _PARALLEL_VALUES = 200_000

@@ -51,6 +51,7 @@ def _pair_kernel(
     (int32 counts, accumulated over blocks).
     """
     n_bins = marginals.shape[1]
+    ubins = np.uint32(n_bins)
     n_pix = n_bins * n_bins
     n_pairs = order.shape[0]
     n_tasks = (n_pairs + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
@@ -61,7 +62,7 @@ def _pair_kernel(
     for task in prange(n_tasks):
         # Scratch histogram in image orientation: H[code_b * n_bins + code_a].
         H = np.zeros(n_pix, dtype=np.int32)
-        touched = np.empty(max_nnz, dtype=np.int32)
+        touched = np.empty(max_nnz, dtype=np.uint32)
         missing = np.empty(n_bins, dtype=np.int64)
         for t in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
             p = order[t]
@@ -71,20 +72,33 @@ def _pair_kernel(
             start = indptr[w]
             n = indptr[w + 1] - start
             # Count the walked (nonzero) cells of w only ...
+            # (Unsigned cell indices and pixel positions spare numba's negative-index wraparound checks.)
+            # Pairs written sparsely remember the pixels they touch; the others need not.
+            other_codes = codes[o]
+            cells = indices[start : start + n]
+            walked_codes = nz_codes[start : start + n]
+            sparse_write = images and n < sparse_below
             if walk_is_a[t]:
+                if sparse_write:
+                    for k in range(n):
+                        q = other_codes[cells[k]] * ubins + walked_codes[k]
+                        touched[k] = q
+                        H[q] += 1
+                else:
+                    for k in range(n):
+                        H[other_codes[cells[k]] * ubins + walked_codes[k]] += 1
+            elif sparse_write:
                 for k in range(n):
-                    q = codes[o, indices[start + k]] * n_bins + nz_codes[start + k]
+                    q = walked_codes[k] * ubins + other_codes[cells[k]]
                     touched[k] = q
                     H[q] += 1
             else:
                 for k in range(n):
-                    q = nz_codes[start + k] * n_bins + codes[o, indices[start + k]]
-                    touched[k] = q
-                    H[q] += 1
+                    H[walked_codes[k] * ubins + other_codes[cells[k]]] += 1
             # ... then every other cell is in w's zero bin: per bin of o, o's marginal minus the walked cells.
             # (Summing the bins × bins scratch afterwards is cheaper than decrementing one entry per walked
             # cell, whose repeated read-modify-write of the same address serialises the walk.)
-            # zero_line[m] is the pixel of w's zero bin and o's bin m.
+            # Pixel line_start + m * line_step is w's zero bin and o's bin m.
             for m in range(n_bins):
                 missing[m] = marginals[o, m]
             if walk_is_a[t]:  # o = b indexes rows: subtract row sums; w's zero bin is a column
@@ -105,7 +119,7 @@ def _pair_kernel(
                 H[line_start + m * line_step] += missing[m]
             if images:
                 img = flat[p]
-                if n < sparse_below:
+                if sparse_write:
                     for k in range(n):
                         img[touched[k]] = lookup[H[touched[k]]]
                     for m in range(n_bins):
@@ -117,12 +131,13 @@ def _pair_kernel(
                     continue
                 for q in range(n_pix):
                     img[q] = lookup[H[q]]
+                    H[q] = 0
             else:
                 cnt = out[p]
                 for i in range(n_bins):
                     for j in range(n_bins):
                         cnt[i, j] += H[j * n_bins + i]
-            H[:] = 0
+                H[:] = 0
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -154,7 +169,7 @@ def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: boo
         _pair_kernel(
             block.codes,
             block.indptr,
-            block.indices,
+            block.indices.view(np.uint32),  # cell indices < 2**31: the same bits
             block.nz_codes,
             block.marginals,
             zero_code,

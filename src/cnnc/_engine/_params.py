@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
+
 TRANSFORMS = ("cnnc", "density", "counts")
 SCALINGS = ("log",)
 
@@ -64,4 +66,11 @@ class PairImageParams:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"Unknown pair-image parameters {sorted(unknown)}; known: {sorted(known)}.")
-        return cls(**{k: (int(v) if k == "bins" else v) for k, v in d.items()})
+        # Values read back from h5ad are numpy scalars (or 0-d arrays): turn them into plain Python values;
+        # an integral float bin count (as JSON may write it) is the integer.
+        plain = {
+            k: (v.item() if isinstance(v, np.generic | np.ndarray) and np.ndim(v) == 0 else v) for k, v in d.items()
+        }
+        if isinstance(plain.get("bins"), float) and plain["bins"].is_integer():
+            plain["bins"] = int(plain["bins"])
+        return cls(**plain)

@@ -66,6 +66,10 @@ class CNNC(torch.nn.Module):
     batchnorm
         Add batch normalisation after every convolution and after the hidden dense layer
         (not in the original CNNC; the layers before a batch norm then have no bias).
+    wide
+        Also map the extra features straight to the logits with a linear layer ("wide and deep"): the
+        network starts as a linear model of the features (the image branch's output layer starts at
+        zero) and the images can only add to it. Needs ``n_extra_features > 0``; not in the original CNNC.
 
     Examples
     --------
@@ -87,6 +91,7 @@ class CNNC(torch.nn.Module):
         dense_dropout: float = 0.5,
         n_extra_features: int = 0,
         batchnorm: bool = False,
+        wide: bool = False,
     ) -> None:
         super().__init__()
         filters = tuple(filters)
@@ -102,6 +107,10 @@ class CNNC(torch.nn.Module):
                 raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
         if not isinstance(batchnorm, bool):
             raise ValueError(f"batchnorm must be True or False, got {batchnorm!r}.")
+        if not isinstance(wide, bool):
+            raise ValueError(f"wide must be True or False, got {wide!r}.")
+        if wide and not n_extra_features:
+            raise ValueError("wide=True maps extra features to the logits: it needs n_extra_features > 0.")
         min_size = _min_image_size(len(filters))
         if not _is_int(image_size) or image_size < min_size:
             raise ValueError(
@@ -120,6 +129,7 @@ class CNNC(torch.nn.Module):
             "dense_dropout": float(dense_dropout),
             "n_extra_features": n_extra_features,
             "batchnorm": batchnorm,
+            "wide": wide,
         }
 
         layers: list[nn.Module] = []
@@ -141,6 +151,7 @@ class CNNC(torch.nn.Module):
         hidden += [nn.ReLU(), nn.Dropout(dense_dropout)]
         self.hidden = nn.Sequential(*hidden)
         self.head = nn.Linear(dense, n_classes)
+        self.wide = nn.Linear(n_extra_features, n_classes) if wide else None
         self.reset_parameters()
 
     @classmethod
@@ -157,6 +168,9 @@ class CNNC(torch.nn.Module):
                     nn.init.zeros_(m.bias)
             elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
                 m.reset_parameters()
+        if self.wide is not None:
+            # start as the linear model of the features; the image branch learns a correction from zero
+            nn.init.zeros_(self.head.weight)
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         """Logits of shape ``(N, n_classes)`` for images ``x`` of shape ``(N, in_channels, image_size, image_size)``.
@@ -182,7 +196,10 @@ class CNNC(torch.nn.Module):
             h = torch.cat([h, extra.to(h.dtype)], dim=1)
         elif extra is not None:
             raise ValueError("This network was built with n_extra_features=0; do not pass `extra`.")
-        return self.head(self.hidden(h))
+        logits = self.head(self.hidden(h))
+        if self.wide is not None:
+            logits = logits + self.wide(extra.to(logits.dtype))
+        return logits
 
     def flops_per_pair(self) -> int:
         """Floating-point operations (2 × multiply-adds) of the convolution and linear layers for one pair image.
@@ -199,7 +216,7 @@ class CNNC(torch.nn.Module):
                 flops += 2 * side * side * m.out_channels * m.in_channels * k
             elif isinstance(m, nn.MaxPool2d):
                 side //= 2
-        for m in (*self.hidden, self.head):
+        for m in (*self.hidden, self.head, *([self.wide] if self.wide is not None else [])):
             if isinstance(m, nn.Linear):
                 flops += 2 * m.in_features * m.out_features
         return flops

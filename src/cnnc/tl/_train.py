@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import torch
@@ -10,30 +12,20 @@ from scanpy import logging as logg
 
 from .._checks import refuse_raw_counts
 from .._data import expression_view
-from .._engine._images import PairImager
 from .._engine._params import PairImageParams
 from .._metrics import summarize
 from .._scoring import score_pairs
+from .._training._examples import Examples, build_examples, data_set_context
 from .._training._fit import FitResult, fit_module
-from .._training._labels import (
-    DIRECTION_CLASSES,
-    INTERACTION_CLASSES,
-    LabelledPairs,
-    carve_validation,
-    labelled_pairs,
-    match_edges,
-    regulator_folds,
-)
+from .._training._labels import DIRECTION_CLASSES, INTERACTION_CLASSES, carve_validation, regulator_folds
 from .._utils import package_version
 from ..models import CNNC, Model, ModelSpec
 
 MIN_CELLS = 20
 
 
-def _fit_one(
-    images: np.ndarray,
-    pairs: LabelledPairs,
-    regulators: np.ndarray,
+def fit_examples(
+    examples: Examples,
     *,
     architecture: dict,
     validation_fraction: float,
@@ -41,17 +33,21 @@ def _fit_one(
     seed: int,
     fit_kwargs: dict,
 ) -> tuple[CNNC, FitResult]:
-    fit_regs, val_regs = carve_validation(regulators, validation_fraction, rng)
-    is_fit = np.isin(pairs.regulator, fit_regs)
-    is_val = np.isin(pairs.regulator, val_regs)
+    """Fit a new network on examples, early-stopping on regulators carved out of them."""
+    regulators = np.unique(examples.pairs.regulator)
+    _, val_regs = carve_validation(regulators, validation_fraction, rng)
+    is_val = np.isin(examples.pairs.regulator, val_regs)
+    fit, val = examples.subset(~is_val), examples.subset(is_val)
     torch.manual_seed(seed)
     module = CNNC(**architecture)
     result = fit_module(
         module,
-        images[is_fit],
-        pairs.label[is_fit],
-        images[is_val],
-        pairs.label[is_val],
+        fit.images,
+        fit.pairs.label,
+        val.images,
+        val.pairs.label,
+        extra=fit.extra,
+        val_extra=val.extra,
         seed=seed,
         **fit_kwargs,
     )
@@ -66,7 +62,7 @@ def _all_pairs_of(regulators: np.ndarray, n_genes: int) -> tuple[np.ndarray, np.
 
 
 def train(
-    adata: AnnData,
+    adata: AnnData | Sequence[AnnData],
     edges,
     *,
     tfs: list[str] | None = None,
@@ -75,14 +71,17 @@ def train(
     final: bool = True,
     negative_ratio: float = 1.0,
     negatives: str = "random",
+    features: Sequence[str] = (),
     architecture: dict | None = None,
     bins: int = 32,
     pseudocount: float = 0.01,
     density_pseudocount: float = 1e-4,
+    max_pairs_per_dataset: int | None = None,
     epochs: int = 30,
     batch_size: int = 256,
     optimizer: str = "adam",
     learning_rate: float | None = None,
+    weight_decay: float = 0.0,
     patience: int = 5,
     validation_fraction: float = 0.2,
     symmetric: bool = True,
@@ -105,7 +104,8 @@ def train(
     Parameters
     ----------
     adata
-        Cells × genes with log-normalized expression.
+        Cells × genes with log-normalized expression, or a list of data sets to train one model on
+        all of them (then ``edges`` is a list too, one table per data set, and ``folds=0``).
     edges
         Known interactions: DataFrame with ``regulator``/``target`` (or ``Gene1``/``Gene2``) columns.
         Gene names are matched case-insensitively; edges with genes not in the data are dropped (logged).
@@ -121,11 +121,16 @@ def train(
         Negative pairs per known edge of each regulator.
     negatives
         ``"random"`` (CNNC) or ``"non-target"`` (exclude the regulator's known partners).
+    features
+        Extra per-pair inputs fused into the network's dense layer (see ``cnnc._features.FEATURES``:
+        ``"abs_pearson"``, ``"z_regulator"``, ``"z_target"``, ``"z_context"``); none in the original CNNC.
     architecture
         :class:`cnnc.models.CNNC` arguments (default: the original network).
+    max_pairs_per_dataset
+        Subsample each data set's labelled pairs to at most this many (so large data sets do not dominate).
     bins, pseudocount, density_pseudocount
         Pair-image recipe (see :func:`cnnc.tl.pair_histograms`).
-    epochs, batch_size, optimizer, learning_rate, patience
+    epochs, batch_size, optimizer, learning_rate, weight_decay, patience
         Optimisation: ``"sgd"`` is CNNC's (learning rate 0.02, Nesterov momentum 0.9), ``"adam"`` the default.
     validation_fraction
         Fraction of training regulators held out for early stopping.
@@ -148,40 +153,64 @@ def train(
     cross-validated metrics. Writes ``adata.uns[key_added]`` (``edges``, ``folds``, ``metrics``, ``params``)
     when ``folds >= 2``.
     """
-    view = expression_view(adata, layer=layer, use_raw=use_raw)
-    if view.matrix.shape[0] < MIN_CELLS:
+    datasets = [adata] if isinstance(adata, AnnData) else list(adata)
+    edge_tables = [edges] if isinstance(adata, AnnData) else list(edges)
+    if len(datasets) != len(edge_tables):
         raise ValueError(
-            f"Only {view.matrix.shape[0]} cells: a pair image needs at least {MIN_CELLS} cells to say anything."
+            f"Got {len(datasets)} data sets but {len(edge_tables)} edge tables: give one table per data set."
         )
-    known = match_edges(edges, view.var_names)
-    if tfs is not None:
-        lower = view.var_names.str.lower()
-        keep = np.isin(lower[known["regulator"]], [str(t).lower() for t in tfs])
-        if not keep.any():
-            raise ValueError("None of the given `tfs` has a known edge in `edges`.")
-        known = known[keep].reset_index(drop=True)
-    if folds not in (0, 1) and folds < 2:
+    if not datasets:
+        raise ValueError("No data set given.")
+    if folds < 0 or folds == 1:
         raise ValueError(f"folds must be 0 (no cross-validation) or >= 2, got {folds}.")
-    n_genes = len(view.var_names)
-    refuse_raw_counts(view.matrix, np.arange(n_genes), what=f"Values in {view.label}")
+    if folds >= 2 and len(datasets) > 1:
+        raise ValueError("Cross-validation runs on one data set; with several data sets use folds=0.")
+    if task not in ("direction", "interaction"):
+        raise ValueError(f"task must be 'direction' or 'interaction', got {task!r}.")
+    features = list(features)
     rng = np.random.default_rng(seed)
     params = PairImageParams(bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount)
-    arch = {"image_size": bins, "n_classes": 3 if task == "direction" else 2, **(architecture or {})}
     classes = DIRECTION_CLASSES if task == "direction" else INTERACTION_CLASSES
+    arch = {"image_size": bins, "n_classes": len(classes), "n_extra_features": len(features), **(architecture or {})}
     if arch["n_classes"] != len(classes):
         raise ValueError(f"Task {task!r} needs n_classes={len(classes)}, architecture has {arch['n_classes']}.")
-    pairs = labelled_pairs(known, n_genes, task=task, negative_ratio=negative_ratio, negatives=negatives, rng=rng)
-    regulators = np.unique(pairs.regulator)
+
+    contexts, parts, knowns = [], [], []
+    for i, (data, table) in enumerate(zip(datasets, edge_tables, strict=True)):
+        view = expression_view(data, layer=layer, use_raw=use_raw)
+        if view.matrix.shape[0] < MIN_CELLS:
+            raise ValueError(
+                f"Only {view.matrix.shape[0]} cells: a pair image needs at least {MIN_CELLS} cells to say anything."
+            )
+        refuse_raw_counts(view.matrix, np.arange(len(view.var_names)), what=f"Values in {view.label}")
+        context = data_set_context(view.matrix, view.var_names, params, features)
+        part, known = build_examples(
+            context,
+            table,
+            features=features,
+            task=task,
+            negative_ratio=negative_ratio,
+            negatives=negatives,
+            rng=rng,
+            tfs=tfs,
+            max_pairs=max_pairs_per_dataset,
+            dataset_id=i,
+        )
+        contexts.append(context)
+        parts.append(part)
+        knowns.append(known)
+    examples = Examples.concat(parts)
+    n_regulators = len(np.unique(examples.pairs.regulator))
     start = logg.info(
-        f"training on {len(known):,} known edges of {len(regulators)} regulators ({len(pairs):,} labelled pairs)"
+        f"training on {sum(map(len, knowns)):,} known edges of {n_regulators} regulators "
+        f"in {len(datasets)} data set(s) ({len(examples):,} labelled pairs)"
     )
-    imager = PairImager(view.matrix, np.arange(n_genes), params, gene_names=view.var_names.astype(str).tolist())
-    images = imager.images(pairs.a, pairs.b)
     fit_kwargs = {
         "epochs": epochs,
         "batch_size": batch_size,
         "optimizer": optimizer,
         "learning_rate": learning_rate,
+        "weight_decay": weight_decay,
         "patience": patience,
         "device": device,
     }
@@ -189,19 +218,21 @@ def train(
         "task": task,
         "classes": list(classes),
         "image": params.to_dict(),
+        "features": features,
         "gene_matching": "case-insensitive",
     }
 
-    names = view.var_names.astype(str)
     cv_frames, fold_rows, module = [], [], None
     if folds >= 2:
+        context, known = contexts[0], knowns[0]
+        names = context.var_names.astype(str)
+        n_genes = len(names)
+        truth = set(zip(known["regulator"], known["target"], strict=True))
+        regulators = np.unique(examples.pairs.regulator)
         for k, test_regs in enumerate(regulator_folds(regulators, folds, rng)):
-            train_regs = np.setdiff1d(regulators, test_regs)
-            in_train = np.isin(pairs.regulator, train_regs)
-            module, fit = _fit_one(
-                images[in_train],
-                pairs.subset(in_train),
-                train_regs,
+            in_train = ~np.isin(examples.pairs.regulator, test_regs)
+            module, fit = fit_examples(
+                examples.subset(in_train),
                 architecture=arch,
                 validation_fraction=validation_fraction,
                 rng=rng,
@@ -210,8 +241,14 @@ def train(
             )
             fold_model = Model(module, ModelSpec(name=f"{name}-fold{k}", architecture=module.config, **spec_kwargs))
             a, b = _all_pairs_of(test_regs, n_genes)
-            proba = score_pairs(imager, a, b, fold_model, device=device, symmetric=symmetric)
-            score = proba[:, 1]
+            extra = None
+            if features:
+                stats = context.stats
+
+                def extra(ab, bb, stats=stats):
+                    return stats.features(ab, bb, tuple(features))
+
+            proba = score_pairs(context.imager, a, b, fold_model, device=device, symmetric=symmetric, extra=extra)
             frame = pd.DataFrame(
                 {
                     "regulator": names[a],
@@ -219,18 +256,22 @@ def train(
                     "p_none": proba[:, 0],
                     "p_ab": proba[:, 1],
                     "p_ba": proba[:, 2] if task == "direction" else np.nan,
-                    "score": score,
+                    "score": proba[:, 1],
                     "fold": k,
                 }
             )
             cv_frames.append(frame)
-            truth = set(zip(known["regulator"], known["target"], strict=True))
             y = np.fromiter(((i, j) in truth for i, j in zip(a, b, strict=True)), dtype=bool, count=len(a))
             row = {"fold": k, "n_regulators": len(test_regs), "epochs": fit.best_epoch + 1, "seconds": fit.seconds}
             if y.any() and not y.all():
-                row.update(summarize(y, score))
+                row.update(summarize(y, proba[:, 1]))
             fold_rows.append(row)
-            logg.info(f"    fold {k}: {row}")
+            logg.info(
+                f"    fold {k}: "
+                + ", ".join(
+                    f"{key} {val:.3g}" if isinstance(val, float) else f"{key} {val}" for key, val in row.items()
+                )
+            )
     fold_table = pd.DataFrame(fold_rows)
     metrics = {}
     if len(fold_table) and "auroc" in fold_table:
@@ -238,12 +279,11 @@ def train(
             "cv_folds": int(folds),
             "cv_auroc_mean": float(fold_table["auroc"].mean()),
             "cv_auprc_ratio_mean": float(fold_table["auprc_ratio"].mean()),
+            "cv_epr_mean": float(fold_table["epr"].mean()),
         }
     if final or module is None:
-        module, fit = _fit_one(
-            images,
-            pairs,
-            regulators,
+        module, fit = fit_examples(
+            examples,
             architecture=arch,
             validation_fraction=validation_fraction,
             rng=rng,
@@ -251,13 +291,15 @@ def train(
             fit_kwargs=fit_kwargs,
         )
     training = {
-        "n_known_edges": int(len(known)),
-        "n_regulators": int(len(regulators)),
-        "n_labelled_pairs": int(len(pairs)),
-        "n_cells": int(imager.n_cells),
-        "n_genes": int(n_genes),
+        "n_datasets": len(datasets),
+        "n_known_edges": int(sum(map(len, knowns))),
+        "n_regulators": int(n_regulators),
+        "n_labelled_pairs": int(len(examples)),
+        "n_cells": [int(c.imager.n_cells) for c in contexts],
+        "n_genes": [int(len(c.var_names)) for c in contexts],
         "negative_ratio": float(negative_ratio),
         "negatives": negatives,
+        "max_pairs_per_dataset": max_pairs_per_dataset,
         "seed": int(seed),
         **{k: v for k, v in fit_kwargs.items() if k != "device"},
         "best_epoch": int(fit.best_epoch),
@@ -272,7 +314,7 @@ def train(
         cv = cv.sort_values("score", ascending=False, kind="stable", ignore_index=True)
         cv.index = cv.index.astype(str)
         fold_table.index = fold_table.index.astype(str)
-        adata.uns[key_added] = {
+        datasets[0].uns[key_added] = {
             "edges": cv,
             "folds": fold_table,
             "metrics": metrics,
