@@ -95,6 +95,15 @@ def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int
     raise KeyError(f"Gene {gene!r} is not in {where}.{hint}")
 
 
+def resolve_genes(names: pd.Index, genes, *, where: str = "var_names") -> np.ndarray:
+    """Positions of many ``genes`` in ``names`` (unique): one vectorised lookup, :func:`resolve_gene` for misses."""
+    codes, uniques = pd.factorize(pd.Index(genes, dtype=object).astype(str))
+    pos = names.get_indexer(uniques)
+    for i in np.flatnonzero(pos < 0):
+        pos[i] = resolve_gene(names, uniques[i], where=where)
+    return pos[codes].astype(np.int64)
+
+
 def pairs_frame(pairs) -> pd.DataFrame:
     """Normalise pairs (list of 2-tuples or a DataFrame) to a ``gene_a``/``gene_b`` DataFrame of str."""
     if isinstance(pairs, pd.DataFrame):

@@ -154,3 +154,31 @@ def test_beeline_pair(shared_data):
     H = np.histogram2d(np.log10(xa + 0.01), np.log10(xb + 0.01), bins=32)[0]
     expected = ((np.log10(H.T / len(xa) + 1e-4) + 4) / 4).astype(np.float32)
     np.testing.assert_array_equal(_pixels(ax), expected[::-1])
+
+
+def test_mudata_protein_against_rna():
+    import mudata as md
+
+    rng = np.random.default_rng(1)
+    rna = ad.AnnData(
+        ((rng.random((80, 2)) < 0.4) * rng.gamma(2.0, 1.0, (80, 2))).astype(np.float32),
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(80)]),
+        var=pd.DataFrame(index=["Cd3e", "Cd4"]),
+    )
+    prot = ad.AnnData(
+        np.log1p(rng.gamma(3.0, 20.0, (90, 1))).astype(np.float32),
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(30, 120)]),
+        var=pd.DataFrame(index=["CD3"]),
+    )
+    with md.set_options(pull_on_update=False):
+        mdata = md.MuData({"rna": rna, "prot": prot})
+    on_the_fly = pair_histogram(mdata, "CD3", "Cd3e", mod=("prot", "rna"), show=False)
+    cnnc.tl.pair_histograms(mdata, [("CD3", "Cd3e")], mod=("prot", "rna"))
+    stored = pair_histogram(mdata, "CD3", "Cd3e", show=False)
+    np.testing.assert_array_equal(_pixels(stored), _pixels(on_the_fly))
+    common = prot.obs_names.intersection(rna.obs_names)
+    xa, xb = prot[common, "CD3"].X.ravel(), rna[common, "Cd3e"].X.ravel()
+    H = np.histogram2d(np.log10(xa + 0.01), np.log10(xb + 0.01), bins=32)[0]
+    np.testing.assert_array_equal(_pixels(stored), ((np.log10(H.T / len(xa) + 1e-4) + 4) / 4).astype(np.float32)[::-1])
+    with pytest.raises(ValueError, match="needs `mod=`"):
+        pair_histogram(mdata, "CD3", "Cd4", show=False)

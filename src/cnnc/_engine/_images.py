@@ -25,7 +25,10 @@ class PairImager:
     gene_names
         Names of those genes, for error messages.
     chunk_cells
-        Cells per block; memory is bounded by one block.
+        Cells read at a time: raw values are held for one block of cells only. Results do not depend on it.
+    cache
+        Keep every cell's bin codes (1 byte per cell and gene, computed once) for all later calls, when they fit
+        1 GiB; otherwise every call re-reads the matrix block by block.
     """
 
     def __init__(

@@ -131,13 +131,12 @@ def _pair_kernel(
                     continue
                 for q in range(n_pix):
                     img[q] = lookup[H[q]]
-                    H[q] = 0
             else:
                 cnt = out[p]
                 for i in range(n_bins):
                     for j in range(n_bins):
                         cnt[i, j] += H[j * n_bins + i]
-                H[:] = 0
+            H[:] = 0
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -156,7 +155,9 @@ def _walk_plan(block: BinnedBlock, gene_a: np.ndarray, gene_b: np.ndarray):
     walk_is_a = nnz[gene_a] <= nnz[gene_b]
     walked = np.where(walk_is_a, gene_a, gene_b)
     other = np.where(walk_is_a, gene_b, gene_a)
-    order = np.argsort(other * (len(nnz) + 1) + walked, kind="stable")
+    # A stable sort on a 16-bit key is a radix sort: pairs of the same other gene keep their input order.
+    key = other.astype(np.uint16) if len(nnz) <= 2**16 else other
+    order = np.argsort(key, kind="stable")
     return walked[order], other[order], walk_is_a[order], order
 
 

@@ -11,6 +11,7 @@ from scipy import sparse
 from .._checks import refuse_raw_counts
 from .._data import expression_view, resolve_gene
 from .._engine._images import PairImager
+from .._features import ContextStatistics
 from .._scoring import score_pairs
 from .._utils import package_version
 from ..models import Model
@@ -149,6 +150,17 @@ def predict_interactions(
         gene_names=view.var_names[genes].astype(str).tolist(),
         chunk_cells=chunk_cells,
     )
+    extra = None
+    if mdl.spec.features:
+        # context features compare each pair with every gene of the data, so they use all genes, not only candidates
+        stats = ContextStatistics.from_matrix(
+            view.matrix, **({} if chunk_cells is None else {"chunk_cells": chunk_cells})
+        )
+        feature_names = tuple(mdl.spec.features)
+
+        def extra(ab, bb):
+            return stats.features(genes[ab], genes[bb], feature_names)
+
     proba = score_pairs(
         imager,
         inverse[: len(a)],
@@ -157,6 +169,7 @@ def predict_interactions(
         batch_size=int(batch_size),
         device=device,
         symmetric=symmetric,
+        extra=extra,
     )
 
     names = view.var_names.astype(str)
