@@ -86,3 +86,30 @@ def test_train_bad_input(gsd):
     counts.X = np.round(counts.X * 100)
     with pytest.raises(ValueError, match="raw counts"):
         cnnc.tl.train(counts, gsd.uns["ground_truth"], folds=0)
+
+
+def test_train_with_context_features_on_several_datasets(gsd):
+    torch.set_num_threads(1)
+    truth = gsd.uns["ground_truth"]
+    halves = [gsd[:1000].copy(), gsd[1000:].copy()]
+    model = cnnc.tl.train(
+        halves,
+        [truth, truth],
+        folds=0,
+        epochs=2,
+        bins=16,
+        features=["abs_pearson", "z_regulator", "z_target", "z_context"],
+        architecture={"filters": [4, 8], "dense": 8, "wide": True},
+        name="ctx",
+    )
+    assert model.spec.features == ["abs_pearson", "z_regulator", "z_target", "z_context"]
+    assert model.spec.training["n_datasets"] == 2
+    assert model.module.wide is not None
+    adata = gsd.copy()
+    cnnc.tl.predict_interactions(adata, model=model, tfs=["SOX9", "GATA4"])
+    edges = adata.uns["cnnc"]["edges"]
+    assert len(edges) == 2 * (adata.n_vars - 1) and edges["score"].between(0, 1).all()
+    with pytest.raises(ValueError, match="one table per data set"):
+        cnnc.tl.train(halves, [truth], folds=0)
+    with pytest.raises(ValueError, match="Cross-validation runs on one data set"):
+        cnnc.tl.train(halves, [truth, truth], folds=3)
