@@ -7,8 +7,9 @@ so its row (or column) receives the other gene's marginal minus what the walk co
 
 Each thread counts into a small ``bins × bins`` scratch histogram that stays in L1 cache and writes
 a pair's result once: as int32 counts, or directly as float32 pixels through a lookup table (so the
-counts of all pairs never exist in memory). Pairs are visited grouped by the gene whose codes are looked
-up, so that gene's row of codes stays in cache across its pairs.
+counts of all pairs never exist in memory). Pixels are streamed to memory (non-temporal stores), or, for
+pairs walking few cells, only the nonzero ones are written into the zeroed output. Pairs are visited
+grouped by the gene whose codes are looked up, so that gene's row of codes stays in cache across its pairs.
 """
 
 from __future__ import annotations

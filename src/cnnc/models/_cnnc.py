@@ -70,6 +70,9 @@ class CNNC(torch.nn.Module):
         Also map the extra features straight to the logits with a linear layer ("wide and deep"): the
         network starts as a linear model of the features (the image branch's output layer starts at
         zero) and the images can only add to it. Needs ``n_extra_features > 0``; not in the original CNNC.
+    deep_scale
+        Factor on the image branch's logits when ``wide=True`` (1: as trained; chosen on validation data
+        to say how much the images may move the linear model of the features).
 
     Examples
     --------
@@ -92,6 +95,7 @@ class CNNC(torch.nn.Module):
         n_extra_features: int = 0,
         batchnorm: bool = False,
         wide: bool = False,
+        deep_scale: float = 1.0,
     ) -> None:
         super().__init__()
         filters = tuple(filters)
@@ -109,6 +113,8 @@ class CNNC(torch.nn.Module):
             raise ValueError(f"batchnorm must be True or False, got {batchnorm!r}.")
         if not isinstance(wide, bool):
             raise ValueError(f"wide must be True or False, got {wide!r}.")
+        if isinstance(deep_scale, bool) or not isinstance(deep_scale, int | float) or not 0 <= deep_scale:
+            raise ValueError(f"deep_scale must be a number >= 0, got {deep_scale!r}.")
         if wide and not n_extra_features:
             raise ValueError("wide=True maps extra features to the logits: it needs n_extra_features > 0.")
         min_size = _min_image_size(len(filters))
@@ -130,6 +136,7 @@ class CNNC(torch.nn.Module):
             "n_extra_features": n_extra_features,
             "batchnorm": batchnorm,
             "wide": wide,
+            "deep_scale": float(deep_scale),
         }
 
         layers: list[nn.Module] = []
@@ -198,8 +205,23 @@ class CNNC(torch.nn.Module):
             raise ValueError("This network was built with n_extra_features=0; do not pass `extra`.")
         logits = self.head(self.hidden(h))
         if self.wide is not None:
-            logits = logits + self.wide(extra.to(logits.dtype))
+            logits = self.config["deep_scale"] * logits + self.wide(extra.to(logits.dtype))
         return logits
+
+    def set_wide_prior(self, feature: int, weight: float = 1.0) -> None:
+        """Fix the linear part to a prior: the logits of every interaction class rise with feature ``feature``.
+
+        The "none" class gets 0, every other class ``weight × feature``; the weights are then frozen, so
+        training only learns the image branch's correction to that prior.
+        """
+        if self.wide is None:
+            raise ValueError("set_wide_prior needs a network built with wide=True.")
+        with torch.no_grad():
+            self.wide.weight.zero_()
+            self.wide.bias.zero_()
+            self.wide.weight[1:, feature] = weight
+        for p in self.wide.parameters():
+            p.requires_grad_(False)
 
     def flops_per_pair(self) -> int:
         """Floating-point operations (2 × multiply-adds) of the convolution and linear layers for one pair image.
@@ -239,7 +261,7 @@ def normalize_config(config: dict) -> dict:
     full = {k: config.get(k, params[k].default) for k in _CONFIG_KEYS}
     if isinstance(full["filters"], list | tuple):
         full["filters"] = list(full["filters"])
-    for k in ("conv_dropout", "dense_dropout"):
+    for k in ("conv_dropout", "dense_dropout", "deep_scale"):
         if _is_int(full[k]):
             full[k] = float(full[k])
     return full

@@ -32,6 +32,7 @@ def fit_examples(
     rng: np.random.Generator,
     seed: int,
     fit_kwargs: dict,
+    wide_prior: int | None = None,
 ) -> tuple[CNNC, FitResult]:
     """Fit a new network on examples, early-stopping on regulators carved out of them."""
     regulators = np.unique(examples.pairs.regulator)
@@ -40,6 +41,8 @@ def fit_examples(
     fit, val = examples.subset(~is_val), examples.subset(is_val)
     torch.manual_seed(seed)
     module = CNNC(**architecture)
+    if wide_prior is not None:
+        module.set_wide_prior(wide_prior)
     result = fit_module(
         module,
         fit.images,
@@ -72,6 +75,7 @@ def train(
     negative_ratio: float = 1.0,
     negatives: str = "random",
     features: Sequence[str] = (),
+    wide_prior: str | None = None,
     architecture: dict | None = None,
     bins: int = 32,
     pseudocount: float = 0.01,
@@ -124,6 +128,9 @@ def train(
     features
         Extra per-pair inputs fused into the network's dense layer (see ``cnnc._features.FEATURES``:
         ``"abs_pearson"``, ``"z_regulator"``, ``"z_target"``, ``"z_context"``); none in the original CNNC.
+    wide_prior
+        With ``architecture={"wide": True, ...}``: fix the linear part of the network to this feature (e.g.
+        ``"z_context"``) and train only the image branch's correction to it (see :meth:`cnnc.models.CNNC.set_wide_prior`).
     architecture
         :class:`cnnc.models.CNNC` arguments (default: the original network).
     max_pairs_per_dataset
@@ -168,6 +175,9 @@ def train(
     if task not in ("direction", "interaction"):
         raise ValueError(f"task must be 'direction' or 'interaction', got {task!r}.")
     features = list(features)
+    if wide_prior is not None and wide_prior not in features:
+        raise ValueError(f"wide_prior {wide_prior!r} must be one of the features {features}.")
+    prior_index = None if wide_prior is None else features.index(wide_prior)
     rng = np.random.default_rng(seed)
     params = PairImageParams(bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount)
     classes = DIRECTION_CLASSES if task == "direction" else INTERACTION_CLASSES
@@ -238,6 +248,7 @@ def train(
                 rng=rng,
                 seed=seed + k,
                 fit_kwargs=fit_kwargs,
+                wide_prior=prior_index,
             )
             fold_model = Model(module, ModelSpec(name=f"{name}-fold{k}", architecture=module.config, **spec_kwargs))
             a, b = _all_pairs_of(test_regs, n_genes)
@@ -289,6 +300,7 @@ def train(
             rng=rng,
             seed=seed + 1000,
             fit_kwargs=fit_kwargs,
+            wide_prior=prior_index,
         )
     training = {
         "n_datasets": len(datasets),
@@ -299,6 +311,7 @@ def train(
         "n_genes": [int(len(c.var_names)) for c in contexts],
         "negative_ratio": float(negative_ratio),
         "negatives": negatives,
+        "wide_prior": wide_prior,
         "max_pairs_per_dataset": max_pairs_per_dataset,
         "seed": int(seed),
         **{k: v for k, v in fit_kwargs.items() if k != "device"},
