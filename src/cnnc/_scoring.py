@@ -57,8 +57,12 @@ def score_pairs(
     bar = tqdm(
         total=len(a), desc="scoring pairs", unit="pair", unit_scale=True, disable=not progress or settings.verbosity < 2
     )
+    arch = model.spec.architecture
+    # a wide model whose image branch is switched off reads only its features: skip the images
+    needs_images = not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0)
+    side = arch["image_size"]
     for start, ab, bb in pair_batches(a, b, batch_size):
-        images = imager.images(ab, bb)
+        images = imager.images(ab, bb) if needs_images else np.zeros((len(ab), side, side), dtype=np.float32)
         proba = model.predict_proba(
             images, None if extra is None else extra(ab, bb), batch_size=batch_size, device=device
         )

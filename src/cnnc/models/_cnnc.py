@@ -191,8 +191,16 @@ class CNNC(torch.nn.Module):
             raise ValueError(
                 f"CNNC expects images of shape (N, {', '.join(map(str, expected))}), got {tuple(x.shape)}."
             )
-        h = torch.flatten(self.features(x), 1)
         n_extra = cfg["n_extra_features"]
+        if (
+            self.wide is not None
+            and cfg["deep_scale"] == 0
+            and extra is not None
+            and tuple(extra.shape) == (x.shape[0], n_extra)
+        ):
+            # the image branch is switched off (validation chose the prior alone): skip its cost
+            return self.wide(extra.to(self.wide.weight.dtype))
+        h = torch.flatten(self.features(x), 1)
         if n_extra:
             if extra is None:
                 raise ValueError(
