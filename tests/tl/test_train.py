@@ -113,3 +113,33 @@ def test_train_with_context_features_on_several_datasets(gsd):
         cnnc.tl.train(halves, [truth], folds=0)
     with pytest.raises(ValueError, match="Cross-validation runs on one data set"):
         cnnc.tl.train(halves, [truth, truth], folds=3)
+
+
+def test_wide_prior_with_image_branch_off_ranks_by_the_prior(gsd):
+    torch.set_num_threads(1)
+    truth = gsd.uns["ground_truth"]
+    model = cnnc.tl.train(
+        gsd.copy(),
+        truth,
+        folds=0,
+        epochs=1,
+        bins=16,
+        features=["abs_pearson", "z_regulator", "z_target", "z_context"],
+        wide_prior="z_context",
+        architecture={"filters": [4, 8], "dense": 8, "wide": True},
+    )
+    assert not any(p.requires_grad for p in model.module.wide.parameters())
+    model.module.config["deep_scale"] = 0.0
+    model.spec.architecture["deep_scale"] = 0.0
+    adata = gsd.copy()
+    cnnc.tl.predict_interactions(adata, model=model, tfs=["SOX9", "GATA4"])
+    edges = adata.uns["cnnc"]["edges"]
+    from cnnc._features import ContextStatistics
+
+    stats = ContextStatistics.from_matrix(adata.X)
+    names = adata.var_names
+    z = stats.features(names.get_indexer(edges["regulator"]), names.get_indexer(edges["target"]), ("z_context",))[:, 0]
+    # the score is a monotone function of the prior alone: same ranking
+    assert (np.diff(z) <= 1e-5).all()
+    with pytest.raises(ValueError, match="must be one of the features"):
+        cnnc.tl.train(gsd.copy(), truth, folds=0, features=["abs_pearson"], wide_prior="z_context")
