@@ -95,15 +95,32 @@ def run(variants: list[str], baselines: bool) -> dict:
             nets = ("Specific",) if variant == "cnnc-original" else NETWORKS
             regs = sorted(set().union(*(set(truths[n]["regulator"]) for n in nets)) & set(names))
             t0 = time.perf_counter()
-            scored = adata.copy()
-            cnnc.tl.predict_interactions(scored, model=model, tfs=regs, use_raw=False, key_added="transfer")
+            cached = RESULTS / "cache" / f"{variant}-without-{left_out}-edges-{(model.sha256 or 'unsaved')[:16]}.tsv.gz"
+            timing = cached.with_name(cached.name.replace(".tsv.gz", ".json"))
+            if model.sha256 and cached.is_file() and timing.is_file():
+                edges = pd.read_csv(cached, sep="\t")
+                t0 -= json.loads(timing.read_text())["predict_seconds"]  # report the real prediction time
+            else:
+                scored = adata.copy()
+                # the faithful CNNC reads each image once, as the paper did (at 48 MFLOP per pair this halves its cost)
+                cnnc.tl.predict_interactions(
+                    scored,
+                    model=model,
+                    tfs=regs,
+                    use_raw=False,
+                    key_added="transfer",
+                    symmetric=variant != "cnnc-original",
+                )
+                edges = scored.uns["transfer"]["edges"]
+                if model.sha256:
+                    edges.to_csv(cached, sep="\t", index=False, compression="gzip")
+                    timing.write_text(json.dumps({"predict_seconds": time.perf_counter() - t0}))
             t_pred = time.perf_counter() - t0
             results["seconds"][f"{variant} {left_out}"] = {
                 "train": t_train,
                 "predict": t_pred,
                 "pairs": len(regs) * (len(names) - 1),
             }
-            edges = scored.uns["transfer"]["edges"]
             for net in nets:
                 a, b, _ = pairs[net]
                 scores[net][variant] = table_lookup(edges, names, a, b)

@@ -192,6 +192,10 @@ def _run(
     if cached_tsv.exists() and cached_facts.exists():
         return _as_result(method, pd.read_csv(cached_tsv, sep="\t"), json.loads(cached_facts.read_text()), True)
 
+    if os.environ.get("CNNC_BASELINES_CACHE_ONLY"):
+        raise BaselineUnavailableError(
+            f"{method}: no cached result for this input and CNNC_BASELINES_CACHE_ONLY is set"
+        )
     python = venv_python(method)
     with tempfile.TemporaryDirectory(prefix=f"{method}-") as tmp:
         tmp = Path(tmp)
