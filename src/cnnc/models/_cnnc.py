@@ -216,11 +216,12 @@ class CNNC(torch.nn.Module):
             logits = self.config["deep_scale"] * logits + self.wide(extra.to(logits.dtype))
         return logits
 
-    def set_wide_prior(self, feature: int, weight: float = 1.0) -> None:
+    def set_wide_prior(self, feature: int, weight: float = 0.25) -> None:
         """Fix the linear part to a prior: the logits of every interaction class rise with feature ``feature``.
 
         The "none" class gets 0, every other class ``weight × feature``; the weights are then frozen, so
-        training only learns the image branch's correction to that prior.
+        training only learns the image branch's correction to that prior. A small weight keeps the
+        probabilities of strongly supported pairs from saturating (float32 ties at the top of a ranking).
         """
         if self.wide is None:
             raise ValueError("set_wide_prior needs a network built with wide=True.")
