@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tutorials CI: execute every notebook in tutorials/ from top to bottom, offline, and fail on the first error.
-# Notebooks are executed into a temporary folder: the stored outputs in tutorials/ are never touched (re-execute
-# them in place with `jupyter nbconvert --to notebook --execute --inplace tutorials/NAME.ipynb` when you edit one).
+# Notebooks are executed into a temporary folder: the stored outputs in tutorials/ are never touched (after editing
+# one, re-execute it in place with this script's environment: see tutorials/README.md).
 #
 # The notebook tools and the tutorials' own dependencies (decoupler, igraph for Leiden clustering) go into a virtual
 # environment that sees the system site-packages (torch, scanpy, cnnc ...), so they never change the system Python.

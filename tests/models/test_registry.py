@@ -27,11 +27,12 @@ def served_model(trained_model, http_server):
     return path, _sha(path)
 
 
-def test_shipped_registry_is_valid_and_has_no_default_yet(registry):
+def test_shipped_registry_models_load_and_match_their_hashes(registry):
     raw = json.loads(files("cnnc.models").joinpath("weights", "registry.json").read_text())
-    assert raw == {"format_version": 1, "default": None, "models": {}}
-    assert models.available().empty
-    assert list(models.available().columns) == [
+    assert raw["format_version"] == 1
+    assert raw["default"] == "cnnc-context" and "cnnc-context" in raw["models"]
+    table = models.available()
+    assert list(table.columns) == [
         "description",
         "task",
         "species",
@@ -42,10 +43,15 @@ def test_shipped_registry_is_valid_and_has_no_default_yet(registry):
         "url",
         "sha256",
     ]
-    with pytest.raises(ValueError, match="No default model is registered in this version of cnnc yet"):
-        models.load()
-    with pytest.raises(ValueError, match="No default model is registered"):
-        models.info("default")
+    assert set(table.index) == set(raw["models"])
+    for name, entry in raw["models"].items():
+        assert entry["bundled"], f"{name}: shipped models are bundled so they work offline"
+        model = models.load(name)
+        assert model.sha256 == entry["sha256"]
+        assert model.spec.task == entry["task"]
+    default = models.load()
+    assert default.name == "cnnc-context"
+    assert "cnnc-context" in models.info("default")
 
 
 def test_cache_dir_default_and_override(monkeypatch, tmp_path):
@@ -156,7 +162,7 @@ def test_load_and_info_by_path(tmp_path, trained_model, registry):
 
 
 def test_unknown_names_and_bad_registrations(registry):
-    with pytest.raises(ValueError, match=r"Unknown model 'mesc': .*no models are registered.*path of a .safetensors"):
+    with pytest.raises(ValueError, match=r"Unknown model 'mesc': .*registered models: \['cnnc-context'.*path of a .safetensors"):
         models.load("mesc")
     with pytest.raises(TypeError, match="name_or_path must be a model name or a path"):
         models.load(3)
@@ -166,7 +172,7 @@ def test_unknown_names_and_bad_registrations(registry):
         models.register("a", "a.safetensors", sha, "https://example.org/a.safetensors")
     models.register("a", "a.safetensors", sha, "https://example.org/b.safetensors", overwrite=True)
     assert models.available().loc["a", "url"].endswith("b.safetensors")
-    with pytest.raises(ValueError, match=r"Unknown model 'b': .*registered models: \['a'\]"):
+    with pytest.raises(ValueError, match=r"Unknown model 'b': .*registered models: \[.*'a'.*\]"):
         models.load("b")
     bad = [
         ({"name": "default"}, "Invalid model name 'default'"),
