@@ -41,6 +41,7 @@ class ContextStatistics:
         gram = np.zeros((n, n))
         total = np.zeros(n)
         for _, block in source.iter_blocks(np.arange(n)):
+            block = block.astype(np.float64)  # float32 sums would make the result depend on the chunk size
             gram += (block.T @ block).toarray()
             total += np.asarray(block.sum(axis=0)).ravel()
         cells = source.n_cells

@@ -128,3 +128,17 @@ def test_backed_prediction_matches_memory(gsd, tiny_model, tmp_path, regulators)
     cnnc.tl.predict_interactions(mem, model=tiny_model, tfs=regulators[:3])
     cnnc.tl.predict_interactions(backed, model=tiny_model, tfs=regulators[:3], chunk_cells=300)
     pd.testing.assert_frame_equal(mem.uns["cnnc"]["edges"], backed.uns["cnnc"]["edges"], atol=1e-6)
+
+
+def test_predictions_and_pair_images_never_overwrite_each_other(gsd, tiny_model):
+    adata = gsd.copy()
+    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"])
+    with pytest.raises(ValueError, match="holds predicted edges"):
+        cnnc.tl.pair_histograms(adata, [("SOX9", "AMH")])
+    assert "edges" in adata.uns["cnnc"]
+    cnnc.tl.pair_histograms(adata, [("SOX9", "AMH")], key_added="cnnc_images")
+    other = gsd.copy()
+    cnnc.tl.pair_histograms(other, [("SOX9", "AMH")])
+    with pytest.raises(ValueError, match="holds pair images"):
+        cnnc.tl.predict_interactions(other, model=tiny_model, tfs=["SOX9"])
+    assert "histograms" in other.uns["cnnc"]

@@ -52,9 +52,11 @@ def _stored_image(adata, key: str, gene_a: str, gene_b: str):
 
 
 def _stored_params(adata, key: str) -> PairImageParams:
-    """The recipe stored by :func:`cnnc.tl.pair_histograms` under ``key``, or CNNC's defaults."""
+    """The recipe stored under ``key`` (pair images, or the model's recipe of a prediction), or CNNC's defaults."""
     store = adata.uns.get(key) if hasattr(adata, "uns") else None
     base = store.get("params") if isinstance(store, dict) else None
+    if isinstance(base, dict) and isinstance(base.get("image"), dict):
+        base = base["image"]  # a prediction records the image recipe of its model
     fields = PairImageParams.__dataclass_fields__
     if isinstance(base, dict) and all(k in base for k in fields):
         return PairImageParams.from_dict({k: base[k] for k in fields})
@@ -161,6 +163,7 @@ def pair_histogram(
     ax.set_xlabel(f"{name_a}  [{unit}]")
     ax.set_ylabel(f"{name_b}  [{unit}]")
     ax.set_title(title if title is not None else f"{name_a} vs {name_b}")
+    ax.grid(False)  # scanpy's figure style draws a grid, which would cover the pixels
     return finish(fig, ax, writekey=f"pair_histogram_{name_a}_{name_b}", show=show, save=save, return_fig=return_fig)
 
 

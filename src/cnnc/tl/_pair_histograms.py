@@ -201,6 +201,12 @@ def pair_histograms(
     images = resolved.imager.images(resolved.a, resolved.b)
     codes = resolved.imager.binner.codes() if store_bins else None
 
+    existing = adata.uns.get(key_added)
+    if isinstance(existing, dict) and "edges" in existing:
+        raise ValueError(
+            f"adata.uns[{key_added!r}] holds predicted edges (cnnc.tl.predict_interactions); writing pair images there "
+            f"would replace them. Pass another key_added, e.g. key_added={key_added + '_images'!r}."
+        )
     # Everything is computed: only now touch the object, so an error above leaves it unchanged.
     adata = adata.copy() if copy else adata
     stored_pairs = resolved.pairs.copy()

@@ -207,6 +207,12 @@ def predict_interactions(
         (score[placed].astype(np.float32), (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars)
     )
 
+    existing = adata.uns.get(key_added)
+    if isinstance(existing, dict) and "histograms" in existing:
+        raise ValueError(
+            f"adata.uns[{key_added!r}] holds pair images (cnnc.tl.pair_histograms); writing predictions there would "
+            f"replace them. Pass another key_added, e.g. key_added={key_added + '_network'!r}."
+        )
     adata = adata.copy() if copy else adata
     adata.varp[key_added] = network
     adata.uns[key_added] = {
