@@ -25,9 +25,11 @@ from benchmarks.variants import VARIANTS, train_variant
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "cnnc" / "models" / "weights"
 DEFAULT = "cnnc-context"
 DESCRIPTIONS = {
-    "cnnc-context": "Default. Small CNN on 16-bin CNNC pair images fused with context features (z-scored |Pearson|); "
-    "trained on STRING + Non-Specific edges of BEELINE mDC, mESC, mHSC-L.",
-    "cnnc-original": "The original CNNC network and image recipe (32×32 NEPDF, 48 MFLOP per pair), trained on "
+    "cnnc-context": "Default. CNNC network with context features (|Pearson| z-scored within each gene's correlations to "
+    "all genes) on a fixed linear path; its 16-bin pair-image branch is weighted by deep_scale, chosen by validation "
+    "across training cell types (0 when the images did not help: then scores follow the context prior and carry no "
+    "direction). Trained on STRING + Non-Specific edges of BEELINE mDC, mESC, mHSC-L.",
+    "cnnc-original": "The original CNNC network and image recipe (32×32 pair images, 48 MFLOP per pair), trained on "
     "ChIP-seq (Specific) edges of BEELINE mDC, mESC, mHSC-L. Kept for reproduction; near chance on unseen cell types.",
 }
 LIMITS = (
