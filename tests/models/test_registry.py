@@ -162,7 +162,9 @@ def test_load_and_info_by_path(tmp_path, trained_model, registry):
 
 
 def test_unknown_names_and_bad_registrations(registry):
-    with pytest.raises(ValueError, match=r"Unknown model 'mesc': .*registered models: \['cnnc-context'.*path of a .safetensors"):
+    with pytest.raises(
+        ValueError, match=r"Unknown model 'mesc': .*registered models: \['cnnc-context'.*path of a .safetensors"
+    ):
         models.load("mesc")
     with pytest.raises(TypeError, match="name_or_path must be a model name or a path"):
         models.load(3)
