@@ -128,3 +128,16 @@ def pairs_frame(pairs) -> pd.DataFrame:
         raise ValueError("The pair list is empty: give at least one (gene_a, gene_b) pair.")
     frame = frame.astype(str).reset_index(drop=True)
     return frame
+
+
+def refuse_foreign_result(adata, key: str, *, marker: str, owner: str, writing: str, suffix: str) -> None:
+    """Refuse to write into ``adata.uns[key]`` when it holds another tool's result (marked by ``marker``).
+
+    Called before any work is done, so a clash fails fast and never costs a computation or loses data.
+    """
+    existing = adata.uns.get(key) if hasattr(adata, "uns") else None
+    if isinstance(existing, dict) and marker in existing:
+        raise ValueError(
+            f"adata.uns[{key!r}] holds {owner}; writing {writing} there would replace them. "
+            f"Pass another key_added, e.g. key_added={key + suffix!r}."
+        )

@@ -9,7 +9,15 @@ import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 
-from .._data import ExpressionView, _is_mudata, expression_view, modality_view, pairs_frame, resolve_genes
+from .._data import (
+    ExpressionView,
+    _is_mudata,
+    expression_view,
+    modality_view,
+    pairs_frame,
+    refuse_foreign_result,
+    resolve_genes,
+)
 from .._engine._images import PairImager
 from .._engine._params import PairImageParams
 from .._utils import package_version
@@ -195,18 +203,20 @@ def pair_histograms(
         bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount, transform=transform
     )
     start = logg.info("computing pair images")
+    refuse_foreign_result(
+        adata,
+        key_added,
+        marker="edges",
+        owner="predicted edges (cnnc.tl.predict_interactions)",
+        writing="pair images",
+        suffix="_images",
+    )
     resolved = resolve_pairs(
         adata, pairs, layer=layer, use_raw=use_raw, mod=mod, params=params, chunk_cells=chunk_cells
     )
     images = resolved.imager.images(resolved.a, resolved.b)
     codes = resolved.imager.binner.codes() if store_bins else None
 
-    existing = adata.uns.get(key_added)
-    if isinstance(existing, dict) and "edges" in existing:
-        raise ValueError(
-            f"adata.uns[{key_added!r}] holds predicted edges (cnnc.tl.predict_interactions); writing pair images there "
-            f"would replace them. Pass another key_added, e.g. key_added={key_added + '_images'!r}."
-        )
     # Everything is computed: only now touch the object, so an error above leaves it unchanged.
     adata = adata.copy() if copy else adata
     stored_pairs = resolved.pairs.copy()

@@ -9,7 +9,7 @@ from scanpy import logging as logg
 from scipy import sparse
 
 from .._checks import refuse_raw_counts
-from .._data import expression_view, resolve_gene
+from .._data import expression_view, refuse_foreign_result, resolve_gene
 from .._engine._images import PairImager
 from .._features import ContextStatistics
 from .._scoring import score_pairs
@@ -134,6 +134,14 @@ def predict_interactions(
     ``adata.uns[key_added]["params"]``
         Model name and sha256, package version, image recipe, input used.
     """
+    refuse_foreign_result(
+        adata,
+        key_added,
+        marker="histograms",
+        owner="pair images (cnnc.tl.pair_histograms)",
+        writing="predictions",
+        suffix="_network",
+    )
     mdl = _resolve_model(model)
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
@@ -207,12 +215,6 @@ def predict_interactions(
         (score[placed].astype(np.float32), (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars)
     )
 
-    existing = adata.uns.get(key_added)
-    if isinstance(existing, dict) and "histograms" in existing:
-        raise ValueError(
-            f"adata.uns[{key_added!r}] holds pair images (cnnc.tl.pair_histograms); writing predictions there would "
-            f"replace them. Pass another key_added, e.g. key_added={key_added + '_network'!r}."
-        )
     adata = adata.copy() if copy else adata
     adata.varp[key_added] = network
     adata.uns[key_added] = {
