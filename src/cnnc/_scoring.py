@@ -45,6 +45,7 @@ def score_pairs(
     symmetric: bool = True,
     progress: bool = True,
     extra=None,
+    precision: str = "float32",
 ) -> np.ndarray:
     """Class probabilities ``(n_pairs, n_classes)`` of pairs (positions among the imager's genes).
 
@@ -64,7 +65,7 @@ def score_pairs(
     for start, ab, bb in pair_batches(a, b, batch_size):
         images = imager.images(ab, bb) if needs_images else np.zeros((len(ab), side, side), dtype=np.float32)
         proba = model.predict_proba(
-            images, None if extra is None else extra(ab, bb), batch_size=batch_size, device=device
+            images, None if extra is None else extra(ab, bb), batch_size=batch_size, device=device, precision=precision
         )
         if symmetric:
             flipped = model.predict_proba(
@@ -72,6 +73,7 @@ def score_pairs(
                 None if extra is None else extra(bb, ab),
                 batch_size=batch_size,
                 device=device,
+                precision=precision,
             )
             proba = symmetrize(proba, flipped, model.spec.task)
         out[start : start + len(ab)] = proba

@@ -240,3 +240,27 @@ def test_predict_proba_devices_agree(trained_model, synthetic):
     np.testing.assert_array_equal(trained_model.predict_proba(x[:16], device="cpu"), auto)
     np.testing.assert_array_equal(trained_model.predict_proba(x[:16], device=torch.device("cpu")), auto)
     assert next(trained_model.module.parameters()).device.type == "cpu"
+
+
+def test_bfloat16_precision_is_close_and_leaves_weights_alone(trained_model, synthetic):
+    x, y = synthetic["test"]
+    before = {k: v.clone() for k, v in trained_model.module.state_dict().items()}
+    exact = trained_model.predict_proba(x)
+    fast = trained_model.predict_proba(x, precision="bfloat16")
+    assert fast.dtype == np.float32
+    np.testing.assert_allclose(fast, exact, atol=2e-2)
+    assert (fast.argmax(1) == exact.argmax(1)).mean() >= 0.98
+    for k, v in trained_model.module.state_dict().items():
+        assert v.dtype == before[k].dtype and torch.equal(v, before[k])
+        assert v.is_contiguous(), f"{k} left in channels-last layout"
+    with pytest.raises(ValueError, match=r"precision must be one of \('float32', 'bfloat16'\)"):
+        trained_model.predict_proba(x[:3], precision="half")
+
+
+def test_weights_stay_savable_after_prediction(trained_model, synthetic, tmp_path):
+    x, _ = synthetic["test"]
+    expected = trained_model.predict_proba(x[:50])
+    clone = Model(copy.deepcopy(trained_model.module), trained_model.spec)
+    clone.predict_proba(x[:5])  # runs channels-last internally
+    path = clone.save(tmp_path / "clone.safetensors")
+    np.testing.assert_allclose(load_file(path).predict_proba(x[:50]), expected, atol=1e-6)

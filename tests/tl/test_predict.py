@@ -142,3 +142,20 @@ def test_predictions_and_pair_images_never_overwrite_each_other(gsd, tiny_model)
     with pytest.raises(ValueError, match="holds pair images"):
         cnnc.tl.predict_interactions(other, model=tiny_model, tfs=["SOX9"])
     assert "histograms" in other.uns["cnnc"]
+
+
+def test_bfloat16_prediction_ranks_like_float32(gsd, tiny_model, regulators):
+    exact = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, copy=True)
+    fast = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, precision="bfloat16", copy=True)
+    assert fast.uns["cnnc"]["params"]["precision"] == "bfloat16"
+    assert exact.uns["cnnc"]["params"]["precision"] == "float32"
+    e = exact.uns["cnnc"]["edges"].set_index(["regulator", "target"])
+    f = fast.uns["cnnc"]["edges"].set_index(["regulator", "target"]).loc[e.index]
+    np.testing.assert_allclose(f["score"], e["score"], atol=2e-2)
+    truth = gsd.uns["ground_truth"]
+    auroc_exact = cnnc.tl.evaluate(exact, truth).loc["all", "auroc"]
+    auroc_fast = cnnc.tl.evaluate(fast, truth).loc["all", "auroc"]
+    assert abs(auroc_fast - auroc_exact) < 0.01
+    # (that bfloat16 keeps the decisions of a model that has learned something is tested in tests/models)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, precision="fp8", copy=True)

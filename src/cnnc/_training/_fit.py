@@ -35,7 +35,9 @@ def _to_tensor(x: np.ndarray, idx: np.ndarray, device, *, image: bool = False) -
     batch = np.ascontiguousarray(x[idx], dtype=np.float32)
     if image and batch.ndim == 3:  # single-channel images: add the channel axis
         batch = batch[:, None]
-    return torch.from_numpy(batch).to(device)
+    tensor = torch.from_numpy(batch).to(device)
+    # channels-last convolutions train ~1.3x faster on CPUs (same values up to float rounding)
+    return tensor.contiguous(memory_format=torch.channels_last) if image else tensor
 
 
 def _evaluate(module, images, extra, labels, batch_size, device) -> tuple[float, float]:
@@ -83,7 +85,7 @@ def fit_module(
     dev = resolve_device(device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    module.to(dev)
+    module.to(dev).to(memory_format=torch.channels_last)
     if optimizer == "sgd":
         lr = 0.02 if learning_rate is None else learning_rate
         opt = torch.optim.SGD(module.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
@@ -130,6 +132,7 @@ def fit_module(
                 break
     if best_state is not None:
         module.load_state_dict(best_state)
+    module.to(memory_format=torch.contiguous_format)  # safetensors stores contiguous tensors only
     module.eval()
     result.seconds = time.perf_counter() - start
     return result

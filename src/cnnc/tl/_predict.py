@@ -15,6 +15,7 @@ from .._features import ContextStatistics
 from .._scoring import score_pairs
 from .._utils import package_version
 from ..models import Model
+from ..models._model import PRECISIONS
 from ..models import load as load_model
 
 
@@ -85,6 +86,7 @@ def predict_interactions(
     symmetric: bool = True,
     chunk_cells: int | None = None,
     device: str | None = None,
+    precision: str = "float32",
     key_added: str = "cnnc",
     copy: bool = False,
 ) -> AnnData | None:
@@ -117,6 +119,9 @@ def predict_interactions(
         Cells per block when binning (memory bound for large or backed data).
     device
         ``None`` picks CUDA when available, else CPU.
+    precision
+        ``"float32"`` (exact, default) or ``"bfloat16"`` (network under bfloat16 autocast: about twice as fast
+        on CPUs with bf16 instructions and on GPUs; probabilities change by ~1e-3).
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``.
     copy
@@ -148,6 +153,8 @@ def predict_interactions(
     a, b = candidate_positions(view.var_names, regulators, targets, pairs)
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
     start = logg.info(f"scoring {len(a):,} pairs with model {mdl.name!r}")
@@ -178,6 +185,7 @@ def predict_interactions(
         device=device,
         symmetric=symmetric,
         extra=extra,
+        precision=precision,
     )
 
     names = view.var_names.astype(str)
@@ -227,6 +235,7 @@ def predict_interactions(
             "classes": list(mdl.spec.classes),
             "image": mdl.spec.image,
             "symmetric": bool(symmetric),
+            "precision": precision,
             "layer": layer or "",
             "use_raw": bool(view.label == "raw"),
             "n_pairs": int(len(a)),
