@@ -14,6 +14,10 @@ from tqdm.auto import tqdm
 
 from ._engine._images import PairImager
 
+#: When the bin codes of all cells do not fit in memory, every batch of images costs one pass over the data
+#: (from disk for backed or dask data): then batches grow until their images fill this many bytes.
+UNCACHED_IMAGE_BYTES = 256 * 2**20
+
 
 def pair_batches(a: np.ndarray, b: np.ndarray, batch_size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield ``(start, a_batch, b_batch)`` slices of the pair arrays."""
@@ -62,16 +66,20 @@ def score_pairs(
     # a wide model whose image branch is switched off reads only its features: skip the images
     needs_images = not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0)
     side = arch["image_size"]
+    forward_batch = batch_size  # the network's batch stays the user's, whatever the image batch
+    if needs_images and not imager.binner.cached:
+        per_pair = side * side * 4 * (2 if symmetric else 1)
+        batch_size = max(batch_size, UNCACHED_IMAGE_BYTES // per_pair)
     for start, ab, bb in pair_batches(a, b, batch_size):
         images = imager.images(ab, bb) if needs_images else np.zeros((len(ab), side, side), dtype=np.float32)
         proba = model.predict_proba(
-            images, None if extra is None else extra(ab, bb), batch_size=batch_size, device=device, precision=precision
+            images, None if extra is None else extra(ab, bb), batch_size=forward_batch, device=device, precision=precision
         )
         if symmetric:
             flipped = model.predict_proba(
                 np.ascontiguousarray(images.transpose(0, 2, 1)),
                 None if extra is None else extra(bb, ab),
-                batch_size=batch_size,
+                batch_size=forward_batch,
                 device=device,
                 precision=precision,
             )
