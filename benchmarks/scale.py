@@ -1,0 +1,323 @@
+"""Scale: TF × all-genes networks on 10⁴ cells in memory and 10⁶ cells from disk, against GRNBoost2, in one run.
+
+Data: resampled real BEELINE cells (benchmarks/_scale_data.py): 2,000 genes, ~18 % nonzero, float32 CSR.
+
+``--part end-to-end`` (default): 10,000 cells × 2,000 genes, 1,000 regulators (the first 1,000 genes) × all genes.
+Every measurement runs in a fresh process; peak RSS is the process's high-water mark (VmHWM, imports and input data
+included).
+
+- cnnc with the default model on 10 and on 1,000 regulators (19,990 → 1,999,000 pairs): wall time and peak RSS.
+- the faithful ``cnnc-original`` (48 MFLOP per pair) on 10 regulators, float32 and bfloat16: pairs/s, and the time
+  of all 1,999,000 pairs at that rate (labelled "at the measured rate").
+- GRNBoost2 (arboreto 0.1.6, benchmark venv, 2 dask worker processes) on the same matrix and the same 1,000
+  regulators, restricted to ``--grnboost2-targets`` random target genes: arboreto fits one independent regressor
+  per target, so the whole network costs the measured time per target × 2,000 targets (labelled so).
+
+``--part out-of-core``: 1,000,000 cells × 2,000 genes written to an .h5ad once (block by block, ~3 GB), then read
+lazily (``anndata.experimental.read_elem_lazy``: a dask array of CSR chunks of 20,000 cells). cnnc's default model on
+1,000 regulators × all genes, and pair images for 2,000 pairs with ``cnnc-original`` (bfloat16), with the peak RSS:
+X is never materialised.
+
+Usage: python benchmarks/scale.py [--part end-to-end|out-of-core|all] [--quick]
+Writes benchmarks/results/scale.json and docs/_generated/scale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks._beeline import GENERATED, RESULTS  # noqa: E402
+
+N_GENES = 2000
+
+
+def _reset_peak() -> None:
+    """Reset the RSS high-water mark: a child process starts with its parent's (Linux keeps it across exec)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:  # not Linux: ru_maxrss below then includes the parent's peak
+        pass
+
+
+def _peak_mib() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
+    import torch
+
+    import cnnc
+    from benchmarks._scale_data import in_memory
+
+    torch.set_num_threads(2)
+    adata = in_memory(n_cells, N_GENES)
+    before = _peak_mib()
+    t = time.perf_counter()
+    cnnc.tl.predict_interactions(
+        adata, model=model, tfs=list(adata.var_names[:n_tfs]), precision=precision, use_raw=False
+    )
+    seconds = time.perf_counter() - t
+    return {
+        "pairs": len(adata.uns["cnnc"]["edges"]),
+        "seconds": seconds,
+        "peak_mib": _peak_mib(),
+        "before_mib": before,
+    }
+
+
+def child_out_of_core(path: str, n_tfs: int, image_pairs: int) -> dict:
+    import anndata as ad
+    import h5py
+    import torch
+
+    import cnnc
+
+    torch.set_num_threads(2)
+    out = {}
+    with h5py.File(path, "r") as f:
+        adata = ad.AnnData(
+            X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
+            obs=ad.io.read_elem(f["obs"]),
+            var=ad.io.read_elem(f["var"]),
+        )
+        out["x_type"] = type(adata.X).__name__
+        before = _peak_mib()
+        t = time.perf_counter()
+        cnnc.tl.predict_interactions(adata, tfs=list(adata.var_names[:n_tfs]), use_raw=False)
+        out["default"] = {
+            "pairs": len(adata.uns["cnnc"]["edges"]),
+            "seconds": time.perf_counter() - t,
+            "peak_mib": _peak_mib(),
+            "before_mib": before,
+        }
+        t = time.perf_counter()
+        cnnc.tl.predict_interactions(
+            adata,
+            model="cnnc-original",
+            tfs=list(adata.var_names[:1]),
+            targets=list(adata.var_names[1 : image_pairs + 1]),
+            precision="bfloat16",
+            use_raw=False,
+            key_added="original",
+        )
+        out["original"] = {
+            "pairs": len(adata.uns["original"]["edges"]),
+            "seconds": time.perf_counter() - t,
+            "peak_mib": _peak_mib(),
+        }
+    return out
+
+
+def _run_child(*args: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if proc.returncode:
+        raise RuntimeError(f"child {args} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def grnboost2_per_target(n_cells: int, n_tfs: int, n_targets: int) -> dict:
+    from benchmarks._scale_data import in_memory
+    from benchmarks.baselines.api import HERE, venv_python
+
+    adata = in_memory(n_cells, N_GENES)
+    genes = list(adata.var_names)
+    rng = np.random.default_rng(1)
+    targets = [genes[i] for i in rng.choice(len(genes), n_targets, replace=False)]
+    with tempfile.TemporaryDirectory(prefix="scale-grnboost2-") as tmp:
+        tmp = Path(tmp)
+        np.savez(tmp / "input.npz", X=adata.X.toarray().astype(np.float64), genes=np.asarray(genes, dtype=str))
+        (tmp / "tfs.txt").write_text("\n".join(genes[:n_tfs]) + "\n")
+        (tmp / "targets.txt").write_text("\n".join(targets) + "\n")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+        proc = subprocess.run(
+            [
+                str(venv_python("grnboost2")),
+                str(HERE / "time_grnboost2.py"),
+                "--expression",
+                str(tmp / "input.npz"),
+                "--tfs",
+                str(tmp / "tfs.txt"),
+                "--targets",
+                str(tmp / "targets.txt"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            env=env,
+            check=False,
+        )
+    if proc.returncode:
+        raise RuntimeError(f"GRNBoost2 timing failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def end_to_end(quick: bool) -> dict:
+    n_cells, tfs_small, tfs_large = (2_000, 5, 500) if quick else (10_000, 10, 1_000)
+    res = {"n_cells": n_cells, "n_genes": N_GENES, "n_tfs": tfs_large, "rows": []}
+    for n_tfs in (tfs_small, tfs_large):
+        r = _run_child("cnnc", str(n_cells), str(n_tfs), "default", "float32")
+        res["rows"].append({"method": "cnnc (default model)", "n_tfs": n_tfs, "measured": True, **r})
+        print(res["rows"][-1], flush=True)
+    n_pairs_full = tfs_large * (N_GENES - 1)
+    for precision in ("float32", "bfloat16"):
+        r = _run_child("cnnc", str(n_cells), str(tfs_small), "cnnc-original", precision)
+        rate = r["pairs"] / r["seconds"]
+        res["rows"].append(
+            {"method": f"cnnc-original ({precision})", "n_tfs": tfs_small, "measured": True, **r, "pairs_per_s": rate}
+        )
+        res["rows"].append(
+            {
+                "method": f"cnnc-original ({precision})",
+                "n_tfs": tfs_large,
+                "measured": False,
+                "pairs": n_pairs_full,
+                "seconds": n_pairs_full / rate,
+                "peak_mib": r["peak_mib"],
+            }
+        )
+        print(res["rows"][-2], flush=True)
+    try:
+        n_targets = 10 if quick else 40
+        g = grnboost2_per_target(n_cells, tfs_large, n_targets)
+        per_target = g["seconds"] / g["n_targets"]
+        res["grnboost2_timing"] = g
+        res["rows"].append(
+            {
+                "method": "GRNBoost2",
+                "n_tfs": tfs_large,
+                "measured": False,
+                "pairs": n_pairs_full,
+                "seconds": per_target * N_GENES,
+                "peak_mib": float(sum(g["peak_rss_mib_per_worker"])),
+                "note": f"{g['seconds']:.0f} s for {g['n_targets']} targets, × {N_GENES} targets",
+            }
+        )
+        print(res["rows"][-1], flush=True)
+    except Exception as e:  # the venv is optional: say so in the results
+        res["grnboost2_error"] = str(e)[:500]
+        print(f"GRNBoost2 skipped: {e}", flush=True)
+    return res
+
+
+def out_of_core(quick: bool) -> dict:
+    from benchmarks._scale_data import write_h5ad
+
+    n_cells = 100_000 if quick else 1_000_000
+    cache = RESULTS / "cache" / "scale"
+    cache.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    path = write_h5ad(cache / f"resampled-{n_cells}.h5ad", n_cells, N_GENES)
+    written = time.perf_counter() - t
+    r = _run_child("out-of-core", str(path), "1000", "2000")
+    return {
+        "n_cells": n_cells,
+        "n_genes": N_GENES,
+        "file_gib": path.stat().st_size / 2**30,
+        "write_seconds": written,
+        **r,
+    }
+
+
+def write_report(results: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "scale.json").write_text(json.dumps(results, indent=1, default=float))
+    lines = []
+    e2e = results.get("end_to_end")
+    if e2e:
+        lines += [
+            f"End to end, {e2e['n_cells']:,} cells × {e2e['n_genes']:,} genes (resampled real BEELINE cells, 18 % "
+            f"nonzero), regulators × all genes, 2 CPU cores, each run in a fresh process.",
+            "",
+            "| method | regulators | pairs | wall time | peak RSS |",
+            "|---|---|---|---|---|",
+        ]
+        for r in e2e["rows"]:
+            how = "" if r["measured"] else " (extrapolated)"
+            lines.append(
+                f"| {r['method']} | {r['n_tfs']:,} | {r['pairs']:,} | {r['seconds']:,.0f} s{how} | "
+                f"{r['peak_mib']:,.0f} MiB |"
+            )
+        rows = {(r["method"], r["n_tfs"], r["measured"]): r for r in e2e["rows"]}
+        big = rows.get(("cnnc (default model)", e2e["n_tfs"], True))
+        small = next((r for k, r in rows.items() if k[0] == "cnnc (default model)" and k[1] != e2e["n_tfs"]), None)
+        grn = rows.get(("GRNBoost2", e2e["n_tfs"], False))
+        lines.append("")
+        if big and small:
+            lines.append(
+                f"- cnnc default model: {big['pairs'] / small['pairs']:.0f}× more pairs, peak RSS "
+                f"{small['peak_mib']:,.0f} → {big['peak_mib']:,.0f} MiB (×{big['peak_mib'] / small['peak_mib']:.2f})"
+            )
+        if big and grn:
+            lines.append(
+                f"- GRNBoost2 / cnnc wall time on the same network: ×{grn['seconds'] / big['seconds']:,.0f} "
+                f"(GRNBoost2: {grn.get('note', '')})"
+            )
+        extra = [r for r in e2e["rows"] if r["method"].startswith("cnnc-original") and r["measured"]]
+        for r in extra:
+            lines.append(f"- {r['method']}: {r['pairs_per_s']:,.0f} pairs/s")
+    ooc = results.get("out_of_core")
+    if ooc:
+        d, o = ooc["default"], ooc["original"]
+        lines += [
+            "",
+            f"Out of core: {ooc['n_cells']:,} cells × {ooc['n_genes']:,} genes in an .h5ad of {ooc['file_gib']:.1f} GiB, "
+            f"read lazily (X is a {ooc['x_type']} of 20,000-cell CSR chunks).",
+            "",
+            f"- default model, {d['pairs']:,} pairs: {d['seconds']:,.0f} s, peak RSS {d['peak_mib']:,.0f} MiB "
+            f"({d['before_mib']:,.0f} MiB before scoring)",
+            f"- cnnc-original (bfloat16), {o['pairs']:,} pairs: {o['seconds']:,.0f} s, peak RSS {o['peak_mib']:,.0f} MiB",
+        ]
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    (GENERATED / "scale.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--part", choices=("end-to-end", "out-of-core", "all"), default="end-to-end")
+    p.add_argument("--quick", action="store_true", help="small sizes (minutes)")
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        _reset_peak()
+        kind, *rest = args.child
+        if kind == "cnnc":
+            out = child_cnnc(int(rest[0]), int(rest[1]), rest[2], rest[3])
+        else:
+            out = child_out_of_core(rest[0], int(rest[1]), int(rest[2]))
+        print(json.dumps(out, default=float))
+        return
+    file = RESULTS / "scale.json"
+    results = json.loads(file.read_text()) if file.is_file() and not args.quick else {}
+    if args.part in ("end-to-end", "all"):
+        results["end_to_end"] = end_to_end(args.quick)
+        write_report(results)
+    if args.part in ("out-of-core", "all"):
+        results["out_of_core"] = out_of_core(args.quick)
+        write_report(results)
+
+
+if __name__ == "__main__":
+    main()
