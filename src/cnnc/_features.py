@@ -16,6 +16,19 @@ from ._engine._source import ExpressionSource
 
 FEATURES = ("abs_pearson", "z_regulator", "z_target", "z_context")
 MAX_CONTEXT_GENES = 20_000
+#: Dense float64 rows multiplied at a time (the Gram of sparse scRNA blocks is ~50x faster as dense BLAS).
+DENSE_GRAM_BYTES = 64 * 2**20
+
+
+def accumulate_gram(block, gram: np.ndarray, total: np.ndarray) -> None:
+    """Add a cells × genes CSC/CSR block's ``X^T X`` and column sums to ``gram`` and ``total`` (float64)."""
+    n = block.shape[1]
+    rows = max(1, DENSE_GRAM_BYTES // (8 * max(n, 1)))
+    block = block.tocsr()
+    for start in range(0, block.shape[0], rows):
+        dense = block[start : start + rows].toarray().astype(np.float64, copy=False)
+        gram += dense.T @ dense
+        total += dense.sum(axis=0)
 
 
 @dataclass
@@ -41,9 +54,7 @@ class ContextStatistics:
         gram = np.zeros((n, n))
         total = np.zeros(n)
         for _, block in source.iter_blocks(np.arange(n)):
-            block = block.astype(np.float64)  # float32 sums would make the result depend on the chunk size
-            gram += (block.T @ block).toarray()
-            total += np.asarray(block.sum(axis=0)).ravel()
+            accumulate_gram(block, gram, total)  # float64 sums: the result does not depend on the chunk size
         cells = source.n_cells
         mean = total / cells
         cov = gram / cells - np.outer(mean, mean)
