@@ -20,6 +20,17 @@ MAX_CONTEXT_GENES = 20_000
 DENSE_GRAM_BYTES = 64 * 2**20
 
 
+def check_context_genes(n: int) -> None:
+    """Refuse gene counts for which a genes × genes correlation is meaningless or too large."""
+    if n > MAX_CONTEXT_GENES:
+        raise ValueError(
+            f"Context features need a genes × genes correlation; {n} genes is more than {MAX_CONTEXT_GENES}. "
+            "Restrict the data to highly variable genes and regulators first."
+        )
+    if n < 3:
+        raise ValueError("Context features need at least 3 genes (a gene's correlations to the others).")
+
+
 def accumulate_gram(block, gram: np.ndarray, total: np.ndarray) -> None:
     """Add a cells × genes CSC/CSR block's ``X^T X`` and column sums to ``gram`` and ``total`` (float64)."""
     n = block.shape[1]
@@ -44,18 +55,16 @@ class ContextStatistics:
         """Correlations over all cells, accumulated block by block (memory: one block + genes × genes)."""
         source = ExpressionSource(matrix, chunk_cells=chunk_cells)
         n = source.n_genes
-        if n > MAX_CONTEXT_GENES:
-            raise ValueError(
-                f"Context features need a genes × genes correlation; {n} genes is more than {MAX_CONTEXT_GENES}. "
-                "Restrict the data to highly variable genes and regulators first."
-            )
-        if n < 3:
-            raise ValueError("Context features need at least 3 genes (a gene's correlations to the others).")
+        check_context_genes(n)
         gram = np.zeros((n, n))
         total = np.zeros(n)
         for _, block in source.iter_blocks(np.arange(n)):
             accumulate_gram(block, gram, total)  # float64 sums: the result does not depend on the chunk size
-        cells = source.n_cells
+        return cls.from_sums(gram, total, source.n_cells)
+
+    @classmethod
+    def from_sums(cls, gram: np.ndarray, total: np.ndarray, cells: int) -> ContextStatistics:
+        """Statistics from ``X^T X`` (genes × genes, float64), the column sums and the number of cells."""
         mean = total / cells
         cov = gram / cells - np.outer(mean, mean)
         sd = np.sqrt(np.clip(np.diag(cov), 0, None))

@@ -73,7 +73,11 @@ def score_pairs(
     for start, ab, bb in pair_batches(a, b, batch_size):
         images = imager.images(ab, bb) if needs_images else np.zeros((len(ab), side, side), dtype=np.float32)
         proba = model.predict_proba(
-            images, None if extra is None else extra(ab, bb), batch_size=forward_batch, device=device, precision=precision
+            images,
+            None if extra is None else extra(ab, bb),
+            batch_size=forward_batch,
+            device=device,
+            precision=precision,
         )
         if symmetric:
             flipped = model.predict_proba(

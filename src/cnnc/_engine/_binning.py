@@ -90,6 +90,40 @@ def _scatter_block(
         write_pos[g] = pos
 
 
+def scan_block(block, gene_names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Minimum and maximum of the nonzero values and the number of nonzero cells of each gene of a CSC block.
+
+    Raises a ValueError naming the gene if a value is NaN, infinite or negative.
+    """
+    n_genes = block.shape[1]
+    vmin = np.full(n_genes, np.inf)
+    vmax = np.full(n_genes, -np.inf)
+    data = block.data
+    counts = np.diff(block.indptr)
+    if data.size:
+        bad = ~np.isfinite(data)
+        if bad.any():
+            g = int(np.searchsorted(block.indptr, np.flatnonzero(bad)[0], side="right") - 1)
+            raise ValueError(
+                f"Expression of gene {gene_names[g]!r} contains NaN or infinite values. "
+                "Pair images need finite log-expression: impute or drop those values "
+                "(e.g. np.nan_to_num) or remove the gene."
+            )
+        if data.min() < 0:
+            g = int(np.searchsorted(block.indptr, np.flatnonzero(data < 0)[0], side="right") - 1)
+            raise ValueError(
+                f"Expression of gene {gene_names[g]!r} has negative values. Pair images need "
+                "non-negative log-expression (e.g. sc.pp.normalize_total then sc.pp.log1p), "
+                "not scaled or centred data (sc.pp.scale): use `layer=` or `use_raw=True` to pick "
+                "the log-normalized values."
+            )
+        has = counts > 0
+        starts = block.indptr[:-1][has]
+        vmin[has] = np.minimum.reduceat(data, starts)
+        vmax[has] = np.maximum.reduceat(data, starts)
+    return vmin, vmax, counts.astype(np.int64)
+
+
 @dataclass
 class BinnedBlock:
     """Bin codes of one block of cells (or of all cells).
@@ -189,39 +223,58 @@ class GeneBinner:
         for _, block in self.source.iter_blocks(self.genes):
             if self.source.chunk_cells >= self.n_cells:
                 self._scanned = block  # the only block: kept for binning (see whole())
-            data = block.data
-            if data.size:
-                bad = ~np.isfinite(data)
-                if bad.any():
-                    g = int(np.searchsorted(block.indptr, np.flatnonzero(bad)[0], side="right") - 1)
-                    raise ValueError(
-                        f"Expression of gene {self.gene_names[g]!r} contains NaN or infinite values. "
-                        "Pair images need finite log-expression: impute or drop those values "
-                        "(e.g. np.nan_to_num) or remove the gene."
-                    )
-                if data.min() < 0:
-                    g = int(np.searchsorted(block.indptr, np.flatnonzero(data < 0)[0], side="right") - 1)
-                    raise ValueError(
-                        f"Expression of gene {self.gene_names[g]!r} has negative values. Pair images need "
-                        "non-negative log-expression (e.g. sc.pp.normalize_total then sc.pp.log1p), "
-                        "not scaled or centred data (sc.pp.scale): use `layer=` or `use_raw=True` to pick "
-                        "the log-normalized values."
-                    )
-                counts = np.diff(block.indptr)
-                nnz += counts
-                has = counts > 0
-                starts = block.indptr[:-1][has]
-                vmin[has] = np.minimum(vmin[has], np.minimum.reduceat(data, starts))
-                vmax[has] = np.maximum(vmax[has], np.maximum.reduceat(data, starts))
+            b_min, b_max, b_nnz = scan_block(block, self.gene_names)
+            np.minimum(vmin, b_min, out=vmin)
+            np.maximum(vmax, b_max, out=vmax)
+            nnz += b_nnz
+        self._set_ranges(vmin, vmax, nnz)
+
+    def _set_ranges(self, vmin: np.ndarray, vmax: np.ndarray, nnz: np.ndarray) -> None:
+        """Bin edges from the nonzero values' ranges and counts of every gene over all cells."""
+        vmin, vmax = np.array(vmin, dtype=np.float64), np.array(vmax, dtype=np.float64)
         # Genes with a zero somewhere have 0 as their minimum; all-zero genes have range [0, 0].
         has_zero = nnz < self.n_cells
         vmin[has_zero] = np.minimum(vmin[has_zero], 0.0)
         vmax[has_zero] = np.maximum(vmax[has_zero], 0.0)
-        self.nnz = nnz
+        self.nnz = np.asarray(nnz, dtype=np.int64)
         self.raw_min = vmin
         self.raw_max = vmax
         self.edges = self._edges(vmin, vmax)
-        self.zero_code = self._codes(np.zeros(n_genes), np.arange(n_genes))
+        self.zero_code = self._codes(np.zeros(len(self.genes)), np.arange(len(self.genes)))
+
+    @classmethod
+    def from_ranges(
+        cls,
+        genes: np.ndarray,
+        params: PairImageParams,
+        *,
+        n_cells: int,
+        value_dtype,
+        vmin: np.ndarray,
+        vmax: np.ndarray,
+        nnz: np.ndarray,
+        gene_names: list[str] | None = None,
+    ) -> GeneBinner:
+        """A binner whose ranges were scanned elsewhere (e.g. block by block on a cluster's workers).
+
+        It has no source: it bins blocks handed to :meth:`bin_block`; it cannot read cells itself.
+        """
+        self = cls.__new__(cls)
+        self.source = None
+        self.genes = np.asarray(genes, dtype=np.int64)
+        self.params = params
+        self.gene_names = list(gene_names) if gene_names is not None else [str(g) for g in self.genes]
+        self.n_cells = int(n_cells)
+        self.value_dtype = np.dtype(value_dtype)
+        self.cached = False
+        self._whole = None
+        self._scanned = None
+        self._set_ranges(vmin, vmax, nnz)
+        return self
+
+    def bin_block(self, first_cell: int, block) -> BinnedBlock:
+        """Codes of one CSC block of cells × this binner's genes (as :meth:`blocks` yields them)."""
+        return self._bin_block(first_cell, block)
 
     def _transform(self, raw: np.ndarray) -> np.ndarray:
         # numpy's log10 in the data's dtype (float64 values are exact copies of float32/float16 inputs), as the

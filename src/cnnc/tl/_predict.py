@@ -10,13 +10,14 @@ from scipy import sparse
 
 from .._checks import refuse_raw_counts
 from .._data import expression_view, refuse_foreign_result, resolve_gene
+from .._distributed import cluster_client
 from .._engine._images import PairImager
 from .._features import ContextStatistics
 from .._scoring import score_pairs
 from .._utils import package_version
 from ..models import Model
-from ..models._model import PRECISIONS
 from ..models import load as load_model
+from ..models._model import PRECISIONS
 
 
 def _resolve_model(model) -> Model:
@@ -87,6 +88,7 @@ def predict_interactions(
     chunk_cells: int | None = None,
     device: str | None = None,
     precision: str = "float32",
+    distributed: bool | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
 ) -> AnnData | None:
@@ -122,6 +124,11 @@ def predict_interactions(
     precision
         ``"float32"`` (exact, default) or ``"bfloat16"`` (network under bfloat16 autocast: about twice as fast
         on CPUs with bf16 instructions and on GPUs; probabilities change by ~1e-3).
+    distributed
+        Run on the workers of the active dask.distributed ``Client``: each worker bins and counts its own chunks of
+        cells and runs the model on batches of pairs; only small results travel. ``None`` (default) does so when a
+        client is active and the expression is a dask array (e.g. ``X`` from
+        :func:`anndata.experimental.read_elem_lazy`); ``False`` keeps the work in this process.
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``.
     copy
@@ -157,36 +164,16 @@ def predict_interactions(
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
-    start = logg.info(f"scoring {len(a):,} pairs with model {mdl.name!r}")
-    imager = PairImager(
-        view.matrix,
-        genes,
-        mdl.spec.image_params,
-        gene_names=view.var_names[genes].astype(str).tolist(),
-        chunk_cells=chunk_cells,
+    client = cluster_client(view.matrix, distributed)
+    start = logg.info(
+        f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
     )
-    extra = None
-    if mdl.spec.features:
-        # context features compare each pair with every gene of the data, so they use all genes, not only candidates
-        stats = ContextStatistics.from_matrix(
-            view.matrix, **({} if chunk_cells is None else {"chunk_cells": chunk_cells})
+    if client is not None:
+        proba, n_cells = _score_on_cluster(client, view, mdl, a, b, genes, inverse, batch_size, symmetric, precision)
+    else:
+        proba, n_cells = _score_here(
+            view, mdl, a, genes, inverse, batch_size, symmetric, precision, chunk_cells, device
         )
-        feature_names = tuple(mdl.spec.features)
-
-        def extra(ab, bb):
-            return stats.features(genes[ab], genes[bb], feature_names)
-
-    proba = score_pairs(
-        imager,
-        inverse[: len(a)],
-        inverse[len(a) :],
-        mdl,
-        batch_size=int(batch_size),
-        device=device,
-        symmetric=symmetric,
-        extra=extra,
-        precision=precision,
-    )
 
     names = view.var_names.astype(str)
     if mdl.spec.task == "direction":
@@ -240,7 +227,8 @@ def predict_interactions(
             "use_raw": bool(view.label == "raw"),
             "n_pairs": int(len(a)),
             "n_regulators": int(len(np.unique(a))),
-            "n_cells": int(imager.n_cells),
+            "n_cells": int(n_cells),
+            "distributed": client is not None,
             "cnnc_version": package_version(),
         },
     }
@@ -250,3 +238,64 @@ def predict_interactions(
         deep=f"added adata.varp[{key_added!r}] (regulator × target scores) and adata.uns[{key_added!r}]['edges']",
     )
     return adata if copy else None
+
+
+def _feature_function(stats: ContextStatistics, genes: np.ndarray, names: tuple[str, ...]):
+    def extra(ab, bb):
+        return stats.features(genes[ab], genes[bb], names)
+
+    return extra
+
+
+def _score_here(view, mdl: Model, a, genes, inverse, batch_size, symmetric, precision, chunk_cells, device):
+    """Score in this process (any storage; cells read ``chunk_cells`` at a time)."""
+    imager = PairImager(
+        view.matrix,
+        genes,
+        mdl.spec.image_params,
+        gene_names=view.var_names[genes].astype(str).tolist(),
+        chunk_cells=chunk_cells,
+    )
+    extra = None
+    if mdl.spec.features:
+        # context features compare each pair with every gene of the data, so they use all genes, not only candidates
+        stats = ContextStatistics.from_matrix(
+            view.matrix, **({} if chunk_cells is None else {"chunk_cells": chunk_cells})
+        )
+        extra = _feature_function(stats, genes, tuple(mdl.spec.features))
+    proba = score_pairs(
+        imager,
+        inverse[: len(a)],
+        inverse[len(a) :],
+        mdl,
+        batch_size=int(batch_size),
+        device=device,
+        symmetric=symmetric,
+        extra=extra,
+        precision=precision,
+    )
+    return proba, imager.n_cells
+
+
+def _score_on_cluster(client, view, mdl: Model, a, b, genes, inverse, batch_size, symmetric, precision):
+    """Score on the workers of a dask.distributed cluster (the expression is a dask array)."""
+    from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
+
+    imager = ClusterImager(
+        client, view.matrix, genes, mdl.spec.image_params, gene_names=view.var_names[genes].astype(str).tolist()
+    )
+    extra = None
+    if mdl.spec.features:
+        stats = cluster_context_statistics(client, view.matrix)
+        extra = _feature_function(stats, genes, tuple(mdl.spec.features))
+    proba = score_pairs_on_cluster(
+        imager,
+        inverse[: len(a)],
+        inverse[len(a) :],
+        mdl,
+        batch_size=int(batch_size),
+        symmetric=symmetric,
+        extra=extra,
+        precision=precision,
+    )
+    return proba, imager.n_cells
