@@ -150,7 +150,11 @@ TUTORIAL_ASSETS = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 # Tables the benchmark scripts write (``docs/_generated/<file>``): file → (section title, command that makes it).
 # Any other ``docs/_generated/*.md`` is included too, after these, under its own headings.
 BENCHMARK_TABLES = {
+    "accuracy.md": ("Within a data set: the faithful CNNC, regulator-disjoint CV", "python benchmarks/accuracy.py"),
+    "transfer.md": ("Unseen cell types: the default model", "python benchmarks/transfer.py"),
     "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
+    "limits.md": ("Against the machine's limits", "python benchmarks/limits.py"),
+    "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
     "study.md": (
         "Cheap pair scorers across cell types",
         "python benchmarks/study/study.py && python benchmarks/study/make_report.py > docs/_generated/study.md",
