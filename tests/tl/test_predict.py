@@ -159,3 +159,23 @@ def test_bfloat16_prediction_ranks_like_float32(gsd, tiny_model, regulators):
     # (that bfloat16 keeps the decisions of a model that has learned something is tested in tests/models)
     with pytest.raises(ValueError, match="precision must be one of"):
         cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, precision="fp8", copy=True)
+
+
+def test_model_for_another_species_is_refused(gsd, tiny_model):
+    from cnnc.models import Model, ModelSpec
+
+    spec = ModelSpec.from_dict({**tiny_model.spec.to_dict(), "species": ["mouse"]})
+    mouse = Model(tiny_model.module, spec)
+    human = gsd.copy()
+    human.uns["species"] = "human"
+    before = set(human.uns)
+    with pytest.raises(ValueError, match=r"trained for species \['mouse'\], but the data declares species 'human'"):
+        cnnc.tl.predict_interactions(human, model=mouse, tfs=["SOX9"])
+    assert set(human.uns) == before
+    human.uns["species"] = "Mouse"  # names match case-insensitively
+    cnnc.tl.predict_interactions(human, model=mouse, tfs=["SOX9"])
+    undeclared = gsd.copy()  # the GSD loader declares "synthetic": a mouse model refuses it too
+    with pytest.raises(ValueError, match="declares species 'synthetic'"):
+        cnnc.tl.predict_interactions(undeclared, model=mouse, tfs=["SOX9"])
+    del undeclared.uns["dataset"]  # data that declare nothing are scored
+    cnnc.tl.predict_interactions(undeclared, model=mouse, tfs=["SOX9"])

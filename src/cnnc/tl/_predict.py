@@ -155,6 +155,7 @@ def predict_interactions(
         suffix="_network",
     )
     mdl = _resolve_model(model)
+    _check_species(adata, mdl)
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
     a, b = candidate_positions(view.var_names, regulators, targets, pairs)
@@ -299,3 +300,25 @@ def _score_on_cluster(client, view, mdl: Model, a, b, genes, inverse, batch_size
         precision=precision,
     )
     return proba, imager.n_cells
+
+
+def _data_species(adata: AnnData) -> str | None:
+    """The species the data declares (``uns["species"]`` or ``uns["dataset"]["species"]``), if any."""
+    species = adata.uns.get("species")
+    dataset = adata.uns.get("dataset")
+    if species is None and isinstance(dataset, dict):
+        species = dataset.get("species")
+    return str(species) if species is not None else None
+
+
+def _check_species(adata: AnnData, mdl: Model) -> None:
+    """Refuse a model trained for other species than the one the data declares."""
+    allowed = [s.lower() for s in mdl.spec.species]
+    species = _data_species(adata)
+    if species is None or "any" in allowed or species.lower() in allowed:
+        return
+    raise ValueError(
+        f"Model {mdl.name!r} was trained for species {mdl.spec.species}, but the data declares species "
+        f"{species!r} (adata.uns). Use a model trained on {species} data (see cnnc.models.available()), or train "
+        "one with cnnc.tl.train; if the declared species is wrong, correct adata.uns['species']."
+    )
