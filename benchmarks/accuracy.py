@@ -29,7 +29,16 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import CELLS, GENERATED, NETWORKS, RESULTS, correlation_scores, dense, table_lookup, use_shared_data
+from benchmarks._beeline import (
+    CELLS,
+    GENERATED,
+    NETWORKS,
+    RESULTS,
+    correlation_scores,
+    dense,
+    table_lookup,
+    use_shared_data,
+)
 
 import cnnc
 from cnnc._metrics import summarize
@@ -171,7 +180,9 @@ def _write(results: dict) -> None:
             else "–"
             for m in methods
         ]
-        lines.append(f"| {name} | {int(first['n_pairs']):,} | {int(first['n_positive']):,} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {name} | {int(first['n_pairs']):,} | {int(first['n_positive']):,} | " + " | ".join(cells) + " |"
+        )
     piv = df.pivot_table(index="dataset", columns="method", values="auprc_ratio")
     lines.append("")
     for base in methods[1:]:

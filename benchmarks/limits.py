@@ -62,6 +62,7 @@ def bandwidth_gbs(mib: int = 256) -> float:
 
 def engine(n_cells: int, n_regulators: int) -> dict:
     from benchmarks._scale_data import in_memory
+
     from cnnc._engine._images import PairImager
     from cnnc._engine._params import PairImageParams
 
@@ -127,7 +128,7 @@ def cnn_variants(quick: bool) -> dict:
                     compiled(xc[s : s + 128])
 
         rows["float32, channels-last, 128-pair passes, torch.compile"] = _best_rate(run_compiled, n)
-    except Exception as e:  # torch.compile needs a C++ toolchain; say why it is missing
+    except Exception as e:  # noqa: BLE001 - torch.compile fails in many ways (no C++ toolchain, ...): report which
         rows["torch.compile"] = f"failed: {type(e).__name__}: {str(e)[:120]}"
     finally:
         module.to(memory_format=torch.contiguous_format)

@@ -50,7 +50,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grnboost2-dask-") as scratch:
         start = time.perf_counter()
         cluster = LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, local_directory=scratch
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            local_directory=scratch,
         )
         client = Client(cluster)
         try:
