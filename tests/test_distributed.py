@@ -86,3 +86,14 @@ def test_distributed_errors(gsd, tiny_model, regulators, client):
     # in-memory data with an active client stays in process
     out = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, copy=True)
     assert out.uns["cnnc"]["params"]["distributed"] is False
+
+
+def test_pair_images_on_the_cluster(gsd, client):
+    pairs = [("SOX9", "FGF9"), ("WT1mKTS", "NR5A1"), ("FOXL2", "RSPO1")]
+    here = cnnc.tl.pair_histograms(gsd, pairs, copy=True)
+    lazy = _lazy(gsd, rows=170)
+    cnnc.tl.pair_histograms(lazy, pairs)
+    assert lazy.uns["cnnc"]["params"]["distributed"] is True
+    np.testing.assert_array_equal(lazy.uns["cnnc"]["histograms"], here.uns["cnnc"]["histograms"])
+    np.testing.assert_array_equal(lazy.uns["cnnc"]["bin_edges"], here.uns["cnnc"]["bin_edges"])
+    pd.testing.assert_frame_equal(lazy.obsm["cnnc_bins"], here.obsm["cnnc_bins"])

@@ -104,6 +104,10 @@ def _gram_task(chunk, n_genes: int):
     return gram, total
 
 
+def _codes_task(block):
+    return np.ascontiguousarray(block.codes.T)
+
+
 def _add(*parts):
     first = parts[0]
     if isinstance(first, tuple):
@@ -195,6 +199,7 @@ class ClusterImager:
         )
         self.binner_future = client.scatter(self.binner, broadcast=True)
         self.blocks = client.compute([dask.delayed(_bin_task)(c, genes, self.binner_future, f) for f, c in chunks])
+        self._firsts = [f for f, _ in chunks]
         self.lookup = count_lookup(params, self.n_cells)
         self.lookup_future = client.scatter(self.lookup, broadcast=True)  # one float per possible count
         logg.debug(f"    binning {len(genes)} genes in {len(chunks)} cell chunks on the cluster's workers")
@@ -206,6 +211,14 @@ class ClusterImager:
 
     def counts(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.counts_future(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)).result()
+
+    def codes(self) -> np.ndarray:
+        """Every cell's bin code (``n_cells × n_genes`` uint8), gathered from the workers chunk by chunk."""
+        out = np.empty((self.n_cells, len(self.binner.genes)), dtype=np.uint8)
+        for block, first in zip(self.blocks, self._firsts, strict=True):
+            part = self.client.submit(_codes_task, block, pure=False).result()
+            out[first : first + len(part)] = part
+        return out
 
     def images(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         counts = self.counts(a, b)

@@ -52,6 +52,10 @@ class PairImager:
         """``n × bins × bins`` int32 joint counts, rows = bins of ``a`` (positions among the binned genes)."""
         return pair_counts(self.binner, np.asarray(a), np.asarray(b))
 
+    def codes(self) -> np.ndarray:
+        """Every cell's bin code of every binned gene (``n_cells × n_genes`` uint8)."""
+        return self.binner.codes()
+
     def images(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``n × bins × bins`` float32 images, rows = bins of ``b`` (CNNC's transposed histogram)."""
         return pair_images(self.binner, np.asarray(a), np.asarray(b), self._lookup)

@@ -18,6 +18,7 @@ from .._data import (
     refuse_foreign_result,
     resolve_genes,
 )
+from .._distributed import cluster_client
 from .._engine._images import PairImager
 from .._engine._params import PairImageParams
 from .._utils import package_version
@@ -77,6 +78,7 @@ def resolve_pairs(
     mod: str | tuple[str, str] | None = None,
     params: PairImageParams | None = None,
     chunk_cells: int | None = None,
+    distributed: bool | None = False,
 ) -> ResolvedPairs:
     """Check the input, find each pair's genes and bin them; raises before anything is written."""
     frame = pairs_frame(pairs)
@@ -115,7 +117,13 @@ def resolve_pairs(
         ]
         matrix, obs_index = _combined_matrix(views[0], views[1], cols_a, cols_b, data.n_obs)
         cols = np.arange(len(genes))
-    imager = PairImager(matrix, cols, params, gene_names=genes, chunk_cells=chunk_cells)
+    client = cluster_client(matrix, distributed)
+    if client is not None:
+        from .._distributed import ClusterImager
+
+        imager = ClusterImager(client, matrix, cols, params or PairImageParams(), gene_names=genes)
+    else:
+        imager = PairImager(matrix, cols, params, gene_names=genes, chunk_cells=chunk_cells)
     labels = dict.fromkeys(v.label for v in views)
     return ResolvedPairs(frame, imager, a, b, genes, obs_index, expression=" and ".join(labels))
 
@@ -133,6 +141,7 @@ def pair_histograms(
     transform: str = "cnnc",
     store_bins: bool = True,
     chunk_cells: int | None = None,
+    distributed: bool | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
 ) -> AnnData | None:
@@ -170,6 +179,9 @@ def pair_histograms(
         Also store each cell's bin code of every gene involved in ``adata.obsm[f"{key_added}_bins"]``.
     chunk_cells
         Cells read at a time; memory is bounded by one chunk (default 20,000).
+    distributed
+        Count on the workers of the active dask.distributed ``Client`` (each bins its own chunks of cells; only
+        counts travel). ``None``: when a client is active and the expression is a dask array; ``False``: never.
     key_added
         Where results go.
     copy
@@ -212,10 +224,17 @@ def pair_histograms(
         suffix="_images",
     )
     resolved = resolve_pairs(
-        adata, pairs, layer=layer, use_raw=use_raw, mod=mod, params=params, chunk_cells=chunk_cells
+        adata,
+        pairs,
+        layer=layer,
+        use_raw=use_raw,
+        mod=mod,
+        params=params,
+        chunk_cells=chunk_cells,
+        distributed=distributed,
     )
     images = resolved.imager.images(resolved.a, resolved.b)
-    codes = resolved.imager.binner.codes() if store_bins else None
+    codes = resolved.imager.codes() if store_bins else None
 
     # Everything is computed: only now touch the object, so an error above leaves it unchanged.
     adata = adata.copy() if copy else adata
@@ -233,6 +252,7 @@ def pair_histograms(
             "mod": list(mod) if isinstance(mod, tuple) else mod,
             "expression": resolved.expression,
             "n_cells": int(resolved.imager.n_cells),
+            "distributed": not isinstance(resolved.imager, PairImager),
             "cnnc_version": package_version(),
         },
     }
