@@ -37,7 +37,7 @@ CLUSTER_IMAGE_BATCH = 4096
 #: Pairs per batch when the model reads features only.
 CLUSTER_FEATURE_BATCH = 65_536
 #: Batches in flight at once (bounds the workers' memory, keeps them busy).
-IN_FLIGHT = 4
+IN_FLIGHT = 2
 #: Partial results summed per task in the tree reduction.
 FAN_IN = 8
 
