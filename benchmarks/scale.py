@@ -199,7 +199,7 @@ def end_to_end(quick: bool) -> dict:
         )
         print(res["rows"][-2], flush=True)
     try:
-        n_targets = 10 if quick else 40
+        n_targets = 10 if quick else 20
         g = grnboost2_per_target(n_cells, tfs_large, n_targets)
         per_target = g["seconds"] / g["n_targets"]
         res["grnboost2_timing"] = g
