@@ -171,10 +171,10 @@ def _write(results: dict) -> None:
     lines = [
         "3-fold regulator-disjoint cross-validation within each data set (no regulator in both training and test).",
         "Each cell is **AUPRC ratio / EPR / AUROC** over every regulator × gene pair of the test regulators, the",
-        "three folds pooled (random: 1 / 1 / 0.5). Baselines are scored on exactly the same pairs. \"context z\" is the",
+        'three folds pooled (random: 1 / 1 / 0.5). Baselines are scored on exactly the same pairs. "context z" is the',
         "label-free score the default model ranks pairs by (its image branch is off); it uses no labels.",
         "",
-        "| data set | pairs | true | " + " | ".join(methods) + " |",
+        "| data set | pairs | true | " + " | ".join(m.replace("|", "\\|") for m in methods) + " |",
         "|---|---|---|" + "---|" * len(methods),
     ]
     for name in order:

@@ -163,7 +163,7 @@ def _write(results: dict) -> None:
         "pair of the left-out cell type (random: 1 / 1 / 0.5). cnnc models never saw the left-out cell type or its labels.",
         "cnnc-original is scored on the Specific regulators only (its 48 MFLOP per pair make all pairs too slow on 2 cores).",
         "",
-        "| left out | ground truth | " + " | ".join(order) + " |",
+        "| left out | ground truth | " + " | ".join(m.replace("|", "\\|") for m in order) + " |",
         "|---|---|" + "---|" * len(order),
     ]
     for (cell_type, net), row in table.iterrows():
