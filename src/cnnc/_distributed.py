@@ -198,11 +198,23 @@ class ClusterImager:
             gene_names=names,
         )
         self.binner_future = client.scatter(self.binner, broadcast=True)
-        self.blocks = client.compute([dask.delayed(_bin_task)(c, genes, self.binner_future, f) for f, c in chunks])
+        self._chunks, self._genes = chunks, genes
+        self._blocks = None
         self._firsts = [f for f, _ in chunks]
         self.lookup = count_lookup(params, self.n_cells)
         self.lookup_future = client.scatter(self.lookup, broadcast=True)  # one float per possible count
         logg.debug(f"    binning {len(genes)} genes in {len(chunks)} cell chunks on the cluster's workers")
+
+    @property
+    def blocks(self) -> list:
+        """Futures of each chunk's bin codes, computed on first use and then kept on the workers that made them."""
+        if self._blocks is None:
+            import dask
+
+            self._blocks = self.client.compute(
+                [dask.delayed(_bin_task)(c, self._genes, self.binner_future, f) for f, c in self._chunks]
+            )
+        return self._blocks
 
     def counts_future(self, a: np.ndarray, b: np.ndarray):
         """A future of the ``len(a) × bins × bins`` joint counts, summed over chunks on the workers."""
