@@ -75,3 +75,19 @@ def table_lookup(edges: pd.DataFrame, names: pd.Index, a: np.ndarray, b: np.ndar
     lookup = pd.Series(edges["score"].to_numpy(), index=key)
     lookup = lookup[~lookup.index.duplicated()]
     return lookup.reindex(a * n + b).fillna(0.0).to_numpy()
+
+
+def baseline_tables(adata, regulators: list[str]) -> dict[str, pd.DataFrame]:
+    """GRNBoost2's and regdiffusion's edge tables of ``adata`` (cached; a missing venv is reported and skipped)."""
+    out = {}
+    try:
+        from benchmarks.baselines import BaselineUnavailableError, grnboost2, regdiffusion
+    except ImportError as e:  # pragma: no cover
+        print(f"baselines unavailable: {e}")
+        return out
+    for label, fn in (("GRNBoost2", grnboost2), ("regdiffusion", regdiffusion)):
+        try:
+            out[label] = fn(dense(adata), list(adata.var_names), regulators, seed=0)
+        except BaselineUnavailableError as e:
+            print(f"{label} skipped: {e}")
+    return out

@@ -19,6 +19,7 @@ benchmarks/results/cache/ so an interrupted run resumes.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -34,8 +35,10 @@ from benchmarks._beeline import (
     GENERATED,
     NETWORKS,
     RESULTS,
+    baseline_tables,
     correlation_scores,
     dense,
+    load_cell,
     table_lookup,
     use_shared_data,
 )
@@ -89,31 +92,18 @@ def cnnc_cv_edges(name: str, adata, truth: pd.DataFrame, epochs: int, seed: int)
     return edges, info
 
 
-def baseline_tables(adata, regulators: list[str]) -> dict[str, pd.DataFrame]:
-    out = {}
-    try:
-        from benchmarks.baselines import BaselineUnavailableError, grnboost2, regdiffusion
-    except ImportError as e:  # pragma: no cover
-        print(f"baselines unavailable: {e}")
-        return out
-    for label, fn in (("GRNBoost2", grnboost2), ("regdiffusion", regdiffusion)):
-        try:
-            out[label] = fn(dense(adata), list(adata.var_names), regulators, seed=0)
-        except BaselineUnavailableError as e:
-            print(f"{label} skipped: {e}")
-    return out
+@functools.cache
+def _cell_regulators(cell: str) -> frozenset[str]:
+    """Regulators of all three ground truths of a BEELINE cell type (read once per cell type)."""
+    return frozenset().union(*(set(t["regulator"]) for t in load_cell(cell)[1].values()))
 
 
 def baseline_regulators(name: str, adata) -> list[str]:
-    """The regulators the baselines are run with: all ground truths' regulators of the cell type (cache shared with
-    benchmarks/transfer.py; an unsupervised method's score of a pair does not depend on which other pairs are asked)."""
+    """The regulators the baselines are run with: all ground truths' regulators of the cell type, so one run serves
+    the three networks (an unsupervised method's score of a pair does not depend on which other pairs are asked)."""
     cell = name.split("/")[0]
-    if cell == "GSD":
-        return sorted(set(adata.uns["ground_truth"]["regulator"]) & set(adata.var_names))
-    regs: set[str] = set()
-    for net in NETWORKS:
-        regs |= set(cnnc.datasets.beeline(cell, net, 500).uns["ground_truth"]["regulator"])
-    return sorted(regs & set(adata.var_names))
+    regs = set(adata.uns["ground_truth"]["regulator"]) if cell == "GSD" else _cell_regulators(cell)
+    return sorted(set(regs) & set(adata.var_names))
 
 
 def run(sets: list[str], epochs: int, baselines: bool, seed: int = 0) -> dict:

@@ -87,94 +87,75 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     }
 
 
-def child_out_of_core(path: str, n_tfs: int, image_pairs: int) -> dict:
+def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
+    """Open an .h5ad's X lazily; score n_tfs × all genes with the default model, then 1 × image_pairs genes with
+    cnnc-original (bfloat16). ``memory()`` returns the memory figures recorded after each run; ``between()`` runs
+    between the two."""
     import anndata as ad
-    import h5py
-    import torch
 
     import cnnc
 
+    adata = ad.AnnData(
+        X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
+        obs=ad.io.read_elem(f["obs"]),
+        var=ad.io.read_elem(f["var"]),
+    )
+    out = {"x_type": type(adata.X).__name__}
+    genes = list(adata.var_names)
+    runs = (
+        ("default", "cnnc", {"tfs": genes[:n_tfs]}),
+        (
+            "original",
+            "original",
+            {
+                "model": "cnnc-original",
+                "tfs": genes[:1],
+                "targets": genes[1 : image_pairs + 1],
+                "precision": "bfloat16",
+            },
+        ),
+    )
+    for i, (name, key, kwargs) in enumerate(runs):
+        if i and between is not None:
+            between()
+        t = time.perf_counter()
+        cnnc.tl.predict_interactions(adata, use_raw=False, key_added=key, **kwargs)
+        out[name] = {"pairs": len(adata.uns[key]["edges"]), "seconds": time.perf_counter() - t, **memory()}
+    out["distributed"] = bool(adata.uns["original"]["params"]["distributed"])
+    return out
+
+
+def child_out_of_core(path: str, n_tfs: int, image_pairs: int) -> dict:
+    import h5py
+    import torch
+
     torch.set_num_threads(2)
-    out = {}
     with h5py.File(path, "r") as f:
-        adata = ad.AnnData(
-            X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
-            obs=ad.io.read_elem(f["obs"]),
-            var=ad.io.read_elem(f["var"]),
-        )
-        out["x_type"] = type(adata.X).__name__
-        before = _peak_mib()
-        t = time.perf_counter()
-        cnnc.tl.predict_interactions(adata, tfs=list(adata.var_names[:n_tfs]), use_raw=False)
-        out["default"] = {
-            "pairs": len(adata.uns["cnnc"]["edges"]),
-            "seconds": time.perf_counter() - t,
-            "peak_mib": _peak_mib(),
-            "before_mib": before,
-        }
-        t = time.perf_counter()
-        cnnc.tl.predict_interactions(
-            adata,
-            model="cnnc-original",
-            tfs=list(adata.var_names[:1]),
-            targets=list(adata.var_names[1 : image_pairs + 1]),
-            precision="bfloat16",
-            use_raw=False,
-            key_added="original",
-        )
-        out["original"] = {
-            "pairs": len(adata.uns["original"]["edges"]),
-            "seconds": time.perf_counter() - t,
-            "peak_mib": _peak_mib(),
-        }
+        before = _peak_mib()  # after imports, before X is read
+        out = _score_file(f, n_tfs, image_pairs, lambda: {"peak_mib": _peak_mib()})
+    out["default"]["before_mib"] = before
     return out
 
 
 def child_cluster(path: str, n_tfs: int, image_pairs: int, n_workers: int) -> dict:
     """The out-of-core run on a dask.distributed LocalCluster: this process only drives, the workers read the file."""
-    import anndata as ad
     import h5py
     from distributed import Client, LocalCluster
 
-    import cnnc
-
-    out = {"n_workers": n_workers}
     with (
         LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None, silence_logs=40) as cluster,
         Client(cluster) as client,
         h5py.File(path, "r") as f,
     ):
         client.run(_reset_peak)
-        adata = ad.AnnData(
-            X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
-            obs=ad.io.read_elem(f["obs"]),
-            var=ad.io.read_elem(f["var"]),
+        out = _score_file(
+            f,
+            n_tfs,
+            image_pairs,
+            lambda: {"worker_peak_mib": list(client.run(_peak_mib).values())},
+            between=lambda: client.run(_reset_peak),
         )
-        t = time.perf_counter()
-        cnnc.tl.predict_interactions(adata, tfs=list(adata.var_names[:n_tfs]), use_raw=False)
-        out["default"] = {
-            "pairs": len(adata.uns["cnnc"]["edges"]),
-            "seconds": time.perf_counter() - t,
-            "worker_peak_mib": list(client.run(_peak_mib).values()),
-        }
-        client.run(_reset_peak)
-        t = time.perf_counter()
-        cnnc.tl.predict_interactions(
-            adata,
-            model="cnnc-original",
-            tfs=list(adata.var_names[:1]),
-            targets=list(adata.var_names[1 : image_pairs + 1]),
-            precision="bfloat16",
-            use_raw=False,
-            key_added="original",
-        )
-        out["original"] = {
-            "pairs": len(adata.uns["original"]["edges"]),
-            "seconds": time.perf_counter() - t,
-            "worker_peak_mib": list(client.run(_peak_mib).values()),
-        }
-        out["distributed"] = bool(adata.uns["original"]["params"]["distributed"])
-    out["client_peak_mib"] = _peak_mib()
+    out.update(n_workers=n_workers, client_peak_mib=_peak_mib())
     return out
 
 
@@ -337,7 +318,7 @@ def write_report(results: dict) -> None:
             f"read lazily (X is a dask {ooc['x_type']} of 20,000-cell CSR chunks).",
             "",
             f"- default model, {d['pairs']:,} pairs: {d['seconds']:,.0f} s, peak RSS {d['peak_mib']:,.0f} MiB "
-            f"({d['before_mib']:,.0f} MiB before scoring)",
+            f"({d['before_mib']:,.0f} MiB after imports, before X is read)",
             f"- cnnc-original (bfloat16), {o['pairs']:,} pairs: {o['seconds']:,.0f} s, peak RSS {o['peak_mib']:,.0f} MiB",
         ]
         c = ooc.get("cluster")

@@ -28,6 +28,7 @@ from benchmarks._beeline import (
     GENERATED,
     NETWORKS,
     RESULTS,
+    baseline_tables,
     candidates,
     correlation_scores,
     dense,
@@ -39,21 +40,6 @@ from benchmarks.variants import train_variant
 import cnnc
 from cnnc._features import ContextStatistics
 from cnnc._metrics import summarize
-
-
-def _baseline_tables(adata, regs: list[str]) -> dict[str, pd.DataFrame]:
-    out = {}
-    try:
-        from benchmarks.baselines import BaselineUnavailableError, grnboost2, regdiffusion
-    except ImportError as e:  # pragma: no cover
-        print(f"baselines unavailable: {e}")
-        return out
-    for label, fn in (("GRNBoost2", grnboost2), ("regdiffusion", regdiffusion)):
-        try:
-            out[label] = fn(dense(adata), list(adata.var_names), regs, seed=0)
-        except BaselineUnavailableError as e:
-            print(f"{label} skipped: {e}")
-    return out
 
 
 def run(variants: list[str], baselines: bool) -> dict:
@@ -76,7 +62,7 @@ def run(variants: list[str], baselines: bool) -> dict:
                 scores[net][label] = m[a, b]
             scores[net]["context z (untrained)"] = stats.features(a, b, ("z_context",))[:, 0]
         if baselines:
-            for label, table in _baseline_tables(adata, regs_all).items():
+            for label, table in baseline_tables(adata, regs_all).items():
                 results["seconds"][f"{label} {left_out}"] = float(table.attrs.get("seconds", np.nan))
                 for net, (a, b, _) in pairs.items():
                     scores[net][label] = table_lookup(table, names, a, b)

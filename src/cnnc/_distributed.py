@@ -28,7 +28,7 @@ from ._engine._params import PairImageParams
 from ._engine._source import ExpressionSource, is_dask_array, value_dtype
 from ._engine._transform import count_lookup
 from ._features import ContextStatistics, accumulate_gram, check_context_genes
-from ._scoring import pair_batches, symmetrize
+from ._scoring import pair_batches, predict_both_ways, reads_images
 
 __all__ = ["ClusterImager", "cluster_client", "cluster_context_statistics", "score_pairs_on_cluster"]
 
@@ -131,13 +131,9 @@ def _score_task(counts, model, lookup, side, n, extra_ab, extra_ba, symmetric, f
     else:
         images = np.empty(counts.shape, dtype=np.float32)
         _lookup_transposed(counts, lookup, images)
-    proba = model.predict_proba(images, extra_ab, batch_size=forward_batch, precision=precision)
-    if symmetric:
-        flipped = model.predict_proba(
-            np.ascontiguousarray(images.transpose(0, 2, 1)), extra_ba, batch_size=forward_batch, precision=precision
-        )
-        proba = symmetrize(proba, flipped, model.spec.task)
-    return proba
+    return predict_both_ways(
+        model, images, extra_ab, extra_ba, symmetric=symmetric, batch_size=forward_batch, precision=precision
+    )
 
 
 # --- the driver side ------------------------------------------------------------------------------------------
@@ -154,12 +150,8 @@ def _row_chunks(matrix):
 
 def _tree_sum(client, futures: list):
     while len(futures) > 1:
-        futures = [
-            client.submit(_add, *futures[i : i + FAN_IN], pure=False)
-            if len(futures[i : i + FAN_IN]) > 1
-            else futures[i]
-            for i in range(0, len(futures), FAN_IN)
-        ]
+        groups = [futures[i : i + FAN_IN] for i in range(0, len(futures), FAN_IN)]
+        futures = [client.submit(_add, *g, pure=False) if len(g) > 1 else g[0] for g in groups]
     return futures[0]
 
 
@@ -267,7 +259,7 @@ def score_pairs_on_cluster(
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     arch = model.spec.architecture
-    needs_images = not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0)
+    needs_images = reads_images(model)
     side = arch["image_size"]
     out = np.empty((len(a), arch["n_classes"]), dtype=np.float32)
     model_future = client.scatter(model, broadcast=True)  # weights go to each worker once

@@ -25,6 +25,12 @@ def pair_batches(a: np.ndarray, b: np.ndarray, batch_size: int) -> Iterator[tupl
         yield start, a[start : start + batch_size], b[start : start + batch_size]
 
 
+def reads_images(model) -> bool:
+    """Whether the model looks at pair images: a wide model whose image branch is off reads only its features."""
+    arch = model.spec.architecture
+    return not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0)
+
+
 def symmetrize(p_ab_image: np.ndarray, p_ba_image: np.ndarray, task: str) -> np.ndarray:
     """Average the predictions of the (a, b) image and of its transpose, the (b, a) image.
 
@@ -36,6 +42,23 @@ def symmetrize(p_ab_image: np.ndarray, p_ba_image: np.ndarray, task: str) -> np.
     else:
         swapped = p_ba_image
     return (p_ab_image + swapped) / 2
+
+
+def predict_both_ways(
+    model, images, extra_ab, extra_ba, *, symmetric: bool, batch_size: int, device=None, precision: str = "float32"
+) -> np.ndarray:
+    """Probabilities of a batch of pair images, averaged with those of the transposed images when ``symmetric``."""
+    proba = model.predict_proba(images, extra_ab, batch_size=batch_size, device=device, precision=precision)
+    if symmetric:
+        flipped = model.predict_proba(
+            np.ascontiguousarray(images.transpose(0, 2, 1)),
+            extra_ba,
+            batch_size=batch_size,
+            device=device,
+            precision=precision,
+        )
+        proba = symmetrize(proba, flipped, model.spec.task)
+    return proba
 
 
 def score_pairs(
@@ -63,8 +86,7 @@ def score_pairs(
         total=len(a), desc="scoring pairs", unit="pair", unit_scale=True, disable=not progress or settings.verbosity < 2
     )
     arch = model.spec.architecture
-    # a wide model whose image branch is switched off reads only its features: skip the images
-    needs_images = not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0)
+    needs_images = reads_images(model)
     side = arch["image_size"]
     forward_batch = batch_size  # the network's batch stays the user's, whatever the image batch
     if needs_images and not imager.binner.cached:
@@ -72,22 +94,16 @@ def score_pairs(
         batch_size = max(batch_size, UNCACHED_IMAGE_BYTES // per_pair)
     for start, ab, bb in pair_batches(a, b, batch_size):
         images = imager.images(ab, bb) if needs_images else np.zeros((len(ab), side, side), dtype=np.float32)
-        proba = model.predict_proba(
+        proba = predict_both_ways(
+            model,
             images,
             None if extra is None else extra(ab, bb),
+            None if extra is None or not symmetric else extra(bb, ab),
+            symmetric=symmetric,
             batch_size=forward_batch,
             device=device,
             precision=precision,
         )
-        if symmetric:
-            flipped = model.predict_proba(
-                np.ascontiguousarray(images.transpose(0, 2, 1)),
-                None if extra is None else extra(bb, ab),
-                batch_size=forward_batch,
-                device=device,
-                precision=precision,
-            )
-            proba = symmetrize(proba, flipped, model.spec.task)
         out[start : start + len(ab)] = proba
         bar.update(len(ab))
     bar.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 from anndata import AnnData
@@ -169,12 +171,19 @@ def predict_interactions(
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
     )
-    if client is not None:
-        proba, n_cells = _score_on_cluster(client, view, mdl, a, b, genes, inverse, batch_size, symmetric, precision)
-    else:
-        proba, n_cells = _score_here(
-            view, mdl, a, genes, inverse, batch_size, symmetric, precision, chunk_cells, device
-        )
+    proba, n_cells = _score(
+        view,
+        mdl,
+        genes,
+        inverse[: len(a)],
+        inverse[len(a) :],
+        client=client,
+        batch_size=batch_size,
+        symmetric=symmetric,
+        precision=precision,
+        chunk_cells=chunk_cells,
+        device=device,
+    )
 
     names = view.var_names.astype(str)
     if mdl.spec.task == "direction":
@@ -241,63 +250,39 @@ def predict_interactions(
     return adata if copy else None
 
 
-def _feature_function(stats: ContextStatistics, genes: np.ndarray, names: tuple[str, ...]):
-    def extra(ab, bb):
-        return stats.features(genes[ab], genes[bb], names)
+def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, precision, chunk_cells, device):
+    """Class probabilities of pairs (positions ``pa``, ``pb`` among ``genes``), in this process or on the cluster.
 
-    return extra
+    Returns the probabilities and the number of cells read.
+    """
+    gene_names = view.var_names[genes].astype(str).tolist()
+    if client is None:
+        imager = PairImager(view.matrix, genes, mdl.spec.image_params, gene_names=gene_names, chunk_cells=chunk_cells)
+        scorer = partial(score_pairs, device=device)
 
+        def statistics():
+            return ContextStatistics.from_matrix(
+                view.matrix, **({} if chunk_cells is None else {"chunk_cells": chunk_cells})
+            )
+    else:
+        from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
 
-def _score_here(view, mdl: Model, a, genes, inverse, batch_size, symmetric, precision, chunk_cells, device):
-    """Score in this process (any storage; cells read ``chunk_cells`` at a time)."""
-    imager = PairImager(
-        view.matrix,
-        genes,
-        mdl.spec.image_params,
-        gene_names=view.var_names[genes].astype(str).tolist(),
-        chunk_cells=chunk_cells,
-    )
+        imager = ClusterImager(client, view.matrix, genes, mdl.spec.image_params, gene_names=gene_names)
+        scorer = score_pairs_on_cluster
+
+        def statistics():
+            return cluster_context_statistics(client, view.matrix)
+
     extra = None
     if mdl.spec.features:
         # context features compare each pair with every gene of the data, so they use all genes, not only candidates
-        stats = ContextStatistics.from_matrix(
-            view.matrix, **({} if chunk_cells is None else {"chunk_cells": chunk_cells})
-        )
-        extra = _feature_function(stats, genes, tuple(mdl.spec.features))
-    proba = score_pairs(
-        imager,
-        inverse[: len(a)],
-        inverse[len(a) :],
-        mdl,
-        batch_size=int(batch_size),
-        device=device,
-        symmetric=symmetric,
-        extra=extra,
-        precision=precision,
-    )
-    return proba, imager.n_cells
+        stats, names = statistics(), tuple(mdl.spec.features)
 
+        def extra(ab, bb):
+            return stats.features(genes[ab], genes[bb], names)
 
-def _score_on_cluster(client, view, mdl: Model, a, b, genes, inverse, batch_size, symmetric, precision):
-    """Score on the workers of a dask.distributed cluster (the expression is a dask array)."""
-    from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
-
-    imager = ClusterImager(
-        client, view.matrix, genes, mdl.spec.image_params, gene_names=view.var_names[genes].astype(str).tolist()
-    )
-    extra = None
-    if mdl.spec.features:
-        stats = cluster_context_statistics(client, view.matrix)
-        extra = _feature_function(stats, genes, tuple(mdl.spec.features))
-    proba = score_pairs_on_cluster(
-        imager,
-        inverse[: len(a)],
-        inverse[len(a) :],
-        mdl,
-        batch_size=int(batch_size),
-        symmetric=symmetric,
-        extra=extra,
-        precision=precision,
+    proba = scorer(
+        imager, pa, pb, mdl, batch_size=int(batch_size), symmetric=symmetric, extra=extra, precision=precision
     )
     return proba, imager.n_cells
 
