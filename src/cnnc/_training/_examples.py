@@ -56,7 +56,7 @@ class DataSetContext:
 def data_set_context(matrix, var_names: pd.Index, params: PairImageParams, features: list[str]) -> DataSetContext:
     """Bin every gene once and, when features are asked for, compute the gene × gene context."""
     imager = PairImager(matrix, np.arange(len(var_names)), params, gene_names=var_names.astype(str).tolist())
-    stats = ContextStatistics.from_matrix(matrix) if features else None
+    stats = ContextStatistics.from_matrix(matrix, features=features) if features else None
     return DataSetContext(imager, stats, var_names)
 
 
