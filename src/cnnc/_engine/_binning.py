@@ -155,6 +155,20 @@ class BinnedBlock:
         return int(self.codes.shape[1])
 
 
+def _center_constant_genes(edges: np.ndarray, const: np.ndarray, value: np.ndarray, bins: int) -> np.ndarray:
+    """Put every cell of a constant gene (all-zero genes included) in bin ``bins // 2``, whatever the float rounding.
+
+    numpy widens a constant range to ``[c - 0.5, c + 0.5]``; with an even number of bins its middle edge is
+    ``c`` up to rounding, so the value (``value``, in the data's dtype) falls in bin ``bins // 2`` or ``bins // 2 - 1`` depending on the dtype, the
+    value and the numpy version (numpy 2.4 moved some float32 constants down a bin). The recipe fixes it: the
+    middle edge is set to ``c`` exactly, so the value always lands in bin ``bins // 2`` (bin 16 of 32). With an
+    odd number of bins ``c`` is the centre of bin ``bins // 2`` already, far from any edge.
+    """
+    if bins % 2 == 0 and const.any():
+        edges[const, bins // 2] = value[const]
+    return edges
+
+
 class GeneBinner:
     """Per-gene bin edges of a set of genes, and their per-cell codes.
 
@@ -285,6 +299,7 @@ class GeneBinner:
         lo = self._transform(vmin)
         hi = self._transform(vmax)
         const = lo == hi
+        value = lo.astype(np.float64)  # a constant gene's only value (exact in float64)
         # numpy.histogram's rule for a constant sample: widen the range by 0.5 on each side (in the data's dtype).
         lo = np.where(const, lo - 0.5, lo)
         hi = np.where(const, hi + 0.5, hi)
@@ -292,11 +307,12 @@ class GeneBinner:
         # On arrays it computes the same elementwise `arange * step + start`, unless a step underflows to 0, where
         # numpy switches formula for the whole call: then go gene by gene.
         if np.all((hi - lo) / self.params.bins != 0):
-            return np.linspace(lo, hi, self.params.bins + 1, axis=1).astype(np.float64)
-        edges = np.empty((len(lo), self.params.bins + 1), dtype=np.float64)
-        for g in range(len(lo)):
-            edges[g] = np.linspace(lo[g], hi[g], self.params.bins + 1)
-        return edges
+            edges = np.linspace(lo, hi, self.params.bins + 1, axis=1).astype(np.float64)
+        else:
+            edges = np.empty((len(lo), self.params.bins + 1), dtype=np.float64)
+            for g in range(len(lo)):
+                edges[g] = np.linspace(lo[g], hi[g], self.params.bins + 1)
+        return _center_constant_genes(edges, const, value, self.params.bins)
 
     def _codes(self, raw: np.ndarray, gene_of_value: np.ndarray) -> np.ndarray:
         out = np.empty(len(raw), dtype=np.uint8)
