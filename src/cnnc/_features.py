@@ -31,9 +31,25 @@ def check_context_genes(n: int) -> None:
         raise ValueError("Context features need at least 3 genes (a gene's correlations to the others).")
 
 
-def accumulate_gram(block, gram: np.ndarray, total: np.ndarray) -> None:
-    """Add a cells × genes CSC/CSR block's ``X^T X`` and column sums to ``gram`` and ``total`` (float64)."""
+def accumulate_gram(block, gram: np.ndarray, total: np.ndarray, gene_names=None) -> None:
+    """Add a cells × genes CSC/CSR block's ``X^T X`` and column sums to ``gram`` and ``total`` (float64).
+
+    Refuses NaN, infinite and negative values (naming the gene, by ``gene_names`` or column): context features
+    read every gene, so a bad value outside the candidate pairs would otherwise pass as a gene that correlates
+    with nothing.
+    """
     n = block.shape[1]
+    block = block.tocsc()
+    bad = ~np.isfinite(block.data) | (block.data < 0)
+    if bad.any():
+        col = int(np.searchsorted(block.indptr, np.flatnonzero(bad)[0], side="right") - 1)
+        gene = repr(str(gene_names[col])) if gene_names is not None else f"at column {col}"
+        what = "negative values" if np.isfinite(block.data[bad][0]) else "NaN or infinite values"
+        raise ValueError(
+            f"Expression of gene {gene} contains {what}. The model's context features correlate every gene of the "
+            "data (not only the scored pairs), so every gene needs finite, non-negative log-expression: impute or "
+            "drop those values (e.g. np.nan_to_num), or remove the gene (adata[:, mask])."
+        )
     rows = max(1, DENSE_GRAM_BYTES // (8 * max(n, 1)))
     block = block.tocsr()
     for start in range(0, block.shape[0], rows):
@@ -51,15 +67,18 @@ class ContextStatistics:
     std: np.ndarray
 
     @classmethod
-    def from_matrix(cls, matrix, *, chunk_cells: int = 20_000) -> ContextStatistics:
-        """Correlations over all cells, accumulated block by block (memory: one block + genes × genes)."""
+    def from_matrix(cls, matrix, *, chunk_cells: int = 20_000, gene_names=None) -> ContextStatistics:
+        """Correlations over all cells, accumulated block by block (memory: one block + genes × genes).
+
+        ``gene_names`` name a gene whose values are refused (NaN, infinite, negative).
+        """
         source = ExpressionSource(matrix, chunk_cells=chunk_cells)
         n = source.n_genes
         check_context_genes(n)
         gram = np.zeros((n, n))
         total = np.zeros(n)
         for _, block in source.iter_blocks(np.arange(n)):
-            accumulate_gram(block, gram, total)  # float64 sums: the result does not depend on the chunk size
+            accumulate_gram(block, gram, total, gene_names)  # float64 sums: the result does not depend on the chunk size
         return cls.from_sums(gram, total, source.n_cells)
 
     @classmethod
