@@ -31,14 +31,22 @@ def check_cells(n_cells: int, *, what: str = "The data", minimum: int = MIN_CELL
 
 
 def refuse_raw_counts(
-    matrix, genes: np.ndarray, *, max_cells: int = 5_000, what: str = "the data", label: str | None = None
+    matrix,
+    genes: np.ndarray,
+    *,
+    max_cells: int = 5_000,
+    what: str = "the data",
+    label: str | None = None,
+    gene_names=None,
 ) -> None:
     """Raise when the values look like raw counts (or are boolean), which models trained on log data would misread.
 
     Raw UMI counts are integers; log-normalized values (``log1p`` of normalized counts) are not, apart from zero.
-    Data whose nonzero values are all integers, however shallow (maximum 2 or 17), are refused. Pass the genes the
-    computation reads (all genes when a model uses context features). The check reads the first ``max_cells``
-    cells. ``label`` is where the matrix comes from (``"raw"`` for ``.raw``): the message then names ``use_raw=False``.
+    Refused: data whose nonzero values are all integers, however shallow (maximum 2 or 17), and any gene whose
+    nonzero values are integers up to at least 2 (counts mixed into log data). Pass the genes the computation reads
+    (all genes when a model uses context features), and their names (``gene_names``, aligned with ``genes``) for
+    the message. The check reads the first ``max_cells`` cells. ``label`` is where the matrix comes from
+    (``"raw"`` for ``.raw``): the message then names ``use_raw=False``.
     """
     dtype = getattr(matrix, "dtype", None)
     if dtype is not None and np.dtype(dtype) == np.bool_:
@@ -47,28 +55,43 @@ def refuse_raw_counts(
             "values: run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` on the counts, or pass the layer "
             "that holds log values with `layer=`."
         )
+    genes = np.asarray(genes)
     if matrix.shape[0] == 0 or len(genes) == 0:
         return  # no cells: check_cells names the problem
     source = ExpressionSource(matrix, chunk_cells=max_cells)
-    _, block = next(source.iter_blocks(np.asarray(genes)))
+    _, block = next(source.iter_blocks(genes))
     data = block.data
     if data.size == 0 or not np.all(np.isfinite(data)):
         return  # nothing to judge; NaN and infinite values are named gene by gene by the binning
-    if np.all(data == np.round(data)):
-        if label == "raw":
-            fix = (
-                "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass "
-                "`use_raw=False` to read .X, or `layer=` for a layer of log values."
-            )
-        else:
-            fix = (
-                "Run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` first, or pass the layer that holds "
-                "log values with `layer=` (or `use_raw=True` when .raw holds them)."
-            )
-        raise ValueError(
-            f"{what} look like raw counts (all {data.size:,} nonzero values read are integers, up to {data.max():g}). "
-            f"cnnc models read log-normalized expression. {fix}"
+    integer = data == np.round(data)
+    if integer.all():
+        where = f"all {data.size:,} nonzero values read are integers, up to {data.max():g}"
+    else:
+        # per gene: nonzero values all integers, at least two of them, up to 2 or more
+        counts = np.diff(block.indptr)
+        starts = block.indptr[:-1][counts > 0]
+        per_gene = np.zeros(len(counts), dtype=bool)
+        top = np.zeros(len(counts))
+        per_gene[counts > 0] = np.logical_and.reduceat(integer, starts)
+        top[counts > 0] = np.maximum.reduceat(data, starts)
+        suspect = np.flatnonzero(per_gene & (counts >= 2) & (top >= 2))
+        if len(suspect) == 0:
+            return
+        names = np.asarray(gene_names if gene_names is not None else genes, dtype=object)[suspect]
+        shown = ", ".join(map(repr, map(str, names[:3]))) + (", ..." if len(names) > 3 else "")
+        where = f"{len(suspect)} genes hold only integers, e.g. {shown}, up to {top[suspect].max():g}"
+    if label == "raw":
+        fix = (
+            "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass `use_raw=False` "
+            "to read .X, or `layer=` for a layer of log values."
         )
+    else:
+        fix = (
+            "Run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` first, or pass the layer that holds log "
+            "values with `layer=` (or `use_raw=True` when .raw holds them); drop count features (e.g. proteins) "
+            "mixed into the matrix."
+        )
+    raise ValueError(f"{what} look like raw counts ({where}). cnnc models read log-normalized expression. {fix}")
 
 
 def constant_genes(binner) -> np.ndarray:
@@ -135,7 +158,11 @@ def check_result_key(adata, key: str, *, marker: str, function: str) -> str | No
     if key in uns:
         existing = uns[key]
         if not (isinstance(existing, dict) and marker in existing):
-            kind = f"a dict with keys {sorted(map(str, existing))[:5]}" if isinstance(existing, dict) else type(existing).__name__
+            kind = (
+                f"a dict with keys {sorted(map(str, existing))[:5]}"
+                if isinstance(existing, dict)
+                else type(existing).__name__
+            )
             raise ValueError(
                 f"adata.uns[{key!r}] holds something {function} did not write ({kind}); it would be replaced. "
                 f"Pass another key_added, e.g. key_added={key + '_' + marker!r}, or delete adata.uns[{key!r}] first."

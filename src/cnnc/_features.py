@@ -78,7 +78,9 @@ class ContextStatistics:
         gram = np.zeros((n, n))
         total = np.zeros(n)
         for _, block in source.iter_blocks(np.arange(n)):
-            accumulate_gram(block, gram, total, gene_names)  # float64 sums: the result does not depend on the chunk size
+            accumulate_gram(
+                block, gram, total, gene_names
+            )  # float64 sums: the result does not depend on the chunk size
         return cls.from_sums(gram, total, source.n_cells)
 
     @classmethod

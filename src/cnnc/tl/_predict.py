@@ -193,7 +193,9 @@ def predict_interactions(
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     # context features read every gene: then so does the check
     read = np.arange(len(view.var_names)) if mdl.spec.features else genes
-    refuse_raw_counts(view.matrix, read, what=f"Values in {view.label}", label=view.label)
+    refuse_raw_counts(
+        view.matrix, read, what=f"Values in {view.label}", label=view.label, gene_names=view.var_names[read]
+    )
     client = cluster_client(view.matrix, distributed)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")

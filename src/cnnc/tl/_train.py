@@ -216,7 +216,13 @@ def train(
             raise ValueError(
                 f"Only {view.matrix.shape[0]} cells: a pair image needs at least {MIN_CELLS} cells to say anything."
             )
-        refuse_raw_counts(view.matrix, np.arange(len(view.var_names)), what=f"Values in {view.label}")
+        refuse_raw_counts(
+            view.matrix,
+            np.arange(len(view.var_names)),
+            what=f"Values in {view.label}",
+            label=view.label,
+            gene_names=view.var_names,
+        )
         context = data_set_context(view.matrix, view.var_names, params, features)
         part, known = build_examples(
             context,
