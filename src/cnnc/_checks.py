@@ -147,30 +147,31 @@ def dedupe_pairs(a: np.ndarray, b: np.ndarray, names) -> tuple[np.ndarray, np.nd
     return a[keep], b[keep]
 
 
-def check_result_key(adata, key: str, *, marker: str, function: str) -> str | None:
+def check_result_key(adata, key: str, *, marker: str, function: str, also=()) -> str | None:
     """Refuse to replace foreign content of ``adata.uns[key]``; describe a previous result of ours that is replaced.
 
-    ``marker`` is a key our result always has (e.g. ``"edges"``). Returns a phrase for the log ("replaced ...") or
-    ``None`` when nothing is replaced.
+    ``marker`` is a key our result always has (e.g. ``"edges"``); ``also`` lists further ``(attribute, key)`` slots
+    the function writes (e.g. ``[("varp", key)]``). Returns a phrase for the log (what is replaced) or ``None``
+    when nothing is replaced.
     """
     uns = getattr(adata, "uns", {})
     replaced = []
     if key in uns:
         existing = uns[key]
         if not (isinstance(existing, dict) and marker in existing):
-            kind = (
-                f"a dict with keys {sorted(map(str, existing))[:5]}"
-                if isinstance(existing, dict)
-                else type(existing).__name__
-            )
+            if isinstance(existing, dict):
+                kind = f"a dict with keys {sorted(map(str, existing))[:5]}"
+            else:
+                kind = f"a {type(existing).__name__}"
             raise ValueError(
                 f"adata.uns[{key!r}] holds something {function} did not write ({kind}); it would be replaced. "
                 f"Pass another key_added, e.g. key_added={key + '_' + marker!r}, or delete adata.uns[{key!r}] first."
             )
         replaced.append(f"adata.uns[{key!r}]")
-    varp = getattr(adata, "varp", None)
-    if varp is not None and key in varp:
-        replaced.append(f"adata.varp[{key!r}]")
+    for attribute, slot in also:
+        mapping = getattr(adata, attribute, None)
+        if mapping is not None and slot in mapping:
+            replaced.append(f"adata.{attribute}[{slot!r}]")
     return " and ".join(replaced) if replaced else None
 
 

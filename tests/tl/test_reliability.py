@@ -302,3 +302,18 @@ def test_sparse_and_dense_agree_on_constant_genes(gsd, tiny_model):
     a = cnnc.tl.predict_interactions(dense, model=tiny_model, tfs=["SOX9"], copy=True)
     b = cnnc.tl.predict_interactions(sp, model=tiny_model, tfs=["SOX9"], copy=True)
     pd.testing.assert_frame_equal(a.uns["cnnc"]["edges"], b.uns["cnnc"]["edges"], atol=1e-6)
+
+
+def test_pair_images_and_cross_validation_keys(gsd, log):
+    adata = gsd.copy()
+    cnnc.tl.pair_histograms(adata, [("SOX9", "AMH")])
+    cnnc.tl.pair_histograms(adata, [("SOX9", "GATA4")])
+    assert "replacing the previous pair images in adata.uns['cnnc'] and adata.obsm['cnnc_bins']" in log.getvalue()
+    adata.uns["mine"] = {"a": 1}
+    with pytest.raises(ValueError, match="did not write"):
+        cnnc.tl.pair_histograms(adata, [("SOX9", "AMH")], key_added="mine")
+    assert adata.uns["mine"] == {"a": 1} and "mine_bins" not in adata.obsm
+    adata.uns["cnnc_cv"] = [1, 2]
+    with pytest.raises(ValueError, match=r"adata.uns\['cnnc_cv'\] holds something cnnc.tl.train did not write"):
+        cnnc.tl.train(adata, gsd.uns["ground_truth"], folds=2, epochs=1)
+    assert adata.uns["cnnc_cv"] == [1, 2]

@@ -179,7 +179,9 @@ def predict_interactions(
         writing="predictions",
         suffix="_network",
     )
-    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.predict_interactions")
+    replaced = check_result_key(
+        adata, key_added, marker="edges", function="cnnc.tl.predict_interactions", also=[("varp", key_added)]
+    )
     mdl = _resolve_model(model)
     _check_species(adata, mdl)
     view = expression_view(adata, layer=layer, use_raw=use_raw)

@@ -10,7 +10,7 @@ import torch
 from anndata import AnnData
 from scanpy import logging as logg
 
-from .._checks import check_epochs, refuse_nonfinite_weights, refuse_raw_counts
+from .._checks import check_epochs, check_result_key, refuse_nonfinite_weights, refuse_raw_counts
 from .._data import _is_mudata, expression_view
 from .._engine._params import PairImageParams
 from .._metrics import summarize
@@ -184,6 +184,9 @@ def train(
     """
     _check_datasets(adata, edges)
     check_epochs(epochs)
+    replaced = None
+    if isinstance(adata, AnnData) and folds >= 2:
+        replaced = check_result_key(adata, key_added, marker="folds", function="cnnc.tl.train")
     datasets = [adata] if isinstance(adata, AnnData) else list(adata)
     edge_tables = [edges] if isinstance(adata, AnnData) else list(edges)
     if len(datasets) != len(edge_tables):
@@ -357,6 +360,8 @@ def train(
         cv = cv.sort_values("score", ascending=False, kind="stable", ignore_index=True)
         cv.index = cv.index.astype(str)
         fold_table.index = fold_table.index.astype(str)
+        if replaced:
+            logg.warning(f"replacing the previous cross-validation in {replaced}")
         datasets[0].uns[key_added] = {
             "edges": cv,
             "folds": fold_table,
