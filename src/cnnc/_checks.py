@@ -1,26 +1,204 @@
-"""Input checks shared by prediction and training: is this log-normalized expression."""
+"""Input and output checks shared by prediction and training: refuse what would give a silently wrong answer.
+
+Every check raises before anything is written, with a message naming the problem and the fix. The table of what
+each public function refuses is in ``docs/refusals.md``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from scanpy import logging as logg
 
 from ._engine._source import ExpressionSource
 
+#: Fewest cells a pair image (a 32 × 32 joint histogram) and the context statistics are computed from.
+MIN_CELLS = 20
 
-def refuse_raw_counts(matrix, genes: np.ndarray, *, max_cells: int = 5_000, what: str = "the data") -> None:
-    """Raise when the values look like raw counts, which models trained on log data would misread.
 
-    Raw UMI counts are integers with a long tail (maxima in the hundreds); log-normalized values
-    are not integers. The check reads only the first ``max_cells`` cells.
+def check_cells(n_cells: int, *, what: str = "The data", minimum: int = MIN_CELLS) -> None:
+    """Refuse data with no cells, or too few for a pair image and correlations to say anything."""
+    if n_cells == 0:
+        raise ValueError(
+            f"{what} has no cells (0 rows): nothing to compute a pair image from. Check the subset you passed "
+            "(e.g. a boolean mask that selects no cell)."
+        )
+    if n_cells < minimum:
+        raise ValueError(
+            f"Only {n_cells} cells: a pair image needs at least {minimum} cells to say anything (with fewer, "
+            "every pair gets nearly the same image and score). Pool cells of the same type, or use more cells."
+        )
+
+
+def refuse_raw_counts(
+    matrix,
+    genes: np.ndarray,
+    *,
+    max_cells: int = 5_000,
+    what: str = "the data",
+    label: str | None = None,
+    gene_names=None,
+) -> None:
+    """Raise when the values look like raw counts (or are boolean), which models trained on log data would misread.
+
+    Raw UMI counts are integers; log-normalized values (``log1p`` of normalized counts) are not, apart from zero.
+    Refused: data whose nonzero values are all integers, however shallow (maximum 2 or 17), and any gene whose
+    nonzero values are integers up to at least 2 (counts mixed into log data). Pass the genes the computation reads
+    (all genes when a model uses context features), and their names (``gene_names``, aligned with ``genes``) for
+    the message. The check reads the first ``max_cells`` cells. ``label`` is where the matrix comes from
+    (``"raw"`` for ``.raw``): the message then names ``use_raw=False``.
     """
+    dtype = getattr(matrix, "dtype", None)
+    if dtype is not None and np.dtype(dtype) == np.bool_:
+        raise ValueError(
+            f"{what} are boolean (True/False), not log-normalized expression. cnnc models read log-normalized "
+            "values: run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` on the counts, or pass the layer "
+            "that holds log values with `layer=`."
+        )
+    genes = np.asarray(genes)
+    if matrix.shape[0] == 0 or len(genes) == 0:
+        return  # no cells: check_cells names the problem
     source = ExpressionSource(matrix, chunk_cells=max_cells)
     _, block = next(source.iter_blocks(genes))
     data = block.data
-    if data.size == 0:
-        return
-    if np.all(data == np.round(data)) and data.max() > 30:
-        raise ValueError(
-            f"{what} look like raw counts (all values are integers, up to {data.max():g}). cnnc models read "
-            "log-normalized expression: run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` first, "
-            "or pass the layer that holds log values with `layer=`."
+    if data.size == 0 or not np.all(np.isfinite(data)):
+        return  # nothing to judge; NaN and infinite values are named gene by gene by the binning
+    integer = data == np.round(data)
+    if integer.all():
+        where = f"all {data.size:,} nonzero values read are integers, up to {data.max():g}"
+    else:
+        # per gene: nonzero values all integers, at least two of them, up to 2 or more
+        counts = np.diff(block.indptr)
+        starts = block.indptr[:-1][counts > 0]
+        per_gene = np.zeros(len(counts), dtype=bool)
+        top = np.zeros(len(counts))
+        per_gene[counts > 0] = np.logical_and.reduceat(integer, starts)
+        top[counts > 0] = np.maximum.reduceat(data, starts)
+        suspect = np.flatnonzero(per_gene & (counts >= 2) & (top >= 2))
+        if len(suspect) == 0:
+            return
+        names = np.asarray(gene_names if gene_names is not None else genes, dtype=object)[suspect]
+        shown = ", ".join(map(repr, map(str, names[:3]))) + (", ..." if len(names) > 3 else "")
+        where = f"{len(suspect)} genes hold only integers, e.g. {shown}, up to {top[suspect].max():g}"
+    if label == "raw":
+        fix = (
+            "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass `use_raw=False` "
+            "to read .X, or `layer=` for a layer of log values."
         )
+    else:
+        fix = (
+            "Run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` first, or pass the layer that holds log "
+            "values with `layer=` (or `use_raw=True` when .raw holds them); drop count features (e.g. proteins) "
+            "mixed into the matrix."
+        )
+    raise ValueError(f"{what} look like raw counts ({where}). cnnc models read log-normalized expression. {fix}")
+
+
+def constant_genes(binner) -> np.ndarray:
+    """Which of a binner's genes never vary over the cells (all-zero or constant)."""
+    return np.asarray(binner.raw_min == binner.raw_max, dtype=bool)
+
+
+def score_no_evidence(proba: np.ndarray, a: np.ndarray, b: np.ndarray, constant: np.ndarray, names) -> np.ndarray:
+    """Score pairs with a gene that never varies as "no interaction" (``p_none = 1``), and say so.
+
+    A gene with the same value in every cell (all-zero genes included) carries no evidence of any interaction; a
+    network would still return some probability for its featureless image. ``a``, ``b`` index ``constant`` and
+    ``names``. Returns ``proba`` with those rows set to class 0 ("none").
+    """
+    mask = constant[a] | constant[b]
+    if not mask.any():
+        return proba
+    proba = proba.copy()
+    proba[mask] = 0.0
+    proba[mask, 0] = 1.0
+    genes = np.asarray(names, dtype=object)[np.flatnonzero(constant)]
+    shown = ", ".join(map(repr, genes[:5].tolist())) + (", ..." if len(genes) > 5 else "")
+    logg.warning(
+        f"{int(mask.sum()):,} pairs involve genes that never vary over the cells ({shown}: all-zero or constant); "
+        "they carry no evidence of interaction and are scored p_none = 1, score 0."
+    )
+    return proba
+
+
+def refuse_nonfinite_scores(proba: np.ndarray, model_name: str) -> None:
+    """Refuse to write NaN or infinite probabilities (a model with non-finite weights, e.g. a diverged training)."""
+    bad = ~np.isfinite(proba).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"Model {model_name!r} returned NaN or infinite probabilities for {int(bad.sum()):,} of {len(bad):,} "
+            "pairs: its weights are not finite (a training that diverged?). Nothing was written. Retrain it with "
+            "a smaller learning_rate, or load another model."
+        )
+
+
+def dedupe_pairs(a: np.ndarray, b: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
+    """Drop repeated (a, b) pairs, keeping the first of each (logged); (a, b) and (b, a) are different pairs."""
+    key = a.astype(np.int64) * (int(max(a.max(initial=0), b.max(initial=0))) + 1) + b
+    _, first = np.unique(key, return_index=True)
+    if len(first) == len(a):
+        return a, b
+    keep = np.sort(first)
+    repeated = np.setdiff1d(np.arange(len(a)), keep)[0]
+    logg.warning(
+        f"{len(a) - len(keep):,} pairs are given more than once (e.g. ({names[a[repeated]]!r}, "
+        f"{names[b[repeated]]!r})); each pair is scored once."
+    )
+    return a[keep], b[keep]
+
+
+def check_result_key(adata, key: str, *, marker: str, function: str, also=()) -> str | None:
+    """Refuse to replace foreign content of ``adata.uns[key]``; describe a previous result of ours that is replaced.
+
+    ``marker`` is a key our result always has (e.g. ``"edges"``); ``also`` lists further ``(attribute, key)`` slots
+    the function writes (e.g. ``[("varp", key)]``). Returns a phrase for the log (what is replaced) or ``None``
+    when nothing is replaced.
+    """
+    uns = getattr(adata, "uns", {})
+    replaced = []
+    if key in uns:
+        existing = uns[key]
+        if not (isinstance(existing, dict) and marker in existing):
+            if isinstance(existing, dict):
+                kind = f"a dict with keys {sorted(map(str, existing))[:5]}"
+            else:
+                kind = f"a {type(existing).__name__}"
+            raise ValueError(
+                f"adata.uns[{key!r}] holds something {function} did not write ({kind}); it would be replaced. "
+                f"Pass another key_added, e.g. key_added={key + '_' + marker!r}, or delete adata.uns[{key!r}] first."
+            )
+        replaced.append(f"adata.uns[{key!r}]")
+    for attribute, slot in also:
+        mapping = getattr(adata, attribute, None)
+        if mapping is not None and slot in mapping:
+            replaced.append(f"adata.{attribute}[{slot!r}]")
+    return " and ".join(replaced) if replaced else None
+
+
+def check_epochs(epochs) -> None:
+    """Refuse a number of epochs that trains nothing."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(
+            f"epochs must be a positive integer, got {epochs!r}: with no epoch the model keeps its random "
+            "initial weights. Pass epochs >= 1 (default 30; early stopping ends training sooner)."
+        )
+
+
+def refuse_nonfinite_weights(module, *, learning_rate, optimizer: str) -> None:
+    """Refuse to return a network whose weights are NaN or infinite (training diverged)."""
+    import torch
+
+    with torch.no_grad():
+        finite = all(bool(torch.isfinite(p).all()) for p in module.parameters())
+    if not finite:
+        raise ValueError(
+            f"Training diverged: the network's weights became NaN or infinite (optimizer {optimizer!r}, "
+            f"learning_rate {learning_rate!r}). Pass a smaller learning_rate (the default of {optimizer!r} is "
+            f"{'0.02' if optimizer == 'sgd' else '1e-3'})."
+        )
+
+
+def labelled_table_summary(table: pd.DataFrame) -> str:
+    """A phrase counting a labelled table's rows by label, for the log."""
+    counts = table["label"].value_counts().sort_index()
+    return ", ".join(f"{int(n):,} labelled {int(lab)}" for lab, n in counts.items())

@@ -74,6 +74,20 @@ def modality_view(mdata, mod: str, *, layer: str | None = None, use_raw: bool | 
     return view
 
 
+def modality_anndata(data, mod: str | None, function: str) -> AnnData:
+    """The AnnData of modality ``mod`` of a MuData (for functions that work on one modality's genes)."""
+    if not _is_mudata(data):
+        raise ValueError(f"`mod` is only for MuData input; this is a {type(data).__name__}: drop `mod=`.")
+    if mod is None:
+        raise ValueError(
+            f"A MuData needs `mod=` naming the modality to use, one of {list(data.mod.keys())}: "
+            f"e.g. {function}(mdata, mod={next(iter(data.mod), 'rna')!r}, ...)."
+        )
+    if not isinstance(mod, str) or mod not in data.mod:
+        raise KeyError(f"Modality {mod!r} not in the MuData; available: {list(data.mod.keys())}.")
+    return data.mod[mod]
+
+
 def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int:
     """Position of ``gene`` in ``names``: exact match, else a unique case-insensitive match, else an error."""
     gene = str(gene)

@@ -86,9 +86,15 @@ class GramSums:
         z = (np.zeros((n_genes, n_genes)), np.zeros(n_genes)) if scaled else (None, None)
         return cls(np.zeros((n_genes, n_genes)), np.zeros(n_genes), 0, *z)
 
-    def add(self, block) -> None:
-        """Add a cells × genes sparse block (float64 sums: the result does not depend on the block size)."""
+    def add(self, block, gene_names=None) -> None:
+        """Add a cells × genes sparse block (float64 sums: the result does not depend on the block size).
+
+        Refuses NaN, infinite and negative values (naming the gene, by ``gene_names`` or column): context features
+        read every gene, so a bad value outside the candidate pairs would otherwise pass as a gene that correlates
+        with nothing.
+        """
         n = block.shape[1]
+        _refuse_bad_values(block.tocsc(), gene_names)
         rows = max(1, DENSE_GRAM_BYTES // (8 * max(n, 1)))
         block = block.tocsr()
         for start in range(0, block.shape[0], rows):
@@ -113,10 +119,23 @@ class GramSums:
         )
 
 
-def accumulate_gram(block, gram: np.ndarray, total: np.ndarray) -> None:
+def _refuse_bad_values(block, gene_names) -> None:
+    bad = ~np.isfinite(block.data) | (block.data < 0)
+    if bad.any():
+        col = int(np.searchsorted(block.indptr, np.flatnonzero(bad)[0], side="right") - 1)
+        gene = repr(str(gene_names[col])) if gene_names is not None else f"at column {col}"
+        what = "negative values" if np.isfinite(block.data[bad][0]) else "NaN or infinite values"
+        raise ValueError(
+            f"Expression of gene {gene} contains {what}. The model's context features correlate every gene of the "
+            "data (not only the scored pairs), so every gene needs finite, non-negative log-expression: impute or "
+            "drop those values (e.g. np.nan_to_num), or remove the gene (adata[:, mask])."
+        )
+
+
+def accumulate_gram(block, gram: np.ndarray, total: np.ndarray, gene_names=None) -> None:
     """Add a cells × genes CSC/CSR block's ``X^T X`` and column sums to ``gram`` and ``total`` (float64)."""
     sums = GramSums(gram, total)
-    sums.add(block)
+    sums.add(block, gene_names)
 
 
 def _correlation(gram: np.ndarray, total: np.ndarray, cells: int) -> np.ndarray:
@@ -170,14 +189,19 @@ class ContextStatistics:
     means: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_matrix(cls, matrix, *, features=FEATURES, chunk_cells: int = 20_000) -> ContextStatistics:
-        """Statistics over all cells, accumulated block by block (memory: one block + a few genes × genes)."""
+    def from_matrix(
+        cls, matrix, *, features=FEATURES, chunk_cells: int = 20_000, gene_names=None
+    ) -> ContextStatistics:
+        """Statistics over all cells, accumulated block by block (memory: one block + a few genes × genes).
+
+        ``gene_names`` name a gene whose values are refused (NaN, infinite, negative).
+        """
         source = ExpressionSource(matrix, chunk_cells=chunk_cells)
         n = source.n_genes
         check_context_genes(n)
         sums = GramSums.zeros(n, scaled=needs_scaled(features))
         for _, block in source.iter_blocks(np.arange(n)):
-            sums.add(block)
+            sums.add(block, gene_names)
         sums.n_cells = source.n_cells
         return cls.from_gram_sums(sums, features=features)
 

@@ -17,9 +17,11 @@ def _binner(X, **kwargs) -> GeneBinner:
 
 
 def _numpy_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index of each value and the edges, as numpy.histogramdd finds them."""
+    """Bin index of each value and the edges, as numpy.histogramdd finds them (constant genes: middle edge exact)."""
     lx = np.log10(x + 0.01)
     _, edges = np.histogram(lx, bins=32)
+    if lx.min() == lx.max():
+        edges[16] = lx[0]  # the recipe's rule: a constant gene always falls in bin 16
     codes = np.searchsorted(edges, lx, side="right") - 1
     codes[lx == edges[-1]] = 31
     return codes, edges
@@ -45,7 +47,7 @@ def test_edges_and_codes_are_numpys(dtype):
         assert expected_edges.dtype == dtype
         np.testing.assert_array_equal(binner.edges[g], expected_edges.astype(np.float64))
         np.testing.assert_array_equal(codes[:, g], expected_codes)
-    # constant and all-zero genes: everything in bin 16
+    # constant and all-zero genes: everything in bin 16 (numpy 2.4 puts float32 0.7 in bin 15; the recipe does not)
     assert (codes[:, 0] == 16).all() and (codes[:, 1] == 16).all()
     np.testing.assert_array_equal(binner.marginals(), [np.bincount(c, minlength=32) for c in codes.T])
     np.testing.assert_allclose(binner.bin_centers(2), (binner.edges[2][:-1] + binner.edges[2][1:]) / 2)
@@ -104,3 +106,26 @@ def test_cache_limit_switches_to_streaming():
     assert cached.cached and not streamed.cached
     assert len(list(streamed.blocks())) == 5 and len(list(cached.blocks())) == 1
     np.testing.assert_array_equal(cached.codes(), streamed.codes())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("bins", [32, 31, 8])
+def test_constant_gene_always_in_the_middle_bin(dtype, bins):
+    # Whatever the value, dtype and numpy version, a constant gene's cells fall in bin bins // 2 (documented rule):
+    # numpy's own answer moves between bins // 2 and bins // 2 - 1 with float rounding.
+    values = np.array([0.0, 0.7, 1.0, 3.3, 1e-9, 2.0, 0.01, 7.5, 100.0, 12345.0])
+    values = np.round(values) if dtype == np.int64 else values
+    X = np.repeat(values[None, :], 7, axis=0).astype(dtype)
+    binner = GeneBinner(ExpressionSource(X), np.arange(X.shape[1]), PairImageParams(bins=bins))
+    codes = binner.codes()
+    assert (codes == bins // 2).all(), {float(v): int(c) for v, c in zip(values, codes[0], strict=True)}
+    assert (binner.zero_code[values == 0] == bins // 2).all()
+    assert (np.diff(binner.edges, axis=1) > 0).all()
+
+
+def test_constant_gene_bin_with_zeros_is_numpys():
+    # A gene with zeros and one other value is not constant: numpy's bins apply unchanged.
+    X = np.zeros((10, 1), dtype=np.float32)
+    X[::2] = 0.7
+    expected, _ = _numpy_codes(X[:, 0])
+    np.testing.assert_array_equal(_binner(X).codes()[:, 0], expected)

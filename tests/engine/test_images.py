@@ -14,8 +14,22 @@ BINS = 32
 
 
 def reference_counts(xa: np.ndarray, xb: np.ndarray, bins: int = BINS, pseudocount: float = 0.01) -> np.ndarray:
-    """CNNC's histogram: numpy on the genes' own values (their own dtype), each gene over its own range."""
-    return np.histogram2d(np.log10(xa + pseudocount), np.log10(xb + pseudocount), bins=bins)[0]
+    """CNNC's histogram: numpy on the genes' own values (their own dtype), each gene over its own range.
+
+    A constant gene's range is widened by 0.5 each side as numpy does, with the middle edge exactly its value
+    (the recipe's rule: its cells always fall in bin ``bins // 2``, whatever numpy's rounding).
+    """
+    la, lb = np.log10(xa + pseudocount), np.log10(xb + pseudocount)
+    return np.histogram2d(la, lb, bins=[_bins_of(la, bins), _bins_of(lb, bins)])[0]
+
+
+def _bins_of(lx: np.ndarray, bins: int):
+    if lx.min() != lx.max():
+        return bins
+    _, edges = np.histogram(lx, bins=bins)
+    if bins % 2 == 0:
+        edges[bins // 2] = lx[0]
+    return edges
 
 
 def reference_image(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
@@ -135,8 +149,9 @@ def test_one_cell_and_all_genes_constant():
     for k in range(len(a)):
         assert np.array_equal(counts[k], reference_counts(X[:, a[k]], X[:, b[k]]))
     # numpy widens a constant range by 0.5 each side: the value lands in bin 16, or in bin 15 when
-    # (c - 0.5) + 16 * (1 / 32) rounds below c, as for c = log10(1.01); the engine follows numpy either way.
-    assert counts[0, 16, 15] == 1 and counts[0].sum() == 1
+    # (c - 0.5) + 16 * (1 / 32) rounds below c, as for c = log10(1.01). The recipe fixes it: always bin 16.
+    assert np.histogram(np.log10([1.0 + 0.01]), bins=32)[0][15] == 1  # numpy's rounding, not the recipe's
+    assert counts[0, 16, 16] == 1 and counts[0].sum() == 1
     assert counts[1, 16, 16] == 1
 
 

@@ -123,7 +123,7 @@ def test_bad_downloads_are_refused_and_leave_nothing(registry, http_server, serv
         assert "Nothing was kept in the cache" in str(e.value)
         assert "pass its path to cnnc.models.load" in str(e.value)
     assert http_server.requests  # the server was asked
-    assert _cache_files(registry) == []
+    assert not registry.exists()  # the cache folder made for this download is removed too
 
 
 def test_corrupted_cache_file_is_downloaded_again(registry, http_server, served_model):
@@ -133,6 +133,28 @@ def test_corrupted_cache_file_is_downloaded_again(registry, http_server, served_
     (registry / "tiny.safetensors").write_bytes(b"<html>stale error page</html>")
     assert models.load("tiny").sha256 == sha
     assert _sha(registry / "tiny.safetensors") == sha
+
+
+def test_stale_cache_file_is_named_when_the_new_download_fails(registry, http_server, served_model):
+    path, sha = served_model
+    models.register("tiny", "tiny.safetensors", sha, http_server.url("missing.safetensors"))
+    registry.mkdir(parents=True)
+    (registry / "tiny.safetensors").write_bytes(b"an older file")
+    stale = hashlib.sha256(b"an older file").hexdigest()
+    with pytest.raises(ConnectionError, match=rf"cached file .* has SHA256 {stale}, not the registry's {sha}"):
+        models.load("tiny")
+    assert registry.is_dir()  # a folder that existed before is left alone
+
+
+def test_models_dir_that_is_a_file(registry, monkeypatch, tmp_path, served_model):
+    path, sha = served_model
+    models.register("tiny", "tiny.safetensors", sha, "https://example.org/tiny.safetensors")
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv(_registry.ENV_CACHE, str(not_a_folder))
+    with pytest.raises(NotADirectoryError, match=r"is a file, not a folder\. Set CNNC_MODELS_DIR to a folder"):
+        models.load("tiny")
+    assert not_a_folder.read_text() == "x"
 
 
 def test_bundled_model(registry, monkeypatch, tmp_path, trained_model):

@@ -11,6 +11,7 @@ from numba import prange
 
 from ._params import PairImageParams
 from ._source import ExpressionSource
+from ._threads import parallel_allowed
 
 # Below these sizes a parallel region costs more than it saves (threads must wake up, and on a busy machine
 # the region waits for the slowest of them).
@@ -155,6 +156,20 @@ class BinnedBlock:
         return int(self.codes.shape[1])
 
 
+def _center_constant_genes(edges: np.ndarray, const: np.ndarray, value: np.ndarray, bins: int) -> np.ndarray:
+    """Put every cell of a constant gene (all-zero genes included) in bin ``bins // 2``, whatever the float rounding.
+
+    numpy widens a constant range to ``[c - 0.5, c + 0.5]``; with an even number of bins its middle edge is
+    ``c`` up to rounding, so the value (``value``, in the data's dtype) falls in bin ``bins // 2`` or ``bins // 2 - 1`` depending on the dtype, the
+    value and the numpy version (numpy 2.4 moved some float32 constants down a bin). The recipe fixes it: the
+    middle edge is set to ``c`` exactly, so the value always lands in bin ``bins // 2`` (bin 16 of 32). With an
+    odd number of bins ``c`` is the centre of bin ``bins // 2`` already, far from any edge.
+    """
+    if bins % 2 == 0 and const.any():
+        edges[const, bins // 2] = value[const]
+    return edges
+
+
 class GeneBinner:
     """Per-gene bin edges of a set of genes, and their per-cell codes.
 
@@ -285,6 +300,7 @@ class GeneBinner:
         lo = self._transform(vmin)
         hi = self._transform(vmax)
         const = lo == hi
+        value = lo.astype(np.float64)  # a constant gene's only value (exact in float64)
         # numpy.histogram's rule for a constant sample: widen the range by 0.5 on each side (in the data's dtype).
         lo = np.where(const, lo - 0.5, lo)
         hi = np.where(const, hi + 0.5, hi)
@@ -292,11 +308,12 @@ class GeneBinner:
         # On arrays it computes the same elementwise `arange * step + start`, unless a step underflows to 0, where
         # numpy switches formula for the whole call: then go gene by gene.
         if np.all((hi - lo) / self.params.bins != 0):
-            return np.linspace(lo, hi, self.params.bins + 1, axis=1).astype(np.float64)
-        edges = np.empty((len(lo), self.params.bins + 1), dtype=np.float64)
-        for g in range(len(lo)):
-            edges[g] = np.linspace(lo[g], hi[g], self.params.bins + 1)
-        return edges
+            edges = np.linspace(lo, hi, self.params.bins + 1, axis=1).astype(np.float64)
+        else:
+            edges = np.empty((len(lo), self.params.bins + 1), dtype=np.float64)
+            for g in range(len(lo)):
+                edges[g] = np.linspace(lo[g], hi[g], self.params.bins + 1)
+        return _center_constant_genes(edges, const, value, self.params.bins)
 
     def _codes(self, raw: np.ndarray, gene_of_value: np.ndarray) -> np.ndarray:
         out = np.empty(len(raw), dtype=np.uint8)
@@ -304,7 +321,7 @@ class GeneBinner:
         values = self._transform(raw)
         if values.dtype == np.float16:
             values = values.astype(np.float32)
-        codes = _codes_parallel if len(values) >= _PARALLEL_VALUES else _codes_serial
+        codes = _codes_parallel if len(values) >= _PARALLEL_VALUES and parallel_allowed() else _codes_serial
         codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
 
@@ -325,7 +342,7 @@ class GeneBinner:
         nz_codes = self._codes(block.data, np.repeat(np.arange(n_genes), np.diff(indptr)))
         codes = np.empty((n_genes, block.shape[0]), dtype=np.uint8)
         marginals = np.empty((n_genes, self.params.bins), dtype=np.int64)
-        fill = _fill_codes_parallel if codes.size >= _PARALLEL_CODES else _fill_codes_serial
+        fill = _fill_codes_parallel if codes.size >= _PARALLEL_CODES and parallel_allowed() else _fill_codes_serial
         fill(indptr, indices, nz_codes, self.zero_code, codes, marginals)
         return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, marginals)
 

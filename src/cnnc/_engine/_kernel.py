@@ -21,6 +21,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from ._binning import BinnedBlock, GeneBinner
+from ._threads import parallel_allowed
 
 # Pairs per task handed to a thread: small enough to balance the threads, large enough to amortise a task.
 _PAIRS_PER_TASK = 32
@@ -61,6 +62,119 @@ def _fence(typingctx):  # pragma: no cover - compiled
     return types.void(), codegen
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pair_task(
+    task,
+    max_nnz,
+    codes,
+    indptr,
+    indices,
+    nz_codes,
+    marginals,
+    zero_code,
+    walked,
+    other,
+    walk_is_a,
+    order,
+    lookup,
+    out,
+    images,
+    sparse_below,
+):  # pragma: no cover - compiled
+    """Count the pairs of one task (``_PAIRS_PER_TASK`` consecutive entries of ``order``); see :func:`_pair_kernel`."""
+    n_bins = marginals.shape[1]
+    ubins = np.uint32(n_bins)
+    n_pix = n_bins * n_bins
+    n_pairs = order.shape[0]
+    flat = out.reshape(out.shape[0], n_pix)
+    # Scratch histogram in image orientation: H[code_b * n_bins + code_a].
+    H = np.zeros(n_pix, dtype=np.int32)
+    touched = np.empty(max_nnz, dtype=np.uint32)
+    missing = np.empty(n_bins, dtype=np.int64)
+    for t in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
+        p = order[t]
+        w = walked[t]
+        o = other[t]
+        zw = zero_code[w]
+        start = indptr[w]
+        n = indptr[w + 1] - start
+        # Count the walked (nonzero) cells of w only ...
+        # (Unsigned cell indices and pixel positions spare numba's negative-index wraparound checks.)
+        # Pairs written sparsely remember the pixels they touch; the others need not.
+        other_codes = codes[o]
+        cells = indices[start : start + n]
+        walked_codes = nz_codes[start : start + n]
+        sparse_write = images and n < sparse_below
+        if walk_is_a[t]:
+            if sparse_write:
+                for k in range(n):
+                    q = other_codes[cells[k]] * ubins + walked_codes[k]
+                    touched[k] = q
+                    H[q] += 1
+            else:
+                for k in range(n):
+                    H[other_codes[cells[k]] * ubins + walked_codes[k]] += 1
+        elif sparse_write:
+            for k in range(n):
+                q = walked_codes[k] * ubins + other_codes[cells[k]]
+                touched[k] = q
+                H[q] += 1
+        else:
+            for k in range(n):
+                H[walked_codes[k] * ubins + other_codes[cells[k]]] += 1
+        # ... then every other cell is in w's zero bin: per bin of o, o's marginal minus the walked cells.
+        # (Summing the bins × bins scratch afterwards is cheaper than decrementing one entry per walked
+        # cell, whose repeated read-modify-write of the same address serialises the walk.)
+        # Pixel line_start + m * line_step is w's zero bin and o's bin m.
+        for m in range(n_bins):
+            missing[m] = marginals[o, m]
+        if walk_is_a[t]:  # o = b indexes rows: subtract row sums; w's zero bin is a column
+            line_start = zw
+            line_step = n_bins
+            for j in range(n_bins):
+                s = 0
+                for i in range(n_bins):
+                    s += H[j * n_bins + i]
+                missing[j] -= s
+        else:  # o = a indexes columns: subtract column sums; w's zero bin is a row
+            line_start = zw * n_bins
+            line_step = 1
+            for j in range(n_bins):
+                for i in range(n_bins):
+                    missing[i] -= H[j * n_bins + i]
+        for m in range(n_bins):
+            H[line_start + m * line_step] += missing[m]
+        if images:
+            img = flat[p]
+            if sparse_write:
+                for k in range(n):
+                    img[touched[k]] = lookup[H[touched[k]]]
+                for m in range(n_bins):
+                    img[line_start + m * line_step] = lookup[H[line_start + m * line_step]]
+                for k in range(n):
+                    H[touched[k]] = 0
+                for m in range(n_bins):
+                    H[line_start + m * line_step] = 0
+                continue
+            for q in range(n_pix):
+                _store_streaming(img, q, lookup[H[q]])
+        else:
+            cnt = out[p]
+            for i in range(n_bins):
+                for j in range(n_bins):
+                    cnt[i, j] += H[j * n_bins + i]
+        H[:] = 0
+    _fence()
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_nnz(indptr):  # pragma: no cover - compiled
+    max_nnz = 0
+    for g in range(indptr.shape[0] - 1):
+        max_nnz = max(max_nnz, indptr[g + 1] - indptr[g])
+    return max_nnz
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _pair_kernel(
     codes,
@@ -85,94 +199,68 @@ def _pair_kernel(
     ``sparse_below`` cells write their nonzero pixels only. ``images=False``: ``out[p, i, j] += H[i, j]``
     (int32 counts, accumulated over blocks).
     """
-    n_bins = marginals.shape[1]
-    ubins = np.uint32(n_bins)
-    n_pix = n_bins * n_bins
-    n_pairs = order.shape[0]
-    n_tasks = (n_pairs + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
-    flat = out.reshape(out.shape[0], n_pix)
-    max_nnz = 0
-    for g in range(indptr.shape[0] - 1):
-        max_nnz = max(max_nnz, indptr[g + 1] - indptr[g])
+    n_tasks = (order.shape[0] + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
+    max_nnz = _max_nnz(indptr)
     for task in prange(n_tasks):
-        # Scratch histogram in image orientation: H[code_b * n_bins + code_a].
-        H = np.zeros(n_pix, dtype=np.int32)
-        touched = np.empty(max_nnz, dtype=np.uint32)
-        missing = np.empty(n_bins, dtype=np.int64)
-        for t in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
-            p = order[t]
-            w = walked[t]
-            o = other[t]
-            zw = zero_code[w]
-            start = indptr[w]
-            n = indptr[w + 1] - start
-            # Count the walked (nonzero) cells of w only ...
-            # (Unsigned cell indices and pixel positions spare numba's negative-index wraparound checks.)
-            # Pairs written sparsely remember the pixels they touch; the others need not.
-            other_codes = codes[o]
-            cells = indices[start : start + n]
-            walked_codes = nz_codes[start : start + n]
-            sparse_write = images and n < sparse_below
-            if walk_is_a[t]:
-                if sparse_write:
-                    for k in range(n):
-                        q = other_codes[cells[k]] * ubins + walked_codes[k]
-                        touched[k] = q
-                        H[q] += 1
-                else:
-                    for k in range(n):
-                        H[other_codes[cells[k]] * ubins + walked_codes[k]] += 1
-            elif sparse_write:
-                for k in range(n):
-                    q = walked_codes[k] * ubins + other_codes[cells[k]]
-                    touched[k] = q
-                    H[q] += 1
-            else:
-                for k in range(n):
-                    H[walked_codes[k] * ubins + other_codes[cells[k]]] += 1
-            # ... then every other cell is in w's zero bin: per bin of o, o's marginal minus the walked cells.
-            # (Summing the bins × bins scratch afterwards is cheaper than decrementing one entry per walked
-            # cell, whose repeated read-modify-write of the same address serialises the walk.)
-            # Pixel line_start + m * line_step is w's zero bin and o's bin m.
-            for m in range(n_bins):
-                missing[m] = marginals[o, m]
-            if walk_is_a[t]:  # o = b indexes rows: subtract row sums; w's zero bin is a column
-                line_start = zw
-                line_step = n_bins
-                for j in range(n_bins):
-                    s = 0
-                    for i in range(n_bins):
-                        s += H[j * n_bins + i]
-                    missing[j] -= s
-            else:  # o = a indexes columns: subtract column sums; w's zero bin is a row
-                line_start = zw * n_bins
-                line_step = 1
-                for j in range(n_bins):
-                    for i in range(n_bins):
-                        missing[i] -= H[j * n_bins + i]
-            for m in range(n_bins):
-                H[line_start + m * line_step] += missing[m]
-            if images:
-                img = flat[p]
-                if sparse_write:
-                    for k in range(n):
-                        img[touched[k]] = lookup[H[touched[k]]]
-                    for m in range(n_bins):
-                        img[line_start + m * line_step] = lookup[H[line_start + m * line_step]]
-                    for k in range(n):
-                        H[touched[k]] = 0
-                    for m in range(n_bins):
-                        H[line_start + m * line_step] = 0
-                    continue
-                for q in range(n_pix):
-                    _store_streaming(img, q, lookup[H[q]])
-            else:
-                cnt = out[p]
-                for i in range(n_bins):
-                    for j in range(n_bins):
-                        cnt[i, j] += H[j * n_bins + i]
-            H[:] = 0
-        _fence()
+        _pair_task(
+            task,
+            max_nnz,
+            codes,
+            indptr,
+            indices,
+            nz_codes,
+            marginals,
+            zero_code,
+            walked,
+            other,
+            walk_is_a,
+            order,
+            lookup,
+            out,
+            images,
+            sparse_below,
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _pair_kernel_serial(
+    codes,
+    indptr,
+    indices,
+    nz_codes,
+    marginals,
+    zero_code,
+    walked,
+    other,
+    walk_is_a,
+    order,
+    lookup,
+    out,
+    images,
+    sparse_below,
+):  # pragma: no cover
+    """:func:`_pair_kernel` on one thread (in forked child processes, where the parent's thread pool is unusable)."""
+    n_tasks = (order.shape[0] + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
+    max_nnz = _max_nnz(indptr)
+    for task in range(n_tasks):
+        _pair_task(
+            task,
+            max_nnz,
+            codes,
+            indptr,
+            indices,
+            nz_codes,
+            marginals,
+            zero_code,
+            walked,
+            other,
+            walk_is_a,
+            order,
+            lookup,
+            out,
+            images,
+            sparse_below,
+        )
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -180,6 +268,16 @@ def _lookup_transposed(counts, lookup, out):  # pragma: no cover
     """``out[p, j, i] = lookup[counts[p, i, j]]``."""
     n_bins = counts.shape[1]
     for p in prange(counts.shape[0]):
+        for i in range(n_bins):
+            for j in range(n_bins):
+                out[p, j, i] = lookup[counts[p, i, j]]
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup_transposed_serial(counts, lookup, out):  # pragma: no cover
+    """:func:`_lookup_transposed` on one thread (forked children)."""
+    n_bins = counts.shape[1]
+    for p in range(counts.shape[0]):
         for i in range(n_bins):
             for j in range(n_bins):
                 out[p, j, i] = lookup[counts[p, i, j]]
@@ -201,24 +299,28 @@ def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: boo
     walked, other, walk_is_a, order = _walk_plan(block, gene_a, gene_b)
     # Hand tasks out dynamically (one at a time) rather than in equal static shares: pairs differ in cost,
     # and another process may be holding one of the cores.
+    args = (
+        block.codes,
+        block.indptr,
+        block.indices.view(np.uint32),  # cell indices < 2**31: the same bits
+        block.nz_codes,
+        block.marginals,
+        zero_code,
+        walked,
+        other,
+        walk_is_a,
+        order,
+        lookup,
+        out,
+        images,
+        sparse_below,
+    )
+    if not parallel_allowed():  # a forked child of a process using GNU OpenMP: no thread pool (see _threads)
+        _pair_kernel_serial(*args)
+        return
     previous = numba.set_parallel_chunksize(1)
     try:
-        _pair_kernel(
-            block.codes,
-            block.indptr,
-            block.indices.view(np.uint32),  # cell indices < 2**31: the same bits
-            block.nz_codes,
-            block.marginals,
-            zero_code,
-            walked,
-            other,
-            walk_is_a,
-            order,
-            lookup,
-            out,
-            images,
-            sparse_below,
-        )
+        _pair_kernel(*args)
     finally:
         numba.set_parallel_chunksize(previous)
 
@@ -271,5 +373,6 @@ def pair_images(binner: GeneBinner, gene_a: np.ndarray, gene_b: np.ndarray, look
         sparse_below = _SPARSE_WRITE_BELOW if lookup[0] == 0 else 0
         _run(binner.whole(), binner.zero_code, gene_a, gene_b, lookup, out, True, sparse_below)
     else:
-        _lookup_transposed(pair_counts(binner, gene_a, gene_b), lookup, out)
+        transpose = _lookup_transposed if parallel_allowed() else _lookup_transposed_serial
+        transpose(pair_counts(binner, gene_a, gene_b), lookup, out)
     return out

@@ -10,7 +10,7 @@ import pandas as pd
 from .._engine._images import PairImager
 from .._engine._params import PairImageParams
 from .._features import ContextStatistics
-from ._labels import LabelledPairs, labelled_pairs, match_edges
+from ._labels import LabelledPairs, labelled_pairs, match_labelled
 
 
 @dataclass
@@ -56,7 +56,11 @@ class DataSetContext:
 def data_set_context(matrix, var_names: pd.Index, params: PairImageParams, features: list[str]) -> DataSetContext:
     """Bin every gene once and, when features are asked for, compute the gene × gene context."""
     imager = PairImager(matrix, np.arange(len(var_names)), params, gene_names=var_names.astype(str).tolist())
-    stats = ContextStatistics.from_matrix(matrix, features=features) if features else None
+    stats = (
+        ContextStatistics.from_matrix(matrix, features=features, gene_names=var_names.astype(str).tolist())
+        if features
+        else None
+    )
     return DataSetContext(imager, stats, var_names)
 
 
@@ -74,15 +78,23 @@ def build_examples(
     dataset_id: int = 0,
 ) -> tuple[Examples, pd.DataFrame]:
     """Labelled pairs of one data set (CNNC's labels) with their images and features; also the matched edges."""
-    known = match_edges(edges, context.var_names)
+    known, known_negatives = match_labelled(edges, context.var_names)
     if tfs is not None:
         lower = context.var_names.str.lower()
-        keep = np.isin(lower[known["regulator"]], [str(t).lower() for t in tfs])
+        wanted = [str(t).lower() for t in tfs]
+        keep = np.isin(lower[known["regulator"]], wanted)
         if not keep.any():
             raise ValueError("None of the given `tfs` has a known edge in `edges`.")
         known = known[keep].reset_index(drop=True)
+        known_negatives = known_negatives[np.isin(lower[known_negatives["regulator"]], wanted)]
     pairs = labelled_pairs(
-        known, len(context.var_names), task=task, negative_ratio=negative_ratio, negatives=negatives, rng=rng
+        known,
+        len(context.var_names),
+        task=task,
+        negative_ratio=negative_ratio,
+        negatives=negatives,
+        rng=rng,
+        known_negatives=known_negatives,
     )
     if max_pairs is not None and len(pairs) > max_pairs:
         pairs = pairs.subset(np.sort(rng.choice(len(pairs), size=max_pairs, replace=False)))

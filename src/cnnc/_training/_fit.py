@@ -117,6 +117,12 @@ def fit_module(
                 sched.step()
             running += float(loss.detach()) * len(idx)
             seen += len(idx)
+        if not np.isfinite(running):
+            raise ValueError(
+                f"Training diverged in epoch {epoch}: the loss became NaN or infinite (optimizer {optimizer!r}, "
+                f"learning_rate {lr!r}). Pass a smaller learning_rate (the default of {optimizer!r} is "
+                f"{0.02 if optimizer == 'sgd' else 1e-3})."
+            )
         val_loss, val_acc = _evaluate(module, val_images, val_extra, val_labels, 1024, dev)
         result.train_loss.append(running / seen)
         result.val_loss.append(val_loss)

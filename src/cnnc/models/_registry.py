@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -93,7 +94,14 @@ def _get_registry() -> dict:
 def cache_dir() -> Path:
     """Folder where downloaded models are kept: ``$CNNC_MODELS_DIR`` or the OS cache (``pooch.os_cache("cnnc")/models``)."""
     env = os.environ.get(ENV_CACHE)
-    return Path(env).expanduser() if env else Path(pooch.os_cache("cnnc")) / "models"
+    folder = Path(env).expanduser() if env else Path(pooch.os_cache("cnnc")) / "models"
+    if folder.exists() and not folder.is_dir():
+        source = f"the environment variable {ENV_CACHE}" if env else "the default model cache"
+        raise NotADirectoryError(
+            f"The model cache {folder} (from {source}) is a file, not a folder. Set {ENV_CACHE} to a folder "
+            "(it is created when missing), or move that file away."
+        )
+    return folder
 
 
 def register(
@@ -247,10 +255,33 @@ def _load_bundled(name: str, entry: dict) -> Model:
 
 
 def _download(name: str, entry: dict) -> Path:
+    folder = cache_dir()
+    created = not folder.exists()
+    # A cached file whose hash is not the registry's is downloaded again: say so, and in any error that follows.
+    stale = ""
+    cached = folder / entry["file"]
+    if cached.is_file():
+        sha = _sha256_file(cached)
+        if sha != entry["sha256"]:
+            stale = (
+                f" The cached file {cached} has SHA256 {sha}, not the registry's {entry['sha256']} (damaged, or "
+                "another version of the model): it is replaced by a new download."
+            )
+            logg.warning(stale.strip())
+    start = logg.info(f"fetching model {name!r} from {entry['url']}")
+    try:
+        fname = _retrieve(name, entry, folder, stale)
+    except BaseException:
+        if created:  # the folder was made for this download: leave nothing behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    logg.info("    finished", time=start)
+    return Path(fname)
+
+
+def _retrieve(name: str, entry: dict, folder: Path, stale: str) -> str:
     import requests  # pooch's downloader uses requests
 
-    folder = cache_dir()
-    start = logg.info(f"fetching model {name!r} from {entry['url']}")
     try:
         with _quiet_pooch():
             fname = pooch.retrieve(
@@ -264,22 +295,21 @@ def _download(name: str, entry: dict) -> Path:
         raise ConnectionError(
             f"Could not download model {name!r} from {entry['url']} ({type(e).__name__}: {e}). Nothing was kept in "
             f"the cache ({folder}). Check your internet connection and retry; or download the file yourself and "
-            f"pass its path to cnnc.models.load."
+            f"pass its path to cnnc.models.load (its SHA256 must be {entry['sha256']}).{stale}"
         ) from None
     except ValueError as e:
         raise ValueError(
             f"The download of model {name!r} from {entry['url']} is not the expected file: its SHA256 does not match "
             f"the registry ({entry['sha256']}). The download was interrupted or the server sent something else "
             f"(an error page?). Nothing was kept in the cache ({folder}). Retry later; if it persists, download the "
-            f"file yourself and pass its path to cnnc.models.load. [{e}]"
+            f"file yourself and pass its path to cnnc.models.load. [{e}]{stale}"
         ) from None
     except PermissionError as e:
         raise PermissionError(
             f"Cannot write model {name!r} to the cache folder {folder} ({e}); set the environment variable "
             f"{ENV_CACHE} to a writable folder."
         ) from None
-    logg.info("    finished", time=start)
-    return Path(fname)
+    return fname
 
 
 def load(name_or_path: str | os.PathLike = "default") -> Model:

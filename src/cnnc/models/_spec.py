@@ -20,6 +20,8 @@ __all__ = ["ModelSpec"]
 TASKS = ("direction", "interaction")
 GENE_MATCHING = ("case-insensitive", "exact")
 EDGE_SCORES = ("p_ab", "interaction")
+#: Spec fields that files written before they existed may lack, with the value those files mean.
+OPTIONAL_FIELDS = {"edge_score": "p_ab"}
 DEFAULT_EXPECTS = "log-normalized expression (e.g. sc.pp.normalize_total + sc.pp.log1p); raw counts are refused"
 
 
@@ -207,6 +209,8 @@ class ModelSpec:
         if not isinstance(d, dict):
             raise ValueError(f"A model spec must be a JSON object, got {type(d).__name__}.")
         known = [f.name for f in fields(cls)]
+        # fields added after format 1 was published take their defaults in older files
+        d = {**{k: v for k, v in OPTIONAL_FIELDS.items() if k not in d}, **d}
         missing = [k for k in known if k not in d]
         unknown = sorted(set(d) - set(known))
         if missing or unknown:

@@ -9,6 +9,7 @@ import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 
+from .._checks import check_result_key
 from .._data import (
     ExpressionView,
     _is_mudata,
@@ -148,7 +149,8 @@ def pair_histograms(
     """Compute CNNC pair images (normalized empirical joint densities) of gene pairs.
 
     For a pair (a, b), each gene's values become ``log10(x + pseudocount)`` and are cut into ``bins``
-    equal bins over that gene's own range (as :func:`numpy.histogram2d` does); the joint counts ``H`` over
+    equal bins over that gene's own range (as :func:`numpy.histogram2d` does; a gene that never varies has all its
+    cells in bin ``bins // 2``, whatever the numpy version); the joint counts ``H`` over
     all cells are transposed so that rows follow gene b, and mapped to pixels by ``transform``
     (CNNC: ``(log10(H / n_cells + 1e-4) + 4) / 4``). Counts are exactly those of :func:`numpy.histogram2d`.
 
@@ -183,7 +185,8 @@ def pair_histograms(
         Count on the workers of the active dask.distributed ``Client`` (each bins its own chunks of cells; only
         counts travel). ``None``: when a client is active and the expression is a dask array; ``False``: never.
     key_added
-        Where results go.
+        Where results go. Previous pair images under that key are replaced (logged); other content of
+        ``adata.uns[key_added]`` is refused.
     copy
         Return a modified copy instead of writing in place.
 
@@ -223,6 +226,13 @@ def pair_histograms(
         writing="pair images",
         suffix="_images",
     )
+    replaced = check_result_key(
+        adata,
+        key_added,
+        marker="histograms",
+        function="cnnc.tl.pair_histograms",
+        also=[("obsm", f"{key_added}_bins")] if store_bins else [],
+    )
     resolved = resolve_pairs(
         adata,
         pairs,
@@ -238,6 +248,8 @@ def pair_histograms(
 
     # Everything is computed: only now touch the object, so an error above leaves it unchanged.
     adata = adata.copy() if copy else adata
+    if replaced:
+        logg.warning(f"replacing the previous pair images in {replaced}")
     stored_pairs = resolved.pairs.copy()
     stored_pairs.index = stored_pairs.index.astype(str)
     adata.uns[key_added] = {

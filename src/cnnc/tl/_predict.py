@@ -10,8 +10,16 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
-from .._checks import refuse_raw_counts
-from .._data import expression_view, refuse_foreign_result, resolve_gene
+from .._checks import (
+    check_cells,
+    check_result_key,
+    constant_genes,
+    dedupe_pairs,
+    refuse_nonfinite_scores,
+    refuse_raw_counts,
+    score_no_evidence,
+)
+from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
 from .._distributed import cluster_client
 from .._engine._images import PairImager
 from .._features import ContextStatistics
@@ -58,7 +66,7 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
         if (a == b).any():
             g = var_names[a[a == b][0]]
             raise ValueError(f"Pair ({g!r}, {g!r}) pairs a gene with itself; drop it.")
-        return a, b
+        return dedupe_pairs(a, b, var_names.astype(str))
     reg = np.array([resolve_gene(var_names, g) for g in regulators], dtype=np.int64)
     if targets is None:
         tgt = np.arange(len(var_names), dtype=np.int64)
@@ -93,6 +101,7 @@ def predict_interactions(
     distributed: bool | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
+    mod: str | None = None,
 ) -> AnnData | None:
     """Predict which genes regulate which, from pair images, with a trained CNNC model.
 
@@ -104,7 +113,8 @@ def predict_interactions(
     Parameters
     ----------
     adata
-        Cells × genes with log-normalized expression (dense, sparse or backed). Raw counts are refused.
+        Cells × genes with log-normalized expression (dense, sparse or backed), or a :class:`~mudata.MuData` with
+        ``mod``. Raw counts are refused, and so are data with fewer than 20 cells.
     model
         A :class:`cnnc.models.Model`, a registry name (see :func:`cnnc.models.available`) or a file path.
     tfs
@@ -112,7 +122,8 @@ def predict_interactions(
     targets
         Targets scored against every regulator (default: all genes).
     pairs
-        Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``.
+        Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``. A pair given twice is scored once
+        (logged).
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
     batch_size
@@ -132,13 +143,19 @@ def predict_interactions(
         client is active and the expression is a dask array (e.g. ``X`` from
         :func:`anndata.experimental.read_elem_lazy`); ``False`` keeps the work in this process.
     key_added
-        Key of the results in ``adata.varp`` and ``adata.uns``.
+        Key of the results in ``adata.varp`` and ``adata.uns``. A previous prediction under that key is replaced
+        (logged); other content of ``adata.uns[key_added]`` is refused.
     copy
         Return a modified copy instead of writing in place.
+    mod
+        For a :class:`~mudata.MuData`: the modality to score (e.g. ``"rna"``); results are written into that
+        modality's AnnData (``mdata.mod[mod].varp``, ``mdata.mod[mod].uns``).
 
     Returns
     -------
-    ``None`` or the copy. Writes
+    ``None`` or the copy (of the MuData, for MuData input). Pairs with a gene that never varies over the cells
+    (all-zero or constant) carry no evidence of interaction: they are scored ``p_none = 1``, ``score = 0`` (logged).
+    Writes
 
     ``adata.varp[key_added]``
         Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs.
@@ -149,6 +166,12 @@ def predict_interactions(
     ``adata.uns[key_added]["params"]``
         Model name and sha256, package version, image recipe, input used.
     """
+    if mod is not None or _is_mudata(adata):
+        # A MuData: score one modality, in place in the (copied) MuData; every other argument passes through.
+        arguments = {k: v for k, v in locals().items() if k not in ("adata", "mod", "copy")}
+        mdata = adata.copy() if copy else adata
+        predict_interactions(modality_anndata(mdata, mod, "cnnc.tl.predict_interactions"), **arguments)
+        return mdata if copy else None
     refuse_foreign_result(
         adata,
         key_added,
@@ -157,9 +180,13 @@ def predict_interactions(
         writing="predictions",
         suffix="_network",
     )
+    replaced = check_result_key(
+        adata, key_added, marker="edges", function="cnnc.tl.predict_interactions", also=[("varp", key_added)]
+    )
     mdl = _resolve_model(model)
     _check_species(adata, mdl)
     view = expression_view(adata, layer=layer, use_raw=use_raw)
+    check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
     a, b = candidate_positions(view.var_names, regulators, targets, pairs)
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
@@ -167,7 +194,11 @@ def predict_interactions(
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
+    # context features read every gene: then so does the check
+    read = np.arange(len(view.var_names)) if mdl.spec.features else genes
+    refuse_raw_counts(
+        view.matrix, read, what=f"Values in {view.label}", label=view.label, gene_names=view.var_names[read]
+    )
     client = cluster_client(view.matrix, distributed)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
@@ -222,6 +253,8 @@ def predict_interactions(
     )
 
     adata = adata.copy() if copy else adata
+    if replaced:
+        logg.warning(f"replacing the previous prediction in {replaced}")
     adata.varp[key_added] = network
     adata.uns[key_added] = {
         "edges": edges,
@@ -265,6 +298,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
             return ContextStatistics.from_matrix(
                 view.matrix,
                 features=mdl.spec.features,
+                gene_names=view.var_names.astype(str).tolist(),
                 **({} if chunk_cells is None else {"chunk_cells": chunk_cells}),
             )
     else:
@@ -287,6 +321,8 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
     proba = scorer(
         imager, pa, pb, mdl, batch_size=int(batch_size), symmetric=symmetric, extra=extra, precision=precision
     )
+    refuse_nonfinite_scores(proba, mdl.name)
+    proba = score_no_evidence(proba, pa, pb, constant_genes(imager.binner), gene_names)
     return proba, imager.n_cells
 
 

@@ -10,8 +10,8 @@ import torch
 from anndata import AnnData
 from scanpy import logging as logg
 
-from .._checks import refuse_raw_counts
-from .._data import expression_view
+from .._checks import check_epochs, check_result_key, refuse_nonfinite_weights, refuse_raw_counts
+from .._data import _is_mudata, expression_view
 from .._engine._params import PairImageParams
 from .._metrics import summarize
 from .._scoring import score_pairs
@@ -54,7 +54,29 @@ def fit_examples(
         seed=seed,
         **fit_kwargs,
     )
+    refuse_nonfinite_weights(module, learning_rate=fit_kwargs.get("learning_rate"), optimizer=fit_kwargs["optimizer"])
     return module, result
+
+
+def _check_datasets(adata, edges) -> None:
+    """Refuse what ``train`` cannot read as data sets and their tables, before any work is done."""
+    if _is_mudata(adata):
+        raise TypeError(
+            "cnnc.tl.train reads one AnnData (or a list of them), not a MuData: pass the modality that holds the "
+            f"expression, e.g. cnnc.tl.train(mdata.mod[{next(iter(adata.mod), 'rna')!r}], edges)."
+        )
+    if isinstance(adata, AnnData):
+        return
+    if isinstance(adata, str | bytes) or not isinstance(adata, Sequence):
+        raise TypeError(f"adata must be an AnnData or a list of AnnData, got {type(adata).__name__}.")
+    wrong = [type(d).__name__ for d in adata if not isinstance(d, AnnData)]
+    if wrong:
+        raise TypeError(f"adata must be a list of AnnData; it holds {wrong[0]}.")
+    if isinstance(edges, pd.DataFrame) or not isinstance(edges, Sequence) or isinstance(edges, str):
+        raise ValueError(
+            f"With {len(adata)} data sets, edges must be a list of {len(adata)} tables, one per data set, got one "
+            f"{type(edges).__name__}; to use the same known edges for every data set pass [edges] * {len(adata)}."
+        )
 
 
 def _all_pairs_of(regulators: np.ndarray, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +182,11 @@ def train(
     cross-validated metrics. Writes ``adata.uns[key_added]`` (``edges``, ``folds``, ``metrics``, ``params``)
     when ``folds >= 2``.
     """
+    _check_datasets(adata, edges)
+    check_epochs(epochs)
+    replaced = None
+    if isinstance(adata, AnnData) and folds >= 2:
+        replaced = check_result_key(adata, key_added, marker="folds", function="cnnc.tl.train")
     datasets = [adata] if isinstance(adata, AnnData) else list(adata)
     edge_tables = [edges] if isinstance(adata, AnnData) else list(edges)
     if len(datasets) != len(edge_tables):
@@ -192,7 +219,13 @@ def train(
             raise ValueError(
                 f"Only {view.matrix.shape[0]} cells: a pair image needs at least {MIN_CELLS} cells to say anything."
             )
-        refuse_raw_counts(view.matrix, np.arange(len(view.var_names)), what=f"Values in {view.label}")
+        refuse_raw_counts(
+            view.matrix,
+            np.arange(len(view.var_names)),
+            what=f"Values in {view.label}",
+            label=view.label,
+            gene_names=view.var_names,
+        )
         context = data_set_context(view.matrix, view.var_names, params, features)
         part, known = build_examples(
             context,
@@ -327,6 +360,8 @@ def train(
         cv = cv.sort_values("score", ascending=False, kind="stable", ignore_index=True)
         cv.index = cv.index.astype(str)
         fold_table.index = fold_table.index.astype(str)
+        if replaced:
+            logg.warning(f"replacing the previous cross-validation in {replaced}")
         datasets[0].uns[key_added] = {
             "edges": cv,
             "folds": fold_table,

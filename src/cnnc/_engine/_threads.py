@@ -1,0 +1,36 @@
+"""Fork safety: whether this process may launch numba's parallel regions.
+
+numba's ``omp`` threading layer (GNU OpenMP, numba's default on Linux when no TBB is installed) cannot be used in a
+child forked from a process that already used it: the child is terminated ("fork() called from a process already
+using GNU OpenMP"). ``os.fork()`` is what :mod:`multiprocessing`'s default start method does on Linux, and what
+many pipelines do. The engine's compiled kernels therefore each have a serial twin, used in such forked children
+(which then run single-threaded: the processes themselves are the parallelism); everywhere else, and under the
+fork-safe ``tbb`` and ``workqueue`` layers, the parallel kernels run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def parallel_allowed() -> bool:
+    """False in a forked child whose parent had started numba's GNU OpenMP thread pool; True otherwise."""
+    if not _forked:
+        return True
+    try:
+        return numba.threading_layer() != "omp"
+    except ValueError:  # no parallel region ran before the fork: the child may start its own thread pool
+        return True
