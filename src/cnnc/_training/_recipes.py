@@ -169,7 +169,7 @@ RECIPES: dict[str, Recipe] = {
             "same way, each ground truth weighed equally."
         ),
         image=PairImageParams(bins=16),
-        architecture={"filters": [16, 32], "dense": 64, "wide": True},
+        architecture={"filters": [16, 32], "dense": 64, "wide": True, "direction_from_images": True},
         wide_prior=True,
         measure_choices=_MEASURE_CHOICES,
         deep_scales=(0.0, 0.25, 0.5, 1.0, 2.0),
@@ -217,3 +217,49 @@ def recipe(name: str | Recipe) -> Recipe:
 def measures_feature(measures) -> str:
     """The first feature of a recipe whose prior is the mean of these measures' context scores."""
     return mean_feature(measures)
+
+
+_IMAGE_KEYS = ("bins", "pseudocount", "density_pseudocount", "transform", "scaling")
+_FIT_KEYS = tuple(f for f in FitSettings.__dataclass_fields__)
+_SAMPLING_KEYS = tuple(f for f in PairSampling.__dataclass_fields__)
+OVERRIDES = (*_IMAGE_KEYS, *_FIT_KEYS, *_SAMPLING_KEYS, "architecture", "features", "wide_prior", "deep_scales")
+
+
+def resolve_recipe(base: str | Recipe, overrides: dict) -> Recipe:
+    """The recipe ``base`` with flat overrides (``epochs=2``, ``bins=16``, ``features=[...]`` ...) applied.
+
+    ``architecture`` is merged into the recipe's; ``features`` replaces the recipe's features and its choice of
+    context prior; ``wide_prior`` (a feature name) moves that feature first and fixes the linear path to it.
+    """
+    rec = recipe(base)
+    unknown = sorted(set(overrides) - set(OVERRIDES))
+    if unknown:
+        raise TypeError(
+            f"cnnc.tl.train got unknown settings {unknown}; the recipe's settings are {list(OVERRIDES)} "
+            f"(see cnnc.tl.recipes())."
+        )
+    image = {k: overrides[k] for k in _IMAGE_KEYS if k in overrides}
+    fit = {k: overrides[k] for k in _FIT_KEYS if k in overrides}
+    sampling = {k: overrides[k] for k in _SAMPLING_KEYS if k in overrides}
+    changes: dict = {"image": image, "fit": fit, "sampling": sampling}
+    if "architecture" in overrides:
+        changes["architecture"] = {**rec.architecture, **(overrides["architecture"] or {})}
+    if "deep_scales" in overrides:
+        changes["deep_scales"] = tuple(overrides["deep_scales"])
+    if "features" in overrides or "wide_prior" in overrides:
+        features = list(overrides.get("features", rec.features))
+        prior = overrides.get("wide_prior")
+        if prior is not None:
+            if prior not in features:
+                raise ValueError(f"wide_prior {prior!r} must be one of the features {features}.")
+            features = [prior, *(f for f in features if f != prior)]
+        architecture = dict(changes.get("architecture", rec.architecture))
+        wide = prior is not None or (rec.wide_prior and "features" not in overrides)
+        architecture["wide"] = bool(wide and architecture.get("wide", True))
+        changes.update(
+            features=tuple(features),
+            wide_prior=architecture["wide"],
+            architecture=architecture,
+            measure_choices=() if "features" in overrides else rec.measure_choices,
+        )
+    return rec.with_overrides(**changes)
