@@ -28,6 +28,10 @@ import numpy as np
 from ._engine._source import ExpressionSource
 
 FEATURES = ("abs_pearson", "z_regulator", "z_target", "z_context")
+#: Each gene's own statistics, z-scored over the genes of the data set (an ablation: what a pair image holds
+#: beyond its two marginals is what a model on these cannot see).
+MARGINALS = ("detection", "mean", "variance")
+MARGINAL_FEATURES = tuple(f"{end}_{m}" for end in ("regulator", "target") for m in MARGINALS)
 MEASURES = ("abs_pearson", "pearson", "abs_scaled", "scaled", "abs_pc1_removed", "pc1_removed")
 MEAN_PREFIX = "z_mean:"
 MAX_CONTEXT_GENES = 20_000
@@ -53,6 +57,8 @@ def mean_feature(measures) -> str:
 
 def feature_measures(name: str) -> tuple[str, ...]:
     """The association measures a ``"z_mean:..."`` feature averages (error on an unknown feature)."""
+    if name in MARGINAL_FEATURES:
+        return ()
     if name in FEATURES:
         return ("abs_pearson",)
     if name.startswith(MEAN_PREFIX):
@@ -61,8 +67,8 @@ def feature_measures(name: str) -> tuple[str, ...]:
         if measures and not unknown:
             return measures
     raise ValueError(
-        f"Unknown pair feature {name!r}; known: {list(FEATURES)} or 'z_mean:<m1>+<m2>...' with measures from "
-        f"{list(MEASURES)}."
+        f"Unknown pair feature {name!r}; known: {list(FEATURES)}, {list(MARGINAL_FEATURES)} or "
+        f"'z_mean:<m1>+<m2>...' with measures from {list(MEASURES)}."
     )
 
 
@@ -80,11 +86,12 @@ class GramSums:
     n_cells: int = 0
     scaled_gram: np.ndarray | None = None
     scaled_total: np.ndarray | None = None
+    detected: np.ndarray | None = None
 
     @classmethod
     def zeros(cls, n_genes: int, *, scaled: bool) -> GramSums:
         z = (np.zeros((n_genes, n_genes)), np.zeros(n_genes)) if scaled else (None, None)
-        return cls(np.zeros((n_genes, n_genes)), np.zeros(n_genes), 0, *z)
+        return cls(np.zeros((n_genes, n_genes)), np.zeros(n_genes), 0, *z, np.zeros(n_genes))
 
     def add(self, block, gene_names=None) -> None:
         """Add a cells × genes sparse block (float64 sums: the result does not depend on the block size).
@@ -102,6 +109,8 @@ class GramSums:
             self.gram += dense.T @ dense
             self.total += dense.sum(axis=0)
             self.n_cells += dense.shape[0]
+            if self.detected is not None:
+                self.detected += (dense > 0).sum(axis=0)
             if self.scaled_gram is not None:
                 top = dense.max(axis=1, keepdims=True)
                 scaled = np.divide(dense, top, out=np.zeros_like(dense), where=top > 0)
@@ -116,6 +125,7 @@ class GramSums:
             self.n_cells + other.n_cells,
             self.scaled_gram + other.scaled_gram if both else None,
             self.scaled_total + other.scaled_total if both else None,
+            self.detected + other.detected if self.detected is not None and other.detected is not None else None,
         )
 
 
@@ -187,6 +197,7 @@ class ContextStatistics:
     mean: np.ndarray
     std: np.ndarray
     means: dict[str, np.ndarray] = field(default_factory=dict)
+    marginals: np.ndarray | None = None
 
     @classmethod
     def from_matrix(
@@ -229,7 +240,7 @@ class ContextStatistics:
             for name in wanted:
                 parts = feature_measures(name)
                 means[name] = sum(measured[m] for m in parts) / np.float32(len(parts))
-        return cls(abs_corr, mu.astype(np.float32), spread.astype(np.float32), means)
+        return cls(abs_corr, mu.astype(np.float32), spread.astype(np.float32), means, _marginals(sums))
 
     def features(self, a: np.ndarray, b: np.ndarray, names: list[str] | tuple[str, ...] = FEATURES) -> np.ndarray:
         """``(n_pairs, len(names))`` float32 features of pairs (a, b) (gene positions of the data set)."""
@@ -243,12 +254,26 @@ class ContextStatistics:
                 columns.append(table[name])
             elif name in self.means:
                 columns.append(self.means[name][a, b])
+            elif name in MARGINAL_FEATURES and self.marginals is not None:
+                end, stat = name.split("_")
+                columns.append(self.marginals[a if end == "regulator" else b, MARGINALS.index(stat)])
             else:
                 feature_measures(name)  # names the known features
                 raise ValueError(
                     f"Feature {name!r} was not computed for these statistics; build them with features=[{name!r}]."
                 )
         return np.stack(columns, axis=1).astype(np.float32)
+
+
+def _marginals(sums: GramSums) -> np.ndarray | None:
+    """Detection rate, mean and variance of each gene, each z-scored over the genes (genes × 3, float32)."""
+    if sums.detected is None or sums.n_cells == 0:
+        return None
+    mean = sums.total / sums.n_cells
+    table = np.stack([sums.detected / sums.n_cells, mean, np.diag(sums.gram) / sums.n_cells - mean**2], axis=1)
+    spread = table.std(axis=0)
+    spread[spread == 0] = 1.0
+    return ((table - table.mean(axis=0)) / spread).astype(np.float32)
 
 
 def _measures(corr: np.ndarray, sums: GramSums, wanted: set[str]) -> dict[str, np.ndarray]:

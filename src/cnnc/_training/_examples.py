@@ -51,6 +51,11 @@ class DataSetContext:
     imager: PairImager
     stats: ContextStatistics | None
     var_names: pd.Index
+    reads_images: bool = True
+
+
+def sampling_reads_images(context: DataSetContext) -> bool:
+    return context.reads_images
 
 
 def data_set_context(matrix, var_names: pd.Index, params: PairImageParams, features: list[str]) -> DataSetContext:
@@ -124,7 +129,11 @@ def build_examples(
     if sampling.max_pairs_per_dataset is not None and len(pairs) > sampling.max_pairs_per_dataset:
         chosen = rng.choice(len(pairs), size=sampling.max_pairs_per_dataset, replace=False)
         pairs = pairs.subset(np.sort(chosen))
-    images = context.imager.images(pairs.a, pairs.b)
+    if sampling_reads_images(context):
+        images = context.imager.images(pairs.a, pairs.b)
+    else:  # an ablation that never sees a pair image
+        side = context.imager.params.bins
+        images = np.zeros((len(pairs), side, side), dtype=np.float32)
     extra = context.stats.features(pairs.a, pairs.b, tuple(features)) if features else None
     # regulator ids must not collide across data sets: offset them by the data set
     grouped = LabelledPairs(pairs.a, pairs.b, pairs.label, pairs.regulator + dataset_id * 10_000_000)

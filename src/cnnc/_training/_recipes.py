@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from .._engine._params import PairImageParams
-from .._features import FEATURES, mean_feature
+from .._features import FEATURES, MARGINAL_FEATURES, mean_feature
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,28 @@ RECIPES: dict[str, Recipe] = {
         ),
         image=PairImageParams(bins=16),
         architecture={"filters": [16, 32], "dense": 64, "wide": True, "direction_from_images": True},
+        wide_prior=True,
+        measure_choices=_MEASURE_CHOICES,
+        deep_scales=(0.0, 0.25, 0.5, 1.0, 2.0),
+        sampling=PairSampling(negative_ratio=1.0, negatives="non-target", max_edges_per_truth=3000),
+        fit=FitSettings(epochs=10, batch_size=256, weight_decay=1e-4, patience=3),
+    ),
+    "cnnc-pairs-no-images": Recipe(
+        name="cnnc-pairs-no-images",
+        description=(
+            "Ablation of cnnc-pairs: the same network, labels, context prior and choices, but each pair image is "
+            "replaced by the two genes' own statistics (detection rate, mean, variance, z-scored over the genes): "
+            "what cnnc-pairs gains over it is what the joint picture adds beyond the marginals."
+        ),
+        image=PairImageParams(bins=16),
+        architecture={
+            "filters": [16, 32],
+            "dense": 64,
+            "wide": True,
+            "direction_from_images": True,
+            "reads_images": False,
+        },
+        features=MARGINAL_FEATURES,
         wide_prior=True,
         measure_choices=_MEASURE_CHOICES,
         deep_scales=(0.0, 0.25, 0.5, 1.0, 2.0),

@@ -39,6 +39,7 @@ def read_dataset(data, table, recipe, *, layer, use_raw, tfs):
         gene_names=view.var_names,
     )
     context = data_set_context(view.matrix, view.var_names, recipe.image, statistics_features(recipe))
+    context.reads_images = bool(recipe.architecture.get("reads_images", True))
     return context, match_truths(context, table, tfs)
 
 

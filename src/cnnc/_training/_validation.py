@@ -86,13 +86,18 @@ def branch_logits(module, imager, stats, features, a, b, *, batch_size: int = 20
     """The image branch's and the linear path's logits of pairs (a, b) and of the swapped pairs (b, a)."""
     module.eval()
     saved = module.config["deep_scale"], module.config["direction_from_images"]
+    saved_reads = module.config["reads_images"]
     module.config["deep_scale"], module.config["direction_from_images"] = 1.0, False
     out = {k: np.empty((len(a), 3), np.float32) for k in ("deep_ab", "deep_ba", "wide_ab", "wide_ba")}
     try:
         for start in range(0, len(a), batch_size):
             sl = slice(start, start + batch_size)
             for tag, (x, y) in (("ab", (a[sl], b[sl])), ("ba", (b[sl], a[sl]))):
-                images = torch.from_numpy(imager.images(x, y))[:, None]
+                if saved_reads:
+                    images = torch.from_numpy(imager.images(x, y))[:, None]
+                else:
+                    side = module.config["image_size"]
+                    images = torch.zeros((len(x), 1, side, side))
                 extra = torch.from_numpy(stats.features(x, y, features))
                 wide = module.wide(extra)
                 out[f"deep_{tag}"][sl] = (module(images, extra) - wide).numpy()

@@ -74,6 +74,9 @@ class CNNC(torch.nn.Module):
         Factor on the image branch's logits when ``wide=True`` (1: as trained; chosen on validation data
         to say how much the images may move the linear model of the features). Set it with
         :meth:`set_deep_scale` (validated, and kept in :attr:`config`).
+    reads_images
+        False for an ablation that never sees a pair image: prediction feeds it blank images (the network then
+        reads only its extra features).
     direction_from_images
         With ``wide=True``: ``deep_scale`` weighs only how much the image branch moves the evidence of an
         interaction (none vs. either direction), while the split between the two directions always comes from
@@ -102,6 +105,7 @@ class CNNC(torch.nn.Module):
         wide: bool = False,
         deep_scale: float = 1.0,
         direction_from_images: bool = False,
+        reads_images: bool = True,
     ) -> None:
         super().__init__()
         filters = tuple(filters)
@@ -121,6 +125,8 @@ class CNNC(torch.nn.Module):
             raise ValueError(f"wide must be True or False, got {wide!r}.")
         if isinstance(deep_scale, bool) or not isinstance(deep_scale, int | float) or not 0 <= deep_scale:
             raise ValueError(f"deep_scale must be a number >= 0, got {deep_scale!r}.")
+        if not isinstance(reads_images, bool):
+            raise ValueError(f"reads_images must be True or False, got {reads_images!r}.")
         if not isinstance(direction_from_images, bool):
             raise ValueError(f"direction_from_images must be True or False, got {direction_from_images!r}.")
         if direction_from_images and (not wide or n_classes != 3):
@@ -148,6 +154,7 @@ class CNNC(torch.nn.Module):
             "wide": wide,
             "deep_scale": float(deep_scale),
             "direction_from_images": direction_from_images,
+            "reads_images": reads_images,
         }
 
         layers: list[nn.Module] = []
