@@ -173,8 +173,8 @@ RECIPES: dict[str, Recipe] = {
         wide_prior=True,
         measure_choices=_MEASURE_CHOICES,
         deep_scales=(0.0, 0.25, 0.5, 1.0, 2.0),
-        sampling=PairSampling(negative_ratio=1.0, negatives="non-target", max_edges_per_truth=3000),
-        fit=FitSettings(epochs=10, batch_size=256, weight_decay=1e-4, patience=3),
+        sampling=PairSampling(negative_ratio=1.0, negatives="non-target", max_edges_per_truth=1500),
+        fit=FitSettings(epochs=8, batch_size=256, weight_decay=1e-4, patience=2),
     ),
     "cnnc-pairs-no-images": Recipe(
         name="cnnc-pairs-no-images",
@@ -195,8 +195,8 @@ RECIPES: dict[str, Recipe] = {
         wide_prior=True,
         measure_choices=_MEASURE_CHOICES,
         deep_scales=(0.0, 0.25, 0.5, 1.0, 2.0),
-        sampling=PairSampling(negative_ratio=1.0, negatives="non-target", max_edges_per_truth=3000),
-        fit=FitSettings(epochs=10, batch_size=256, weight_decay=1e-4, patience=3),
+        sampling=PairSampling(negative_ratio=1.0, negatives="non-target", max_edges_per_truth=1500),
+        fit=FitSettings(epochs=8, batch_size=256, weight_decay=1e-4, patience=2),
     ),
     "cnnc-context": Recipe(
         name="cnnc-context",
