@@ -124,8 +124,8 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.wide_prior and not (self.features or self.measure_choices):
             raise ValueError(f"Recipe {self.name!r}: wide_prior needs a context feature (features or measure_choices).")
-        if self.wide_prior != bool(self.architecture.get("wide", False)):
-            raise ValueError(f"Recipe {self.name!r}: wide_prior and architecture['wide'] must agree.")
+        if self.wide_prior and not self.architecture.get("wide", False):
+            raise ValueError(f"Recipe {self.name!r}: wide_prior fixes the linear path: it needs architecture['wide'].")
         if any(s < 0 for s in self.deep_scales):
             raise ValueError(f"Recipe {self.name!r}: deep_scales must be >= 0, got {self.deep_scales}.")
 
@@ -276,11 +276,15 @@ def resolve_recipe(base: str | Recipe, overrides: dict) -> Recipe:
                 raise ValueError(f"wide_prior {prior!r} must be one of the features {features}.")
             features = [prior, *(f for f in features if f != prior)]
         architecture = dict(changes.get("architecture", rec.architecture))
-        wide = prior is not None or (rec.wide_prior and "features" not in overrides)
-        architecture["wide"] = bool(wide and architecture.get("wide", True))
+        fixed = prior is not None or (rec.wide_prior and "features" not in overrides)
+        if prior is not None:
+            architecture["wide"] = True
+        if not features:
+            architecture["wide"] = False
+            architecture.pop("direction_from_images", None)
         changes.update(
             features=tuple(features),
-            wide_prior=architecture["wide"],
+            wide_prior=bool(fixed and architecture.get("wide")),
             architecture=architecture,
             measure_choices=() if "features" in overrides else rec.measure_choices,
         )

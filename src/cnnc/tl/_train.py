@@ -210,6 +210,7 @@ def train(
             "n_datasets": len(datasets),
             "truths": [sorted(t) for t in truths_list],
             "n_known_edges": int(sum(map(len, knowns))),
+            "n_regulators": int(len(np.unique(examples.pairs.regulator))),
             "n_labelled_pairs": int(len(examples)),
             "n_cells": [int(c.imager.n_cells) for c in contexts],
             "n_genes": [int(len(c.var_names)) for c in contexts],
