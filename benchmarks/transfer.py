@@ -114,10 +114,10 @@ def direction_rows(left_out, truths, names, x, directed: dict) -> list[dict]:
     return rows
 
 
-def run(recipes: list[str], baselines: bool) -> dict:
+def run(recipes: list[str], baselines: bool, tag: str = "", cells=CELLS) -> dict:
     data = {cell: load_cell(cell, lofgof=True) for cell in CELLS}
     results = {"rows": [], "direction": [], "seconds": {}, "choices": {}}
-    for left_out in CELLS:
+    for left_out in cells:
         adata, truths = data[left_out]
         names = pd.Index(adata.var_names)
         x = dense(adata)
@@ -169,13 +169,13 @@ def run(recipes: list[str], baselines: bool) -> dict:
             for method, s in scores[net].items():
                 results["rows"].append({"left_out": left_out, "network": net, "method": method, **summarize(y, s)})
         results["direction"] += direction_rows(left_out, truths, names, x, directed)
-        _write(results, recipes)
+        _write(results, recipes, tag)
     return results
 
 
-def _write(results: dict, recipes: list[str]) -> None:
+def _write(results: dict, recipes: list[str], tag: str = "") -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "transfer.json").write_text(json.dumps(results, indent=1, default=float))
+    (RESULTS / f"transfer{tag}.json").write_text(json.dumps(results, indent=1, default=float))
     df = pd.DataFrame(results["rows"])
     if df.empty:
         return
@@ -241,7 +241,7 @@ def _write(results: dict, recipes: list[str]) -> None:
         lines.append("")
         lines.append("Macro-averaged over cases: " + ", ".join(f"{m} {v:.3f}" for m, v in macro.items()))
     GENERATED.mkdir(parents=True, exist_ok=True)
-    (GENERATED / "transfer.md").write_text("\n".join(lines) + "\n")
+    (GENERATED / f"transfer{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
@@ -249,5 +249,7 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--recipes", nargs="*", default=["cnnc-pairs", "cnnc-pairs-no-images"])
     p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--tag", default="", help="suffix of the output files (partial runs)")
+    p.add_argument("--cells", nargs="*", default=list(CELLS), help="left-out cell types (default: all)")
     args = p.parse_args()
-    run(args.recipes, not args.no_baselines)
+    run(args.recipes, not args.no_baselines, args.tag, args.cells)

@@ -219,7 +219,10 @@ class CNNC(torch.nn.Module):
         ):
             # the image branch is switched off (validation chose the prior alone): skip its cost
             return self.wide(extra.to(self.wide.weight.dtype))
-        h = torch.flatten(self.features(x), 1)
+        if cfg["reads_images"]:
+            h = torch.flatten(self.features(x), 1)
+        else:  # an ablation that never sees an image: no convolution output at all
+            h = x.new_zeros((x.shape[0], self.flatten_size))
         if n_extra:
             if extra is None:
                 raise ValueError(

@@ -26,7 +26,7 @@ ENV_CACHE = "CNNC_MODELS_DIR"
 _REGISTRY_FILE = "registry.json"
 _REGISTRY_FORMAT = 1
 _REQUIRED = ("file", "sha256", "url", "bundled", "description")
-_OPTIONAL = ("training", "metrics", "task", "species", "expects", "limits")
+_OPTIONAL = ("training", "metrics", "task", "species", "expects", "limits", "recipe", "choices")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _URL_SCHEMES = ("https://", "http://", "ftp://", "doi:")
 
