@@ -148,6 +148,8 @@ def test_duplicated_pairs_are_scored_once(gsd, tiny_model, log):
     assert adata.varp["cnnc"][i, j] == pytest.approx(once.varp["cnnc"][i, j])
     assert adata.varp["cnnc"].max() <= 1
     assert "given more than once" in log.getvalue()
+    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9", "sox9"], targets=["AMH", "amh"])
+    assert len(adata.uns["cnnc"]["edges"]) == 1
 
 
 # --- training -----------------------------------------------------------------------------------------------------

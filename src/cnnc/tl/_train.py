@@ -184,9 +184,6 @@ def train(
     """
     _check_datasets(adata, edges)
     check_epochs(epochs)
-    replaced = None
-    if isinstance(adata, AnnData) and folds >= 2:
-        replaced = check_result_key(adata, key_added, marker="folds", function="cnnc.tl.train")
     datasets = [adata] if isinstance(adata, AnnData) else list(adata)
     edge_tables = [edges] if isinstance(adata, AnnData) else list(edges)
     if len(datasets) != len(edge_tables):
@@ -199,6 +196,9 @@ def train(
         raise ValueError(f"folds must be 0 (no cross-validation) or >= 2, got {folds}.")
     if folds >= 2 and len(datasets) > 1:
         raise ValueError("Cross-validation runs on one data set; with several data sets use folds=0.")
+    replaced = None
+    if folds >= 2:
+        replaced = check_result_key(datasets[0], key_added, marker="folds", function="cnnc.tl.train")
     if task not in ("direction", "interaction"):
         raise ValueError(f"task must be 'direction' or 'interaction', got {task!r}.")
     features = list(features)
