@@ -172,6 +172,10 @@ def test_label_column_follows_cnnc():
     lab = dict(zip(zip(pairs.a, pairs.b, strict=True), pairs.label, strict=True))
     # (a, c) is labelled 0, but (c, a) is a known edge: the known edge wins, with a warning
     assert lab[(0, 1)] == 1 and lab[(1, 0)] == 2 and lab[(2, 0)] == 1 and lab[(3, 0)] == 0
+    triples = list(table.itertuples(index=False, name=None))
+    assert edges_frame(triples).values.tolist() == frame.values.tolist()
+    with pytest.raises(ValueError, match="pairs, or .* triples"):
+        edges_frame([("a", "b"), ("a", "b", 1, 4)])
     with pytest.raises(ValueError, match="label"):
         edges_frame(table.assign(label=[1, 2, 3, 0, 0]))
     with pytest.raises(ValueError, match="no known interaction"):
