@@ -23,8 +23,12 @@ def use_shared_data() -> None:
         os.environ.setdefault("CNNC_DATA_DIR", str(SHARED))
 
 
-def load_cell(cell: str, size: int = 500):
-    """One cell type's expression (AnnData) and its ground truths ``{network: DataFrame}`` on the same genes."""
+def load_cell(cell: str, size: int = 500, *, lofgof: bool = False):
+    """One cell type's expression (AnnData) and its ground truths ``{network: DataFrame}`` on the same genes.
+
+    With ``lofgof``, mESC's loss/gain-of-function truth joins (its folder has no expression: it indexes the same
+    genes as mESC's other truths, read from ../shared/data).
+    """
     import cnnc
 
     use_shared_data()
@@ -34,6 +38,10 @@ def load_cell(cell: str, size: int = 500):
         other = adata if net == "Specific" else cnnc.datasets.beeline(cell, net, size)
         assert set(other.var_names) == set(adata.var_names), f"{cell} {net}: gene sets differ"
         truths[net] = other.uns["ground_truth"][["regulator", "target"]].copy()
+    path = SHARED / "beeline-genelink" / "Lofgof" / cell / f"TFs+{size}" / "BL--network.csv"
+    if lofgof and path.is_file():
+        net = pd.read_csv(path).rename(columns={"Gene1": "regulator", "Gene2": "target"})
+        truths["Lofgof"] = net[["regulator", "target"]].copy()
     return adata, truths
 
 

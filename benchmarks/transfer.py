@@ -1,18 +1,25 @@
-"""Leave-one-cell-type-out accuracy: train on two BEELINE cell types, predict the third with no labels.
+"""Leave-one-cell-type-out accuracy and direction: train on two BEELINE cell types, predict the third with no labels.
 
-For each left-out cell type (mDC, mESC, mHSC-L, TFs+500) and ground truth (Specific, STRING, Non-Specific),
-every (regulator, gene) pair is scored (regulators: that ground truth's regulators in the data; genes: all),
-and AUROC, AUPRC ratio (AUPRC / positive rate) and early precision ratio (EPR) are reported for the cnnc model
-variants and, on exactly the same pairs, |Pearson|, |Spearman|, the untrained context score, GRNBoost2 and
-regdiffusion (benchmark-only venvs, see benchmarks/baselines; cached). Nothing is chosen on the left-out cell.
+For each left-out cell type (mDC, mESC, mHSC-L, TFs+500), the recipes are trained by the public API
+(``cnnc.tl.train([two cell types], [their truths], recipe=...)``) on the other two cell types' ground truths
+(Specific, STRING, Non-Specific, and Lofgof where it exists: mESC), every choice made by validation between those
+two. Then every (regulator, gene) pair of the left-out cell type is scored (regulators: the ground truth's
+regulators in the data; genes: all) and AUROC, AUPRC ratio (AUPRC / positive rate) and early precision ratio are
+reported beside, on exactly the same pairs, |Pearson|, |Spearman|, the context formula (|Pearson| z-scored in
+context, the former default), the model's own context prior alone, GRNBoost2 and regdiffusion (benchmark-only
+venvs, see benchmarks/baselines; cached). Direction: on the left-out cell type's one-way TF -> TF true edges
+(a -> b true, b also a regulator of that truth, b -> a not true) of Specific, Non-Specific and Lofgof, the
+accuracy of p_ab > p_ba with a 95% Wilson interval, beside three fixed cues (the regulator has the higher mean,
+variance or detection rate). Nothing is chosen on the left-out cell type.
 
-Usage: python benchmarks/transfer.py [--variants cnnc-context cnnc-original] [--no-baselines]
+Usage: python benchmarks/transfer.py [--recipes cnnc-pairs cnnc-pairs-no-images] [--no-baselines]
 Writes benchmarks/results/transfer.json and docs/_generated/transfer.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -20,13 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._beeline import (
     CELLS,
     GENERATED,
-    NETWORKS,
     RESULTS,
     baseline_tables,
     candidates,
@@ -35,119 +40,164 @@ from benchmarks._beeline import (
     load_cell,
     table_lookup,
 )
-from benchmarks.variants import train_variant
 
 import cnnc
 from cnnc._features import ContextStatistics
 from cnnc._metrics import summarize
 
+DIRECTION_TRUTHS = ("Specific", "Non-Specific", "Lofgof")
+MODELS = RESULTS / "cache" / "models"
 
-def run(variants: list[str], baselines: bool) -> dict:
-    torch.manual_seed(0)
-    data = {cell: load_cell(cell) for cell in CELLS}
-    results = {"rows": [], "seconds": {}}
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k / n."""
+    if n == 0:
+        return (np.nan, np.nan)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (float(centre - half), float(centre + half))
+
+
+def train_recipe(recipe: str, cells: list[str], data: dict, seed: int = 0):
+    """Train (or reuse from the cache, same recipe, data and seed: training is deterministic) a recipe."""
+    adatas = [data[c][0] for c in cells]
+    truths = [data[c][1] for c in cells]
+    blob = json.dumps([recipe, cnnc.tl.recipes()[recipe].to_dict(), seed, cells, cnnc.__version__], default=str)
+    frames = b"".join(pd.util.hash_pandas_object(t).to_numpy().tobytes() for tr in truths for t in tr.values())
+    path = MODELS / f"{recipe}-{'+'.join(cells)}-{hashlib.sha256(blob.encode() + frames).hexdigest()[:12]}.safetensors"
+    if path.is_file():
+        return cnnc.models.load_file(path), json.loads(path.with_suffix(".json").read_text())["seconds"]
+    t0 = time.perf_counter()
+    model = cnnc.tl.train(adatas, truths, recipe=recipe, folds=0, seed=seed, use_raw=False)
+    seconds = time.perf_counter() - t0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    path.with_suffix(".json").write_text(json.dumps({"seconds": seconds}))
+    return model, seconds
+
+
+def one_way_edges(truth: pd.DataFrame, names: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the truth's one-way regulator -> regulator edges (a -> b true, b -> a not, both regulators)."""
+    regs = set(truth["regulator"])
+    edges = set(zip(truth["regulator"], truth["target"], strict=True))
+    keep = [(r, t) for r, t in edges if t in regs and (t, r) not in edges and r != t]
+    a = names.get_indexer([r for r, _ in keep])
+    b = names.get_indexer([t for _, t in keep])
+    ok = (a >= 0) & (b >= 0)
+    return a[ok], b[ok]
+
+
+def direction_rows(left_out, truths, names, x, directed: dict) -> list[dict]:
+    """Direction accuracy of each model and of three fixed marginal cues on one-way TF -> TF edges."""
+    rows = []
+    cues = {
+        "regulator has the higher mean": x.mean(axis=0),
+        "regulator has the higher variance": x.var(axis=0),
+        "regulator has the higher detection rate": (x > 0).mean(axis=0),
+    }
+    for net in DIRECTION_TRUTHS:
+        if net not in truths:
+            continue
+        a, b = one_way_edges(truths[net], names)
+        if not len(a):
+            continue
+        methods = {label: fn(a, b) for label, fn in directed.items()}
+        methods.update({label: v[a] - v[b] for label, v in cues.items()})
+        for label, diff in methods.items():
+            k = int((diff > 0).sum())
+            lo, hi = wilson(k, len(a))
+            rows.append(
+                {"left_out": left_out, "network": net, "method": label, "n": int(len(a)), "correct": k,
+                 "ties": int((diff == 0).sum()), "accuracy": k / len(a), "ci_low": lo, "ci_high": hi}
+            )  # fmt: skip
+    return rows
+
+
+def run(recipes: list[str], baselines: bool) -> dict:
+    data = {cell: load_cell(cell, lofgof=True) for cell in CELLS}
+    results = {"rows": [], "direction": [], "seconds": {}, "choices": {}}
     for left_out in CELLS:
         adata, truths = data[left_out]
         names = pd.Index(adata.var_names)
-        train_cells = [c for c in CELLS if c != left_out]
-        regs_all = sorted(set().union(*(set(t["regulator"]) for t in truths.values())) & set(names))
-        scores: dict[str, dict[str, np.ndarray]] = {net: {} for net in NETWORKS}
-        pairs = {net: candidates(adata, truths[net]) for net in NETWORKS}
-
-        # baselines that need no training
+        x = dense(adata)
+        base_truths = {n: t for n, t in truths.items() if n != "Lofgof"}
+        regs_all = sorted(set().union(*(set(t["regulator"]) for t in base_truths.values())) & set(names))
+        # Lofgof pairs: only regulators every method scores (the baselines' cache holds the other truths' regulators)
+        scored_truths = {n: (t[t["regulator"].isin(regs_all)] if n == "Lofgof" else t) for n, t in truths.items()}
+        pairs = {net: candidates(adata, t) for net, t in scored_truths.items()}
+        scores: dict[str, dict[str, np.ndarray]] = {net: {} for net in pairs}
         corr = correlation_scores(adata)
-        stats = ContextStatistics.from_matrix(dense(adata))
+        formula = ContextStatistics.from_matrix(x)
         for net, (a, b, _) in pairs.items():
             for label, m in corr.items():
                 scores[net][label] = m[a, b]
-            scores[net]["context z (untrained)"] = stats.features(a, b, ("z_context",))[:, 0]
+            scores[net]["context formula (former default)"] = formula.features(a, b, ("z_context",))[:, 0]
         if baselines:
             for label, table in baseline_tables(adata, regs_all).items():
                 results["seconds"][f"{label} {left_out}"] = float(table.attrs.get("seconds", np.nan))
                 for net, (a, b, _) in pairs.items():
                     scores[net][label] = table_lookup(table, names, a, b)
-
-        for variant in variants:
-            t0 = time.perf_counter()
-            model = train_variant(
-                variant,
-                [data[c][0] for c in train_cells],
-                [data[c][1] for c in train_cells],
-                model_name=f"{variant}-without-{left_out}",
-                cache_key=f"{variant}-without-{left_out}",
-            )
-            t_train = time.perf_counter() - t0
-            # the faithful network costs ~48 MFLOP per pair: score it on the Specific regulators only
-            nets = ("Specific",) if variant == "cnnc-original" else NETWORKS
-            regs = sorted(set().union(*(set(truths[n]["regulator"]) for n in nets)) & set(names))
-            t0 = time.perf_counter()
-            cached = RESULTS / "cache" / f"{variant}-without-{left_out}-edges-{(model.sha256 or 'unsaved')[:16]}.tsv.gz"
-            timing = cached.with_name(cached.name.replace(".tsv.gz", ".json"))
-            if model.sha256 and cached.is_file() and timing.is_file():
-                edges = pd.read_csv(cached, sep="\t")
-                t0 -= json.loads(timing.read_text())["predict_seconds"]  # report the real prediction time
-            else:
-                scored = adata.copy()
-                # the faithful CNNC reads each image once, as the paper did (at 48 MFLOP per pair this halves its cost)
-                cnnc.tl.predict_interactions(
-                    scored,
-                    model=model,
-                    tfs=regs,
-                    use_raw=False,
-                    key_added="transfer",
-                    symmetric=variant != "cnnc-original",
-                )
-                edges = scored.uns["transfer"]["edges"]
-                if model.sha256:
-                    edges.to_csv(cached, sep="\t", index=False, compression="gzip")
-                    timing.write_text(json.dumps({"predict_seconds": time.perf_counter() - t0}))
-            t_pred = time.perf_counter() - t0
-            results["seconds"][f"{variant} {left_out}"] = {
-                "train": t_train,
-                "predict": t_pred,
-                "pairs": len(regs) * (len(names) - 1),
+        directed = {}
+        for recipe in recipes:
+            train_cells = [c for c in CELLS if c != left_out]
+            model, t_train = train_recipe(recipe, train_cells, data)
+            results["choices"][f"{recipe} without {left_out}"] = {
+                "features": model.spec.features[:1],
+                "deep_scale": model.deep_scale,
+                "edge_score": model.spec.edge_score,
+                "validation": model.spec.training.get("validation"),
             }
-            for net in nets:
-                a, b, _ = pairs[net]
-                scores[net][variant] = table_lookup(edges, names, a, b)
-            print(f"{variant} without {left_out}: train {t_train:.0f} s, predict {t_pred:.0f} s", flush=True)
-
+            scored = adata.copy()
+            t0 = time.perf_counter()
+            cnnc.tl.predict_interactions(scored, model=model, tfs=regs_all, use_raw=False, key_added="transfer")
+            t_pred = time.perf_counter() - t0
+            edges = scored.uns["transfer"]["edges"]
+            results["seconds"][f"{recipe} {left_out}"] = {"train": t_train, "predict": t_pred, "pairs": len(edges)}
+            p_ab = edges.assign(score=edges["p_ab"])
+            p_ba = edges.assign(score=edges["p_ba"])
+            directed[recipe] = lambda a, b, p_ab=p_ab, p_ba=p_ba: (
+                table_lookup(p_ab, names, a, b) - table_lookup(p_ba, names, a, b)
+            )
+            prior = ContextStatistics.from_matrix(x, features=model.spec.features[:1])
+            for net, (a, b, _) in pairs.items():
+                scores[net][recipe] = table_lookup(edges, names, a, b)
+                if recipe == recipes[0]:
+                    scores[net]["context prior alone (chosen)"] = prior.features(a, b, model.spec.features[:1])[:, 0]
+            print(f"{recipe} without {left_out}: train {t_train:.0f} s, predict {t_pred:.1f} s", flush=True)
         for net, (_, _, y) in pairs.items():
             for method, s in scores[net].items():
-                m = summarize(y, s)
-                results["rows"].append({"left_out": left_out, "network": net, "method": method, **m})
-        _write(results)
+                results["rows"].append({"left_out": left_out, "network": net, "method": method, **summarize(y, s)})
+        results["direction"] += direction_rows(left_out, truths, names, x, directed)
+        _write(results, recipes)
     return results
 
 
-def _write(results: dict) -> None:
+def _write(results: dict, recipes: list[str]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "transfer.json").write_text(json.dumps(results, indent=1, default=float))
     df = pd.DataFrame(results["rows"])
     if df.empty:
         return
+    default = recipes[0]
     cell = df.apply(lambda r: f"{r['auprc_ratio']:.2f} / {r['epr']:.2f} / {r['auroc']:.3f}", axis=1)
     table = df.assign(value=cell).pivot_table(
         index=["left_out", "network"], columns="method", values="value", aggfunc="first"
     )
-    order = [
-        m
-        for m in (
-            "cnnc-context",
-            "cnnc-original",
-            "context z (untrained)",
-            "|Pearson|",
-            "|Spearman|",
-            "GRNBoost2",
-            "regdiffusion",
-        )
-        if m in table.columns
-    ]
-    table = table[order]
+    fixed = (
+        "context prior alone (chosen)",
+        "context formula (former default)",
+        "|Pearson|",
+        "|Spearman|",
+        "GRNBoost2",
+        "regdiffusion",
+    )
+    order = [m for m in (*recipes, *fixed) if m in table.columns]
     lines = [
         "Leave-one-cell-type-out (BEELINE TFs+500): each cell is **AUPRC ratio / EPR / AUROC** on every regulator × gene",
-        "pair of the left-out cell type (random: 1 / 1 / 0.5). cnnc models never saw the left-out cell type or its labels.",
-        "cnnc-original is scored on the Specific regulators only (its 48 MFLOP per pair make all pairs too slow on 2 cores).",
+        "pair of the left-out cell type (random: 1 / 1 / 0.5). cnnc models never saw the left-out cell type or its labels;",
+        "every choice (context prior, image weight, edge score) was made by validation between the two training cell",
+        "types, each ground truth weighed equally. Lofgof (mESC only) is scored on the regulators every method scores.",
         "",
         "| left out | ground truth | " + " | ".join(m.replace("|", "\\|") for m in order) + " |",
         "|---|---|" + "---|" * len(order),
@@ -158,18 +208,38 @@ def _write(results: dict) -> None:
             + " | ".join(str(row[m]) if isinstance(row[m], str) else "–" for m in order)
             + " |"
         )
-    # wins of the default over each baseline in AUPRC ratio
-    if "cnnc-context" in df["method"].values:
-        piv = df.pivot_table(index=["left_out", "network"], columns="method", values="auprc_ratio")
+    piv = df.pivot_table(index=["left_out", "network"], columns="method", values="auprc_ratio")
+    if default in piv:
         lines.append("")
-        for base in ("|Pearson|", "|Spearman|", "GRNBoost2", "regdiffusion", "context z (untrained)"):
-            if base in piv:
-                both = piv[["cnnc-context", base]].dropna()
-                wins = int((both["cnnc-context"] > both[base]).sum())
-                gm = float(np.exp(np.mean(np.log(both["cnnc-context"] / both[base]))))
-                lines.append(
-                    f"- cnnc-context vs {base}: higher AUPRC ratio on {wins}/{len(both)} sets, geometric mean ×{gm:.2f}"
-                )
+        others = [m for m in (*recipes[1:], *fixed) if m in piv]
+        for base in others:
+            both = piv[[default, base]].dropna()
+            wins = int((both[default] > both[base]).sum())
+            gm = float(np.exp(np.mean(np.log(both[default] / both[base]))))
+            lines.append(f"- {default} vs {base}: higher AUPRC ratio on {wins}/{len(both)} sets, geometric mean ×{gm:.2f}")
+        best_other = piv[[m for m in fixed if m in piv and m != "context prior alone (chosen)"]].max(axis=1)
+        wins = int((piv[default] > best_other).sum())
+        lines.append(f"- {default} above the best of the other methods on {wins}/{len(piv)} sets")
+    direction = pd.DataFrame(results["direction"])
+    if not direction.empty:
+        lines += [
+            "",
+            "Direction on one-way TF -> TF true edges of the left-out cell type: accuracy of p_ab > p_ba (ties count as",
+            "wrong) with its 95% Wilson interval and the number of edges; beside three fixed cues.",
+            "",
+            "| left out | ground truth | n | " + " | ".join(direction["method"].unique()) + " |",
+            "|---|---|---|" + "---|" * direction["method"].nunique(),
+        ]
+        for (cell_type, net), grp in direction.groupby(["left_out", "network"], sort=False):
+            vals = {r["method"]: f"{r['accuracy']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for _, r in grp.iterrows()}
+            lines.append(
+                f"| {cell_type} | {net} | {int(grp['n'].iloc[0])} | "
+                + " | ".join(vals.get(m, "–") for m in direction["method"].unique())
+                + " |"
+            )
+        macro = direction.groupby("method")["accuracy"].mean()
+        lines.append("")
+        lines.append("Macro-averaged over cases: " + ", ".join(f"{m} {v:.3f}" for m, v in macro.items()))
     GENERATED.mkdir(parents=True, exist_ok=True)
     (GENERATED / "transfer.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -177,7 +247,7 @@ def _write(results: dict) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--variants", nargs="*", default=["cnnc-context", "cnnc-original"])
+    p.add_argument("--recipes", nargs="*", default=["cnnc-pairs", "cnnc-pairs-no-images"])
     p.add_argument("--no-baselines", action="store_true")
     args = p.parse_args()
-    run(args.variants, not args.no_baselines)
+    run(args.recipes, not args.no_baselines)

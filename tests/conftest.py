@@ -53,6 +53,7 @@ def tiny_model(gsd):
         folds=0,
         epochs=2,
         architecture={"filters": [4, 8, 8], "dense": 16},
+        recipe="cnnc-original",
         name="tiny-gsd",
         seed=0,
     )

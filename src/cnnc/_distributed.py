@@ -27,7 +27,7 @@ from ._engine._kernel import _lookup_transposed, accumulate_block
 from ._engine._params import PairImageParams
 from ._engine._source import ExpressionSource, is_dask_array, value_dtype
 from ._engine._transform import count_lookup
-from ._features import ContextStatistics, accumulate_gram, check_context_genes
+from ._features import ContextStatistics, GramSums, check_context_genes, needs_scaled
 from ._scoring import pair_batches, predict_both_ways, reads_images
 
 __all__ = ["ClusterImager", "cluster_client", "cluster_context_statistics", "score_pairs_on_cluster"]
@@ -98,10 +98,10 @@ def _bin_task(chunk, genes, binner: GeneBinner, first: int):
     return binner.bin_block(first, _csc(chunk, genes))
 
 
-def _gram_task(chunk, n_genes: int):
-    gram, total = np.zeros((n_genes, n_genes)), np.zeros(n_genes)
-    accumulate_gram(_csc(chunk, np.arange(n_genes)), gram, total)
-    return gram, total
+def _gram_task(chunk, n_genes: int, scaled: bool):
+    sums = GramSums.zeros(n_genes, scaled=scaled)
+    sums.add(_csc(chunk, np.arange(n_genes)))
+    return sums
 
 
 def _codes_task(block):
@@ -112,6 +112,11 @@ def _add(*parts):
     first = parts[0]
     if isinstance(first, tuple):
         return tuple(sum(p[i] for p in parts) for i in range(len(first)))
+    if isinstance(first, GramSums):
+        out = first
+        for p in parts[1:]:
+            out = out + p
+        return out
     out = first.copy()
     for p in parts[1:]:
         out += p
@@ -231,15 +236,15 @@ class ClusterImager:
         return out
 
 
-def cluster_context_statistics(client, matrix) -> ContextStatistics:
+def cluster_context_statistics(client, matrix, *, features=("z_context",)) -> ContextStatistics:
     """:class:`cnnc._features.ContextStatistics` of a dask array, its Gram matrix reduced on the workers."""
     import dask
 
     n = int(matrix.shape[1])
     check_context_genes(n)
-    parts = client.compute([dask.delayed(_gram_task)(c, n) for _, c in _row_chunks(matrix)])
-    gram, total = _tree_sum(client, parts).result()
-    return ContextStatistics.from_sums(gram, total, int(matrix.shape[0]))
+    scaled = needs_scaled(features)
+    parts = client.compute([dask.delayed(_gram_task)(c, n, scaled) for _, c in _row_chunks(matrix)])
+    return ContextStatistics.from_gram_sums(_tree_sum(client, parts).result(), features=features)
 
 
 def score_pairs_on_cluster(

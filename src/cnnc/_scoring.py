@@ -28,7 +28,9 @@ def pair_batches(a: np.ndarray, b: np.ndarray, batch_size: int) -> Iterator[tupl
 def reads_images(model) -> bool:
     """Whether the model looks at pair images: a wide model whose image branch is off reads only its features."""
     arch = model.spec.architecture
-    return not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0)
+    if not arch.get("reads_images", True):
+        return False
+    return not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0 and not arch.get("direction_from_images"))
 
 
 def symmetrize(p_ab_image: np.ndarray, p_ba_image: np.ndarray, task: str) -> np.ndarray:

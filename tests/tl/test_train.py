@@ -58,8 +58,8 @@ def test_train_cv_writes_heldout_edges_and_is_reproducible(gsd):
     torch.set_num_threads(1)
     truth = gsd.uns["ground_truth"]
     a1, a2 = gsd.copy(), gsd.copy()
-    m1 = cnnc.tl.train(a1, truth, folds=2, epochs=2, architecture=SMALL, seed=3, final=False)
-    m2 = cnnc.tl.train(a2, truth, folds=2, epochs=2, architecture=SMALL, seed=3, final=False)
+    m1 = cnnc.tl.train(a1, truth, folds=2, epochs=2, architecture=SMALL, seed=3, final=False, recipe="cnnc-original")
+    m2 = cnnc.tl.train(a2, truth, folds=2, epochs=2, architecture=SMALL, seed=3, final=False, recipe="cnnc-original")
     cv = a1.uns["cnnc_cv"]["edges"]
     # every regulator × gene pair of the known regulators was scored once, by the fold that did not train on it
     regs = truth["regulator"].unique()
@@ -129,8 +129,7 @@ def test_wide_prior_with_image_branch_off_ranks_by_the_prior(gsd):
         architecture={"filters": [4, 8], "dense": 8, "wide": True},
     )
     assert not any(p.requires_grad for p in model.module.wide.parameters())
-    model.module.config["deep_scale"] = 0.0
-    model.spec.architecture["deep_scale"] = 0.0
+    model.set_deep_scale(0.0)
     adata = gsd.copy()
     cnnc.tl.predict_interactions(adata, model=model, tfs=["SOX9", "GATA4"])
     edges = adata.uns["cnnc"]["edges"]

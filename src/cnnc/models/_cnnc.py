@@ -72,7 +72,15 @@ class CNNC(torch.nn.Module):
         zero) and the images can only add to it. Needs ``n_extra_features > 0``; not in the original CNNC.
     deep_scale
         Factor on the image branch's logits when ``wide=True`` (1: as trained; chosen on validation data
-        to say how much the images may move the linear model of the features).
+        to say how much the images may move the linear model of the features). Set it with
+        :meth:`set_deep_scale` (validated, and kept in :attr:`config`).
+    reads_images
+        False for an ablation that never sees a pair image: prediction feeds it blank images (the network then
+        reads only its extra features).
+    direction_from_images
+        With ``wide=True``: ``deep_scale`` weighs only how much the image branch moves the evidence of an
+        interaction (none vs. either direction), while the split between the two directions always comes from
+        the image branch at full weight (the linear path is symmetric and cannot tell a direction).
 
     Examples
     --------
@@ -96,6 +104,8 @@ class CNNC(torch.nn.Module):
         batchnorm: bool = False,
         wide: bool = False,
         deep_scale: float = 1.0,
+        direction_from_images: bool = False,
+        reads_images: bool = True,
     ) -> None:
         super().__init__()
         filters = tuple(filters)
@@ -115,6 +125,12 @@ class CNNC(torch.nn.Module):
             raise ValueError(f"wide must be True or False, got {wide!r}.")
         if isinstance(deep_scale, bool) or not isinstance(deep_scale, int | float) or not 0 <= deep_scale:
             raise ValueError(f"deep_scale must be a number >= 0, got {deep_scale!r}.")
+        if not isinstance(reads_images, bool):
+            raise ValueError(f"reads_images must be True or False, got {reads_images!r}.")
+        if not isinstance(direction_from_images, bool):
+            raise ValueError(f"direction_from_images must be True or False, got {direction_from_images!r}.")
+        if direction_from_images and (not wide or n_classes != 3):
+            raise ValueError("direction_from_images needs a wide network with 3 classes (none, a->b, b->a).")
         if wide and not n_extra_features:
             raise ValueError("wide=True maps extra features to the logits: it needs n_extra_features > 0.")
         min_size = _min_image_size(len(filters))
@@ -137,6 +153,8 @@ class CNNC(torch.nn.Module):
             "batchnorm": batchnorm,
             "wide": wide,
             "deep_scale": float(deep_scale),
+            "direction_from_images": direction_from_images,
+            "reads_images": reads_images,
         }
 
         layers: list[nn.Module] = []
@@ -195,6 +213,7 @@ class CNNC(torch.nn.Module):
         if (
             self.wide is not None
             and cfg["deep_scale"] == 0
+            and not cfg["direction_from_images"]
             and extra is not None
             and tuple(extra.shape) == (x.shape[0], n_extra)
         ):
@@ -213,8 +232,31 @@ class CNNC(torch.nn.Module):
             raise ValueError("This network was built with n_extra_features=0; do not pass `extra`.")
         logits = self.head(self.hidden(h))
         if self.wide is not None:
-            logits = self.config["deep_scale"] * logits + self.wide(extra.to(logits.dtype))
+            wide = self.wide(extra.to(logits.dtype))
+            scale = cfg["deep_scale"]
+            if cfg["direction_from_images"]:
+                # interaction evidence (none vs. the mean of both directions) weighted by deep_scale; the split
+                # between the two directions at full weight
+                mean = logits[:, 1:].mean(dim=1, keepdim=True)
+                half = (logits[:, 1:2] - logits[:, 2:3]) / 2
+                logits = torch.cat([scale * logits[:, :1], scale * mean + half, scale * mean - half], dim=1)
+            else:
+                logits = scale * logits
+            logits = logits + wide
         return logits
+
+    @property
+    def deep_scale(self) -> float:
+        """Weight of the image branch on a wide network (see the class parameters)."""
+        return self.config["deep_scale"]
+
+    def set_deep_scale(self, value: float) -> None:
+        """Set the image branch's weight (validated: a number >= 0, on a wide network)."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise ValueError(f"deep_scale must be a number >= 0, got {value!r}.")
+        if self.wide is None:
+            raise ValueError("deep_scale weighs the image branch against the linear path: it needs wide=True.")
+        self.config["deep_scale"] = float(value)
 
     def set_wide_prior(self, feature: int, weight: float = 0.25) -> None:
         """Fix the linear part to a prior: the logits of every interaction class rise with feature ``feature``.

@@ -123,6 +123,16 @@ class Model:
             f"parameters={n_params:,}{where})"
         )
 
+    @property
+    def deep_scale(self) -> float | None:
+        """Weight of the image branch of a wide network (``None`` for a network without a linear path)."""
+        return self._module.deep_scale if self._module.wide is not None else None
+
+    def set_deep_scale(self, value: float) -> None:
+        """Set the image branch's weight of a wide network, in the network and in the spec alike."""
+        self._module.set_deep_scale(value)
+        self._spec.architecture["deep_scale"] = self._module.deep_scale
+
     def save(self, path: str | os.PathLike, *, dtype: str | torch.dtype = "float32") -> Path:
         """Write the model to one safetensors file (weights + spec as metadata), atomically.
 

@@ -19,6 +19,9 @@ __all__ = ["ModelSpec"]
 
 TASKS = ("direction", "interaction")
 GENE_MATCHING = ("case-insensitive", "exact")
+EDGE_SCORES = ("p_ab", "interaction")
+#: Spec fields that files written before they existed may lack, with the value those files mean.
+OPTIONAL_FIELDS = {"edge_score": "p_ab"}
 DEFAULT_EXPECTS = "log-normalized expression (e.g. sc.pp.normalize_total + sc.pp.log1p); raw counts are refused"
 
 
@@ -84,6 +87,10 @@ class ModelSpec:
         Held-out performance, e.g. ``{"auroc": 0.9}``.
     calibration
         ``None`` or ``{"temperature": T}`` with ``T > 0``: logits are divided by ``T`` before softmax/sigmoid.
+    edge_score
+        What ranks the edges of a direction model: ``"p_ab"`` (P(regulator → target), CNNC's reading) or
+        ``"interaction"`` (``1 - p_none``: evidence of an interaction either way; the direction is then read from
+        ``p_ab`` vs ``p_ba``). Interaction models always rank by their interaction probability.
     cnnc_version
         Version of cnnc that created the model.
     created
@@ -102,6 +109,7 @@ class ModelSpec:
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     calibration: dict | None = None
+    edge_score: str = "p_ab"
     cnnc_version: str = field(default_factory=_cnnc_version)
     created: str = field(default_factory=_now)
 
@@ -172,6 +180,8 @@ class ModelSpec:
         for key in ("training", "metrics"):
             if not isinstance(getattr(self, key), dict):
                 fail(f"{key} must be a dict, got {type(getattr(self, key)).__name__}.")
+        if self.edge_score not in EDGE_SCORES:
+            fail(f"edge_score must be one of {EDGE_SCORES}, got {self.edge_score!r}.")
         if self.calibration is not None:
             if not isinstance(self.calibration, dict) or set(self.calibration) != {"temperature"}:
                 fail(f"calibration must be None or {{'temperature': T}}, got {self.calibration!r}.")
@@ -199,6 +209,8 @@ class ModelSpec:
         if not isinstance(d, dict):
             raise ValueError(f"A model spec must be a JSON object, got {type(d).__name__}.")
         known = [f.name for f in fields(cls)]
+        # fields added after format 1 was published take their defaults in older files
+        d = {**{k: v for k, v in OPTIONAL_FIELDS.items() if k not in d}, **d}
         missing = [k for k in known if k not in d]
         unknown = sorted(set(d) - set(known))
         if missing or unknown:

@@ -3,4 +3,4 @@
 from ._evaluate import evaluate
 from ._pair_histograms import pair_histograms
 from ._predict import predict_interactions
-from ._train import train
+from ._train import recipes, train

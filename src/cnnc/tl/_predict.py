@@ -164,7 +164,8 @@ def predict_interactions(
         Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs.
     ``adata.uns[key_added]["edges"]``
         DataFrame ``regulator, target, p_none, p_ab, p_ba, score`` (``p_ab``: regulator → target;
-        ``score`` = ``p_ab`` for direction models, the interaction probability otherwise), sorted by score.
+        ``score`` = ``p_ab`` for direction models, or ``p_ab + p_ba`` when the model's spec says
+        ``edge_score="interaction"``; the interaction probability for interaction models), sorted by score.
     ``adata.uns[key_added]["params"]``
         Model name and sha256, package version, image recipe, input used.
     """
@@ -222,7 +223,7 @@ def predict_interactions(
     names = view.var_names.astype(str)
     if mdl.spec.task == "direction":
         p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
-        score = p_ab
+        score = p_ab if mdl.spec.edge_score == "p_ab" else p_ab + p_ba
     else:
         p_none = 1 - proba[:, -1] if proba.shape[1] > 1 else 1 - proba[:, 0]
         p_ab = proba[:, -1]
@@ -299,6 +300,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
         def statistics():
             return ContextStatistics.from_matrix(
                 view.matrix,
+                features=mdl.spec.features,
                 gene_names=view.var_names.astype(str).tolist(),
                 **({} if chunk_cells is None else {"chunk_cells": chunk_cells}),
             )
@@ -309,7 +311,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
         scorer = score_pairs_on_cluster
 
         def statistics():
-            return cluster_context_statistics(client, view.matrix)
+            return cluster_context_statistics(client, view.matrix, features=mdl.spec.features)
 
     extra = None
     if mdl.spec.features:

@@ -1,0 +1,96 @@
+"""Regulator-disjoint cross-validation on one data set: every pair of each test regulator scored by a model that
+never saw that regulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scanpy import logging as logg
+
+from .._metrics import summarize
+from .._scoring import score_pairs
+from ..models import Model, ModelSpec
+from ._labels import regulator_folds
+
+
+@dataclass
+class CrossValidation:
+    """Edges scored by the fold models, one row per fold, and the mean metrics."""
+
+    edges: pd.DataFrame
+    folds: pd.DataFrame
+    metrics: dict
+
+
+def all_pairs_of(regulators: np.ndarray, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (regulator, gene) pair but self pairs, as positions."""
+    a = np.repeat(regulators, n_genes)
+    b = np.tile(np.arange(n_genes), len(regulators))
+    keep = a != b
+    return a[keep], b[keep]
+
+
+def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwargs: dict, options: dict, rng):
+    """Run ``folds`` regulator-disjoint folds.
+
+    ``fit_fold(examples, seed)`` returns ``(module, fit_result)``; ``spec_kwargs()`` the fold model's spec
+    arguments (its features may be chosen inside ``fit_fold``); ``options`` holds ``name``, ``seed``, ``device``
+    and ``symmetric``.
+    """
+    names = context.var_names.astype(str)
+    truth = set(zip(known["regulator"], known["target"], strict=True))
+    regulators = np.unique(examples.pairs.regulator)
+    frames, rows = [], []
+    for k, test_regs in enumerate(regulator_folds(regulators, folds, rng)):
+        module, fit = fit_fold(examples.subset(~np.isin(examples.pairs.regulator, test_regs)), options["seed"] + k)
+        model = Model(module, ModelSpec(name=f"{options['name']}-fold{k}", architecture=module.config, **spec_kwargs()))
+        a, b = all_pairs_of(test_regs, len(names))
+        extra = None
+        if model.spec.features:
+            stats, features = context.stats, tuple(model.spec.features)
+
+            def extra(ab, bb, stats=stats, features=features):
+                return stats.features(ab, bb, features)
+
+        proba = score_pairs(
+            context.imager, a, b, model, device=options["device"], symmetric=options["symmetric"], extra=extra
+        )
+        directed = proba.shape[1] == 3
+        score = proba[:, 1] if not directed or model.spec.edge_score == "p_ab" else proba[:, 1] + proba[:, 2]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "regulator": names[a],
+                    "target": names[b],
+                    "p_none": proba[:, 0],
+                    "p_ab": proba[:, 1],
+                    "p_ba": proba[:, 2] if directed else np.nan,
+                    "score": score,
+                    "fold": k,
+                }
+            )
+        )
+        y = np.fromiter(((i, j) in truth for i, j in zip(a, b, strict=True)), dtype=bool, count=len(a))
+        row = {"fold": k, "n_regulators": len(test_regs), "epochs": fit.best_epoch + 1, "seconds": fit.seconds}
+        if y.any() and not y.all():
+            row.update(summarize(y, score))
+        rows.append(row)
+        logg.info(
+            f"    fold {k}: "
+            + ", ".join(f"{key} {val:.3g}" if isinstance(val, float) else f"{key} {val}" for key, val in row.items())
+        )
+    table = pd.DataFrame(rows)
+    metrics = {}
+    if len(table) and "auroc" in table:
+        metrics = {
+            "cv_folds": int(folds),
+            "cv_auroc_mean": float(table["auroc"].mean()),
+            "cv_auprc_ratio_mean": float(table["auprc_ratio"].mean()),
+            "cv_epr_mean": float(table["epr"].mean()),
+        }
+    edges = pd.concat(frames, ignore_index=True).sort_values("score", ascending=False, kind="stable", ignore_index=True)
+    edges.index = edges.index.astype(str)
+    table.index = table.index.astype(str)
+    return CrossValidation(edges, table, metrics)
