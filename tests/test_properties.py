@@ -192,7 +192,15 @@ def test_train_property(data, edge_seed, n_edges, labelled):
         edges["label"] = rng.integers(0, 3, n_edges)
     torch.set_num_threads(1)
     try:
-        model = cnnc.tl.train(adata, edges, folds=0, epochs=1, architecture={"filters": [2, 2, 2], "dense": 4}, seed=0, recipe="cnnc-original")
+        model = cnnc.tl.train(
+            adata,
+            edges,
+            folds=0,
+            epochs=1,
+            architecture={"filters": [2, 2, 2], "dense": 4},
+            seed=0,
+            recipe="cnnc-original",
+        )
     except Exception as error:  # noqa: BLE001 - every failure is checked
         assert_our_error(error)
         return
