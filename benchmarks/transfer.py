@@ -156,7 +156,7 @@ def run(recipes: list[str], baselines: bool, tag: str = "", cells=CELLS) -> dict
             results["seconds"][f"{recipe} {left_out}"] = {"train": t_train, "predict": t_pred, "pairs": len(edges)}
             p_ab = edges.assign(score=edges["p_ab"])
             p_ba = edges.assign(score=edges["p_ba"])
-            directed[recipe] = lambda a, b, p_ab=p_ab, p_ba=p_ba: (
+            directed[recipe] = lambda a, b, p_ab=p_ab, p_ba=p_ba, names=names: (
                 table_lookup(p_ab, names, a, b) - table_lookup(p_ba, names, a, b)
             )
             prior = ContextStatistics.from_matrix(x, features=model.spec.features[:1])
@@ -216,7 +216,9 @@ def _write(results: dict, recipes: list[str], tag: str = "") -> None:
             both = piv[[default, base]].dropna()
             wins = int((both[default] > both[base]).sum())
             gm = float(np.exp(np.mean(np.log(both[default] / both[base]))))
-            lines.append(f"- {default} vs {base}: higher AUPRC ratio on {wins}/{len(both)} sets, geometric mean ×{gm:.2f}")
+            lines.append(
+                f"- {default} vs {base}: higher AUPRC ratio on {wins}/{len(both)} sets, geometric mean ×{gm:.2f}"
+            )
         best_other = piv[[m for m in fixed if m in piv and m != "context prior alone (chosen)"]].max(axis=1)
         wins = int((piv[default] > best_other).sum())
         lines.append(f"- {default} above the best of the other methods on {wins}/{len(piv)} sets")
@@ -231,7 +233,9 @@ def _write(results: dict, recipes: list[str], tag: str = "") -> None:
             "|---|---|---|" + "---|" * direction["method"].nunique(),
         ]
         for (cell_type, net), grp in direction.groupby(["left_out", "network"], sort=False):
-            vals = {r["method"]: f"{r['accuracy']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for _, r in grp.iterrows()}
+            vals = {
+                r["method"]: f"{r['accuracy']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for _, r in grp.iterrows()
+            }
             lines.append(
                 f"| {cell_type} | {net} | {int(grp['n'].iloc[0])} | "
                 + " | ".join(vals.get(m, "–") for m in direction["method"].unique())

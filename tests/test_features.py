@@ -30,5 +30,5 @@ def test_context_statistics_errors():
     with pytest.raises(ValueError, match="at least 3 genes"):
         ContextStatistics.from_matrix(np.ones((10, 2)))
     stats = ContextStatistics.from_matrix(np.random.default_rng(0).random((20, 4)))
-    with pytest.raises(ValueError, match="Unknown pair features"):
+    with pytest.raises(ValueError, match="Unknown pair feature"):
         stats.features(np.array([0]), np.array([1]), ("nope",))

@@ -190,8 +190,10 @@ def context_z(measure: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ContextStatistics:
-    """Gene × gene |Pearson| of one data set, each gene's mean and spread of |Pearson| to the others, and the
-    context scores of any ``"z_mean:..."`` features asked for."""
+    """Gene × gene |Pearson| of one data set, each gene's mean and spread of |Pearson| to the others.
+
+    Also the context scores of any ``"z_mean:..."`` features asked for.
+    """
 
     abs_corr: np.ndarray
     mean: np.ndarray
@@ -200,9 +202,7 @@ class ContextStatistics:
     marginals: np.ndarray | None = None
 
     @classmethod
-    def from_matrix(
-        cls, matrix, *, features=FEATURES, chunk_cells: int = 20_000, gene_names=None
-    ) -> ContextStatistics:
+    def from_matrix(cls, matrix, *, features=FEATURES, chunk_cells: int = 20_000, gene_names=None) -> ContextStatistics:
         """Statistics over all cells, accumulated block by block (memory: one block + a few genes × genes).
 
         ``gene_names`` name a gene whose values are refused (NaN, infinite, negative).

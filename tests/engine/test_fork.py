@@ -60,3 +60,33 @@ def _sum_of_images(seed: int) -> float:
     adata = _adata(seed)
     cnnc.tl.pair_histograms(adata, PAIRS)
     return float(adata.uns["cnnc"]["histograms"].sum())
+
+
+def _predict_child(queue) -> None:
+    adata = _adata()
+    cnnc.tl.predict_interactions(adata, model="cnnc-original", tfs=["g0", "g1"])
+    queue.put(adata.uns["cnnc"]["edges"])
+
+
+def test_predict_interactions_in_a_forked_child():
+    # torch's thread pool (GNU OpenMP) hangs in a forked child once the parent used it, unless cnnc makes the child
+    # run torch on one thread
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    parent = _adata()
+    try:
+        cnnc.tl.predict_interactions(parent, model="cnnc-original", tfs=["g0", "g1"])
+    finally:
+        torch.set_num_threads(threads)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_predict_child, args=(queue,))
+    child.start()
+    child.join(120)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0, f"the forked child died or hung (exit code {child.exitcode})"
+    edges = queue.get(timeout=10)
+    np.testing.assert_allclose(edges["score"], parent.uns["cnnc"]["edges"]["score"], atol=1e-6)

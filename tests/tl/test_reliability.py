@@ -148,6 +148,8 @@ def test_duplicated_pairs_are_scored_once(gsd, tiny_model, log):
     assert adata.varp["cnnc"][i, j] == pytest.approx(once.varp["cnnc"][i, j])
     assert adata.varp["cnnc"].max() <= 1
     assert "given more than once" in log.getvalue()
+    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9", "sox9"], targets=["AMH", "amh"])
+    assert len(adata.uns["cnnc"]["edges"]) == 1
 
 
 # --- training -----------------------------------------------------------------------------------------------------
@@ -170,6 +172,10 @@ def test_label_column_follows_cnnc():
     lab = dict(zip(zip(pairs.a, pairs.b, strict=True), pairs.label, strict=True))
     # (a, c) is labelled 0, but (c, a) is a known edge: the known edge wins, with a warning
     assert lab[(0, 1)] == 1 and lab[(1, 0)] == 2 and lab[(2, 0)] == 1 and lab[(3, 0)] == 0
+    triples = list(table.itertuples(index=False, name=None))
+    assert edges_frame(triples).values.tolist() == frame.values.tolist()
+    with pytest.raises(ValueError, match="pairs, or .* triples"):
+        edges_frame([("a", "b"), ("a", "b", 1, 4)])
     with pytest.raises(ValueError, match="label"):
         edges_frame(table.assign(label=[1, 2, 3, 0, 0]))
     with pytest.raises(ValueError, match="no known interaction"):

@@ -5,12 +5,14 @@ child forked from a process that already used it: the child is terminated ("fork
 using GNU OpenMP"). ``os.fork()`` is what :mod:`multiprocessing`'s default start method does on Linux, and what
 many pipelines do. The engine's compiled kernels therefore each have a serial twin, used in such forked children
 (which then run single-threaded: the processes themselves are the parallelism); everywhere else, and under the
-fork-safe ``tbb`` and ``workqueue`` layers, the parallel kernels run.
+fork-safe ``tbb`` and ``workqueue`` layers, the parallel kernels run. For the same reason torch runs on one
+thread in forked children (its GNU OpenMP pool would hang there).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import numba
 
@@ -20,6 +22,11 @@ _forked = False
 def _after_fork_in_child() -> None:
     global _forked
     _forked = True
+    # torch's CPU thread pool (GNU OpenMP too) hangs in a forked child once the parent used it: run torch on one
+    # thread there, as torch's own DataLoader workers do.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 if hasattr(os, "register_at_fork"):

@@ -1,5 +1,7 @@
-"""Regulator-disjoint cross-validation on one data set: every pair of each test regulator scored by a model that
-never saw that regulator."""
+"""Regulator-disjoint cross-validation on one data set.
+
+Every pair of each test regulator is scored by a model that never saw that regulator.
+"""
 
 from __future__ import annotations
 

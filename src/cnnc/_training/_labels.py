@@ -35,7 +35,16 @@ def edges_frame(edges, *, labels: bool = False) -> pd.DataFrame:
         if "label" in edges.columns:
             label = _labels_of(edges["label"])
     else:
-        frame = pd.DataFrame(list(edges), columns=["regulator", "target"])
+        rows = list(edges)
+        width = {len(r) if isinstance(r, tuple | list) else -1 for r in rows}
+        if width not in ({2}, {3}, set()):
+            raise ValueError(
+                "Known interactions must be (regulator, target) pairs, or (gene_a, gene_b, label) triples with CNNC's "
+                f"labels; got {rows[0]!r}."
+            )
+        frame = pd.DataFrame(rows, columns=["regulator", "target", "label"][: max(width, default=2)])
+        if "label" in frame.columns:
+            label = _labels_of(frame.pop("label"))
     if len(frame) == 0:
         raise ValueError("The table of known interactions is empty.")
     frame = frame.astype(str).reset_index(drop=True)

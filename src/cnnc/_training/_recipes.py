@@ -27,7 +27,9 @@ class FitSettings:
 
     def __post_init__(self) -> None:
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}: an untrained model says nothing.")
+            raise ValueError(
+                f"epochs must be a positive integer, got {self.epochs!r}: an untrained model says nothing."
+            )
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}.")
         if self.optimizer not in ("adam", "sgd"):
@@ -131,7 +133,7 @@ class Recipe:
 
     def with_overrides(self, **changes) -> Recipe:
         """A copy with some settings replaced (``image``, ``fit``, ``sampling`` accept dicts of their fields)."""
-        for key, kind in (("image", PairImageParams), ("fit", FitSettings), ("sampling", PairSampling)):
+        for key in ("image", "fit", "sampling"):
             if isinstance(changes.get(key), dict):
                 changes[key] = replace(getattr(self, key), **changes[key])
         return replace(self, **changes)

@@ -77,7 +77,9 @@ def choose_measures(stats_list, truths_list, choices, n_genes_list, rng) -> tupl
     for c in choices:
         table["+".join(c)] = equal_weight(per_choice[c])
     best = max(choices, key=lambda c: table["+".join(c)])
-    logg.info(f"    context prior chosen by validation: {'+'.join(best)} (mean log AUPRC ratio {table['+'.join(best)]:.3f})")
+    logg.info(
+        f"    context prior chosen by validation: {'+'.join(best)} (mean log AUPRC ratio {table['+'.join(best)]:.3f})"
+    )
     return best, table
 
 

@@ -68,6 +68,9 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
             raise ValueError(f"Pair ({g!r}, {g!r}) pairs a gene with itself; drop it.")
         return dedupe_pairs(a, b, var_names.astype(str))
     reg = np.array([resolve_gene(var_names, g) for g in regulators], dtype=np.int64)
+    if len(np.unique(reg)) < len(reg):  # e.g. "SOX9" and "sox9": one gene, scored once
+        logg.warning("some regulators name the same gene (names match case-insensitively); each is scored once.")
+        reg = pd.unique(reg)
     if targets is None:
         tgt = np.arange(len(var_names), dtype=np.int64)
     else:

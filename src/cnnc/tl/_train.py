@@ -150,8 +150,8 @@ def train(
     edge_tables = [edges] if isinstance(adata, AnnData) else list(edges)
     _check_arguments(datasets, edge_tables, folds, task)
     replaced = None
-    if isinstance(adata, AnnData) and folds >= 2:
-        replaced = check_result_key(adata, key_added, marker="folds", function="cnnc.tl.train")
+    if folds >= 2:  # one data set (checked above), maybe given as a list of one
+        replaced = check_result_key(datasets[0], key_added, marker="folds", function="cnnc.tl.train")
     name = name or rec.name
     rng = np.random.default_rng(seed)
     read = [
