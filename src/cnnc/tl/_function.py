@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 
 from .._checks import refuse_raw_counts
 from .._data import expression_view
-from .._features import ContextStatistics
+from .._engine._source import ExpressionSource
+from .._features import ContextStatistics, accumulate_gram, check_context_genes
 from .._scoring import reads_images, score_pairs
 from .._utils import package_version
 from ..models import Model
@@ -147,11 +148,31 @@ def _top_k_mean(block: np.ndarray, top_k: int | None) -> np.ndarray:
         return np.where(ok.any(1), np.where(ok, part, 0.0).sum(1) / np.maximum(ok.sum(1), 1), np.nan)
 
 
-class _PairScorer:
-    """Scores of every gene against a set of member genes: the model's log-odds of interaction, or context z."""
+def context_statistics(matrix, *, chunk_cells: int = 20_000) -> tuple[ContextStatistics, np.ndarray]:
+    """The context statistics of the data and which gene pairs correlate positively (boolean genes × genes)."""
+    source = ExpressionSource(matrix, chunk_cells=chunk_cells)
+    n = source.n_genes
+    check_context_genes(n)
+    gram, total = np.zeros((n, n)), np.zeros(n)
+    for _, block in source.iter_blocks(np.arange(n)):
+        accumulate_gram(block, gram, total)
+    mean = total / source.n_cells
+    positive = np.empty((n, n), dtype=bool)
+    step = max(1, 2**22 // n)
+    for s in range(0, n, step):  # sign of the covariance, a block of rows at a time
+        positive[s : s + step] = gram[s : s + step] / source.n_cells - np.outer(mean[s : s + step], mean) > 0
+    return ContextStatistics.from_sums(gram, total, source.n_cells), positive
 
-    def __init__(self, stats: ContextStatistics, model: Model | None, method: str) -> None:
-        self.stats, self.model, self.method = stats, model, method
+
+class _PairScorer:
+    """Scores of every gene against a set of member genes: the model's log-odds of interaction, or context z.
+
+    With ``signed``, anti-correlated pairs are read as uncorrelated ones (their |Pearson| is set to 0 before the
+    features are made): a gene whose expression falls where the members' rises is not taken as a member.
+    """
+
+    def __init__(self, stats: ContextStatistics, model: Model | None, method: str, positive=None) -> None:
+        self.stats, self.model, self.method, self.positive = stats, model, method, positive
         self.linear = None
         if model is not None and not reads_images(model):
             wide = model.module.wide
@@ -165,6 +186,8 @@ class _PairScorer:
     def block(self, genes: np.ndarray, members: np.ndarray) -> np.ndarray:
         """``len(genes) × len(members)`` pair scores; a gene's pair with itself is NaN."""
         r = self.stats.abs_corr[np.ix_(genes, members)].astype(np.float64)
+        if self.positive is not None:
+            r[~self.positive[np.ix_(genes, members)]] = 0.0
         z_g = (r - self.stats.mean[genes, None]) / self.stats.std[genes, None]
         z_m = (r - self.stats.mean[None, members]) / self.stats.std[None, members]
         if self.method == "context":
@@ -222,6 +245,7 @@ def assign_function(
     model: str | Model | None = None,
     method: str = "model",
     top_k: int | None = 5,
+    signed: bool = True,
     min_size: int = 5,
     n_candidates: int = 50,
     max_members: int = 30,
@@ -265,6 +289,9 @@ def assign_function(
         ``"model"`` (pair scores from ``model``) or ``"context"`` (the context formula, no model).
     top_k
         Pair scores averaged per gene and set: the ``top_k`` strongest (``None``: all members).
+    signed
+        Read anti-correlated pairs as uncorrelated (|Pearson| set to 0 before scoring): genes that go down where
+        the members go up are not counted as linked to them. The model itself reads |Pearson|, blind to the sign.
     min_size
         Sets with fewer members in the data are skipped (logged).
     n_candidates, max_members
@@ -319,8 +346,10 @@ def assign_function(
         f"scoring {n_genes:,} genes for {len(matched)} gene sets"
         + (f" with model {mdl.name!r}" if mdl is not None else " with the context formula")
     )
-    stats = ContextStatistics.from_matrix(view.matrix)
-    scorer = _PairScorer(stats, mdl if mdl is not None and not reads_images(mdl) else None, method)
+    stats, positive = context_statistics(view.matrix)
+    scorer = _PairScorer(
+        stats, mdl if mdl is not None and not reads_images(mdl) else None, method, positive if signed else None
+    )
     if mdl is not None and reads_images(mdl):
         scorer.method = "context"  # the prior that picks the candidates read as images
     names = list(matched)
@@ -370,6 +399,7 @@ def assign_function(
             "pair_score": "context z" if mdl is None else "log-odds of interaction",
             "reads_images": bool(mdl is not None and reads_images(mdl)),
             "top_k": -1 if top_k is None else int(top_k),
+            "signed": bool(signed),
             "min_size": int(min_size),
             "n_candidates": int(n_candidates),
             "max_members": int(max_members),
