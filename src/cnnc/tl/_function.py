@@ -105,7 +105,15 @@ def match_members(sets: dict[str, list[str]], var_names: pd.Index, *, min_size: 
         pos = upper.get_indexer(wanted)
         unmatched_all.update(wanted[pos < 0].tolist())
         pos = np.unique(pos[pos >= 0])
-        rows.append({"set": name, "n_genes": len(wanted), "n_members": len(pos), "scored": len(pos) >= min_size})
+        rows.append(
+            {
+                "set": name,
+                "n_genes": len(wanted),
+                "n_members": len(pos),
+                "n_unmatched": int((upper.get_indexer(wanted) < 0).sum()),
+                "scored": len(pos) >= min_size,
+            }
+        )
         if len(pos) >= min_size:
             matched[name] = pos
     table = pd.DataFrame(rows).set_index("set")
@@ -314,7 +322,8 @@ def assign_function(
     ``adata.uns[key_added]["members"]``
         Boolean DataFrame genes × sets: the set's known members in the data.
     ``adata.uns[key_added]["sets"]``
-        Per set (all given sets): ``n_genes`` listed, ``n_members`` found in the data, ``scored``.
+        Per set (all given sets): ``n_genes`` listed, ``n_members`` found in the data, ``n_unmatched`` genes
+        not found, ``scored``.
     ``adata.uns[key_added]["params"]``
         Model name and sha256, method, ``top_k``, ``min_size``, input used, package version.
 
