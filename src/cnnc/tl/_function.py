@@ -181,47 +181,62 @@ class _PairScorer:
 
     def __init__(self, stats: ContextStatistics, model: Model | None, method: str, positive=None) -> None:
         self.stats, self.model, self.method, self.positive = stats, model, method, positive
-        self.linear = None
+        self.coef = None
         if model is not None and not reads_images(model):
-            wide = model.module.wide
-            self.linear = (
-                wide.weight.detach().cpu().numpy().astype(np.float64),
-                wide.bias.detach().cpu().numpy().astype(np.float64),
-                float((model.spec.calibration or {}).get("temperature") or 1.0),
-                tuple(model.spec.features),
-            )
+            self.coef = _linear_coefficients(model)
 
-    def block(self, genes: np.ndarray, members: np.ndarray) -> np.ndarray:
-        """``len(genes) × len(members)`` pair scores; a gene's pair with itself is NaN."""
-        r = self.stats.abs_corr[np.ix_(genes, members)].astype(np.float64)
+    def block(self, genes: slice | np.ndarray, members: np.ndarray) -> np.ndarray:
+        """``n_genes × len(members)`` float32 pair scores; a gene's pair with itself is NaN."""
+        r = self.stats.abs_corr[genes][:, members]  # a copy (fancy indexing), float32
         if self.positive is not None:
-            r[~self.positive[np.ix_(genes, members)]] = 0.0
-        z_g = (r - self.stats.mean[genes, None]) / self.stats.std[genes, None]
-        z_m = (r - self.stats.mean[None, members]) / self.stats.std[None, members]
-        if self.method == "context":
-            out = z_g + z_m
-        else:
-            out = self._log_odds(r, z_g, z_m)
-        out[genes[:, None] == members[None, :]] = np.nan
+            r[~self.positive[genes][:, members]] = 0.0
+        mean, std = self.stats.mean, self.stats.std
+        z_g = (r - mean[genes][:, None]) / std[genes][:, None]
+        z_m = (r - mean[members][None, :]) / std[members][None, :]
+        out = z_g + z_m if self.method == "context" else self._log_odds(r, z_g, z_m)
+        rows = np.arange(len(mean))[genes]
+        out[rows[:, None] == members[None, :]] = np.nan
         return out
 
     def _log_odds(self, r, z_g, z_m) -> np.ndarray:
-        """log(P(interaction) / P(none)) of the pairs read both ways (gene → member and member → gene)."""
-        weight, bias, temperature, names = self.linear
-
-        def none_prob(z_a, z_b):
-            table = {"abs_pearson": r, "z_regulator": z_a, "z_target": z_b, "z_context": z_a + z_b}
-            feats = np.stack([table[n] for n in names], axis=-1)
-            logits = (feats @ weight.T + bias) / temperature
-            if logits.shape[-1] == 1:  # single sigmoid output: P(none) = 1 - sigmoid
-                return 1.0 / (1.0 + np.exp(logits[..., 0]))
-            logits -= logits.max(-1, keepdims=True)
-            e = np.exp(logits)
-            return e[..., 0] / e.sum(-1)
-
-        p_none = (none_prob(z_g, z_m) + none_prob(z_m, z_g)) / 2
-        p_none = np.clip(p_none, 1e-12, 1 - 1e-12)
+        """log(P(interaction) / P(none)) of the pairs read both ways (gene → member and member → gene, averaged)."""
+        p_none = np.zeros_like(r)
+        for z_a, z_b in ((z_g, z_m), (z_m, z_g)):
+            odds = np.zeros_like(r)  # P(any interaction class) / P(none), summed over the classes
+            for a, b, c, d in self.coef:
+                logit = a * r + b * z_a + c * z_b + d
+                np.clip(logit, -60.0, 60.0, out=logit)
+                odds += np.exp(logit)
+            p_none += 0.5 / (1.0 + odds)
+        np.clip(p_none, 1e-12, 1 - 1e-7, out=p_none)
         return np.log1p(-p_none) - np.log(p_none)
+
+
+def _linear_coefficients(model: Model) -> list[tuple[float, float, float, float]]:
+    """The model's features-only network as ``log(P(class) / P(none)) = a·|r| + b·z_a + c·z_b + d`` per class.
+
+    A wide network whose image branch is off (``deep_scale == 0``) is a linear map of the context features;
+    ``z_context = z_a + z_b`` folds into ``b`` and ``c``, the calibration temperature divides everything.
+    """
+    wide = model.module.wide
+    weight = wide.weight.detach().cpu().numpy().astype(np.float64)
+    bias = wide.bias.detach().cpu().numpy().astype(np.float64)
+    temperature = float((model.spec.calibration or {}).get("temperature") or 1.0)
+    names = list(model.spec.features)
+    unknown = [n for n in names if n not in ("abs_pearson", "z_regulator", "z_target", "z_context")]
+    if unknown:
+        raise ValueError(f"Model {model.name!r} reads features {unknown} that gene-set scoring cannot compute.")
+
+    def coefficients(row):
+        w = dict(zip(names, row, strict=True))
+        ctx = w.get("z_context", 0.0)
+        return np.array([w.get("abs_pearson", 0.0), w.get("z_regulator", 0.0) + ctx, w.get("z_target", 0.0) + ctx])
+
+    if weight.shape[0] == 1:  # one sigmoid output: P(interaction) / P(none) = exp(logit)
+        rows = [(coefficients(weight[0]), bias[0])]
+    else:  # softmax: class c against class 0 ("none")
+        rows = [(coefficients(weight[k]) - coefficients(weight[0]), bias[k] - bias[0]) for k in range(1, len(bias))]
+    return [(*(float(v) / temperature for v in coef), float(d) / temperature) for coef, d in rows]
 
 
 def _image_scores(view, model: Model, genes: np.ndarray, members: np.ndarray, *, batch_size, device) -> np.ndarray:
@@ -364,14 +379,12 @@ def assign_function(
     names = list(matched)
     scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
     members = np.zeros((n_genes, len(names)), dtype=bool)
-    genes_all = np.arange(n_genes)
     for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
         mem = matched[name]
         members[mem, j] = True
         rows = max(1, BLOCK_PAIRS // len(mem))
         for s in range(0, n_genes, rows):
-            g = genes_all[s : s + rows]
-            scores[g, j] = _top_k_mean(scorer.block(g, mem), top_k)
+            scores[s : s + rows, j] = _top_k_mean(scorer.block(slice(s, s + rows), mem), top_k)
         if mdl is not None and reads_images(mdl):
             scores[:, j] = _image_rescore(
                 view,
