@@ -10,6 +10,7 @@ Hallmark only): the mean of the 5 strongest links ranks hidden members higher th
 because a set's members form several modules and a new member sits near one of them, not near all; reading
 anti-correlated pairs as uncorrelated helps most on PBMCs, where sets follow cell types. The default model reads
 only context features, so every gene × member pair is scored exactly; image models are read on a candidate subset.
+"""
 
 from __future__ import annotations
 
