@@ -289,7 +289,8 @@ def assign_function(
     - a model that reads pair images (such as ``"cnnc-original"``) is too expensive for every pair: the context
       score ranks all genes, and the ``n_candidates`` best non-members of each set plus its members are read as
       images against up to ``max_members`` members (those best linked to the rest of the set). Genes not read
-      get NaN.
+      get NaN. Measured on PBMCs (``benchmarks/function.py``), the faithful CNNC's images order these candidates
+      worse than the context prior that picked them.
 
     ``method="context"`` skips the model and uses the context-normalised correlation (|Pearson| z-scored within
     each gene's correlations to all genes, summed over the two genes; see :func:`cnnc.tl.predict_interactions`).
