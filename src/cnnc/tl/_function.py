@@ -159,19 +159,43 @@ def _top_k_mean(block: np.ndarray, top_k: int | None) -> np.ndarray:
 
 
 def context_statistics(matrix, *, chunk_cells: int = 20_000) -> tuple[ContextStatistics, np.ndarray]:
-    """The context statistics of the data and which gene pairs correlate positively (boolean genes × genes)."""
+    """The context statistics of the data and which gene pairs correlate positively (boolean genes × genes).
+
+    The same numbers as :meth:`ContextStatistics.from_matrix`, computed from the Gram matrix a block of rows at a
+    time: besides the float64 Gram, memory holds the float32 |Pearson| and the boolean signs (13 bytes per gene
+    pair in all, 5.2 GB for 20,000 genes), never a float64 genes × genes covariance or correlation.
+    """
     source = ExpressionSource(matrix, chunk_cells=chunk_cells)
     n = source.n_genes
     check_context_genes(n)
     gram, total = np.zeros((n, n)), np.zeros(n)
     for _, block in source.iter_blocks(np.arange(n)):
         accumulate_gram(block, gram, total)
-    mean = total / source.n_cells
+    cells = source.n_cells
+    mean = total / cells
+    sd = np.sqrt(np.clip(np.diag(gram) / cells - mean**2, 0, None))
+    abs_corr = np.empty((n, n), dtype=np.float32)
     positive = np.empty((n, n), dtype=bool)
+    mu = np.empty(n, dtype=np.float32)
+    spread = np.empty(n, dtype=np.float32)
     step = max(1, 2**22 // n)
-    for s in range(0, n, step):  # sign of the covariance, a block of rows at a time
-        positive[s : s + step] = gram[s : s + step] / source.n_cells - np.outer(mean[s : s + step], mean) > 0
-    return ContextStatistics.from_sums(gram, total, source.n_cells), positive
+    for s in range(0, n, step):
+        rows = slice(s, min(s + step, n))
+        cov = gram[rows] / cells - np.outer(mean[rows], mean)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = cov / np.outer(sd[rows], sd)
+        corr[~np.isfinite(corr)] = 0.0  # a constant gene correlates with nothing
+        positive[rows] = corr > 0
+        block = np.abs(np.clip(corr, -1, 1)).astype(np.float32)
+        diag = (np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop))
+        block[diag] = np.nan
+        mu[rows] = np.nanmean(block, axis=1)
+        spread[rows] = np.nanstd(block, axis=1)
+        block[diag] = 1.0
+        abs_corr[rows] = block
+    del gram
+    spread[spread == 0] = 1.0
+    return ContextStatistics(abs_corr, mu, spread), positive
 
 
 class _PairScorer:
