@@ -1,5 +1,6 @@
-"""Plotting: pair images, ROC/PR curves and networks."""
+"""Plotting: pair images, ROC/PR curves, networks and gene-set membership."""
 
+from ._function import function_candidates, function_heatmap
 from ._network import network
 from ._pair import pair_histogram, pair_histograms
 from ._roc import pr, roc

@@ -1,6 +1,7 @@
-"""Tools: pair images, training, prediction and evaluation."""
+"""Tools: pair images, training, prediction, evaluation and gene function."""
 
 from ._evaluate import evaluate
+from ._function import assign_function
 from ._pair_histograms import pair_histograms
 from ._predict import predict_interactions
 from ._train import recipes, train

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scanpy as sc
+
+import cnnc
+from cnnc._metrics import auroc
+from cnnc.tl._function import _top_k_mean, gene_sets_dict, read_gmt
+
+IFN = "HALLMARK_INTERFERON_ALPHA_RESPONSE"
+
+
+@pytest.fixture
+def hallmark_human(shared_data) -> dict[str, list[str]]:
+    return read_gmt(shared_data / "genesets" / "hallmark.human.gmt")
+
+
+@pytest.fixture(scope="module")
+def _pbmc() -> ad.AnnData:
+    return sc.datasets.pbmc68k_reduced()
+
+
+@pytest.fixture
+def pbmc(_pbmc) -> ad.AnnData:
+    return _pbmc.copy()
+
+
+@pytest.fixture(scope="module")
+def mesc() -> ad.AnnData:
+    return cnnc.datasets.beeline("mESC", "Specific", 500)
+
+
+def test_read_gmt_reads_hallmark(shared_data):
+    sets = read_gmt(shared_data / "genesets" / "hallmark.human.gmt")
+    assert len(sets) == 50
+    assert sum(len(v) for v in sets.values()) == 7322  # memberships, as the data README counts them
+    assert "ISG15" in sets[IFN]
+    assert not any(g.startswith("http") for g in sets[IFN])  # the description column is not a gene
+
+
+def test_gene_set_formats_agree(shared_data, hallmark_human):
+    path = shared_data / "genesets" / "hallmark.human.gmt"
+    frame = pd.DataFrame(
+        [(s, g, 1.0) for s, genes in hallmark_human.items() for g in genes], columns=["source", "target", "weight"]
+    )
+    from_path, from_str, from_frame = gene_sets_dict(path), gene_sets_dict(str(path)), gene_sets_dict(frame)
+    assert from_path == from_str == hallmark_human
+    assert {k: sorted(v) for k, v in from_frame.items()} == {k: sorted(v) for k, v in hallmark_human.items()}
+
+
+def test_writes_scores_members_and_params(pbmc, shared_data):
+    cnnc.tl.assign_function(pbmc, shared_data / "genesets" / "hallmark.human.gmt")
+    scores = pbmc.varm["cnnc_function"]
+    store = pbmc.uns["cnnc_function"]
+    assert isinstance(scores, pd.DataFrame)
+    assert list(scores.index) == list(pbmc.var_names)
+    assert IFN in scores.columns
+    members = store["members"]
+    assert members.shape == scores.shape and members.dtypes.eq(bool).all()
+    # members are the set's genes in the data: IFITM3 and IRF7 are interferon-alpha genes, CD3D is not
+    assert members.loc["IRF7", IFN] and members.loc["IFITM3", IFN] and not members.loc["CD3D", IFN]
+    assert store["sets"].loc[IFN, "n_members"] == members[IFN].sum()
+    assert store["params"]["model"] == cnnc.models.load("default").name
+    assert store["params"]["top_k"] == 5 and store["params"]["use_raw"] is True
+    # sets with fewer than min_size members in the data are reported but not scored
+    skipped = store["sets"].index[~store["sets"]["scored"]]
+    assert len(skipped) > 0 and not set(skipped) & set(scores.columns)
+    assert np.isfinite(scores.to_numpy()).all()
+
+
+def test_hidden_interferon_members_rank_high(pbmc, hallmark_human):
+    """Hide a third of the interferon-alpha members: the rest find them far better than chance."""
+    names = pd.Index(pbmc.raw.var_names)
+    members = [g for g in hallmark_human[IFN] if g in names]
+    rng = np.random.default_rng(0)
+    hidden = set(rng.choice(members, len(members) // 3, replace=False))
+    known = [g for g in members if g not in hidden]
+    cnnc.tl.assign_function(pbmc, {"ifn": known})
+    score = pbmc.varm["cnnc_function"]["ifn"]
+    candidates = score.drop(index=known)
+    assert auroc(candidates.index.isin(list(hidden)), candidates.to_numpy()) > 0.75
+
+
+def test_members_are_scored_leave_self_out(pbmc):
+    """A member's score ignores its own (non-existent) self pair: adding a gene to the set leaves its score."""
+    base = ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E", "IFI30"]
+    cnnc.tl.assign_function(pbmc, {"a": base, "b": [*base, "GBP2"]}, min_size=3, top_k=None)
+    score = pbmc.varm["cnnc_function"]
+    assert score.loc["GBP2", "a"] == pytest.approx(score.loc["GBP2", "b"])
+    assert score.loc["IRF7", "a"] != pytest.approx(score.loc["IRF7", "b"])
+
+
+def test_top_k_mean():
+    block = np.array([[1.0, 5.0, np.nan, 3.0], [np.nan, np.nan, np.nan, np.nan], [2.0, -1.0, np.nan, np.nan]])
+    np.testing.assert_allclose(_top_k_mean(block, 2), [4.0, np.nan, 0.5])
+    np.testing.assert_allclose(_top_k_mean(block, None), [3.0, np.nan, 0.5])
+
+
+def test_context_method_and_top_k_none_is_mean_context_z(pbmc):
+    sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}
+    cnnc.tl.assign_function(pbmc, sets, method="context", top_k=None, signed=False, key_added="ctx")
+    from cnnc._features import ContextStatistics
+
+    stats = ContextStatistics.from_matrix(pbmc.raw.X)
+    pos = pbmc.raw.var_names.get_indexer(sets["ifn"])
+    gene = int(pbmc.raw.var_names.get_loc("FCGR3A"))
+    expected = stats.features(np.full(len(pos), gene), pos, ("z_context",))[:, 0].mean()
+    assert pbmc.varm["ctx"].loc["FCGR3A", "ifn"] == pytest.approx(expected, rel=1e-4)
+    assert pbmc.uns["ctx"]["params"]["method"] == "context" and pbmc.uns["ctx"]["params"]["model"] == ""
+
+
+def test_mouse_sets_match_upper_case_beeline(mesc, shared_data):
+    """BEELINE writes mouse symbols in upper case; Hallmark mouse in MGI case: matching ignores case."""
+    adata = mesc.copy()
+    cnnc.tl.assign_function(adata, shared_data / "genesets" / "hallmark.mouse.gmt", min_size=10)
+    store = adata.uns["cnnc_function"]
+    assert store["sets"]["scored"].sum() == 34  # sets with >= 10 members in mESC TFs+500 (data README)
+    assert adata.varm["cnnc_function"].shape == (adata.n_vars, 34)
+
+
+def test_copy_leaves_input(pbmc):
+    out = cnnc.tl.assign_function(pbmc, {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}, copy=True)
+    assert "cnnc_function" in out.varm and "cnnc_function" not in pbmc.varm
+
+
+def test_image_model_reads_only_candidates(pbmc):
+    sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E"]}
+    cnnc.tl.assign_function(pbmc, sets, model="cnnc-original", n_candidates=8, max_members=3, key_added="img")
+    score = pbmc.varm["img"]["ifn"]
+    assert score.notna().sum() == 8 + len(sets["ifn"])
+    assert score[sets["ifn"]].notna().all()
+    assert pbmc.uns["img"]["params"]["reads_images"] is True
+
+
+@pytest.mark.parametrize(
+    ("gene_sets", "error", "match"),
+    [
+        (42, TypeError, "Unknown gene set format"),
+        ({}, ValueError, "No gene set given"),
+        ({"a": [], "b": []}, ValueError, "Every gene set is empty"),
+        ({"a": "IRF7"}, ValueError, "is a string"),
+        ({"a": ["NOTAGENE1", "NOTAGENE2"]}, ValueError, "No member of any gene set is in the data"),
+        ({"a": ["IRF7", "BST2"]}, ValueError, "lower min_size"),
+        (pd.DataFrame({"x": ["a"], "y": ["IRF7"]}), ValueError, "'source'"),
+        ("/no/such/file.gmt", FileNotFoundError, "does not exist"),
+    ],
+)
+def test_clear_errors(pbmc, gene_sets, error, match):
+    with pytest.raises(error, match=match):
+        cnnc.tl.assign_function(pbmc, gene_sets)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"top_k": 0}, "top_k"), ({"method": "x"}, "method")])
+def test_bad_options(pbmc, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cnnc.tl.assign_function(pbmc, {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}, **kwargs)
+
+
+def test_unmatched_members_are_logged(pbmc, monkeypatch):
+    from cnnc.tl import _function
+
+    messages = []
+    monkeypatch.setattr(_function.logg, "info", lambda msg, *args, **kwargs: messages.append(msg))
+    cnnc.tl.assign_function(pbmc, {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "NOTAGENE1"]})
+    assert any("NOTAGENE1" in m for m in messages)
+    table = pbmc.uns["cnnc_function"]["sets"]
+    assert table.loc["ifn", "n_members"] == 5 and table.loc["ifn", "n_unmatched"] == 1
