@@ -34,6 +34,9 @@ from .._utils import package_version
 from ..models import Model
 from ._predict import _check_species, _resolve_model
 
+#: The model gene function is scored with by default (features only; measured by benchmarks/function.py).
+FUNCTION_MODEL = "cnnc-context"
+
 METHODS = ("model", "context")
 #: Gene × member pair scores held at a time (float64 features of one block of genes).
 BLOCK_PAIRS = 2_000_000
@@ -327,7 +330,9 @@ def assign_function(
         A dict of set name → genes, the path of a GMT file, or a decoupler-style DataFrame with columns
         ``source`` (set name) and ``target`` (gene); extra columns (e.g. ``weight``) are ignored.
     model
-        A :class:`cnnc.models.Model`, a registry name or a file; ``None`` = the registry's default model.
+        A :class:`cnnc.models.Model`, a registry name or a file; ``None`` = ``"cnnc-context"``, the features-only
+        model measured in ``benchmarks/function.py`` (every gene × member pair is scored exactly; models that read
+        pair images score only each set's best candidates).
     method
         ``"model"`` (pair scores from ``model``) or ``"context"`` (the context formula, no model).
     top_k
@@ -386,7 +391,7 @@ def assign_function(
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     mdl = None
     if method == "model":
-        mdl = _resolve_model("default" if model is None else model)
+        mdl = _resolve_model(FUNCTION_MODEL if model is None else model)
         _check_species(adata, mdl)
     sets = gene_sets_dict(gene_sets)
     view = expression_view(adata, layer=layer, use_raw=use_raw)
