@@ -1,4 +1,4 @@
-"""Public data sets: BEELINE's benchmarks and CNNC's labelled gene pairs, fetched with pooch and hash-checked.
+"""Public data sets: BEELINE's benchmarks, CNNC's labelled gene pairs and Sachs's protein signalling, fetched with pooch and hash-checked.
 
 Files are looked up in ``$CNNC_DATA_DIR`` when it is set (a folder laid out like the registry, e.g. a copy of
 the project's shared data folder), else in pooch's cache folder for cnnc, and downloaded there when missing.
@@ -7,5 +7,6 @@ the project's shared data folder), else in pooch's cache folder for cnnc, and do
 from ._beeline import beeline
 from ._cnnc_pairs import cnnc_pairs
 from ._gsd import gsd
+from ._sachs import sachs
 
-__all__ = ["beeline", "cnnc_pairs", "gsd"]
+__all__ = ["beeline", "cnnc_pairs", "gsd", "sachs"]
