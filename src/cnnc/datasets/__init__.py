@@ -5,8 +5,9 @@ the project's shared data folder), else in pooch's cache folder for cnnc, and do
 """
 
 from ._beeline import beeline
+from ._causal_pairs import causal_pairs
 from ._cnnc_pairs import cnnc_pairs
 from ._gsd import gsd
 from ._sachs import sachs
 
-__all__ = ["beeline", "cnnc_pairs", "gsd", "sachs"]
+__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "sachs"]
