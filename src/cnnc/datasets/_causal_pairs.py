@@ -66,7 +66,7 @@ def _random_function(rng: np.random.Generator, kind: str, x: np.ndarray):
     if kind == "threshold":
         t = rng.uniform(*np.quantile(x, [0.2, 0.8]))
         steep = rng.uniform(3, 20)
-        return lambda v: sign / (1 + np.exp(-(v - t) * steep))
+        return lambda v: sign / (1 + np.exp(np.clip(-(v - t) * steep, -50, 50)))
     raise ValueError(kind)
 
 

@@ -166,7 +166,8 @@ def predict_interactions(
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
+    if mdl.spec.image_params.scaling == "log":  # an expression model; rank / standard recipes read any values
+        refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
     client = cluster_client(view.matrix, distributed)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
