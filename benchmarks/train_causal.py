@@ -58,10 +58,14 @@ def images_of(adata) -> tuple[np.ndarray, np.ndarray]:
 def make_set(n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for k, (n_cells, share) in enumerate(SIZES):
-        adata = cnnc.datasets.causal_pairs(max(1, int(n_pairs * share)), n_cells=n_cells, seed=seed * 100 + k)
-        x, y = images_of(adata)
-        xs.append(x)
-        ys.append(y)
+        todo, part = max(1, int(n_pairs * share)), 0
+        while todo > 0:  # at most 10^7 values per call, to keep memory small
+            n = min(todo, max(1, 5_000_000 // n_cells))
+            adata = cnnc.datasets.causal_pairs(n, n_cells=n_cells, seed=seed * 10_000 + k * 100 + part)
+            x, y = images_of(adata)
+            xs.append(x)
+            ys.append(y)
+            todo, part = todo - n, part + 1
     return np.concatenate(xs), np.concatenate(ys)
 
 
