@@ -155,6 +155,7 @@ BENCHMARK_TABLES = {
     "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
     "limits.md": ("Against the machine's limits", "python benchmarks/limits.py"),
     "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
+    "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python benchmarks/causal.py"),
     "study.md": (
         "Cheap pair scorers across cell types",
         "python benchmarks/study/study.py && python benchmarks/study/make_report.py > docs/_generated/study.md",

@@ -104,7 +104,9 @@ def predict_interactions(
     Parameters
     ----------
     adata
-        Cells × genes with log-normalized expression (dense, sparse or backed). Raw counts are refused.
+        Cells × genes with log-normalized expression (dense, sparse or backed). Raw counts are refused. A model
+        whose image recipe reads any variable (``scaling="rank"`` or ``"standard"`` in its spec, e.g.
+        ``"cnnc-causal"``) takes any measured values instead: protein intensities, z-scores, discrete values.
     model
         A :class:`cnnc.models.Model`, a registry name (see :func:`cnnc.models.available`) or a file path.
     tfs
