@@ -55,13 +55,15 @@ def images_of(adata) -> tuple[np.ndarray, np.ndarray]:
     return imager.images(a, b), pairs["label"].map(LABEL).to_numpy()
 
 
-def make_set(n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def make_set(n_pairs: int, seed: int, p_interventions: float) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for k, (n_cells, share) in enumerate(SIZES):
         todo, part = max(1, int(n_pairs * share)), 0
         while todo > 0:  # at most 10^7 values per call, to keep memory small
             n = min(todo, max(1, 5_000_000 // n_cells))
-            adata = cnnc.datasets.causal_pairs(n, n_cells=n_cells, seed=seed * 10_000 + k * 100 + part)
+            adata = cnnc.datasets.causal_pairs(
+                n, n_cells=n_cells, seed=seed * 10_000 + k * 100 + part, p_interventions=p_interventions
+            )
             x, y = images_of(adata)
             xs.append(x)
             ys.append(y)
@@ -105,12 +107,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--pairs", type=int, default=40_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--p-interventions", type=float, default=0.5)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     t0 = time.time()
-    x_train, y_train = make_set(args.pairs, seed=args.seed + 1)
-    x_val, y_val = make_set(max(2000, args.pairs // 10), seed=args.seed + 1000)
+    x_train, y_train = make_set(args.pairs, seed=args.seed + 1, p_interventions=args.p_interventions)
+    x_val, y_val = make_set(max(2000, args.pairs // 10), seed=args.seed + 1000, p_interventions=args.p_interventions)
     print(f"images: {len(x_train)} training, {len(x_val)} validation pairs in {time.time() - t0:.0f} s", flush=True)
 
     net = CNNC(**ARCHITECTURE)
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
             "allowed): the pair image bins the ranks of each variable"
         ),
         training={
-            "generator": "cnnc.datasets.causal_pairs (p_none=1/3, p_interventions=0.3)",
+            "generator": f"cnnc.datasets.causal_pairs (p_none=1/3, p_interventions={args.p_interventions})",
             "n_pairs": len(x_train),
             "samples_per_pair": [s for s, _ in SIZES],
             "seed": args.seed,

@@ -98,55 +98,72 @@ def _effect(rng: np.random.Generator, x: np.ndarray, function: str, noise: str) 
     raise ValueError(noise)
 
 
-def _interventions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pooled perturbations: the regime of each cell, the shift of the cause and of the effect in each regime."""
-    k = int(rng.integers(2, 6))
-    regime = rng.choice(k, size=n, p=rng.dirichlet(np.ones(k) * 2))
-    on_cause = rng.random(k) < 0.5
-    shift_cause = np.where(on_cause, rng.normal(0, 1.5, k), 0.0)
-    shift_effect = np.where(~on_cause & (rng.random(k) < 0.7), rng.normal(0, 1.5, k), 0.0)
-    shift_cause[0] = shift_effect[0] = 0.0  # regime 0 is unperturbed
-    return regime, shift_cause, shift_effect
+def _regimes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, int]:
+    """The perturbation regime of each cell (regime 0 unperturbed) and the number of regimes."""
+    k = int(rng.integers(2, 9))
+    return rng.choice(k, size=n, p=rng.dirichlet(np.ones(k) * 2)), k
+
+
+def _perturb(rng: np.random.Generator, v: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Intervene on the (standardized) variable ``v`` in ``cells``: a shift, or new values (a hard intervention)."""
+    v = v.copy()
+    if rng.random() < 0.5:
+        v[cells] += rng.normal(0, 1.5)
+    else:
+        new = _standardize(_draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], int(cells.sum())))
+        v[cells] = rng.normal(0, 1.5) + rng.uniform(0.1, 1.0) * new
+    return v
 
 
 def _one_pair(rng: np.random.Generator, n: int, label: str, p_interventions: float) -> tuple[np.ndarray, dict]:
     """Values ``(n, 2)`` of a pair (cause first when causal) and its description."""
     perturbed = rng.random() < p_interventions
+    regime, k = _regimes(rng, n) if perturbed else (np.zeros(n, dtype=np.int64), 1)
+    # which variable each regime acts on: 0 the cause (or the confounder), 1 the effect (or one of the two)
+    target = rng.integers(0, 2, k)
     if label == "none":
         kind = NONE_KINDS[int(rng.integers(2))]
         info = {"mechanism": kind, "cause": "", "noise": "", "interventions": perturbed}
         if kind == "independent":
-            x = _draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], n)
-            y = _draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], n)
-            if perturbed:  # each variable perturbed on its own: still independent
-                regime, sx, sy = _interventions(rng, n)
-                x = _standardize(x) + sx[regime]
-                y = _standardize(y) + sy[rng.permutation(regime)]
-        else:
-            cause = CAUSES[int(rng.integers(len(CAUSES)))]
-            z = _draw_cause(rng, cause, n)
-            if perturbed:  # the hidden confounder is perturbed: both move together
-                regime, sz, _ = _interventions(rng, n)
-                z = _standardize(z) + sz[regime]
-            functions = rng.choice(FUNCTIONS, 2)
-            noises = rng.choice(NOISES, 2)
-            x = _effect(rng, z, functions[0], noises[0])
-            y = _effect(rng, z, functions[1], noises[1])
-            info["cause"] = cause
-            info["noise"] = "/".join(noises)
-            info["mechanism"] = f"confounded ({'/'.join(functions)})"
+            x = _standardize(_draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], n))
+            y = _standardize(_draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], n))
+            other = rng.permutation(regime)  # each variable perturbed in its own cells: still independent
+            for r in range(1, k):
+                x = _perturb(rng, x, regime == r)
+                y = _perturb(rng, y, other == r)
+            return np.column_stack([x, y]), info
+        cause = CAUSES[int(rng.integers(len(CAUSES)))]
+        z = _standardize(_draw_cause(rng, cause, n))
+        for r in range(1, k):
+            if target[r] == 0:  # the hidden confounder is perturbed: both move together
+                z = _perturb(rng, z, regime == r)
+        functions = rng.choice(FUNCTIONS, 2)
+        noises = rng.choice(NOISES, 2)
+        x = _standardize(_effect(rng, z, functions[0], noises[0]))
+        y = _standardize(_effect(rng, z, functions[1], noises[1]))
+        for r in range(1, k):
+            if target[r] == 1:  # one of the two is perturbed on its own
+                if rng.random() < 0.5:
+                    x = _perturb(rng, x, regime == r)
+                else:
+                    y = _perturb(rng, y, regime == r)
+        info.update(cause=cause, noise="/".join(noises), mechanism=f"confounded ({'/'.join(functions)})")
         return np.column_stack([x, y]), info
     cause = CAUSES[int(rng.integers(len(CAUSES)))]
     function = FUNCTIONS[int(rng.integers(len(FUNCTIONS)))]
     noise = NOISES[int(rng.integers(len(NOISES)))]
     x = _draw_cause(rng, cause, n)
     if perturbed:
-        regime, sx, sy = _interventions(rng, n)
-        x = _standardize(x) + sx[regime]
-        y = _effect(rng, x, function, noise)
-        y = y + sy[regime] * (y.std() or 1.0)
-    else:
-        y = _effect(rng, x, function, noise)
+        x = _standardize(x)
+        for r in range(1, k):
+            if target[r] == 0:  # the cause is perturbed: the effect follows through the mechanism
+                x = _perturb(rng, x, regime == r)
+    y = _effect(rng, x, function, noise)
+    if perturbed:
+        y = _standardize(y)
+        for r in range(1, k):
+            if target[r] == 1:  # the effect is perturbed: the cause does not move
+                y = _perturb(rng, y, regime == r)
     info = {"mechanism": function, "cause": cause, "noise": noise, "interventions": perturbed}
     return np.column_stack([x, y]), info
 
@@ -181,10 +198,12 @@ def causal_pairs(
     "none" pairs: two independent variables, or two effects of a hidden confounder (each with its own random
     function and noise): dependent but not causally linked.
 
-    With probability ``p_interventions`` a pair is a pool of 2-5 perturbation regimes (as single-cell data
-    pooled over treatments): in each regime either the cause is shifted (its effect follows through the
-    mechanism) or the effect is shifted (the cause does not move); for confounded pairs the confounder is
-    shifted, for independent pairs each variable on its own.
+    With probability ``p_interventions`` a pair is a pool of 2-8 perturbation regimes (as single-cell data
+    pooled over treatments, e.g. activators and inhibitors): regime 0 is unperturbed; in each other regime one
+    variable is intervened on, by a shift or by new values drawn from a random family (a hard intervention).
+    When the cause is intervened on, its effect follows through the mechanism; when the effect is, the cause
+    does not move. For confounded pairs the confounder or one of the two variables is intervened on; for
+    independent pairs each variable in its own cells.
 
     Parameters
     ----------
