@@ -149,3 +149,58 @@ def test_raw_count_check_is_for_expression_models_only(sachs, tiny_model):
     edges = out.uns["cnnc"]["edges"]
     assert len(edges) == 1 and np.isclose(edges[["p_none", "p_ab", "p_ba"]].sum(axis=1), 1).all()
     assert out.uns["cnnc"]["params"]["image"]["scaling"] == "rank"
+
+
+@pytest.fixture
+def cite():
+    """RNA (log counts) and proteins (centred log-ratios, negative) over partly shared cells; prot1 drives gene0."""
+    rng = np.random.default_rng(2)
+    cells = [f"c{i}" for i in range(400)]
+    prot = rng.standard_normal((400, 2))
+    rna = np.log1p(rng.poisson(np.exp(0.8 * prot[:, [0, 1, 0]] + rng.standard_normal((400, 3)) * 0.3)))
+    r = ad.AnnData(rna.astype(np.float32), obs=pd.DataFrame(index=cells))
+    r.var_names = ["Gene0", "Gene1", "Gene2"]
+    p = ad.AnnData(prot[60:].astype(np.float32), obs=pd.DataFrame(index=cells[60:]))
+    p.var_names = ["CD3", "CD4"]
+    with md.set_options(pull_on_update=False):
+        return md.MuData({"rna": r, "prot": p})
+
+
+def test_predict_across_modalities_equals_the_joined_anndata(cite):
+    model = _rank_model()
+    pairs = [("CD3", "Gene0"), ("CD4", "Gene1"), ("CD3", "Gene2")]
+    cnnc.tl.predict_interactions(cite, model=model, pairs=pairs, mod=("prot", "rna"))
+    edges = cite.uns["cnnc"]["edges"]
+    assert set(edges["regulator_mod"]) == {"prot"} and set(edges["target_mod"]) == {"rna"}
+    assert cite.uns["cnnc"]["params"]["n_cells"] == 340
+    # the same cells and variables in one AnnData give the same probabilities
+    common = cite.mod["prot"].obs_names
+    joined = ad.AnnData(
+        np.hstack([cite.mod["prot"][common].X, cite.mod["rna"][common].X]),
+        var=pd.DataFrame(index=["CD3", "CD4", "Gene0", "Gene1", "Gene2"]),
+    )
+    cnnc.tl.predict_interactions(joined, model=model, pairs=pairs)
+    want = joined.uns["cnnc"]["edges"].set_index(["regulator", "target"])
+    got = edges.set_index(["regulator", "target"])
+    np.testing.assert_allclose(got.loc[pairs, ["p_none", "p_ab", "p_ba"]], want.loc[pairs, ["p_none", "p_ab", "p_ba"]])
+    varp = cite.varp["cnnc"]
+    i, j = cite.var_names.get_loc("CD3"), cite.var_names.get_loc("Gene0")
+    assert np.isclose(varp[i, j], got.loc[("CD3", "Gene0"), "score"])
+
+
+def test_predict_on_mudata_refusals(cite, tiny_model):
+    model = _rank_model()
+    with pytest.raises(ValueError, match="needs `mod=`"):
+        cnnc.tl.predict_interactions(cite, model=model, pairs=[("CD3", "Gene0")])
+    with pytest.raises(ValueError, match="needs the candidate pairs"):
+        cnnc.tl.predict_interactions(cite, model=model, mod=("prot", "rna"))
+    with pytest.raises(KeyError, match="'Gene0' is not in modality 'prot'"):
+        cnnc.tl.predict_interactions(cite, model=model, pairs=[("Gene0", "CD3")], mod=("prot", "rna"))
+    with pytest.raises(ValueError, match="negative values"):  # an expression model cannot read CLR proteins
+        cnnc.tl.predict_interactions(cite, model=tiny_model, pairs=[("CD3", "Gene0")], mod=("prot", "rna"))
+    with pytest.raises(ValueError, match="only for MuData"):
+        cnnc.tl.predict_interactions(cite.mod["rna"], model=model, pairs=[("Gene0", "Gene1")], mod="rna")
+    assert "cnnc" not in cite.uns
+    # tfs of the first modality against every variable of the second
+    cnnc.tl.predict_interactions(cite, model=model, tfs=["CD3", "CD4"], mod=("prot", "rna"))
+    assert len(cite.uns["cnnc"]["edges"]) == 6

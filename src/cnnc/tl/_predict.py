@@ -85,6 +85,7 @@ def predict_interactions(
     pairs=None,
     layer: str | None = None,
     use_raw: bool | None = None,
+    mod: str | tuple[str, str] | None = None,
     batch_size: int = 1024,
     symmetric: bool = True,
     chunk_cells: int | None = None,
@@ -117,6 +118,12 @@ def predict_interactions(
         Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``.
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    mod
+        For a :class:`~mudata.MuData`: the modality of both variables, or ``(mod_a, mod_b)`` for pairs across
+        modalities (e.g. ``("prot", "rna")``: regulators from the protein modality, targets from RNA), scored
+        over the cells present in both. Needs ``pairs`` or ``tfs``, and a model without context features
+        (e.g. ``"cnnc-causal"``); results go to ``mdata.uns[key_added]["edges"]`` (with the modality of each side)
+        and, when every variable is in ``mdata.var_names``, ``mdata.varp[key_added]``. Runs in this process.
     batch_size
         Pairs per batch of images.
     symmetric
@@ -160,6 +167,28 @@ def predict_interactions(
     )
     mdl = _resolve_model(model)
     _check_species(adata, mdl)
+    if mod is not None or type(adata).__name__ == "MuData":
+        from ._predict_mudata import predict_mudata
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+        return predict_mudata(
+            adata,
+            mdl,
+            mod=mod,
+            tfs=tfs,
+            targets=targets,
+            pairs=pairs,
+            layer=layer,
+            use_raw=use_raw,
+            batch_size=batch_size,
+            symmetric=symmetric,
+            chunk_cells=chunk_cells,
+            device=device,
+            precision=precision,
+            key_added=key_added,
+            copy=copy,
+        )
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
     a, b = candidate_positions(view.var_names, regulators, targets, pairs)
