@@ -39,7 +39,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 import cnnc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _pairwise  # noqa: E402
+import _pairwise
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "causal.json"
@@ -126,7 +126,13 @@ def sachs_tables(model) -> dict:
         p = proba.loc[[key]].iloc[0]
         p_forward, p_backward = (p["p_ab"], p["p_ba"]) if key == (c, e) else (p["p_ba"], p["p_ab"])
         per_edge.append(
-            {"cause": c, "effect": e, "p_forward": float(p_forward), "p_backward": float(p_backward), "p_none": float(p["p_none"])}
+            {
+                "cause": c,
+                "effect": e,
+                "p_forward": float(p_forward),
+                "p_backward": float(p_backward),
+                "p_none": float(p["p_none"]),
+            }
         )
     per_edge = pd.DataFrame(per_edge)
     direction["cnnc-causal"] = binomial((per_edge["p_forward"] > per_edge["p_backward"]).to_numpy())
@@ -198,7 +204,9 @@ def markdown(result: dict) -> str:
     lines += ["", "cnnc-causal on each true edge (P(cause → effect), P(effect → cause), P(none)):", ""]
     lines += ["| cause | effect | forward | backward | none |", "|---|---|---|---|---|"]
     for e in s["cnnc_causal_edges"]:
-        lines.append(f"| {e['cause']} | {e['effect']} | {e['p_forward']:.3f} | {e['p_backward']:.3f} | {e['p_none']:.3f} |")
+        lines.append(
+            f"| {e['cause']} | {e['effect']} | {e['p_forward']:.3f} | {e['p_backward']:.3f} | {e['p_none']:.3f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -235,7 +243,10 @@ def write_card(source: Path, result: dict) -> str:
     """Copy the model file into the package with the measured numbers in its card; register it. Returns sha256."""
     model = cnnc.models.load(source)
     spec = model.spec
-    spec.metrics = {**{k: v for k, v in spec.metrics.items() if k.startswith("synthetic validation")}, **card_metrics(result)}
+    spec.metrics = {
+        **{k: v for k, v in spec.metrics.items() if k.startswith("synthetic validation")},
+        **card_metrics(result),
+    }
     path = model.save(WEIGHTS / "cnnc-causal.safetensors")
     registry_path = WEIGHTS / "registry.json"
     registry = json.loads(registry_path.read_text())

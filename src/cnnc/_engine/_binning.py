@@ -118,8 +118,8 @@ def scan_block(
                 "non-negative log-expression (e.g. sc.pp.normalize_total then sc.pp.log1p), "
                 "not scaled or centred data (sc.pp.scale): use `layer=` or `use_raw=True` to pick "
                 "the log-normalized values. Variables that are not expression (e.g. protein intensities, "
-                "z-scores) need an image recipe for any continuous values: pass `scaling=\"rank\"` to "
-                "cnnc.tl.pair_histograms, or use a model whose recipe reads ranks (e.g. model=\"cnnc-causal\")."
+                'z-scores) need an image recipe for any continuous values: pass `scaling="rank"` to '
+                'cnnc.tl.pair_histograms, or use a model whose recipe reads ranks (e.g. model="cnnc-causal").'
             )
         has = counts > 0
         starts = block.indptr[:-1][has]

@@ -107,6 +107,8 @@ def _regimes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, int]:
 def _perturb(rng: np.random.Generator, v: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Intervene on the (standardized) variable ``v`` in ``cells``: a shift, or new values (a hard intervention)."""
     v = v.copy()
+    if not cells.any():  # a regime without cells
+        return v
     if rng.random() < 0.5:
         v[cells] += rng.normal(0, 1.5)
     else:
