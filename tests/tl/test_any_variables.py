@@ -204,3 +204,29 @@ def test_predict_on_mudata_refusals(cite, tiny_model):
     # tfs of the first modality against every variable of the second
     cnnc.tl.predict_interactions(cite, model=model, tfs=["CD3", "CD4"], mod=("prot", "rna"))
     assert len(cite.uns["cnnc"]["edges"]) == 6
+
+
+def test_train_a_rank_model_on_sachs(sachs):
+    """Training reads non-expression values with a rank recipe, and its spec makes prediction use it."""
+    import torch
+
+    torch.set_num_threads(1)
+    with pytest.raises(ValueError, match="look like raw counts"):
+        rounded = sachs.copy()
+        rounded.X = np.round(rounded.X)
+        cnnc.tl.train(rounded, rounded.uns["ground_truth"], folds=0, epochs=1, bins=16)
+    model = cnnc.tl.train(
+        sachs,
+        sachs.uns["ground_truth"],
+        folds=0,
+        epochs=1,
+        bins=16,
+        scaling="rank",
+        architecture={"filters": [4], "dense": 8},
+        seed=0,
+    )
+    assert model.spec.image_params.scaling == "rank" and "rank" in model.spec.expects
+    logged = cnnc.datasets.sachs(log=True)
+    a = cnnc.tl.predict_interactions(sachs, model=model, pairs=PAIRS, copy=True).uns["cnnc"]["edges"]
+    b = cnnc.tl.predict_interactions(logged, model=model, pairs=PAIRS, copy=True).uns["cnnc"]["edges"]
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())

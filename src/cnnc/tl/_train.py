@@ -80,6 +80,7 @@ def train(
     bins: int = 32,
     pseudocount: float = 0.01,
     density_pseudocount: float = 1e-4,
+    scaling: str = "log",
     max_pairs_per_dataset: int | None = None,
     epochs: int = 30,
     batch_size: int = 256,
@@ -135,8 +136,10 @@ def train(
         :class:`cnnc.models.CNNC` arguments (default: the original network).
     max_pairs_per_dataset
         Subsample each data set's labelled pairs to at most this many (so large data sets do not dominate).
-    bins, pseudocount, density_pseudocount
-        Pair-image recipe (see :func:`cnnc.tl.pair_histograms`).
+    bins, pseudocount, density_pseudocount, scaling
+        Pair-image recipe (see :func:`cnnc.tl.pair_histograms`). ``scaling="rank"`` or ``"standard"`` trains a
+        model of any measured variables (negative or discrete values allowed; no raw-count check), which its
+        spec declares so that prediction builds the same images.
     epochs, batch_size, optimizer, learning_rate, weight_decay, patience
         Optimisation: ``"sgd"`` is CNNC's (learning rate 0.02, Nesterov momentum 0.9), ``"adam"`` the default.
     validation_fraction
@@ -179,7 +182,9 @@ def train(
         raise ValueError(f"wide_prior {wide_prior!r} must be one of the features {features}.")
     prior_index = None if wide_prior is None else features.index(wide_prior)
     rng = np.random.default_rng(seed)
-    params = PairImageParams(bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount)
+    params = PairImageParams(
+        bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount, scaling=scaling
+    )
     classes = DIRECTION_CLASSES if task == "direction" else INTERACTION_CLASSES
     arch = {"image_size": bins, "n_classes": len(classes), "n_extra_features": len(features), **(architecture or {})}
     if arch["n_classes"] != len(classes):
@@ -192,7 +197,8 @@ def train(
             raise ValueError(
                 f"Only {view.matrix.shape[0]} cells: a pair image needs at least {MIN_CELLS} cells to say anything."
             )
-        refuse_raw_counts(view.matrix, np.arange(len(view.var_names)), what=f"Values in {view.label}")
+        if scaling == "log":  # an expression model; rank / standard recipes read any values
+            refuse_raw_counts(view.matrix, np.arange(len(view.var_names)), what=f"Values in {view.label}")
         context = data_set_context(view.matrix, view.var_names, params, features)
         part, known = build_examples(
             context,
@@ -231,6 +237,8 @@ def train(
         "features": features,
         "gene_matching": "case-insensitive",
     }
+    if scaling != "log":
+        spec_kwargs["expects"] = f"any measured variables (the pair images bin {scaling} values); raw counts allowed"
 
     cv_frames, fold_rows, module = [], [], None
     if folds >= 2:
