@@ -243,10 +243,8 @@ def write_card(source: Path, result: dict) -> str:
     """Copy the model file into the package with the measured numbers in its card; register it. Returns sha256."""
     model = cnnc.models.load(source)
     spec = model.spec
-    spec.metrics = {
-        **{k: v for k, v in spec.metrics.items() if k.startswith("synthetic validation")},
-        **card_metrics(result),
-    }
+    kept = {k: v for k, v in spec.metrics.items() if k.startswith("synthetic validation") and not k.endswith("loss")}
+    spec.metrics = {**kept, **card_metrics(result)}
     path = model.save(WEIGHTS / "cnnc-causal.safetensors")
     registry_path = WEIGHTS / "registry.json"
     registry = json.loads(registry_path.read_text())

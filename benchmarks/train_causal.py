@@ -104,8 +104,8 @@ def evaluate(net: CNNC, x: np.ndarray, y: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=WEIGHTS / "cnnc-causal.safetensors")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--pairs", type=int, default=40_000)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=60_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--p-interventions", type=float, default=0.5)
     args = parser.parse_args(argv)
@@ -164,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
             "best_epoch": best_epoch["epoch"],
             "augmentation": "random reversal of either axis; transposition with the direction label swapped",
         },
-        metrics={f"synthetic validation {k}": round(v, 4) for k, v in best_epoch.items() if k not in ("epoch",)},
+        metrics={
+            "training loss": round(best_epoch["loss"], 4),
+            **{f"synthetic validation {k}": round(v, 4) for k, v in best_epoch.items() if k not in ("epoch", "loss")},
+        },
     )
     model = Model(net.eval(), spec)
     path = model.save(args.out)

@@ -230,3 +230,13 @@ def test_train_a_rank_model_on_sachs(sachs):
     a = cnnc.tl.predict_interactions(sachs, model=model, pairs=PAIRS, copy=True).uns["cnnc"]["edges"]
     b = cnnc.tl.predict_interactions(logged, model=model, pairs=PAIRS, copy=True).uns["cnnc"]["edges"]
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+def test_plot_labels_follow_the_recipe(sachs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    pair_histograms(sachs, PAIRS, scaling="rank", bins=16)
+    ax = cnnc.pl.pair_histogram(sachs, "praf", "pmek", show=False)
+    assert "rank / n_cells" in ax.get_xlabel() and "log10" not in ax.get_xlabel()
+    assert float(ax.get_xticklabels()[0].get_text()) < 0.1  # bin centres are rank fractions in (0, 1)
