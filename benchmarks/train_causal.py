@@ -55,14 +55,18 @@ def images_of(adata) -> tuple[np.ndarray, np.ndarray]:
     return imager.images(a, b), pairs["label"].map(LABEL).to_numpy()
 
 
-def make_set(n_pairs: int, seed: int, p_interventions: float) -> tuple[np.ndarray, np.ndarray]:
+def make_set(n_pairs: int, seed: int, p_interventions: float, inhibition: float) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for k, (n_cells, share) in enumerate(SIZES):
         todo, part = max(1, int(n_pairs * share)), 0
         while todo > 0:  # at most 10^7 values per call, to keep memory small
             n = min(todo, max(1, 5_000_000 // n_cells))
             adata = cnnc.datasets.causal_pairs(
-                n, n_cells=n_cells, seed=seed * 10_000 + k * 100 + part, p_interventions=p_interventions
+                n,
+                n_cells=n_cells,
+                seed=seed * 10_000 + k * 100 + part,
+                p_interventions=p_interventions,
+                inhibition=inhibition,
             )
             x, y = images_of(adata)
             xs.append(x)
@@ -108,12 +112,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs", type=int, default=60_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--p-interventions", type=float, default=0.5)
+    parser.add_argument("--inhibition", type=float, default=0.0)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     t0 = time.time()
-    x_train, y_train = make_set(args.pairs, seed=args.seed + 1, p_interventions=args.p_interventions)
-    x_val, y_val = make_set(max(2000, args.pairs // 10), seed=args.seed + 1000, p_interventions=args.p_interventions)
+    x_train, y_train = make_set(
+        args.pairs, seed=args.seed + 1, p_interventions=args.p_interventions, inhibition=args.inhibition
+    )
+    x_val, y_val = make_set(
+        max(2000, args.pairs // 10),
+        seed=args.seed + 1000,
+        p_interventions=args.p_interventions,
+        inhibition=args.inhibition,
+    )
     print(f"images: {len(x_train)} training, {len(x_val)} validation pairs in {time.time() - t0:.0f} s", flush=True)
 
     net = CNNC(**ARCHITECTURE)
@@ -156,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
             "allowed): the pair image bins the ranks of each variable"
         ),
         training={
-            "generator": f"cnnc.datasets.causal_pairs (p_none=1/3, p_interventions={args.p_interventions})",
+            "generator": f"cnnc.datasets.causal_pairs (p_none=1/3, p_interventions={args.p_interventions}, "
+            f"inhibition={args.inhibition})",
             "n_pairs": len(x_train),
             "samples_per_pair": [s for s, _ in SIZES],
             "seed": args.seed,

@@ -117,7 +117,9 @@ def _perturb(rng: np.random.Generator, v: np.ndarray, cells: np.ndarray) -> np.n
     return v
 
 
-def _one_pair(rng: np.random.Generator, n: int, label: str, p_interventions: float) -> tuple[np.ndarray, dict]:
+def _one_pair(
+    rng: np.random.Generator, n: int, label: str, p_interventions: float, inhibition: float = 0.0
+) -> tuple[np.ndarray, dict]:
     """Values ``(n, 2)`` of a pair (cause first when causal) and its description."""
     perturbed = rng.random() < p_interventions
     regime, k = _regimes(rng, n) if perturbed else (np.zeros(n, dtype=np.int64), 1)
@@ -155,12 +157,23 @@ def _one_pair(rng: np.random.Generator, n: int, label: str, p_interventions: flo
     function = FUNCTIONS[int(rng.integers(len(FUNCTIONS)))]
     noise = NOISES[int(rng.integers(len(NOISES)))]
     x = _draw_cause(rng, cause, n)
+    active = x  # the cause's activity, which drives the effect (its measured level, unless inhibited)
     if perturbed:
         x = _standardize(x)
+        active = x.copy()
         for r in range(1, k):
-            if target[r] == 0:  # the cause is perturbed: the effect follows through the mechanism
-                x = _perturb(rng, x, regime == r)
-    y = _effect(rng, x, function, noise)
+            if target[r] != 0:
+                continue
+            cells = regime == r
+            if inhibition > 0 and rng.random() < inhibition and cells.any():
+                # an inhibitor of the cause's activity: the effect sees a low activity while the measured
+                # level of the cause moves on its own (e.g. feedback raises a kinase's phosphorylation)
+                active[cells] = np.quantile(x, rng.uniform(0.0, 0.2)) + 0.1 * rng.standard_normal(int(cells.sum()))
+                x = _perturb(rng, x, cells)
+            else:  # the cause is perturbed: the effect follows through the mechanism
+                x = _perturb(rng, x, cells)
+                active[cells] = x[cells]
+    y = _effect(rng, active, function, noise)
     if perturbed:
         y = _standardize(y)
         for r in range(1, k):
@@ -177,6 +190,7 @@ def causal_pairs(
     seed: int = 0,
     p_none: float = 1 / 3,
     p_interventions: float = 0.3,
+    inhibition: float = 0.0,
 ) -> AnnData:
     """Synthetic cause → effect pairs of many mechanisms, with their true direction.
 
@@ -205,7 +219,9 @@ def causal_pairs(
     variable is intervened on, by a shift or by new values drawn from a random family (a hard intervention).
     When the cause is intervened on, its effect follows through the mechanism; when the effect is, the cause
     does not move. For confounded pairs the confounder or one of the two variables is intervened on; for
-    independent pairs each variable in its own cells.
+    independent pairs each variable in its own cells. With probability ``inhibition`` an intervention on a cause
+    is an inhibitor of its activity (as kinase inhibitors act): the effect then sees a low activity of the cause
+    while the cause's measured level is shifted or redrawn on its own.
 
     Parameters
     ----------
@@ -219,6 +235,8 @@ def causal_pairs(
         Fraction of pairs without a causal link (half independent, half confounded).
     p_interventions
         Fraction of pairs pooled over perturbation regimes.
+    inhibition
+        Fraction of the interventions on a cause that inhibit its activity rather than move it.
 
     Returns
     -------
@@ -244,7 +262,7 @@ def causal_pairs(
         if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
             msg = f"{name} must be an integer >= {low}, got {value!r}."
             raise ValueError(msg)
-    for name, value in (("p_none", p_none), ("p_interventions", p_interventions)):
+    for name, value in (("p_none", p_none), ("p_interventions", p_interventions), ("inhibition", inhibition)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             msg = f"{name} must be a probability in [0, 1], got {value!r}."
             raise ValueError(msg)
@@ -255,7 +273,7 @@ def causal_pairs(
     rows = []
     for i in range(n_pairs):
         label = "none" if rng.random() < p_none else ("a->b" if rng.random() < 0.5 else "b->a")
-        xy, info = _one_pair(rng, n_cells, label, p_interventions)
+        xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition)
         if label == "b->a":
             xy = xy[:, ::-1]
         if label == "none" and rng.random() < 0.5:
