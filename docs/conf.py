@@ -157,6 +157,7 @@ BENCHMARK_TABLES = {
     "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
     "function.md": ("Gene function: hidden Hallmark members", "python benchmarks/function.py --scale"),
     "pathways.md": ("Pathway edges: CNNC's KEGG pairs, gene-disjoint CV", "python benchmarks/pathways.py"),
+    "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python benchmarks/causal.py"),
     "study.md": (
         "Cheap pair scorers across cell types",
         "python benchmarks/study/study.py && python benchmarks/study/make_report.py > docs/_generated/study.md",

@@ -172,6 +172,11 @@ class ClusterImager:
     ) -> None:
         import dask
 
+        if params.scaling != "log":
+            raise ValueError(
+                f"The {params.scaling!r} image recipe ranks or standardizes every variable over all cells, which the "
+                "cluster does not do: pass distributed=False (the variables involved are read into memory once)."
+            )
         self.client = client
         self.params = params
         self.n_cells = int(matrix.shape[0])

@@ -91,10 +91,12 @@ def _scatter_block(
         write_pos[g] = pos
 
 
-def scan_block(block, gene_names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scan_block(
+    block, gene_names: list[str], *, allow_negative: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimum and maximum of the nonzero values and the number of nonzero cells of each gene of a CSC block.
 
-    Raises a ValueError naming the gene if a value is NaN, infinite or negative.
+    Raises a ValueError naming the gene if a value is NaN, infinite or (unless ``allow_negative``) negative.
     """
     n_genes = block.shape[1]
     vmin = np.full(n_genes, np.inf)
@@ -110,13 +112,15 @@ def scan_block(block, gene_names: list[str]) -> tuple[np.ndarray, np.ndarray, np
                 "Pair images need finite log-expression: impute or drop those values "
                 "(e.g. np.nan_to_num) or remove the gene."
             )
-        if data.min() < 0:
+        if not allow_negative and data.min() < 0:
             g = int(np.searchsorted(block.indptr, np.flatnonzero(data < 0)[0], side="right") - 1)
             raise ValueError(
                 f"Expression of gene {gene_names[g]!r} has negative values. Pair images need "
                 "non-negative log-expression (e.g. sc.pp.normalize_total then sc.pp.log1p), "
                 "not scaled or centred data (sc.pp.scale): use `layer=` or `use_raw=True` to pick "
-                "the log-normalized values."
+                "the log-normalized values. Variables that are not expression (e.g. protein intensities, "
+                'z-scores) need an image recipe for any continuous values: pass `scaling="rank"` to '
+                'cnnc.tl.pair_histograms, or use a model whose recipe reads ranks (e.g. model="cnnc-causal").'
             )
         has = counts > 0
         starts = block.indptr[:-1][has]
@@ -238,7 +242,7 @@ class GeneBinner:
         for _, block in self.source.iter_blocks(self.genes):
             if self.source.chunk_cells >= self.n_cells:
                 self._scanned = block  # the only block: kept for binning (see whole())
-            b_min, b_max, b_nnz = scan_block(block, self.gene_names)
+            b_min, b_max, b_nnz = scan_block(block, self.gene_names, allow_negative=self.params.scaling != "log")
             np.minimum(vmin, b_min, out=vmin)
             np.maximum(vmax, b_max, out=vmax)
             nnz += b_nnz
@@ -292,6 +296,8 @@ class GeneBinner:
         return self._bin_block(first_cell, block)
 
     def _transform(self, raw: np.ndarray) -> np.ndarray:
+        if self.params.scaling != "log":  # the values were ranked or standardized already (see scale_columns)
+            return np.asarray(raw, dtype=np.float64)
         # numpy's log10 in the data's dtype (float64 values are exact copies of float32/float16 inputs), as the
         # reference `np.log10(x + 0.01)` computes it: same values, hence the same edges and bins.
         return np.log10(np.asarray(raw).astype(self.value_dtype, copy=False) + float(self.params.pseudocount))

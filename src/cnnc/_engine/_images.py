@@ -7,6 +7,7 @@ import numpy as np
 from ._binning import GeneBinner
 from ._kernel import pair_counts, pair_images
 from ._params import PairImageParams
+from ._scaling import scale_columns
 from ._source import ExpressionSource
 from ._transform import count_lookup
 
@@ -17,7 +18,8 @@ class PairImager:
     Parameters
     ----------
     matrix
-        Cells × genes expression (any storage :class:`~cnnc._engine._source.ExpressionSource` reads).
+        Cells × genes expression (any storage :class:`~cnnc._engine._source.ExpressionSource` reads). With a
+        ``"rank"`` or ``"standard"`` recipe the values of ``genes`` are read into memory and scaled first.
     genes
         Column indices of every gene that will appear in a pair; each is binned once.
     params
@@ -43,6 +45,11 @@ class PairImager:
     ) -> None:
         self.params = params or PairImageParams()
         kwargs = {} if chunk_cells is None else {"chunk_cells": chunk_cells}
+        genes = np.asarray(genes)
+        if self.params.scaling != "log":  # ranks / z-scores need every cell: the variables involved are read once
+            names = gene_names if gene_names is not None else [str(g) for g in genes]
+            matrix = scale_columns(matrix, genes, self.params, gene_names=list(names))
+            genes = np.arange(len(genes))
         self.source = ExpressionSource(matrix, **kwargs)
         self.binner = GeneBinner(self.source, np.asarray(genes), self.params, gene_names=gene_names, cache=cache)
         self.n_cells = self.source.n_cells

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 TRANSFORMS = ("cnnc", "density", "counts")
-SCALINGS = ("log",)
+SCALINGS = ("log", "rank", "standard")
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,13 @@ class PairImageParams:
         -log10(density_pseudocount)``, which is CNNC's ``(log10(H/n + 1e-4) + 4) / 4``;
         ``"density"``: ``H / n``; ``"counts"``: raw counts as float.
     scaling
-        How each gene's values are placed on the bin axis: ``"log"`` (CNNC: ``log10(x + pseudocount)``
-        over the gene's own min..max range).
+        How each variable's values are placed on the bin axis, before the ``bins`` equal bins over its own
+        min..max range: ``"log"`` (CNNC, for expression: ``log10(x + pseudocount)``; values must be
+        non-negative); ``"rank"`` (any continuous or discrete variable, negative values allowed: each value's
+        mid-rank among the cells divided by the number of cells, so bins are quantiles and the image does not
+        change under any increasing transform of a variable; tied values share their average rank);
+        ``"standard"`` (any variable with some spread: ``(x - mean) / sd``). ``pseudocount`` is used by
+        ``"log"`` only.
     """
 
     bins: int = 32

@@ -31,13 +31,14 @@ def read_dataset(data, table, recipe, *, layer, use_raw, tfs):
         raise ValueError(
             f"Only {view.matrix.shape[0]} cells: a pair image needs at least {MIN_CELLS} cells to say anything."
         )
-    refuse_raw_counts(
-        view.matrix,
-        np.arange(len(view.var_names)),
-        what=f"Values in {view.label}",
-        label=view.label,
-        gene_names=view.var_names,
-    )
+    if recipe.image.scaling == "log":  # an expression model; rank / standard recipes read any values
+        refuse_raw_counts(
+            view.matrix,
+            np.arange(len(view.var_names)),
+            what=f"Values in {view.label}",
+            label=view.label,
+            gene_names=view.var_names,
+        )
     context = data_set_context(view.matrix, view.var_names, recipe.image, statistics_features(recipe))
     context.reads_images = bool(recipe.architecture.get("reads_images", True))
     return context, match_truths(context, table, tfs)

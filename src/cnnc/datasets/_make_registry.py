@@ -4,7 +4,7 @@ Run from a checkout, with a copy of the public data folder (its layout is the re
 
     python -m cnnc.datasets._make_registry /path/to/shared/data
 
-Every file in that folder (but its ``README.md``) is hashed; the files that exist only upstream are
+Every file in that folder (but the ``README.md`` files) is hashed; the files that exist only upstream are
 added with the sha256 published next to the data (``_UPSTREAM_ONLY``). Keys are paths relative to
 the data folder, so pointing ``CNNC_DATA_DIR`` at a copy of it makes every fetch local.
 """
@@ -19,6 +19,7 @@ from urllib.parse import quote
 GENELINK = "https://raw.githubusercontent.com/zpliulab/GENELink/4eb816af27f5fe0cb26f9230286401801b251129/Dataset/Benchmark%20Dataset"
 BRIDGE_GRN = "https://raw.githubusercontent.com/haohaostats/bridge-grn/27d21d94f6f96f5d2a8a7b41d392cb12410e46ea/data/benchmark_datasets"
 CNNC = "https://raw.githubusercontent.com/xiaoyeye/CNNC/f502cf6cc4d42427d6a090c78fb2d229c504efda/data"
+SACHS = "https://raw.githubusercontent.com/FenTechSolutions/CausalDiscoveryToolbox/d0bc352534dcbfac19a84a1bb05f33fe311378d2/cdt/data/resources"
 BEELINE_GSD = (
     "https://raw.githubusercontent.com/Murali-group/Beeline/37464085eb8a95d6cc6a3d3a3c649d36db6052ed/inputs/example/GSD"
 )
@@ -59,6 +60,8 @@ def url_for(key: str) -> str:
         return f"{CNNC}/{quote(rest)}"
     if key.startswith("beeline-example/GSD/"):
         return f"{BEELINE_GSD}/{quote(key.removeprefix('beeline-example/GSD/'))}"
+    if top == "sachs":
+        return f"{SACHS}/{quote(rest)}"
     msg = f"No public URL is known for {key!r}: add its source to cnnc.datasets._make_registry.url_for."
     raise ValueError(msg)
 
@@ -76,7 +79,7 @@ def registry_lines(data_dir: Path) -> list[str]:
     """``key sha256 url`` lines for every file under ``data_dir`` plus the upstream-only files, sorted by key."""
     entries: dict[str, str] = {}
     for path in sorted(data_dir.rglob("*")):
-        if path.is_file() and path.relative_to(data_dir).as_posix() != "README.md":
+        if path.is_file() and path.name != "README.md":  # a folder's README describes its data
             entries[path.relative_to(data_dir).as_posix()] = sha256(path)
     for rel, digest in _UPSTREAM_ONLY.items():
         key = f"beeline-genelink/{rel}"

@@ -100,7 +100,8 @@ def pair_histogram(
 
     Uses the image stored by :func:`cnnc.tl.pair_histograms` under ``key`` when the pair is there,
     otherwise computes it on the fly with the stored recipe (or CNNC's defaults). Low expression is
-    at the bottom left; tick labels are bin centres in ``log10(expression + pseudocount)``.
+    at the bottom left; tick labels are bin centres in ``log10(expression + pseudocount)`` (rank fractions or
+    z-scores with the ``"rank"`` or ``"standard"`` recipe).
 
     Parameters
     ----------
@@ -159,7 +160,7 @@ def pair_histogram(
     ax.set_xticks(pos, labels, rotation=0)
     pos, labels = _tick_labels(edges_b, params.bins, tick_every)
     ax.set_yticks(params.bins - pos, labels)
-    unit = f"log10(x + {params.pseudocount:g})"
+    unit = {"rank": "rank / n_cells", "standard": "z-score"}.get(params.scaling, f"log10(x + {params.pseudocount:g})")
     ax.set_xlabel(f"{name_a}  [{unit}]")
     ax.set_ylabel(f"{name_b}  [{unit}]")
     ax.set_title(title if title is not None else f"{name_a} vs {name_b}")

@@ -140,6 +140,7 @@ def pair_histograms(
     pseudocount: float = 0.01,
     density_pseudocount: float = 1e-4,
     transform: str = "cnnc",
+    scaling: str = "log",
     store_bins: bool = True,
     chunk_cells: int | None = None,
     distributed: bool | None = None,
@@ -177,6 +178,12 @@ def pair_histograms(
         Added to the cell fraction before ``log10`` (``transform="cnnc"``).
     transform
         ``"cnnc"`` (log density scaled to [0, 1]), ``"density"`` (``H / n_cells``) or ``"counts"``.
+    scaling
+        How each variable is placed on its axis before binning. ``"log"`` (CNNC, for log-normalized expression:
+        ``log10(x + pseudocount)``, non-negative values only); ``"rank"`` (any variable, e.g. protein
+        intensities, z-scores, discrete values: the mid-rank over the cells divided by ``n_cells``, so the bins
+        are quantiles); ``"standard"`` (any non-constant variable: ``(x - mean) / sd``). ``"rank"`` and
+        ``"standard"`` read the values of the variables involved into memory and do not run on a cluster.
     store_bins
         Also store each cell's bin code of every gene involved in ``adata.obsm[f"{key_added}_bins"]``.
     chunk_cells
@@ -199,7 +206,8 @@ def pair_histograms(
     ``adata.uns[key_added]["histograms"]``
         ``n_pairs × bins × bins`` float32 images; image ``[i, j]`` is bin i of gene b and bin j of gene a.
     ``adata.uns[key_added]["genes"]``, ``["bin_edges"]``
-        The genes involved and their ``bins + 1`` bin edges in ``log10(x + pseudocount)`` units.
+        The genes involved and their ``bins + 1`` bin edges in ``log10(x + pseudocount)`` units (``"log"``),
+        in rank fractions (``"rank"``) or in z-scores (``"standard"``).
     ``adata.uns[key_added]["params"]``
         The recipe (``bins``, ``pseudocount``, ...), the arguments ``layer``/``use_raw``/``mod``, the matrix
         actually read (``expression``, e.g. ``"raw"``, ``"X"``, ``"layer 'log1p'"``) and ``n_cells``.
@@ -215,7 +223,11 @@ def pair_histograms(
     (2, 32, 32)
     """
     params = PairImageParams(
-        bins=bins, pseudocount=pseudocount, density_pseudocount=density_pseudocount, transform=transform
+        bins=bins,
+        pseudocount=pseudocount,
+        density_pseudocount=density_pseudocount,
+        transform=transform,
+        scaling=scaling,
     )
     start = logg.info("computing pair images")
     refuse_foreign_result(

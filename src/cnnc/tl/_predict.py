@@ -96,6 +96,7 @@ def predict_interactions(
     pairs=None,
     layer: str | None = None,
     use_raw: bool | None = None,
+    mod: str | tuple[str, str] | None = None,
     batch_size: int = 1024,
     symmetric: bool = True,
     chunk_cells: int | None = None,
@@ -117,7 +118,9 @@ def predict_interactions(
     ----------
     adata
         Cells × genes with log-normalized expression (dense, sparse or backed), or a :class:`~mudata.MuData` with
-        ``mod``. Raw counts are refused, and so are data with fewer than 20 cells.
+        ``mod``. Raw counts are refused, and so are data with fewer than 20 cells. A model whose image recipe reads
+        any variable (``scaling="rank"`` or ``"standard"`` in its spec, e.g. ``"cnnc-causal"``) takes any measured
+        values instead: protein intensities, z-scores, discrete values.
     model
         A :class:`cnnc.models.Model`, a registry name (see :func:`cnnc.models.available`) or a file path.
     tfs
@@ -129,6 +132,12 @@ def predict_interactions(
         (logged).
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    mod
+        For a :class:`~mudata.MuData`: the modality of both variables, or ``(mod_a, mod_b)`` for pairs across
+        modalities (e.g. ``("prot", "rna")``: regulators from the protein modality, targets from RNA), scored
+        over the cells present in both. Needs ``pairs`` or ``tfs``, and a model without context features
+        (e.g. ``"cnnc-causal"``); results go to ``mdata.uns[key_added]["edges"]`` (with the modality of each side)
+        and, when every variable is in ``mdata.var_names``, ``mdata.varp[key_added]``. Runs in this process.
     batch_size
         Pairs per batch of images.
     symmetric
@@ -188,6 +197,28 @@ def predict_interactions(
     )
     mdl = _resolve_model(model)
     _check_species(adata, mdl)
+    if mod is not None or type(adata).__name__ == "MuData":
+        from ._predict_mudata import predict_mudata
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+        return predict_mudata(
+            adata,
+            mdl,
+            mod=mod,
+            tfs=tfs,
+            targets=targets,
+            pairs=pairs,
+            layer=layer,
+            use_raw=use_raw,
+            batch_size=batch_size,
+            symmetric=symmetric,
+            chunk_cells=chunk_cells,
+            device=device,
+            precision=precision,
+            key_added=key_added,
+            copy=copy,
+        )
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
@@ -197,11 +228,12 @@ def predict_interactions(
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    # context features read every gene: then so does the check
-    read = np.arange(len(view.var_names)) if mdl.spec.features else genes
-    refuse_raw_counts(
-        view.matrix, read, what=f"Values in {view.label}", label=view.label, gene_names=view.var_names[read]
-    )
+    if mdl.spec.image_params.scaling == "log":  # an expression model; rank / standard recipes read any values
+        # context features read every gene: then so does the check
+        read = np.arange(len(view.var_names)) if mdl.spec.features else genes
+        refuse_raw_counts(
+            view.matrix, read, what=f"Values in {view.label}", label=view.label, gene_names=view.var_names[read]
+        )
     client = cluster_client(view.matrix, distributed)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")

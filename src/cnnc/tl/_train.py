@@ -130,7 +130,8 @@ def train(
         With ``folds >= 2``, cross-validated edge scores go to ``adata.uns[key_added]``.
     **settings
         Overrides of the recipe's settings: pair image (``bins``, ``pseudocount``, ``density_pseudocount``,
-        ``transform``, ``scaling``), fit (``epochs``, ``batch_size``, ``optimizer``, ``learning_rate``,
+        ``transform``, ``scaling``: ``"rank"`` or ``"standard"`` trains a model of any measured variables, negative
+        or discrete values allowed and no raw-count check, which its spec declares), fit (``epochs``, ``batch_size``, ``optimizer``, ``learning_rate``,
         ``weight_decay``, ``patience``, ``validation_fraction``), labelled pairs (``negative_ratio``,
         ``negatives``, ``max_pairs_per_dataset``, ``max_edges_per_truth``), ``architecture`` (merged into the
         recipe's :class:`cnnc.models.CNNC` arguments), ``features`` and ``wide_prior`` (extra per-pair inputs and
@@ -174,7 +175,11 @@ def train(
         )
 
     def spec_kwargs(features, edge_score="p_ab"):
+        expects = {}
+        if rec.image.scaling != "log":
+            expects["expects"] = f"any measured variables (the pair images bin {rec.image.scaling} values)"
         return {
+            **expects,
             "task": task,
             "classes": list(classes),
             "image": rec.image.to_dict(),

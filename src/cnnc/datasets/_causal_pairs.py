@@ -1,0 +1,304 @@
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from scanpy import logging as logg
+from scipy.interpolate import PchipInterpolator
+
+CAUSES = ("gaussian", "uniform", "mixture", "skewed", "heavy-tailed", "discrete")
+FUNCTIONS = ("linear", "monotone", "saturating", "non-monotone", "threshold")
+NOISES = ("additive", "multiplicative", "heteroscedastic", "post-nonlinear", "poisson")
+NONE_KINDS = ("independent", "confounded")
+LABELS = ("none", "a->b", "b->a")
+
+
+def _draw_cause(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
+    """``n`` values of a cause (or of a hidden confounder) of distribution family ``kind``."""
+    if kind == "gaussian":
+        return rng.standard_normal(n)
+    if kind == "uniform":
+        return rng.uniform(-1.7, 1.7, n)
+    if kind == "mixture":
+        k = int(rng.integers(2, 6))
+        means = rng.normal(0, 2, k)
+        sds = rng.uniform(0.2, 1.0, k)
+        comp = rng.choice(k, size=n, p=rng.dirichlet(np.ones(k)))
+        return rng.normal(means[comp], sds[comp])
+    if kind == "skewed":
+        return rng.lognormal(0, rng.uniform(0.3, 1.0), n) if rng.random() < 0.5 else rng.gamma(rng.uniform(1, 4), 1, n)
+    if kind == "heavy-tailed":
+        return rng.standard_t(rng.uniform(2.5, 6), n)
+    if kind == "discrete":
+        levels = int(rng.integers(2, 11))
+        return rng.choice(levels, size=n, p=rng.dirichlet(np.ones(levels) * 2)).astype(np.float64)
+    raise ValueError(kind)
+
+
+def _standardize(v: np.ndarray) -> np.ndarray:
+    sd = v.std()
+    return (v - v.mean()) / (sd if sd > 0 else 1.0)
+
+
+def _random_function(rng: np.random.Generator, kind: str, x: np.ndarray):
+    """A random function of family ``kind`` defined over the (standardized) range of ``x``."""
+    lo, hi = np.quantile(x, [0.0, 1.0])
+    if hi <= lo:
+        hi = lo + 1.0
+    sign = 1.0 if rng.random() < 0.5 else -1.0
+    if kind == "linear":
+        return lambda v: sign * v
+    if kind == "monotone":  # a random increasing spline (positive increments between random knots)
+        knots = np.linspace(lo, hi, int(rng.integers(4, 9)))
+        values = np.concatenate([[0.0], np.cumsum(rng.gamma(0.7, 1.0, len(knots) - 1))])
+        spline = PchipInterpolator(knots, sign * values, extrapolate=True)
+        return spline
+    if kind == "saturating":  # Hill / Michaelis-Menten kinetics on a shifted cause
+        k = rng.uniform(0.2, 2.0)
+        h = rng.uniform(1, 4)
+        return lambda v: sign * (np.clip(v - lo, 0, None) ** h) / (k**h + np.clip(v - lo, 0, None) ** h)
+    if kind == "non-monotone":  # a random smooth curve through random knots
+        knots = np.linspace(lo, hi, int(rng.integers(3, 7)))
+        spline = PchipInterpolator(knots, rng.standard_normal(len(knots)), extrapolate=True)
+        return spline
+    if kind == "threshold":
+        t = rng.uniform(*np.quantile(x, [0.2, 0.8]))
+        steep = rng.uniform(3, 20)
+        return lambda v: sign / (1 + np.exp(np.clip(-(v - t) * steep, -50, 50)))
+    raise ValueError(kind)
+
+
+def _effect(rng: np.random.Generator, x: np.ndarray, function: str, noise: str) -> np.ndarray:
+    """The effect of cause ``x`` through a random function of family ``function`` and noise model ``noise``."""
+    xs = _standardize(x)
+    f = _standardize(_random_function(rng, function, xs)(xs))
+    if not np.isfinite(f).all() or f.std() == 0:
+        f = _standardize(xs)
+    n = len(x)
+    scale = rng.uniform(0.1, 1.0)  # noise sd relative to the signal's
+    eps = [rng.standard_normal, lambda m: rng.uniform(-1.7, 1.7, m), lambda m: rng.laplace(0, 0.7, m)][
+        int(rng.integers(3))
+    ](n)
+    if noise == "additive":
+        return f + scale * eps
+    if noise == "multiplicative":
+        return np.exp(0.5 * f) * np.exp(scale * eps)
+    if noise == "heteroscedastic":
+        sd = _random_function(rng, "non-monotone", xs)(xs)
+        sd = 0.2 + np.abs(sd) / (np.abs(sd).max() + 1e-12)
+        return f + scale * sd * eps
+    if noise == "post-nonlinear":
+        g = _random_function(rng, "monotone", f + scale * eps)
+        return g(f + scale * eps)
+    if noise == "poisson":
+        rate = np.exp(rng.uniform(0.5, 3.0) + 0.8 * f)
+        return rng.poisson(np.minimum(rate, 1e6)).astype(np.float64)
+    raise ValueError(noise)
+
+
+def _regimes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, int]:
+    """The perturbation regime of each cell (regime 0 unperturbed) and the number of regimes."""
+    k = int(rng.integers(2, 9))
+    return rng.choice(k, size=n, p=rng.dirichlet(np.ones(k) * 2)), k
+
+
+def _perturb(rng: np.random.Generator, v: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Intervene on the (standardized) variable ``v`` in ``cells``: a shift, or new values (a hard intervention)."""
+    v = v.copy()
+    if not cells.any():  # a regime without cells
+        return v
+    if rng.random() < 0.5:
+        v[cells] += rng.normal(0, 1.5)
+    else:
+        new = _standardize(_draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], int(cells.sum())))
+        v[cells] = rng.normal(0, 1.5) + rng.uniform(0.1, 1.0) * new
+    return v
+
+
+def _one_pair(
+    rng: np.random.Generator, n: int, label: str, p_interventions: float, inhibition: float = 0.0
+) -> tuple[np.ndarray, dict]:
+    """Values ``(n, 2)`` of a pair (cause first when causal) and its description."""
+    perturbed = rng.random() < p_interventions
+    regime, k = _regimes(rng, n) if perturbed else (np.zeros(n, dtype=np.int64), 1)
+    # which variable each regime acts on: 0 the cause (or the confounder), 1 the effect (or one of the two)
+    target = rng.integers(0, 2, k)
+    if label == "none":
+        kind = NONE_KINDS[int(rng.integers(2))]
+        info = {"mechanism": kind, "cause": "", "noise": "", "interventions": perturbed}
+        if kind == "independent":
+            x = _standardize(_draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], n))
+            y = _standardize(_draw_cause(rng, CAUSES[int(rng.integers(len(CAUSES)))], n))
+            other = rng.permutation(regime)  # each variable perturbed in its own cells: still independent
+            for r in range(1, k):
+                x = _perturb(rng, x, regime == r)
+                y = _perturb(rng, y, other == r)
+            return np.column_stack([x, y]), info
+        cause = CAUSES[int(rng.integers(len(CAUSES)))]
+        z = _standardize(_draw_cause(rng, cause, n))
+        for r in range(1, k):
+            if target[r] == 0:  # the hidden confounder is perturbed: both move together
+                z = _perturb(rng, z, regime == r)
+        functions = rng.choice(FUNCTIONS, 2)
+        noises = rng.choice(NOISES, 2)
+        x = _standardize(_effect(rng, z, functions[0], noises[0]))
+        y = _standardize(_effect(rng, z, functions[1], noises[1]))
+        for r in range(1, k):
+            if target[r] == 1:  # one of the two is perturbed on its own
+                if rng.random() < 0.5:
+                    x = _perturb(rng, x, regime == r)
+                else:
+                    y = _perturb(rng, y, regime == r)
+        info.update(cause=cause, noise="/".join(noises), mechanism=f"confounded ({'/'.join(functions)})")
+        return np.column_stack([x, y]), info
+    cause = CAUSES[int(rng.integers(len(CAUSES)))]
+    function = FUNCTIONS[int(rng.integers(len(FUNCTIONS)))]
+    noise = NOISES[int(rng.integers(len(NOISES)))]
+    x = _draw_cause(rng, cause, n)
+    active = x  # the cause's activity, which drives the effect (its measured level, unless inhibited)
+    if perturbed:
+        x = _standardize(x)
+        active = x.copy()
+        for r in range(1, k):
+            if target[r] != 0:
+                continue
+            cells = regime == r
+            if inhibition > 0 and rng.random() < inhibition and cells.any():
+                # an inhibitor of the cause's activity: the effect sees a low activity while the measured
+                # level of the cause moves on its own (e.g. feedback raises a kinase's phosphorylation)
+                active[cells] = np.quantile(x, rng.uniform(0.0, 0.2)) + 0.1 * rng.standard_normal(int(cells.sum()))
+                x = _perturb(rng, x, cells)
+            else:  # the cause is perturbed: the effect follows through the mechanism
+                x = _perturb(rng, x, cells)
+                active[cells] = x[cells]
+    y = _effect(rng, active, function, noise)
+    if perturbed:
+        y = _standardize(y)
+        for r in range(1, k):
+            if target[r] == 1:  # the effect is perturbed: the cause does not move
+                y = _perturb(rng, y, regime == r)
+    info = {"mechanism": function, "cause": cause, "noise": noise, "interventions": perturbed}
+    return np.column_stack([x, y]), info
+
+
+def causal_pairs(
+    n_pairs: int = 1000,
+    *,
+    n_cells: int = 1000,
+    seed: int = 0,
+    p_none: float = 1 / 3,
+    p_interventions: float = 0.3,
+    inhibition: float = 0.0,
+) -> AnnData:
+    """Synthetic cause → effect pairs of many mechanisms, with their true direction.
+
+    Each pair is two variables measured over the same ``n_cells`` samples: either a cause and its effect (in a
+    random order, so ``a->b`` and ``b->a`` are equally frequent) or two variables with no causal link ("none").
+    Pairs are independent of each other (a row of the AnnData is a sample of every pair, not one cell seen by
+    all variables). This is the generator ``cnnc-causal`` is trained on, in the spirit of RCC (Lopez-Paz et
+    al., ICML 2015) and NCC (Lopez-Paz et al., CVPR 2017).
+
+    Causal pairs: ``effect = mechanism(cause)`` with
+
+    - a cause of one of ``CAUSES``: Gaussian, uniform, Gaussian mixture (2-5 modes), skewed (log-normal or
+      gamma), heavy-tailed (Student t) or discrete (2-10 levels);
+    - a function of one of ``FUNCTIONS``: linear, monotone (a random increasing spline), saturating (Hill
+      kinetics), non-monotone (a random smooth curve) or threshold (a steep sigmoid); random sign;
+    - a noise model of one of ``NOISES``: additive, multiplicative (log-normal), heteroscedastic (the noise sd a
+      random function of the cause), post-nonlinear (a random monotone function of ``f(cause) + noise``) or
+      Poisson counts with a rate ``exp(f(cause))``; the noise is Gaussian, uniform or Laplace with a random
+      scale of 0.1-1 times the signal's.
+
+    "none" pairs: two independent variables, or two effects of a hidden confounder (each with its own random
+    function and noise): dependent but not causally linked.
+
+    With probability ``p_interventions`` a pair is a pool of 2-8 perturbation regimes (as single-cell data
+    pooled over treatments, e.g. activators and inhibitors): regime 0 is unperturbed; in each other regime one
+    variable is intervened on, by a shift or by new values drawn from a random family (a hard intervention).
+    When the cause is intervened on, its effect follows through the mechanism; when the effect is, the cause
+    does not move. For confounded pairs the confounder or one of the two variables is intervened on; for
+    independent pairs each variable in its own cells. With probability ``inhibition`` an intervention on a cause
+    is an inhibitor of its activity (as kinase inhibitors act): the effect then sees a low activity of the cause
+    while the cause's measured level is shifted or redrawn on its own.
+
+    Parameters
+    ----------
+    n_pairs
+        Number of pairs.
+    n_cells
+        Samples of each pair.
+    seed
+        Seed of :func:`numpy.random.default_rng`: the same seed gives the same pairs.
+    p_none
+        Fraction of pairs without a causal link (half independent, half confounded).
+    p_interventions
+        Fraction of pairs pooled over perturbation regimes.
+    inhibition
+        Fraction of the interventions on a cause that inhibit its activity rather than move it.
+
+    Returns
+    -------
+    Samples × ``2 * n_pairs`` float32 AnnData; variables ``pair00000_a``, ``pair00000_b``, ... with
+
+    - ``var["pair"]``: the pair of each variable.
+    - ``uns["pairs"]``: DataFrame with one row per pair: ``gene_a``, ``gene_b`` (the variable names), ``label``
+      (``"none"``, ``"a->b"`` or ``"b->a"``), ``mechanism`` (the function family, ``"independent"`` or
+      ``"confounded (...)"``), ``cause`` (distribution family), ``noise``, ``interventions``.
+    - ``uns["ground_truth"]``: the causal pairs as ``regulator`` (cause), ``target`` (effect).
+    - ``uns["dataset"]``: ``source``, ``name``, ``species`` ("synthetic"), ``seed``.
+
+    Examples
+    --------
+    >>> import cnnc
+    >>> adata = cnnc.datasets.causal_pairs(6, n_cells=500, seed=1)
+    >>> adata.shape
+    (500, 12)
+    >>> adata.uns["pairs"]["label"].isin(["none", "a->b", "b->a"]).all()
+    np.True_
+    """
+    for name, value, low in (("n_pairs", n_pairs, 1), ("n_cells", n_cells, 10)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+            msg = f"{name} must be an integer >= {low}, got {value!r}."
+            raise ValueError(msg)
+    for name, value in (("p_none", p_none), ("p_interventions", p_interventions), ("inhibition", inhibition)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            msg = f"{name} must be a probability in [0, 1], got {value!r}."
+            raise ValueError(msg)
+    n_pairs, n_cells = int(n_pairs), int(n_cells)
+    start = logg.info(f"generating {n_pairs:,} synthetic cause-effect pairs of {n_cells:,} samples")
+    rng = np.random.default_rng(seed)
+    values = np.empty((n_cells, 2 * n_pairs), dtype=np.float32)
+    rows = []
+    for i in range(n_pairs):
+        label = "none" if rng.random() < p_none else ("a->b" if rng.random() < 0.5 else "b->a")
+        xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition)
+        if label == "b->a":
+            xy = xy[:, ::-1]
+        if label == "none" and rng.random() < 0.5:
+            xy = xy[:, ::-1]
+        xy = np.where(np.isfinite(xy), xy, 0.0)
+        values[:, 2 * i : 2 * i + 2] = xy
+        rows.append({"gene_a": f"pair{i:05d}_a", "gene_b": f"pair{i:05d}_b", "label": label, **info})
+    pairs = pd.DataFrame(rows)
+    pairs.index = pairs.index.astype(str)
+    names = pairs[["gene_a", "gene_b"]].to_numpy().ravel()
+    adata = AnnData(
+        X=values,
+        obs=pd.DataFrame(index=pd.RangeIndex(n_cells).astype(str)),
+        var=pd.DataFrame({"pair": np.repeat(np.arange(n_pairs), 2)}, index=pd.Index(names, dtype=str)),
+    )
+    causal = pairs[pairs["label"] != "none"]
+    forward = causal["label"] == "a->b"
+    adata.uns["pairs"] = pairs
+    adata.uns["ground_truth"] = pd.DataFrame(
+        {
+            "regulator": np.where(forward, causal["gene_a"], causal["gene_b"]),
+            "target": np.where(forward, causal["gene_b"], causal["gene_a"]),
+        }
+    )
+    adata.uns["dataset"] = {"source": "cnnc.datasets.causal_pairs", "name": "causal pairs", "species": "synthetic"}
+    adata.uns["dataset"]["seed"] = int(seed)
+    logg.info("    finished", time=start, deep=f"{len(causal):,} causal and {n_pairs - len(causal):,} unlinked pairs")
+    return adata

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import cnnc
+from cnnc.datasets._causal_pairs import CAUSES, FUNCTIONS, NOISES
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return cnnc.datasets.causal_pairs(600, n_cells=400, seed=7)
+
+
+def _values(adata, name):
+    return adata.X[:, adata.var_names.get_loc(name)].astype(np.float64)
+
+
+def test_layout_and_labels(pairs):
+    assert pairs.shape == (400, 1200)
+    assert pairs.X.dtype == np.float32 and np.isfinite(pairs.X).all()
+    table = pairs.uns["pairs"]
+    assert len(table) == 600
+    assert (table["gene_a"].str.endswith("_a") & table["gene_b"].str.endswith("_b")).all()
+    counts = table["label"].value_counts()
+    assert set(counts.index) == {"none", "a->b", "b->a"}
+    assert 150 <= counts["none"] <= 250  # p_none = 1/3
+    assert abs(counts["a->b"] - counts["b->a"]) < 80  # both orientations equally likely
+    truth = pairs.uns["ground_truth"]
+    assert len(truth) == (table["label"] != "none").sum()
+    forward = table[table["label"] == "a->b"]
+    assert set(zip(forward["gene_a"], forward["gene_b"], strict=True)) <= set(
+        zip(truth["regulator"], truth["target"], strict=True)
+    )
+    causal = table[table["label"] != "none"]
+    assert set(causal["mechanism"]) == set(FUNCTIONS)
+    assert set(causal["cause"]) == set(CAUSES)
+    assert set(causal["noise"]) == set(NOISES)
+    none = table[table["label"] == "none"]
+    assert {m.split(" ")[0] for m in none["mechanism"]} == {"independent", "confounded"}
+    assert 0.15 < table["interventions"].mean() < 0.45
+
+
+def test_discrete_causes_are_on_the_cause_side(pairs):
+    table = pairs.uns["pairs"]
+    discrete = table[(table["cause"] == "discrete") & (table["label"] != "none") & ~table["interventions"]]
+    assert len(discrete) > 10
+    for _, row in discrete.iterrows():
+        cause, effect = (row["gene_a"], row["gene_b"]) if row["label"] == "a->b" else (row["gene_b"], row["gene_a"])
+        assert len(np.unique(_values(pairs, cause))) <= 10
+        assert len(np.unique(_values(pairs, effect))) > 10 or row["noise"] == "poisson"
+
+
+def test_dependence_follows_the_labels(pairs):
+    table = pairs.uns["pairs"]
+
+    def rho(row):
+        return abs(stats.spearmanr(_values(pairs, row["gene_a"]), _values(pairs, row["gene_b"])).statistic)
+
+    independent = table[table["mechanism"] == "independent"]
+    linear = table[(table["mechanism"] == "linear") & (table["noise"] == "additive")]
+    assert len(independent) > 20 and len(linear) > 5
+    assert np.median([rho(r) for _, r in independent.iterrows()]) < 0.1
+    assert np.median([rho(r) for _, r in linear.iterrows()]) > 0.6
+
+
+def test_seed_reproducible():
+    a = cnnc.datasets.causal_pairs(20, n_cells=50, seed=3)
+    b = cnnc.datasets.causal_pairs(20, n_cells=50, seed=3)
+    c = cnnc.datasets.causal_pairs(20, n_cells=50, seed=4)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.uns["pairs"].equals(b.uns["pairs"])
+    assert not np.array_equal(a.X, c.X)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_pairs": 0}, "n_pairs must be an integer >= 1"),
+        ({"n_cells": 5}, "n_cells must be an integer >= 10"),
+        ({"p_none": 1.5}, "p_none must be a probability"),
+        ({"p_interventions": -0.1}, "p_interventions must be a probability"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cnnc.datasets.causal_pairs(**{"n_pairs": 5, **kwargs})
+
+
+def test_only_none_or_only_causal():
+    assert (cnnc.datasets.causal_pairs(30, n_cells=50, p_none=1.0).uns["pairs"]["label"] == "none").all()
+    assert len(cnnc.datasets.causal_pairs(30, n_cells=50, p_none=0.0).uns["ground_truth"]) == 30
