@@ -105,7 +105,6 @@ def predict_interactions(
     distributed: bool | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
-    mod: str | None = None,
 ) -> AnnData | None:
     """Predict which genes regulate which, from pair images, with a trained CNNC model.
 
@@ -133,7 +132,8 @@ def predict_interactions(
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
     mod
-        For a :class:`~mudata.MuData`: the modality of both variables, or ``(mod_a, mod_b)`` for pairs across
+        For a :class:`~mudata.MuData`: the modality to score (e.g. ``"rna"``; results are written into that
+        modality's AnnData, ``mdata.mod[mod].varp`` and ``.uns``), or ``(mod_a, mod_b)`` for pairs across
         modalities (e.g. ``("prot", "rna")``: regulators from the protein modality, targets from RNA), scored
         over the cells present in both. Needs ``pairs`` or ``tfs``, and a model without context features
         (e.g. ``"cnnc-causal"``); results go to ``mdata.uns[key_added]["edges"]`` (with the modality of each side)
@@ -159,9 +159,6 @@ def predict_interactions(
         (logged); other content of ``adata.uns[key_added]`` is refused.
     copy
         Return a modified copy instead of writing in place.
-    mod
-        For a :class:`~mudata.MuData`: the modality to score (e.g. ``"rna"``); results are written into that
-        modality's AnnData (``mdata.mod[mod].varp``, ``mdata.mod[mod].uns``).
 
     Returns
     -------
@@ -178,7 +175,7 @@ def predict_interactions(
     ``adata.uns[key_added]["params"]``
         Model name and sha256, package version, image recipe, input used.
     """
-    if mod is not None or _is_mudata(adata):
+    if isinstance(mod, str) or (mod is None and _is_mudata(adata)):
         # A MuData: score one modality, in place in the (copied) MuData; every other argument passes through.
         arguments = {k: v for k, v in locals().items() if k not in ("adata", "mod", "copy")}
         mdata = adata.copy() if copy else adata
