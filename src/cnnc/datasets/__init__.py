@@ -7,5 +7,6 @@ the project's shared data folder), else in pooch's cache folder for cnnc, and do
 from ._beeline import beeline
 from ._cnnc_pairs import cnnc_pairs
 from ._gsd import gsd
+from ._tfs import tfs
 
-__all__ = ["beeline", "cnnc_pairs", "gsd"]
+__all__ = ["beeline", "cnnc_pairs", "gsd", "tfs"]

@@ -17,6 +17,7 @@ from .._engine._images import PairImager
 from .._features import ContextStatistics
 from .._scoring import score_pairs
 from .._utils import package_version
+from ._regulators import is_species, species_tfs
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -40,7 +41,7 @@ def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
                 "`pairs=[...]`, or mark them in a boolean `adata.var['is_tf']` column."
             )
     if isinstance(tfs, str):
-        tfs = [tfs]
+        tfs = species_tfs(tfs, var_names) if is_species(tfs, var_names) else [tfs]
     tfs = list(dict.fromkeys(str(t) for t in tfs))
     if not tfs:
         raise ValueError("The list of regulators (tfs) is empty.")
@@ -80,7 +81,7 @@ def predict_interactions(
     adata: AnnData,
     *,
     model: str | Model = "default",
-    tfs: list[str] | None = None,
+    tfs: str | list[str] | None = None,
     targets: list[str] | None = None,
     pairs=None,
     layer: str | None = None,
@@ -108,7 +109,9 @@ def predict_interactions(
     model
         A :class:`cnnc.models.Model`, a registry name (see :func:`cnnc.models.available`) or a file path.
     tfs
-        Regulators. Default: genes flagged in ``adata.var["is_tf"]``, else ``adata.uns["tfs"]``.
+        Regulators: gene names, or ``"human"`` / ``"mouse"`` for the transcription factors of
+        :func:`cnnc.datasets.tfs` that are in the data (matched case-insensitively; the number found is logged).
+        Default: genes flagged in ``adata.var["is_tf"]``, else ``adata.uns["tfs"]``.
     targets
         Targets scored against every regulator (default: all genes).
     pairs
