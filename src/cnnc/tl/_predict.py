@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
@@ -14,13 +15,18 @@ from .._checks import refuse_raw_counts
 from .._data import expression_view, refuse_foreign_result, resolve_gene
 from .._distributed import cluster_client
 from .._engine._images import PairImager
+from .._evidence import keep_min_cells, pair_evidence, signs
 from .._features import ContextStatistics
 from .._scoring import score_pairs
 from .._utils import package_version
-from ._regulators import is_species, species_tfs
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
+from ._groups import predict_groups
+from ._regulators import is_species, species_tfs
+
+#: Default ``min_cells``: see the docstring of :func:`predict_interactions` and the changelog for how it was chosen.
+DEFAULT_MIN_CELLS = 10
 
 
 def _resolve_model(model) -> Model:
@@ -92,6 +98,9 @@ def predict_interactions(
     device: str | None = None,
     precision: str = "float32",
     distributed: bool | None = None,
+    min_cells: int = DEFAULT_MIN_CELLS,
+    groupby: str | None = None,
+    groups: Sequence[str] | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
 ) -> AnnData | None:
@@ -134,6 +143,16 @@ def predict_interactions(
         cells and runs the model on batches of pairs; only small results travel. ``None`` (default) does so when a
         client is active and the expression is a dask array (e.g. ``X`` from
         :func:`anndata.experimental.read_elem_lazy`); ``False`` keeps the work in this process.
+    min_cells
+        Score only pairs whose two genes are both detected (> 0) in at least this many cells (of the group, with
+        ``groupby``); the others are not scored and not reported. Pairs seen together in a handful of cells make
+        confident-looking images out of very little evidence. ``0`` scores every pair.
+    groupby
+        Key of a categorical ``adata.obs`` column: one network per category, from that category's cells only, with
+        the same model (memory as for one network: groups are scored one after the other).
+    groups
+        With ``groupby``, the categories to score (default: all). Categories with fewer than ``max(min_cells, 3)``
+        cells are skipped with a warning.
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``.
     copy
@@ -144,12 +163,19 @@ def predict_interactions(
     ``None`` or the copy. Writes
 
     ``adata.varp[key_added]``
-        Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs.
+        Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs. With
+        ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (names in
+        ``adata.uns[key_added]["varp_keys"]``).
     ``adata.uns[key_added]["edges"]``
-        DataFrame ``regulator, target, p_none, p_ab, p_ba, score`` (``p_ab``: regulator → target;
-        ``score`` = ``p_ab`` for direction models, the interaction probability otherwise), sorted by score.
+        DataFrame ``regulator, target, p_none, p_ab, p_ba, score, sign, corr, n_cells`` sorted by score
+        (``p_ab``: regulator → target; ``score`` = ``p_ab`` for direction models, the interaction probability
+        otherwise; ``corr``: Pearson correlation of the two genes' expression over the cells; ``sign``: its sign,
+        +1 (the target rises with the regulator, activation-like), -1 (repression-like) or 0 (undefined);
+        ``n_cells``: cells where both genes are detected). With ``groupby`` a first column ``group`` (categorical),
+        sorted by group, then score.
     ``adata.uns[key_added]["params"]``
-        Model name and sha256, package version, image recipe, input used.
+        Model name and sha256, package version, image recipe, input used, ``min_cells``; with ``groupby`` the
+        key, the groups and, per group, its cells and pairs (``params["per_group"]``).
     """
     refuse_foreign_result(
         adata,
@@ -168,9 +194,84 @@ def predict_interactions(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
-    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    keep_min_cells(np.zeros(0, dtype=np.int64), min_cells)  # validate before any work
+    genes = np.unique(np.concatenate([a, b]))
     refuse_raw_counts(view.matrix, genes, what=f"Values in {view.label}")
     client = cluster_client(view.matrix, distributed)
+    run = partial(
+        _network,
+        mdl=mdl,
+        client=client,
+        min_cells=min_cells,
+        batch_size=batch_size,
+        symmetric=symmetric,
+        precision=precision,
+        chunk_cells=chunk_cells,
+        device=device,
+    )
+    names = view.var_names.astype(str)
+    params = {
+        "model": mdl.name,
+        "model_sha256": mdl.sha256 or "",
+        "task": mdl.spec.task,
+        "classes": list(mdl.spec.classes),
+        "image": mdl.spec.image,
+        "symmetric": bool(symmetric),
+        "precision": precision,
+        "layer": layer or "",
+        "use_raw": bool(view.label == "raw"),
+        "min_cells": int(min_cells),
+        "distributed": client is not None,
+        "cnnc_version": package_version(),
+    }
+    adata = adata.copy() if copy else adata
+    if groupby is None:
+        edges, n_scored, n_cells = run(view, a, b)
+        adata.varp[key_added] = _varp(adata, edges, names, key_added)
+        params.update(
+            {
+                "n_pairs": n_scored,
+                "n_candidates": int(len(a)),
+                "n_regulators": int(edges["regulator"].nunique()),
+                "n_cells": n_cells,
+            }
+        )
+        adata.uns[key_added] = {"edges": edges, "varp_key": key_added, "params": params}
+        written = f"adata.varp[{key_added!r}] (regulator × target scores)"
+    else:
+        edges, varp_keys, per_group = predict_groups(adata, view, a, b, run, groupby, groups, min_cells, key_added)
+        for group, varp_key in varp_keys.items():
+            adata.varp[varp_key] = _varp(adata, edges[edges["group"] == group], names, key_added)
+        params.update(
+            {
+                "groupby": groupby,
+                "groups": list(varp_keys),
+                "per_group": per_group,
+                "n_pairs": int(len(edges)),
+                "n_candidates": int(len(a)),
+                "n_regulators": int(edges["regulator"].nunique()),
+            }
+        )
+        adata.uns[key_added] = {"edges": edges, "varp_keys": varp_keys, "params": params}
+        written = f"{len(varp_keys)} adata.varp[{key_added + '_<group>'!r}]"
+    logg.info("    finished", deep=f"added {written} and adata.uns[{key_added!r}]['edges']")
+    return adata if copy else None
+
+
+def _network(view, a, b, *, mdl: Model, client, min_cells, batch_size, symmetric, precision, chunk_cells, device):
+    """The edge table of pairs (positions ``a``, ``b`` of ``view``), with each pair's evidence.
+
+    Returns the table, the number of pairs scored and the number of cells read.
+    """
+    corr, coexpressed = pair_evidence(view.matrix, a, b, chunk_cells=chunk_cells, client=client)
+    keep = keep_min_cells(coexpressed, min_cells)
+    a, b, corr, coexpressed = a[keep], b[keep], corr[keep], coexpressed[keep]
+    names = view.var_names.astype(str)
+    columns = ["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "corr", "n_cells"]
+    if len(a) == 0:
+        logg.warning(f"No pair is co-expressed in min_cells={min_cells} cells or more: nothing was scored.")
+        return pd.DataFrame({c: [] for c in columns}).astype(_EDGE_DTYPES), 0, int(view.matrix.shape[0])
+    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
     )
@@ -187,8 +288,6 @@ def predict_interactions(
         chunk_cells=chunk_cells,
         device=device,
     )
-
-    names = view.var_names.astype(str)
     if mdl.spec.task == "direction":
         p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
         score = p_ab
@@ -205,52 +304,44 @@ def predict_interactions(
             "p_ab": p_ab,
             "p_ba": p_ba,
             "score": score,
+            "sign": signs(corr),
+            "corr": corr,
+            "n_cells": coexpressed,
         }
-    )
+    ).astype(_EDGE_DTYPES)
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     edges.index = edges.index.astype(str)
+    logg.info("    scored", time=start)
+    return edges, int(len(a)), int(n_cells)
 
+
+_EDGE_DTYPES = {
+    "regulator": object,
+    "target": object,
+    "p_none": np.float32,
+    "p_ab": np.float32,
+    "p_ba": np.float32,
+    "score": np.float32,
+    "sign": np.int8,
+    "corr": np.float32,
+    "n_cells": np.int64,
+}
+
+
+def _varp(adata: AnnData, edges: pd.DataFrame, names: pd.Index, key_added: str) -> sparse.csr_matrix:
+    """The edges as an ``n_vars × n_vars`` sparse matrix of scores on ``adata.var_names``."""
     # varp lives on adata.var_names; with use_raw the scored genes may include genes that are not there.
-    pos = pd.Index(adata.var_names).get_indexer(names)
-    ra, rb = pos[a], pos[b]
+    var_names = pd.Index(adata.var_names)
+    ra = var_names.get_indexer(edges["regulator"].astype(str))
+    rb = var_names.get_indexer(edges["target"].astype(str))
     placed = (ra >= 0) & (rb >= 0)
     if not placed.all():
         logg.warning(
             f"{int((~placed).sum())} scored pairs involve genes in .raw but not in adata.var_names; they are in "
-            f"adata.uns[{key_added!r}]['edges'] but not in adata.varp[{key_added!r}]."
+            f"adata.uns[{key_added!r}]['edges'] but not in adata.varp."
         )
-    network = sparse.csr_matrix(
-        (score[placed].astype(np.float32), (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars)
-    )
-
-    adata = adata.copy() if copy else adata
-    adata.varp[key_added] = network
-    adata.uns[key_added] = {
-        "edges": edges,
-        "varp_key": key_added,
-        "params": {
-            "model": mdl.name,
-            "model_sha256": mdl.sha256 or "",
-            "task": mdl.spec.task,
-            "classes": list(mdl.spec.classes),
-            "image": mdl.spec.image,
-            "symmetric": bool(symmetric),
-            "precision": precision,
-            "layer": layer or "",
-            "use_raw": bool(view.label == "raw"),
-            "n_pairs": int(len(a)),
-            "n_regulators": int(len(np.unique(a))),
-            "n_cells": int(n_cells),
-            "distributed": client is not None,
-            "cnnc_version": package_version(),
-        },
-    }
-    logg.info(
-        "    finished",
-        time=start,
-        deep=f"added adata.varp[{key_added!r}] (regulator × target scores) and adata.uns[{key_added!r}]['edges']",
-    )
-    return adata if copy else None
+    score = edges["score"].to_numpy(dtype=np.float32)
+    return sparse.csr_matrix((score[placed], (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars))
 
 
 def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, precision, chunk_cells, device):
