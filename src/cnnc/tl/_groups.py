@@ -82,12 +82,12 @@ def predict_groups(adata: AnnData, view: ExpressionView, a, b, run, groupby: str
     rows = {g: r for g, r in rows.items() if g not in small}
     if not rows:
         raise ValueError(f"No group of adata.obs[{groupby!r}] has {needed} cells or more; nothing to score.")
-    tables, keys, cells, scored = [], {}, [], []
+    tables, keys, cells, scored = [], [], [], []
     for group, r in rows.items():
         logg.info(f"group {group!r} of {groupby!r}: {len(r):,} cells")
         edges, n_scored, n_cells = run(subset_view(view, r), a, b)
         tables.append(edges.assign(group=group))
-        keys[group] = varp_key(key_added, group)
+        keys.append(varp_key(key_added, group))
         cells.append(n_cells)
         scored.append(n_scored)
     edges = pd.concat(tables, ignore_index=True)

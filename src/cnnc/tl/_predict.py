@@ -164,8 +164,8 @@ def predict_interactions(
 
     ``adata.varp[key_added]``
         Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs. With
-        ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (names in
-        ``adata.uns[key_added]["varp_keys"]``).
+        ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (``/`` replaced by ``_``; names in
+        ``adata.uns[key_added]["varp_keys"]``, in the order of ``params["groups"]``).
     ``adata.uns[key_added]["edges"]``
         DataFrame ``regulator, target, p_none, p_ab, p_ba, score, sign, corr, n_cells`` sorted by score
         (``p_ab``: regulator → target; ``score`` = ``p_ab`` for direction models, the interaction probability
@@ -240,12 +240,13 @@ def predict_interactions(
         written = f"adata.varp[{key_added!r}] (regulator × target scores)"
     else:
         edges, varp_keys, per_group = predict_groups(adata, view, a, b, run, groupby, groups, min_cells, key_added)
-        for group, varp_key in varp_keys.items():
+        groups_scored = list(edges["group"].cat.categories)
+        for group, varp_key in zip(groups_scored, varp_keys, strict=True):
             adata.varp[varp_key] = _varp(adata, edges[edges["group"] == group], names, key_added)
         params.update(
             {
                 "groupby": groupby,
-                "groups": list(varp_keys),
+                "groups": groups_scored,
                 "per_group": per_group,
                 "n_pairs": int(len(edges)),
                 "n_candidates": int(len(a)),
