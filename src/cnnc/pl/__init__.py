@@ -1,5 +1,6 @@
 """Plotting: pair images, ROC/PR curves and networks."""
 
 from ._network import network
+from ._network_diff import network_diff
 from ._pair import pair_histogram, pair_histograms
 from ._roc import pr, roc
