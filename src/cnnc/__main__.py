@@ -30,7 +30,11 @@ def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
     print(f"Scored {params['n_pairs']:,} regulator × gene pairs with model {params['model']!r}.")
     table = cnnc.get.edges(adata, top=top)
     print(f"\nTop {top} predicted edges (score = P(regulator → target)):")
-    print(table[["regulator", "target", "p_none", "p_ab", "p_ba", "score"]].to_string(index=False, float_format="%.3f"))
+    print(
+        table[["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "n_cells"]].to_string(
+            index=False, float_format="%.3f"
+        )
+    )
 
     cnnc.tl.pair_histograms(adata, PBMC_EXAMPLE_PAIRS, use_raw=True, key_added="cnnc_images")
     cnnc.pl.pair_histograms(adata, PBMC_EXAMPLE_PAIRS, key="cnnc_images", save=out / "pair_images.png", show=False)

@@ -11,12 +11,13 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
+from .. import _context
 from .._checks import refuse_raw_counts
+from .._context import context_statistics
 from .._data import expression_view, refuse_foreign_result, resolve_gene
 from .._distributed import cluster_client
 from .._engine._images import PairImager
 from .._evidence import keep_min_cells, pair_evidence, signs
-from .._features import ContextStatistics
 from .._scoring import score_pairs
 from .._utils import package_version
 from ..models import Model
@@ -356,9 +357,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
         scorer = partial(score_pairs, device=device)
 
         def statistics():
-            return ContextStatistics.from_matrix(
-                view.matrix, **({} if chunk_cells is None else {"chunk_cells": chunk_cells})
-            )
+            return context_statistics(view.matrix, genes[np.unique(pa)], chunk_cells=chunk_cells)
     else:
         from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
 
@@ -366,6 +365,8 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
         scorer = score_pairs_on_cluster
 
         def statistics():
+            if view.matrix.shape[1] > _context.SUBSET_ABOVE:  # a context subset, computed here from the dask chunks
+                return context_statistics(view.matrix, genes[np.unique(pa)], chunk_cells=chunk_cells)
             return cluster_context_statistics(client, view.matrix)
 
     extra = None
