@@ -16,6 +16,7 @@ import numpy as np
 from scanpy import logging as logg
 
 from ._engine._source import ExpressionSource
+from ._evidence import BLOCK_ENTRIES
 from ._features import DENSE_GRAM_BYTES, FEATURES, MAX_CONTEXT_GENES, ContextStatistics
 
 #: Data with more genes than this get a context subset (the exact statistics need genes × genes).
@@ -60,8 +61,9 @@ class SubsetContextStatistics:
         cls, matrix, must: np.ndarray, *, n_variable: int = CONTEXT_VARIABLE_GENES, chunk_cells: int = 20_000
     ) -> SubsetContextStatistics:
         """Two passes over the cells: gene variances (to pick the context), then context × all-gene products."""
-        source = ExpressionSource(matrix, chunk_cells=chunk_cells)
-        n, cells = source.n_genes, source.n_cells
+        n = int(matrix.shape[1])
+        source = ExpressionSource(matrix, chunk_cells=min(chunk_cells, max(256, BLOCK_ENTRIES // max(n, 1))))
+        cells = source.n_cells
         every = np.arange(n)
         total, squares = np.zeros(n), np.zeros(n)
         for _, block in source.iter_blocks(every):

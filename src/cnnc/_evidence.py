@@ -13,10 +13,12 @@ import numpy as np
 from scanpy import logging as logg
 from scipy import sparse
 
-from ._engine._source import ExpressionSource
+from ._engine._source import DEFAULT_CHUNK_CELLS, ExpressionSource
 
 #: Regulators × targets products computed at a time (dense float64 entries).
 PRODUCT_ENTRIES = 4_000_000
+#: Cells × genes entries (zeros included) of a block of cells: bounds the block's copies whatever the gene count.
+BLOCK_ENTRIES = 2**25
 
 
 def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | None = None, client=None):
@@ -29,7 +31,8 @@ def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | No
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     pa, pb = inverse[: len(a)], inverse[len(a) :]
     if client is None:
-        source = ExpressionSource(matrix, **({} if chunk_cells is None else {"chunk_cells": int(chunk_cells)}))
+        cells = DEFAULT_CHUNK_CELLS if chunk_cells is None else int(chunk_cells)
+        source = ExpressionSource(matrix, chunk_cells=min(cells, max(256, BLOCK_ENTRIES // max(len(genes), 1))))
         sums = evidence_sums(source, genes, pa, pb)
     else:
         import dask
