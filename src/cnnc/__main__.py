@@ -1,9 +1,7 @@
-"""Command line: ``python -m cnnc demo`` runs the main job offline on scanpy's bundled PBMCs."""
+"""``python -m cnnc``: the command line of :mod:`cnnc._cli`; ``demo`` runs the main job offline on scanpy's PBMCs."""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -32,7 +30,11 @@ def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
     print(f"Scored {params['n_pairs']:,} regulator × gene pairs with model {params['model']!r}.")
     table = cnnc.get.edges(adata, top=top)
     print(f"\nTop {top} predicted edges (score = P(regulator → target)):")
-    print(table[["regulator", "target", "p_none", "p_ab", "p_ba", "score"]].to_string(index=False, float_format="%.3f"))
+    print(
+        table[["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "n_cells"]].to_string(
+            index=False, float_format="%.3f"
+        )
+    )
 
     cnnc.tl.pair_histograms(adata, PBMC_EXAMPLE_PAIRS, use_raw=True, key_added="cnnc_images")
     cnnc.pl.pair_histograms(adata, PBMC_EXAMPLE_PAIRS, key="cnnc_images", save=out / "pair_images.png", show=False)
@@ -67,17 +69,10 @@ def _score_on_beeline(model: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``cnnc`` / ``python -m cnnc``."""
-    parser = argparse.ArgumentParser(prog="cnnc", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="predict a network on scanpy's bundled PBMCs with the default model")
-    p.add_argument("--out", type=Path, default=Path(os.environ.get("CNNC_DEMO_OUT", "cnnc_output")))
-    p.add_argument("--model", default="default")
-    p.add_argument("--top", type=int, default=15)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo(args.out, model=args.model, top=args.top)
-    return 1  # pragma: no cover - argparse rejects unknown commands
+    """Entry point of ``python -m cnnc`` (the same commands as ``cnnc``: see :mod:`cnnc._cli`)."""
+    from ._cli import main as cli_main
+
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from ._version import __version__
 
 
 def package_version() -> str:
-    """Installed version of cnnc (recorded in results so they can be traced to the code)."""
-    try:
-        return version("cnnc")
-    except PackageNotFoundError:  # running from a source tree without installation
-        return "0.0.0"
+    """Version of cnnc (recorded in results so they can be traced to the code)."""
+    return __version__

@@ -9,5 +9,6 @@ from ._causal_pairs import causal_pairs
 from ._cnnc_pairs import cnnc_pairs
 from ._gsd import gsd
 from ._sachs import sachs
+from ._tfs import tfs
 
-__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "sachs"]
+__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "sachs", "tfs"]

@@ -1,3 +1,3 @@
 """Getters: results as tables."""
 
-from ._edges import edges
+from ._edges import edges, network_diff

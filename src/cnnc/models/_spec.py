@@ -6,13 +6,13 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 import torch
 
 from cnnc._engine._params import PairImageParams
 
+from .._version import __version__
 from ._cnnc import CNNC, normalize_config
 
 __all__ = ["ModelSpec"]
@@ -26,10 +26,7 @@ DEFAULT_EXPECTS = "log-normalized expression (e.g. sc.pp.normalize_total + sc.pp
 
 
 def _cnnc_version() -> str:
-    try:
-        return version("cnnc")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"
+    return __version__
 
 
 def _now() -> str:

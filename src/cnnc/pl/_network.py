@@ -22,6 +22,11 @@ from cnnc.pl._roc import _finish
 from cnnc.tl._evaluate import _edges
 
 LAYOUTS = ("spring", "kamada_kawai", "circular", "shell")
+#: Per-edge evidence columns of the edge table drawn when present.
+EVIDENCE_COLUMNS = ("sign", "corr", "n_cells")
+EDGE_LABELS = ("auto", "n_cells", "score", "corr")
+#: With ``edge_labels="auto"``, edges are labelled with their co-expressing cells up to this many edges.
+AUTO_LABEL_EDGES = 30
 _REGULATOR_COLOR = "#d95f02"
 _TARGET_COLOR = "#7fa7cf"
 _EDGE_CMAP = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.35, 1.0, 256)), name="cnnc_edges")
@@ -38,6 +43,9 @@ def _select_edges(
             "score": pd.to_numeric(edges["score"]).to_numpy(dtype=np.float64),
         }
     )
+    for column in EVIDENCE_COLUMNS:
+        if column in edges.columns:
+            table[column] = edges[column].to_numpy()
     table = table[(table["regulator"] != table["target"]) & np.isfinite(table["score"])]
     if genes is not None:
         wanted = {g.lower() for g in genes}
@@ -74,6 +82,40 @@ def _select_edges(
     if left_out:
         logg.warning(f"No edge of the genes {left_out} passes min_score={min_score}; they are not drawn.")
     return selected.sort_values("score", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def _group_edges(edges: pd.DataFrame, group: str | None, key: str) -> pd.DataFrame:
+    """The edges of one group of a ``groupby`` prediction (all edges of a single network)."""
+    if "group" not in edges.columns:
+        if group is not None:
+            raise ValueError(f"adata.uns[{key!r}] holds one network, not one per group: drop `group`.")
+        return edges
+    known = [str(g) for g in pd.unique(edges["group"].astype(str))]
+    if group is None or str(group) not in known:
+        raise ValueError(
+            f"adata.uns[{key!r}] holds one network per group: pass group= one of {known}"
+            + ("" if group is None else f" (got {group!r})")
+            + "."
+        )
+    return edges[edges["group"].astype(str) == str(group)]
+
+
+def _label_edge(ax: Axes, start: np.ndarray, end: np.ndarray, rad: float, label) -> None:
+    """Write ``label`` at the middle of the arc from ``start`` to ``end`` (arc3 with curvature ``rad``)."""
+    middle = (start + end) / 2
+    d = end - start
+    point = middle + rad * np.array([d[1], -d[0]]) / 2
+    text = f"{label:.2f}" if isinstance(label, float | np.floating) else str(label)
+    ax.annotate(
+        text,
+        point,
+        ha="center",
+        va="center",
+        fontsize=7,
+        color="0.25",
+        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+        zorder=2.5,
+    )
 
 
 def _circle(nodes: list[str]) -> dict[str, np.ndarray]:
@@ -163,6 +205,9 @@ def network(
     top: int = 50,
     min_score: float | None = None,
     layout: str | Mapping[str, tuple[float, float]] = "spring",
+    group: str | None = None,
+    min_cells: int | None = None,
+    edge_labels: str | None = "auto",
     ax: Axes | None = None,
     show: bool | None = None,
     save: bool | str | PathLike | None = None,
@@ -170,7 +215,8 @@ def network(
 ) -> Axes | Figure | None:
     """Draw the highest-scoring predicted edges as a directed graph.
 
-    Arrows point from regulator to target; their width, opacity and shade grow with the score.
+    Arrows point from regulator to target; their width, opacity and shade grow with the score. Edges whose
+    expression correlation is negative (``sign`` -1, repression-like) end in a bar instead of an arrowhead.
     Genes that regulate a drawn edge are orange, genes that are only targets blue.
 
     Parameters
@@ -190,6 +236,13 @@ def network(
     layout
         ``"spring"``, ``"kamada_kawai"``, ``"circular"`` or ``"shell"`` (regulators inside, targets
         outside), computed with networkx (circular without it), or a mapping of gene to ``(x, y)``.
+    group
+        For a prediction with ``groupby``: the group whose network to draw (required there).
+    min_cells
+        Draw only edges whose genes are both detected in at least this many cells (``n_cells``).
+    edge_labels
+        Write on each edge its ``"n_cells"`` (cells co-expressing the pair: the evidence behind the edge),
+        ``"score"`` or ``"corr"``; ``"auto"``: ``n_cells`` when at most 30 edges are drawn; ``None``: no labels.
     ax
         Axes to draw into; default: a new figure.
     show
@@ -216,7 +269,16 @@ def network(
         genes = [str(g) for g in genes]
         if not genes:
             raise ValueError("genes is empty: pass gene names, or None for the top edges overall.")
-    selected = _select_edges(_edges(adata, key), genes, int(top), min_score, key)
+    if edge_labels not in (*EDGE_LABELS, None):
+        raise ValueError(f"edge_labels must be one of {EDGE_LABELS} or None, got {edge_labels!r}.")
+    table = _group_edges(_edges(adata, key), group, key)
+    if min_cells is not None:
+        if "n_cells" not in table.columns:
+            raise ValueError(f"adata.uns[{key!r}]['edges'] has no n_cells column: re-run cnnc.tl.predict_interactions.")
+        table = table[table["n_cells"] >= min_cells]
+        if table.empty:
+            raise ValueError(f"No edge has n_cells >= min_cells={min_cells}; lower min_cells.")
+    selected = _select_edges(table, genes, int(top), min_score, key)
 
     regulators = list(dict.fromkeys(selected["regulator"]))
     nodes = regulators + [g for g in dict.fromkeys(selected["target"]) if g not in set(regulators)]
@@ -241,12 +303,25 @@ def network(
     node_size = {n: (260.0 if is_regulator[n] else 150.0) for n in nodes}
     pairs = set(zip(selected["regulator"], selected["target"], strict=True))
 
-    for (reg, tgt, _), w in zip(selected.itertuples(index=False), strength, strict=True):
+    sign = selected["sign"].to_numpy() if "sign" in selected.columns else np.ones(len(selected))
+    if edge_labels == "auto":
+        edge_labels = "n_cells" if "n_cells" in selected.columns and len(selected) <= AUTO_LABEL_EDGES else None
+    if edge_labels is not None and edge_labels not in selected.columns:
+        raise ValueError(f"edge_labels={edge_labels!r}: adata.uns[{key!r}]['edges'] has no such column.")
+    for (reg, tgt), w, sg, label in zip(
+        selected[["regulator", "target"]].itertuples(index=False),
+        strength,
+        sign,
+        selected[edge_labels] if edge_labels else [None] * len(selected),
+        strict=True,
+    ):
         rad = 0.18 if (tgt, reg) in pairs else 0.06
+        if label is not None:
+            _label_edge(ax, pos[reg], pos[tgt], rad, label)
         arrow = FancyArrowPatch(
             pos[reg],
             pos[tgt],
-            arrowstyle="-|>",
+            arrowstyle="-|>" if sg >= 0 else "-[, widthB=0.5, lengthB=0",
             mutation_scale=9 + 5 * w,
             connectionstyle=f"arc3,rad={rad}",
             shrinkA=np.sqrt(node_size[reg]) / 2 + 1,
@@ -293,6 +368,11 @@ def network(
     ]
     if query:
         handles.append(Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="black", mew=2, label="query gene"))
+    if (sign < 0).any():
+        handles.append(Line2D([], [], color="0.3", marker=">", ms=6, label="corr > 0"))
+        handles.append(Line2D([], [], color="0.3", marker="|", ms=9, mew=2, label="corr < 0"))
+    if edge_labels:
+        handles.append(Line2D([], [], ls="", marker="$n$", ms=7, color="0.3", label=f"edge label: {edge_labels}"))
     ax.legend(
         handles=handles,
         loc="upper center",
@@ -310,5 +390,6 @@ def network(
     )
     colorbar.set_label("score")
     around = f" around {', '.join(genes[:4])}{'…' if len(genes) > 4 else ''}" if genes is not None else ""
-    ax.set_title(f"Top {len(selected)} predicted edges{around} ({key})", fontsize="medium")
+    where = f"{key}, {group}" if group is not None else key
+    ax.set_title(f"Top {len(selected)} predicted edges{around} ({where})", fontsize="medium")
     return _finish(fig, ax, "network", show=show, save=save, return_fig=return_fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
@@ -10,6 +11,7 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
+from .. import _context
 from .._checks import (
     check_cells,
     check_result_key,
@@ -19,15 +21,21 @@ from .._checks import (
     refuse_raw_counts,
     score_no_evidence,
 )
+from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
 from .._distributed import cluster_client
 from .._engine._images import PairImager
-from .._features import ContextStatistics
+from .._evidence import keep_min_cells, pair_evidence, signs
 from .._scoring import score_pairs
 from .._utils import package_version
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
+from ._groups import predict_groups
+from ._regulators import is_species, species_tfs
+
+#: Default ``min_cells``: see the docstring of :func:`predict_interactions` and the changelog for how it was chosen.
+DEFAULT_MIN_CELLS = 10
 
 
 def _resolve_model(model) -> Model:
@@ -48,7 +56,7 @@ def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
                 "`pairs=[...]`, or mark them in a boolean `adata.var['is_tf']` column."
             )
     if isinstance(tfs, str):
-        tfs = [tfs]
+        tfs = species_tfs(tfs, var_names) if is_species(tfs, var_names) else [tfs]
     tfs = list(dict.fromkeys(str(t) for t in tfs))
     if not tfs:
         raise ValueError("The list of regulators (tfs) is empty.")
@@ -91,7 +99,7 @@ def predict_interactions(
     adata: AnnData,
     *,
     model: str | Model = "default",
-    tfs: list[str] | None = None,
+    tfs: str | list[str] | None = None,
     targets: list[str] | None = None,
     pairs=None,
     layer: str | None = None,
@@ -103,6 +111,9 @@ def predict_interactions(
     device: str | None = None,
     precision: str = "float32",
     distributed: bool | None = None,
+    min_cells: int = DEFAULT_MIN_CELLS,
+    groupby: str | None = None,
+    groups: Sequence[str] | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
 ) -> AnnData | None:
@@ -123,7 +134,9 @@ def predict_interactions(
     model
         A :class:`cnnc.models.Model`, a registry name (see :func:`cnnc.models.available`) or a file path.
     tfs
-        Regulators. Default: genes flagged in ``adata.var["is_tf"]``, else ``adata.uns["tfs"]``.
+        Regulators: gene names, or ``"human"`` / ``"mouse"`` for the transcription factors of
+        :func:`cnnc.datasets.tfs` that are in the data (matched case-insensitively; the number found is logged).
+        Default: genes flagged in ``adata.var["is_tf"]``, else ``adata.uns["tfs"]``.
     targets
         Targets scored against every regulator (default: all genes).
     pairs
@@ -154,6 +167,16 @@ def predict_interactions(
         cells and runs the model on batches of pairs; only small results travel. ``None`` (default) does so when a
         client is active and the expression is a dask array (e.g. ``X`` from
         :func:`anndata.experimental.read_elem_lazy`); ``False`` keeps the work in this process.
+    min_cells
+        Score only pairs whose two genes are both detected (> 0) in at least this many cells (of the group, with
+        ``groupby``); the others are not scored and not reported. Pairs seen together in a handful of cells make
+        confident-looking images out of very little evidence. ``0`` scores every pair.
+    groupby
+        Key of a categorical ``adata.obs`` column: one network per category, from that category's cells only, with
+        the same model (memory as for one network: groups are scored one after the other).
+    groups
+        With ``groupby``, the categories to score (default: all). Categories with fewer than ``max(min_cells, 3)``
+        cells are skipped with a warning.
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``. A previous prediction under that key is replaced
         (logged); other content of ``adata.uns[key_added]`` is refused.
@@ -167,13 +190,20 @@ def predict_interactions(
     Writes
 
     ``adata.varp[key_added]``
-        Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs.
+        Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs. With
+        ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (``/`` replaced by ``_``; names in
+        ``adata.uns[key_added]["varp_keys"]``, in the order of ``params["groups"]``).
     ``adata.uns[key_added]["edges"]``
-        DataFrame ``regulator, target, p_none, p_ab, p_ba, score`` (``p_ab``: regulator → target;
-        ``score`` = ``p_ab`` for direction models, or ``p_ab + p_ba`` when the model's spec says
-        ``edge_score="interaction"``; the interaction probability for interaction models), sorted by score.
+        DataFrame ``regulator, target, p_none, p_ab, p_ba, score, sign, corr, n_cells`` sorted by score
+        (``p_ab``: regulator → target; ``score`` = ``p_ab`` for direction models, or ``p_ab + p_ba`` when the
+        model's spec says ``edge_score="interaction"``, the interaction probability for interaction models;
+        ``corr``: Pearson correlation of the two genes' expression over the cells; ``sign``: its sign,
+        +1 (the target rises with the regulator, activation-like), -1 (repression-like) or 0 (undefined);
+        ``n_cells``: cells where both genes are detected). With ``groupby`` a first column ``group`` (categorical),
+        sorted by group, then score.
     ``adata.uns[key_added]["params"]``
-        Model name and sha256, package version, image recipe, input used.
+        Model name and sha256, package version, image recipe, input used, ``min_cells``; with ``groupby`` the
+        key, the groups and, per group, its cells and pairs (``params["per_group"]``).
     """
     if isinstance(mod, str) or (mod is None and _is_mudata(adata)):
         # A MuData: score one modality, in place in the (copied) MuData; every other argument passes through.
@@ -224,7 +254,8 @@ def predict_interactions(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
-    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    keep_min_cells(np.zeros(0, dtype=np.int64), min_cells)  # validate before any work
+    genes = np.unique(np.concatenate([a, b]))
     if mdl.spec.image_params.scaling == "log":  # an expression model; rank / standard recipes read any values
         # context features read every gene: then so does the check
         read = np.arange(len(view.var_names)) if mdl.spec.features else genes
@@ -232,6 +263,83 @@ def predict_interactions(
             view.matrix, read, what=f"Values in {view.label}", label=view.label, gene_names=view.var_names[read]
         )
     client = cluster_client(view.matrix, distributed)
+    run = partial(
+        _network,
+        mdl=mdl,
+        client=client,
+        min_cells=min_cells,
+        batch_size=batch_size,
+        symmetric=symmetric,
+        precision=precision,
+        chunk_cells=chunk_cells,
+        device=device,
+    )
+    names = view.var_names.astype(str)
+    params = {
+        "model": mdl.name,
+        "model_sha256": mdl.sha256 or "",
+        "task": mdl.spec.task,
+        "classes": list(mdl.spec.classes),
+        "image": mdl.spec.image,
+        "symmetric": bool(symmetric),
+        "precision": precision,
+        "layer": layer or "",
+        "use_raw": bool(view.label == "raw"),
+        "min_cells": int(min_cells),
+        "distributed": client is not None,
+        "cnnc_version": package_version(),
+    }
+    adata = adata.copy() if copy else adata
+    if replaced:
+        logg.warning(f"replacing the previous prediction in {replaced}")
+    if groupby is None:
+        edges, n_scored, n_cells = run(view, a, b)
+        adata.varp[key_added] = _varp(adata, edges, names, key_added)
+        params.update(
+            {
+                "n_pairs": n_scored,
+                "n_candidates": int(len(a)),
+                "n_regulators": int(edges["regulator"].nunique()),
+                "n_cells": n_cells,
+            }
+        )
+        adata.uns[key_added] = {"edges": edges, "varp_key": key_added, "params": params}
+        written = f"adata.varp[{key_added!r}] (regulator × target scores)"
+    else:
+        edges, varp_keys, per_group = predict_groups(adata, view, a, b, run, groupby, groups, min_cells, key_added)
+        groups_scored = list(edges["group"].cat.categories)
+        for group, varp_key in zip(groups_scored, varp_keys, strict=True):
+            adata.varp[varp_key] = _varp(adata, edges[edges["group"] == group], names, key_added)
+        params.update(
+            {
+                "groupby": groupby,
+                "groups": groups_scored,
+                "per_group": per_group,
+                "n_pairs": int(len(edges)),
+                "n_candidates": int(len(a)),
+                "n_regulators": int(edges["regulator"].nunique()),
+            }
+        )
+        adata.uns[key_added] = {"edges": edges, "varp_keys": varp_keys, "params": params}
+        written = f"{len(varp_keys)} adata.varp[{key_added + '_<group>'!r}]"
+    logg.info("    finished", deep=f"added {written} and adata.uns[{key_added!r}]['edges']")
+    return adata if copy else None
+
+
+def _network(view, a, b, *, mdl: Model, client, min_cells, batch_size, symmetric, precision, chunk_cells, device):
+    """The edge table of pairs (positions ``a``, ``b`` of ``view``), with each pair's evidence.
+
+    Returns the table, the number of pairs scored and the number of cells read.
+    """
+    corr, coexpressed = pair_evidence(view.matrix, a, b, chunk_cells=chunk_cells, client=client)
+    keep = keep_min_cells(coexpressed, min_cells)
+    a, b, corr, coexpressed = a[keep], b[keep], corr[keep], coexpressed[keep]
+    names = view.var_names.astype(str)
+    columns = ["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "corr", "n_cells"]
+    if len(a) == 0:
+        logg.warning(f"No pair is co-expressed in min_cells={min_cells} cells or more: nothing was scored.")
+        return pd.DataFrame({c: [] for c in columns}).astype(_EDGE_DTYPES), 0, int(view.matrix.shape[0])
+    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
     )
@@ -248,8 +356,6 @@ def predict_interactions(
         chunk_cells=chunk_cells,
         device=device,
     )
-
-    names = view.var_names.astype(str)
     if mdl.spec.task == "direction":
         p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
         score = p_ab if mdl.spec.edge_score == "p_ab" else p_ab + p_ba
@@ -266,54 +372,44 @@ def predict_interactions(
             "p_ab": p_ab,
             "p_ba": p_ba,
             "score": score,
+            "sign": signs(corr),
+            "corr": corr,
+            "n_cells": coexpressed,
         }
-    )
+    ).astype(_EDGE_DTYPES)
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     edges.index = edges.index.astype(str)
+    logg.info("    scored", time=start)
+    return edges, int(len(a)), int(n_cells)
 
+
+_EDGE_DTYPES = {
+    "regulator": object,
+    "target": object,
+    "p_none": np.float32,
+    "p_ab": np.float32,
+    "p_ba": np.float32,
+    "score": np.float32,
+    "sign": np.int8,
+    "corr": np.float32,
+    "n_cells": np.int64,
+}
+
+
+def _varp(adata: AnnData, edges: pd.DataFrame, names: pd.Index, key_added: str) -> sparse.csr_matrix:
+    """The edges as an ``n_vars × n_vars`` sparse matrix of scores on ``adata.var_names``."""
     # varp lives on adata.var_names; with use_raw the scored genes may include genes that are not there.
-    pos = pd.Index(adata.var_names).get_indexer(names)
-    ra, rb = pos[a], pos[b]
+    var_names = pd.Index(adata.var_names)
+    ra = var_names.get_indexer(edges["regulator"].astype(str))
+    rb = var_names.get_indexer(edges["target"].astype(str))
     placed = (ra >= 0) & (rb >= 0)
     if not placed.all():
         logg.warning(
             f"{int((~placed).sum())} scored pairs involve genes in .raw but not in adata.var_names; they are in "
-            f"adata.uns[{key_added!r}]['edges'] but not in adata.varp[{key_added!r}]."
+            f"adata.uns[{key_added!r}]['edges'] but not in adata.varp."
         )
-    network = sparse.csr_matrix(
-        (score[placed].astype(np.float32), (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars)
-    )
-
-    adata = adata.copy() if copy else adata
-    if replaced:
-        logg.warning(f"replacing the previous prediction in {replaced}")
-    adata.varp[key_added] = network
-    adata.uns[key_added] = {
-        "edges": edges,
-        "varp_key": key_added,
-        "params": {
-            "model": mdl.name,
-            "model_sha256": mdl.sha256 or "",
-            "task": mdl.spec.task,
-            "classes": list(mdl.spec.classes),
-            "image": mdl.spec.image,
-            "symmetric": bool(symmetric),
-            "precision": precision,
-            "layer": layer or "",
-            "use_raw": bool(view.label == "raw"),
-            "n_pairs": int(len(a)),
-            "n_regulators": int(len(np.unique(a))),
-            "n_cells": int(n_cells),
-            "distributed": client is not None,
-            "cnnc_version": package_version(),
-        },
-    }
-    logg.info(
-        "    finished",
-        time=start,
-        deep=f"added adata.varp[{key_added!r}] (regulator × target scores) and adata.uns[{key_added!r}]['edges']",
-    )
-    return adata if copy else None
+    score = edges["score"].to_numpy(dtype=np.float32)
+    return sparse.csr_matrix((score[placed], (ra[placed], rb[placed])), shape=(adata.n_vars, adata.n_vars))
 
 
 def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, precision, chunk_cells, device):
@@ -327,11 +423,12 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
         scorer = partial(score_pairs, device=device)
 
         def statistics():
-            return ContextStatistics.from_matrix(
+            return context_statistics(
                 view.matrix,
+                genes[np.unique(pa)],
+                chunk_cells=chunk_cells,
                 features=mdl.spec.features,
                 gene_names=view.var_names.astype(str).tolist(),
-                **({} if chunk_cells is None else {"chunk_cells": chunk_cells}),
             )
     else:
         from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
@@ -340,6 +437,10 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
         scorer = score_pairs_on_cluster
 
         def statistics():
+            if view.matrix.shape[1] > _context.SUBSET_ABOVE:  # a context subset, computed here from the dask chunks
+                return context_statistics(
+                    view.matrix, genes[np.unique(pa)], chunk_cells=chunk_cells, features=mdl.spec.features
+                )
             return cluster_context_statistics(client, view.matrix, features=mdl.spec.features)
 
     extra = None

@@ -1,0 +1,270 @@
+"""Command line: ``cnnc predict``, ``cnnc train``, ``cnnc demo``, ``cnnc --version`` (also ``python -m cnnc``).
+
+For pipelines (Snakemake, Nextflow): read an ``.h5ad`` or ``.h5mu`` file, write the results into a copy of it
+(or in place) and/or an edge table (``.csv``, ``.tsv``, ``.parquet``). Errors are printed as one line on stderr
+with exit status 1 (2 for a wrong command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ._version import __version__
+
+INPUT_SUFFIXES = (".h5ad", ".h5mu")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
+
+
+class CliError(Exception):
+    """A problem with the user's input, reported without a traceback."""
+
+
+def _genes(value: str | None) -> str | list[str] | None:
+    """``--tfs``/``--targets``: a species (human, mouse), a file with one gene a line, or a comma-separated list."""
+    if value is None:
+        return None
+    if value.strip().lower() in ("human", "mouse"):
+        return value.strip().lower()
+    path = Path(value)
+    if path.is_file():
+        names = [line.split(",")[0].split("\t")[0].strip() for line in path.read_text().splitlines()]
+        names = [n for n in names if n and not n.startswith("#")]
+        if not names:
+            raise CliError(f"{value}: the gene list file is empty.")
+        return names
+    names = [g.strip() for g in value.split(",") if g.strip()]
+    if not names:
+        raise CliError(f"No gene names in {value!r}.")
+    return names
+
+
+def _read(path: Path, mod: str | None):
+    """The data object to write back, and the AnnData to compute on."""
+    if not path.is_file():
+        raise CliError(f"{path}: no such file.")
+    suffix = path.suffix.lower()
+    if suffix == ".h5ad":
+        import anndata
+
+        if mod is not None:
+            raise CliError("--mod selects a modality of an .h5mu file; an .h5ad file has none: drop --mod.")
+        adata = anndata.read_h5ad(path)
+        return adata, adata
+    if suffix == ".h5mu":
+        import mudata
+
+        mdata = mudata.read_h5mu(path)
+        modalities = list(mdata.mod.keys())
+        if mod is None:
+            if "rna" in mdata.mod:
+                mod = "rna"
+            elif len(modalities) == 1:
+                mod = modalities[0]
+            else:
+                raise CliError(f"{path} has the modalities {modalities}: pick the expression with --mod.")
+        if mod not in mdata.mod:
+            raise CliError(f"{path} has no modality {mod!r}; its modalities are {modalities}.")
+        return mdata, mdata.mod[mod]
+    raise CliError(f"{path}: expected an {' or '.join(INPUT_SUFFIXES)} file, got {suffix or 'no suffix'!r}.")
+
+
+def _write_data(data, path: Path) -> None:
+    """Write the AnnData/MuData to ``path`` through a temporary file (safe when ``path`` is the input)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=path.suffix, delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+    try:
+        data.write(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _write_table(table, path: Path) -> None:
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        try:
+            table.to_parquet(path, index=False)
+        except ImportError as error:
+            raise CliError(
+                f"Writing {path.name} needs a Parquet engine ({error}): pip install pyarrow, or write a .csv/.tsv."
+            ) from None
+    elif suffix in (".csv", ".tsv"):
+        table.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
+    else:
+        raise CliError(f"--edges {path}: expected a {', '.join(TABLE_SUFFIXES)} file.")
+
+
+def _check_outputs(args, input_suffix: str) -> None:
+    if args.output is None and args.edges is None:
+        raise CliError("Nothing to write: pass -o/--output (results in a copy of the data) and/or --edges TABLE.")
+    if args.output is not None and args.output.suffix.lower() != input_suffix:
+        raise CliError(f"-o {args.output}: write the same format as the input ({input_suffix}).")
+    if args.edges is not None and args.edges.suffix.lower() not in TABLE_SUFFIXES:
+        raise CliError(f"--edges {args.edges}: expected a {', '.join(TABLE_SUFFIXES)} file.")
+
+
+def predict(args) -> int:
+    """``cnnc predict``."""
+    import cnnc
+
+    _check_outputs(args, args.input.suffix.lower())
+    data, adata = _read(args.input, args.mod)
+    use_raw = {"auto": None, "yes": True, "no": False}[args.use_raw]
+    groups = None if args.groups is None else [g.strip() for g in args.groups.split(",") if g.strip()]
+    cnnc.tl.predict_interactions(
+        adata,
+        model=args.model,
+        tfs=_genes(args.tfs),
+        targets=_genes(args.targets),
+        layer=args.layer,
+        use_raw=use_raw,
+        min_cells=args.min_cells,
+        groupby=args.groupby,
+        groups=groups,
+        batch_size=args.batch_size,
+        chunk_cells=args.chunk_cells,
+        precision=args.precision,
+        key_added=args.key_added,
+    )
+    params = adata.uns[args.key_added]["params"]
+    written = []
+    if args.edges is not None:
+        table = cnnc.get.edges(adata, key=args.key_added, top=args.top, network=args.network)
+        _write_table(table, args.edges)
+        written.append(f"{len(table):,} edges to {args.edges}")
+    if args.output is not None:
+        _write_data(data, args.output)
+        written.append(f"results to {args.output} (uns[{args.key_added!r}], varp)")
+    print(
+        f"cnnc {__version__}: scored {params['n_pairs']:,} pairs with model {params['model']!r}; wrote {'; '.join(written)}"
+    )
+    return 0
+
+
+def train(args) -> int:
+    """``cnnc train``."""
+    import pandas as pd
+
+    import cnnc
+
+    if args.output.suffix.lower() != ".safetensors":
+        raise CliError(f"-o {args.output}: models are saved as .safetensors files.")
+    if not args.truth.is_file():
+        raise CliError(f"--truth {args.truth}: no such file.")
+    truth = pd.read_csv(args.truth, sep=None, engine="python")
+    _, adata = _read(args.input, args.mod)
+    use_raw = {"auto": None, "yes": True, "no": False}[args.use_raw]
+    tfs = _genes(args.tfs)
+    if isinstance(tfs, str):
+        tfs = cnnc.datasets.tfs(tfs)
+    features = [f.strip() for f in args.features.split(",") if f.strip()] if args.features else ()
+    model = cnnc.tl.train(
+        adata,
+        truth,
+        tfs=tfs,
+        folds=args.folds,
+        epochs=args.epochs,
+        features=features,
+        layer=args.layer,
+        use_raw=use_raw,
+        seed=args.seed,
+        name=args.name,
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    path = model.save(args.output)
+    line = f"cnnc {__version__}: trained model {model.name!r}; saved to {path}"
+    if args.folds >= 2 and "cnnc_cv" in adata.uns:
+        metrics = cnnc.tl.evaluate(adata, truth, key="cnnc_cv", per_regulator=False)
+        line += f"; cross-validated AUROC {metrics.loc['all', 'auroc']:.3f}"
+    print(line)
+    return 0
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", type=Path, help="an .h5ad or .h5mu file of log-normalized expression")
+    p.add_argument("--mod", help="modality of an .h5mu file (default: 'rna', or the only one)")
+    p.add_argument("--layer", help="layer holding the log-normalized expression (default: X)")
+    p.add_argument(
+        "--use-raw",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="read .raw (auto: when present and no --layer; scanpy's rule)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``cnnc`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="cnnc", description="Gene regulatory networks from single-cell expression with CNNC models."
+    )
+    parser.add_argument("--version", action="version", version=f"cnnc {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,train,demo}")
+
+    p = sub.add_parser("predict", help="predict a regulatory network and write it into the file and/or a table")
+    _input_options(p)
+    p.add_argument("-o", "--output", type=Path, help="write the data with the results (may be the input file)")
+    p.add_argument("--edges", type=Path, help="write the edge table (.csv, .tsv or .parquet)")
+    p.add_argument(
+        "--tfs",
+        help="regulators: 'human' or 'mouse' (bundled TF lists), a file with one gene a line, or GENE1,GENE2,... "
+        "(default: var['is_tf'] or uns['tfs'] of the data)",
+    )
+    p.add_argument("--targets", help="targets: a file or GENE1,GENE2,... (default: every gene)")
+    p.add_argument("--model", default="default", help="registry name or .safetensors file (default: %(default)s)")
+    p.add_argument("--min-cells", type=int, default=10, help="cells co-expressing a pair to score it (%(default)s)")
+    p.add_argument("--groupby", help="obs column: one network per category")
+    p.add_argument("--groups", help="with --groupby, the categories to score: A,B,...")
+    p.add_argument("--key-added", default="cnnc", help="key in uns/varp (default: %(default)s)")
+    p.add_argument("--top", type=int, help="with --edges, write the top edges only (per group)")
+    p.add_argument("--network", action="store_true", help="with --edges, write decoupler's source/target/weight")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--chunk-cells", type=int)
+    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
+    p.set_defaults(run=predict)
+
+    t = sub.add_parser("train", help="train a model on known edges and save it")
+    _input_options(t)
+    t.add_argument("--truth", type=Path, required=True, help="known edges: CSV/TSV with regulator,target columns")
+    t.add_argument("-o", "--output", type=Path, required=True, help="the model file to write (.safetensors)")
+    t.add_argument("--tfs", help="use the edges of these regulators only: 'human', 'mouse', a file or A,B,...")
+    t.add_argument("--folds", type=int, default=3, help="regulator-disjoint cross-validation folds, 0 to skip")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--features", help="extra per-pair inputs, e.g. z_context,abs_pearson")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--name", default="custom", help="the model's name")
+    t.set_defaults(run=train)
+
+    d = sub.add_parser("demo", help="predict a network on scanpy's bundled PBMCs with the default model")
+    d.add_argument("--out", type=Path, default=Path(os.environ.get("CNNC_DEMO_OUT", "cnnc_output")))
+    d.add_argument("--model", default="default")
+    d.add_argument("--top", type=int, default=15)
+    d.set_defaults(run=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``cnnc`` and ``python -m cnnc``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from .__main__ import demo
+
+        return demo(args.out, model=args.model, top=args.top)
+    import scanpy as sc
+
+    sc.settings.verbosity = 1 if args.quiet else 2
+    try:
+        return args.run(args)
+    except CliError as error:
+        print(f"cnnc {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, KeyError, TypeError, FileNotFoundError, OSError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"cnnc {args.command}: error: {message}", file=sys.stderr)
+    return 1

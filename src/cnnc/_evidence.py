@@ -1,0 +1,118 @@
+"""Per-pair evidence beside the model's score: the sign of the relation and how many cells co-express the pair.
+
+Both come from one streaming pass over blocks of cells (memory: one block plus a few numbers per pair):
+
+- ``corr``: the Pearson correlation of the two genes' log-expression over the cells scored; ``sign`` is its sign
+  (+1 activation-like, -1 repression-like, 0 when undefined, e.g. a gene constant over the cells).
+- ``n_cells``: the number of cells in which both genes are detected (expression > 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scanpy import logging as logg
+from scipy import sparse
+
+from ._engine._source import DEFAULT_CHUNK_CELLS, ExpressionSource
+
+#: Regulators × targets products computed at a time (dense float64 entries).
+PRODUCT_ENTRIES = 4_000_000
+#: Cells × genes entries (zeros included) of a block of cells: bounds the block's copies whatever the gene count.
+BLOCK_ENTRIES = 2**25
+
+
+def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | None = None, client=None):
+    """``(corr, n_cells)`` of the pairs (columns ``a[i]``, ``b[i]`` of ``matrix``): float32 and int64 arrays.
+
+    With a dask.distributed ``client`` (and a dask array) each worker sums its own chunks of cells.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    pa, pb = inverse[: len(a)], inverse[len(a) :]
+    if client is None:
+        cells = DEFAULT_CHUNK_CELLS if chunk_cells is None else int(chunk_cells)
+        source = ExpressionSource(matrix, chunk_cells=min(cells, max(256, BLOCK_ENTRIES // max(len(genes), 1))))
+        sums = evidence_sums(source, genes, pa, pb)
+    else:
+        import dask
+
+        from ._distributed import _row_chunks, _tree_sum
+
+        parts = client.compute([dask.delayed(_evidence_task)(c, genes, pa, pb) for _, c in _row_chunks(matrix)])
+        sums = _tree_sum(client, parts).result()
+    total, squares, cross, both = sums
+    n = int(matrix.shape[0])
+    mean = total / n
+    var = squares / n - mean**2
+    cov = cross / n - mean[pa] * mean[pb]
+    scale = np.sqrt(np.maximum(var[pa] * var[pb], 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / scale
+    corr = np.clip(np.where(np.isfinite(corr), corr, 0.0), -1.0, 1.0)
+    corr[np.abs(cov) <= 1e-12 * scale] = 0.0  # a zero covariance up to rounding: no sign
+    return corr.astype(np.float32), both
+
+
+def _evidence_task(chunk, genes, pa, pb):
+    return evidence_sums(ExpressionSource(chunk, chunk_cells=max(1, int(chunk.shape[0]))), genes, pa, pb)
+
+
+def evidence_sums(source: ExpressionSource, genes: np.ndarray, pa: np.ndarray, pb: np.ndarray):
+    """Per gene: sum and sum of squares; per pair (positions among ``genes``): cross products and co-detections."""
+    regs, ra = np.unique(pa, return_inverse=True)
+    tgts, tb = np.unique(pb, return_inverse=True)
+    # pairs ordered by regulator, so each chunk of regulators owns a contiguous run of pairs
+    order = np.argsort(ra, kind="stable")
+    step = max(1, PRODUCT_ENTRIES // max(len(tgts), 1))
+    bounds = np.searchsorted(ra[order], np.arange(0, len(regs) + step, step))
+
+    total = np.zeros(len(genes))
+    squares = np.zeros(len(genes))
+    cross = np.zeros(len(pa))
+    both = np.zeros(len(pa), dtype=np.int64)
+    for _, block in source.iter_blocks(genes):
+        block = block.tocsc().astype(np.float64)
+        total += np.asarray(block.sum(axis=0)).ravel()
+        squares += np.asarray(block.multiply(block).sum(axis=0)).ravel()
+        detected = block.copy()
+        detected.data = np.ones_like(detected.data)
+        xt, dt = block[:, tgts].tocsr(), detected[:, tgts].tocsr()
+        for k, first in enumerate(range(0, len(regs), step)):
+            rows = order[bounds[k] : bounds[k + 1]]
+            if len(rows) == 0:
+                continue
+            chunk = regs[first : first + step]
+            xr, dr = block[:, chunk].T.tocsr(), detected[:, chunk].T.tocsr()
+            r, t = ra[rows] - first, tb[rows]
+            cross[rows] += _gather(xr @ xt, r, t)
+            both[rows] += np.rint(_gather(dr @ dt, r, t)).astype(np.int64)
+    return total, squares, cross, both
+
+
+def _gather(product, r: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Entries (r, t) of a sparse or dense product."""
+    if sparse.issparse(product):
+        product = product.toarray()
+    return np.asarray(product)[r, t]
+
+
+def signs(corr: np.ndarray) -> np.ndarray:
+    """+1 / -1 / 0 (int8) from correlations."""
+    return np.sign(corr).astype(np.int8)
+
+
+def keep_min_cells(n_cells: np.ndarray, min_cells: int) -> np.ndarray:
+    """Boolean mask of the pairs co-expressed in at least ``min_cells`` cells; logs how many are dropped."""
+    if isinstance(min_cells, bool) or not isinstance(min_cells, int | np.integer) or min_cells < 0:
+        raise ValueError(
+            f"min_cells must be a non-negative integer (cells that express both genes of a pair), got {min_cells!r}."
+        )
+    keep = n_cells >= min_cells
+    dropped = int((~keep).sum())
+    if dropped:
+        logg.info(
+            f"    {dropped:,} of {len(n_cells):,} pairs are co-expressed in fewer than min_cells={min_cells} cells: "
+            "not scored"
+        )
+    return keep
