@@ -16,6 +16,7 @@ from scanpy import logging as logg
 
 from .._features import mean_feature
 from .._metrics import summarize
+from ..models._cnnc import split_direction
 
 #: Regulators of one truth scored per validation data set (a random subset keeps validation affordable).
 MAX_VALIDATION_REGULATORS = 60
@@ -119,9 +120,7 @@ def combine(deep: np.ndarray, wide: np.ndarray, scale: float, direction_from_ima
     """Logits of a wide network at ``deep_scale=scale`` from its branches (as :meth:`cnnc.models.CNNC.forward`)."""
     if not direction_from_images:
         return scale * deep + wide
-    mean = deep[:, 1:].mean(axis=1, keepdims=True)
-    half = (deep[:, 1:2] - deep[:, 2:3]) / 2
-    return np.concatenate([scale * deep[:, :1], scale * mean + half, scale * mean - half], axis=1) + wide
+    return split_direction(torch.from_numpy(deep), scale).numpy() + wide
 
 
 def symmetric_proba(logits: dict, scale: float, direction_from_images: bool) -> np.ndarray:

@@ -32,6 +32,20 @@ def _min_image_size(n_blocks: int) -> int:
     return s
 
 
+def split_direction(logits: torch.Tensor, scale: float) -> torch.Tensor:
+    """Logits whose evidence of an interaction is weighted by ``scale`` and whose direction is not.
+
+    With ``I = logsumexp(l1, l2)`` (the image branch's evidence of an interaction either way), the classes get
+    ``[scale * l0, scale * I + log σ(l1 - l2), scale * I + log σ(l2 - l1)]``: the probability of an interaction
+    depends on ``scale`` and never on how one-sided the direction is, the split between the two directions is the
+    image branch's own, and ``scale = 1`` gives back the plain logits.
+    """
+    evidence = torch.logsumexp(logits[:, 1:], dim=1, keepdim=True)
+    toward = torch.nn.functional.logsigmoid(logits[:, 1:2] - logits[:, 2:3])
+    backward = torch.nn.functional.logsigmoid(logits[:, 2:3] - logits[:, 1:2])
+    return torch.cat([scale * logits[:, :1], scale * evidence + toward, scale * evidence + backward], dim=1)
+
+
 class CNNC(torch.nn.Module):
     """The VGG-style network of CNNC (Yuan & Bar-Joseph, PNAS 2019) that classifies pair images.
 
@@ -80,7 +94,8 @@ class CNNC(torch.nn.Module):
     direction_from_images
         With ``wide=True``: ``deep_scale`` weighs only how much the image branch moves the evidence of an
         interaction (none vs. either direction), while the split between the two directions always comes from
-        the image branch at full weight (the linear path is symmetric and cannot tell a direction).
+        the image branch at full weight (the linear path is symmetric and cannot tell a direction); see
+        :func:`split_direction`. Training (``deep_scale=1``) is plain softmax.
 
     Examples
     --------
@@ -238,11 +253,7 @@ class CNNC(torch.nn.Module):
             wide = self.wide(extra.to(logits.dtype))
             scale = cfg["deep_scale"]
             if cfg["direction_from_images"]:
-                # interaction evidence (none vs. the mean of both directions) weighted by deep_scale; the split
-                # between the two directions at full weight
-                mean = logits[:, 1:].mean(dim=1, keepdim=True)
-                half = (logits[:, 1:2] - logits[:, 2:3]) / 2
-                logits = torch.cat([scale * logits[:, :1], scale * mean + half, scale * mean - half], dim=1)
+                logits = split_direction(logits, scale)
             else:
                 logits = scale * logits
             logits = logits + wide
