@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from cnnc.datasets import _registry
-from cnnc.datasets._make_registry import _UPSTREAM_ONLY, registry_lines
+from cnnc.datasets._make_registry import BUNDLED, _UPSTREAM_ONLY, registry_lines
 from cnnc.datasets._registry import fetch, registry
 
 REGISTRY = registry()
@@ -24,7 +24,9 @@ def test_registry_file_is_in_sync_with_shared_data(shared_data):
     text = Path(_registry.__file__).with_name("registry.txt").read_text()
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert lines == registry_lines(shared_data)
-    assert len(LOCAL_KEYS) == sum(1 for p in shared_data.rglob("*") if p.is_file() and p.name != "README.md")
+    fetched = [p for p in shared_data.rglob("*") if p.is_file() and p.name != "README.md"]
+    fetched = [p for p in fetched if p.relative_to(shared_data).parts[0] not in BUNDLED]
+    assert len(LOCAL_KEYS) == len(fetched)
 
 
 def test_upstream_hashes_match_the_data_readme(shared_data):
@@ -138,3 +140,13 @@ def test_session_points_cnnc_data_dir_somewhere(shared_data):
     # set by tests/conftest.py to the shared data folder unless the caller set it before the session
     assert os.environ.get("CNNC_DATA_DIR")
     assert Path(_registry.make_pooch().abspath) == Path(os.environ["CNNC_DATA_DIR"]).resolve()
+
+
+def test_hallmark_sets_load_offline(shared_data):
+    import cnnc
+
+    human, mouse = cnnc.datasets.hallmark("human"), cnnc.datasets.hallmark("mouse")
+    assert len(human) == len(mouse) == 50 and list(human) == list(mouse)
+    assert "HALLMARK_INTERFERON_ALPHA_RESPONSE" in human and all(len(g) >= 32 for g in human.values())
+    with pytest.raises(ValueError, match="human"):
+        cnnc.datasets.hallmark("fly")

@@ -8,7 +8,8 @@ from ._beeline import beeline
 from ._causal_pairs import causal_pairs
 from ._cnnc_pairs import cnnc_pairs
 from ._gsd import gsd
+from ._genesets import hallmark
 from ._sachs import sachs
 from ._tfs import tfs
 
-__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "sachs", "tfs"]
+__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "hallmark", "sachs", "tfs"]

@@ -62,8 +62,21 @@ def url_for(key: str) -> str:
         return f"{BEELINE_GSD}/{quote(key.removeprefix('beeline-example/GSD/'))}"
     if top == "sachs":
         return f"{SACHS}/{quote(rest)}"
+    if key in GENESETS:
+        return GENESETS[key]
     msg = f"No public URL is known for {key!r}: add its source to cnnc.datasets._make_registry.url_for."
     raise ValueError(msg)
+
+
+#: MSigDB Hallmark gene sets (CC BY 4.0), byte-identical public copies (see the data folder's genesets/README.md).
+GENESETS = {
+    "genesets/hallmark.human.gmt": "https://raw.githubusercontent.com/zqfang/GSEApy/"
+    "08cb2b689def365f7dee1f5da50c49d3a149cf5a/tests/extdata/h.all.v7.0.symbols.gmt",
+    "genesets/hallmark.mouse.gmt": "https://raw.githubusercontent.com/SysBioChalmers/Mouse-GEM/"
+    "fc769ac1da421c4e4e9e1cf2a9aec3fe4f02ef6a/data/MSigDB/h.all.v7.0.symbols.mouse.gmt",
+}
+#: Folders of the data folder whose content ships inside the package instead (cnnc.datasets.tfs).
+BUNDLED = ("tfs",)
 
 
 def sha256(path: Path) -> str:
@@ -79,6 +92,9 @@ def registry_lines(data_dir: Path) -> list[str]:
     """``key sha256 url`` lines for every file under ``data_dir`` plus the upstream-only files, sorted by key."""
     entries: dict[str, str] = {}
     for path in sorted(data_dir.rglob("*")):
+        rel = path.relative_to(data_dir)
+        if rel.parts[0] in BUNDLED:  # shipped with the package, never fetched
+            continue
         if path.is_file() and path.name != "README.md":  # a folder's README describes its data
             entries[path.relative_to(data_dir).as_posix()] = sha256(path)
     for rel, digest in _UPSTREAM_ONLY.items():
