@@ -27,9 +27,7 @@ CONTEXT_VARIABLE_GENES = 3_000
 COLUMN_BLOCK = 4_096
 
 
-def context_statistics(
-    matrix, must: np.ndarray, *, chunk_cells: int | None = None, features=FEATURES, gene_names=None
-):
+def context_statistics(matrix, must: np.ndarray, *, chunk_cells: int | None = None, features=FEATURES, gene_names=None):
     """Context statistics: exact over all genes up to :data:`SUBSET_ABOVE` genes, else over a context subset.
 
     ``must``: gene positions that have to be context genes (the regulators, or every first gene of the pairs).

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from cnnc.datasets import _registry
-from cnnc.datasets._make_registry import BUNDLED, _UPSTREAM_ONLY, registry_lines
+from cnnc.datasets._make_registry import _UPSTREAM_ONLY, BUNDLED, registry_lines
 from cnnc.datasets._registry import fetch, registry
 
 REGISTRY = registry()

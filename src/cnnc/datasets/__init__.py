@@ -7,8 +7,8 @@ the project's shared data folder), else in pooch's cache folder for cnnc, and do
 from ._beeline import beeline
 from ._causal_pairs import causal_pairs
 from ._cnnc_pairs import cnnc_pairs
-from ._gsd import gsd
 from ._genesets import hallmark
+from ._gsd import gsd
 from ._sachs import sachs
 from ._tfs import tfs
 
