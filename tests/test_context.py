@@ -44,12 +44,12 @@ def test_the_context_is_the_most_variable_genes_and_the_regulators(pbmc):
 def test_prediction_beyond_the_gene_limit_uses_a_context_subset(pbmc, monkeypatch, caplog):
     tfs = ["SPI1", "IRF8", "GATA3", "JUNB"]
     exact = pbmc.copy()
-    cnnc.tl.predict_interactions(exact, tfs=tfs, min_cells=0)
+    cnnc.tl.predict_interactions(exact, model="cnnc-context", tfs=tfs, min_cells=0)
     monkeypatch.setattr(_context, "SUBSET_ABOVE", 500)  # the raw PBMC data have 765 genes
     monkeypatch.setattr(_context, "CONTEXT_VARIABLE_GENES", 300)
     sc.settings.verbosity = 2
     subset = pbmc.copy()
-    cnnc.tl.predict_interactions(subset, tfs=tfs, min_cells=0)
+    cnnc.tl.predict_interactions(subset, model="cnnc-context", tfs=tfs, min_cells=0)
     e, s = cnnc.get.edges(exact), cnnc.get.edges(subset)
     merged = e.merge(s, on=["regulator", "target"], suffixes=("_e", "_s"))
     assert len(merged) == len(e) == len(s)

@@ -30,7 +30,7 @@ def served_model(trained_model, http_server):
 def test_shipped_registry_models_load_and_match_their_hashes(registry):
     raw = json.loads(files("cnnc.models").joinpath("weights", "registry.json").read_text())
     assert raw["format_version"] == 1
-    assert raw["default"] == "cnnc-context" and "cnnc-context" in raw["models"]
+    assert raw["default"] == "cnnc-pairs" and {"cnnc-pairs", "cnnc-context", "cnnc-original"} <= set(raw["models"])
     table = models.available()
     assert list(table.columns) == [
         "description",
@@ -50,8 +50,8 @@ def test_shipped_registry_models_load_and_match_their_hashes(registry):
         assert model.sha256 == entry["sha256"]
         assert model.spec.task == entry["task"]
     default = models.load()
-    assert default.name == "cnnc-context"
-    assert "cnnc-context" in models.info("default")
+    assert default.name == "cnnc-pairs"
+    assert "cnnc-pairs" in models.info("default")
 
 
 def test_cache_dir_default_and_override(monkeypatch, tmp_path):
@@ -185,7 +185,7 @@ def test_load_and_info_by_path(tmp_path, trained_model, registry):
 
 def test_unknown_names_and_bad_registrations(registry):
     with pytest.raises(
-        ValueError, match=r"Unknown model 'mesc': .*registered models: \['cnnc-context'.*path of a .safetensors"
+        ValueError, match=r"Unknown model 'mesc': .*registered models: \['cnnc-.*path of a .safetensors"
     ):
         models.load("mesc")
     with pytest.raises(TypeError, match="name_or_path must be a model name or a path"):
