@@ -122,6 +122,9 @@ def previous_rows(path: Path | None, methods=("GRNBoost2", "regdiffusion")) -> l
     return [{**r, "method": f"{r['method']} (earlier run)"} for r in rows if r["method"] in methods]
 
 
+EARLIER_BASELINES = RESULTS / "transfer_baselines_earlier.json"
+
+
 def run(recipes: list[str], baselines: bool, tag: str = "", cells=CELLS, previous: Path | None = None) -> dict:
     data = {cell: load_cell(cell, lofgof=True) for cell in CELLS}
     results = {"rows": [], "direction": [], "seconds": {}, "choices": {}}
@@ -265,6 +268,30 @@ def _write(results: dict, recipes: list[str], tag: str = "") -> None:
     print("\n".join(lines))
 
 
+def combine(tags: list[str], recipes: list[str], previous: Path | None) -> dict:
+    """Merge partial runs (``--tag``) into transfer.json/.md; the earlier baselines fill in where none ran."""
+    results = {"rows": [], "direction": [], "seconds": {}, "choices": {}}
+    seen = set()
+    for tag in tags:
+        part = json.loads((RESULTS / f"transfer{tag}.json").read_text())
+        for row in part["rows"]:
+            key = (row["left_out"], row["network"], row["method"])
+            if key not in seen:
+                seen.add(key)
+                results["rows"].append(row)
+        results["direction"] += [d for d in part["direction"] if d["method"] in recipes or tag == tags[0]]
+        results["seconds"].update(part["seconds"])
+        results["choices"].update(part["choices"])
+    methods = {r["method"] for r in results["rows"]}
+    if not methods & {"GRNBoost2", "regdiffusion"}:
+        results["rows"] += previous_rows(previous)
+        if previous is not None and previous.is_file():
+            earlier = json.loads(previous.read_text())
+            results["seconds"].update({f"{k} (earlier run)": v for k, v in earlier.get("seconds", {}).items()})
+    _write(results, recipes)
+    return results
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--recipes", nargs="*", default=["cnnc-pairs", "cnnc-pairs-no-images"])
@@ -277,5 +304,9 @@ if __name__ == "__main__":
         default=None,
         help="an earlier transfer.json whose GRNBoost2/regdiffusion rows stand in where the baselines are not run",
     )
+    p.add_argument("--combine", nargs="*", help="merge these partial runs' tags into transfer.json instead of running")
     args = p.parse_args()
-    run(args.recipes, not args.no_baselines, args.tag, args.cells, args.previous)
+    if args.combine:
+        combine(args.combine, args.recipes, args.previous)
+    else:
+        run(args.recipes, not args.no_baselines, args.tag, args.cells, args.previous)

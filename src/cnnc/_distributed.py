@@ -280,19 +280,9 @@ def score_pairs_on_cluster(
     pending: deque = deque()
     done = 0
 
-    def collect():
-        nonlocal done
-        start, n, future = pending.popleft()
-        out[start : start + n] = future.result()
-        future.release()
-        bar.update(n)
-        if _after_batch is not None:
-            _after_batch(done)
-        done += 1
-
-    for start, ab, bb in pair_batches(a, b, step):
+    def submit(ab, bb):
         counts = imager.counts_future(ab, bb) if needs_images else None
-        future = client.submit(
+        return client.submit(
             _score_task,
             counts,
             model_future,
@@ -306,7 +296,31 @@ def score_pairs_on_cluster(
             precision,
             pure=False,
         )
-        pending.append((start, len(ab), future))
+
+    def collect():
+        nonlocal done, model_future
+        start, ab, bb, future = pending.popleft()
+        try:
+            result = future.result()
+        except Exception as error:  # only a cancelled batch is retried (FutureCancelledError); the rest re-raised
+            if "Cancelled" not in type(error).__name__:
+                raise
+            # a worker was lost while its result was being forgotten: send the inputs again and score the batch again
+            logg.warning(f"a batch of pairs was lost with a worker ({type(error).__name__}); scoring it again")
+            model_future = client.scatter(model, broadcast=True)
+            imager.lookup_future = client.scatter(imager.lookup, broadcast=True)
+            imager.binner_future = client.scatter(imager.binner, broadcast=True)
+            future = submit(ab, bb)
+            result = future.result()
+        out[start : start + len(ab)] = result
+        future.release()
+        bar.update(len(ab))
+        if _after_batch is not None:
+            _after_batch(done)
+        done += 1
+
+    for start, ab, bb in pair_batches(a, b, step):
+        pending.append((start, ab, bb, submit(ab, bb)))
         while len(pending) >= IN_FLIGHT:
             collect()
     while pending:
