@@ -319,7 +319,7 @@ def assign_function(
       get NaN. Measured on PBMCs (``benchmarks/function.py``), the faithful CNNC's images order these candidates
       worse than the context prior that picked them.
 
-    ``method="context"`` skips the model and uses the context-normalised correlation (|Pearson| z-scored within
+    ``method="context"`` skips the model and uses the context-normalised correlation (``|Pearson|`` z-scored within
     each gene's correlations to all genes, summed over the two genes; see :func:`cnnc.tl.predict_interactions`).
 
     Parameters
@@ -338,8 +338,8 @@ def assign_function(
     top_k
         Pair scores averaged per gene and set: the ``top_k`` strongest (``None``: all members).
     signed
-        Read anti-correlated pairs as uncorrelated (|Pearson| set to 0 before scoring): genes that go down where
-        the members go up are not counted as linked to them. The model itself reads |Pearson|, blind to the sign.
+        Read anti-correlated pairs as uncorrelated (``|Pearson|`` set to 0 before scoring): genes that go down where
+        the members go up are not counted as linked to them. The model itself reads ``|Pearson|``, blind to the sign.
     min_size
         Sets with fewer members in the data are skipped (logged).
     n_candidates, max_members
