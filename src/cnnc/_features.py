@@ -148,15 +148,19 @@ def accumulate_gram(block, gram: np.ndarray, total: np.ndarray, gene_names=None)
     sums.add(block, gene_names)
 
 
-def _correlation(gram: np.ndarray, total: np.ndarray, cells: int) -> np.ndarray:
-    """Signed Pearson correlation (float64) from sums; a constant gene correlates with nothing (0)."""
-    mean = total / cells
-    cov = gram / cells - np.outer(mean, mean)
+def _to_correlation(cov: np.ndarray) -> np.ndarray:
+    """A covariance matrix scaled to a correlation; a gene without variance correlates with nothing (0)."""
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = cov / np.outer(sd, sd)
     corr[~np.isfinite(corr)] = 0.0
     return np.clip(corr, -1, 1)
+
+
+def _correlation(gram: np.ndarray, total: np.ndarray, cells: int) -> np.ndarray:
+    """Signed Pearson correlation (float64) from sums."""
+    mean = total / cells
+    return _to_correlation(gram / cells - np.outer(mean, mean))
 
 
 def _pc1_removed(corr: np.ndarray) -> np.ndarray:
@@ -167,12 +171,7 @@ def _pc1_removed(corr: np.ndarray) -> np.ndarray:
     """
     values, vectors = np.linalg.eigh(corr)
     top = vectors[:, -1]
-    rest = corr - values[-1] * np.outer(top, top)
-    sd = np.sqrt(np.clip(np.diag(rest), 0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = rest / np.outer(sd, sd)
-    out[~np.isfinite(out)] = 0.0
-    return np.clip(out, -1, 1)
+    return _to_correlation(corr - values[-1] * np.outer(top, top))
 
 
 def context_z(measure: np.ndarray) -> np.ndarray:
@@ -215,11 +214,6 @@ class ContextStatistics:
             sums.add(block, gene_names)
         sums.n_cells = source.n_cells
         return cls.from_gram_sums(sums, features=features)
-
-    @classmethod
-    def from_sums(cls, gram: np.ndarray, total: np.ndarray, cells: int) -> ContextStatistics:
-        """Statistics from ``X^T X`` (genes × genes, float64), the column sums and the number of cells."""
-        return cls.from_gram_sums(GramSums(gram, total, cells))
 
     @classmethod
     def from_gram_sums(cls, sums: GramSums, *, features=FEATURES) -> ContextStatistics:

@@ -110,3 +110,21 @@ def score_pairs(
         bar.update(len(ab))
     bar.close()
     return out
+
+
+def prediction_params(model, *, symmetric: bool, precision: str, layer: str | None, **more) -> dict:
+    """What a prediction records in ``uns[key]["params"]``: the model, its recipe, the reading; ``more`` appended."""
+    from ._utils import package_version
+
+    return {
+        "model": model.name,
+        "model_sha256": model.sha256 or "",
+        "task": model.spec.task,
+        "classes": list(model.spec.classes),
+        "image": model.spec.image,
+        "symmetric": bool(symmetric),
+        "precision": precision,
+        "layer": layer or "",
+        **more,
+        "cnnc_version": package_version(),
+    }

@@ -54,10 +54,6 @@ class DataSetContext:
     reads_images: bool = True
 
 
-def sampling_reads_images(context: DataSetContext) -> bool:
-    return context.reads_images
-
-
 def data_set_context(matrix, var_names: pd.Index, params: PairImageParams, features: list[str]) -> DataSetContext:
     """Bin every gene once and, when features are asked for, compute the gene × gene context."""
     imager = PairImager(matrix, np.arange(len(var_names)), params, gene_names=var_names.astype(str).tolist())
@@ -129,7 +125,7 @@ def build_examples(
     if sampling.max_pairs_per_dataset is not None and len(pairs) > sampling.max_pairs_per_dataset:
         chosen = rng.choice(len(pairs), size=sampling.max_pairs_per_dataset, replace=False)
         pairs = pairs.subset(np.sort(chosen))
-    if sampling_reads_images(context):
+    if context.reads_images:
         images = context.imager.images(pairs.a, pairs.b)
     else:  # an ablation that never sees a pair image
         side = context.imager.params.bins

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from .._engine._params import PairImageParams
-from .._features import FEATURES, MARGINAL_FEATURES, mean_feature
+from .._features import FEATURES, MARGINAL_FEATURES
+
+
+def _check_positive_int(name: str, value, *, optional: bool = False, why: str = "") -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        kind = "a positive integer or None" if optional else "a positive integer"
+        raise ValueError(f"{name} must be {kind}, got {value!r}{why}.")
 
 
 @dataclass(frozen=True)
@@ -26,20 +34,15 @@ class FitSettings:
     validation_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(
-                f"epochs must be a positive integer, got {self.epochs!r}: an untrained model says nothing."
-            )
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}.")
+        _check_positive_int("epochs", self.epochs, why=": an untrained model says nothing")
+        _check_positive_int("batch_size", self.batch_size)
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}.")
         if self.learning_rate is not None and not 0 < self.learning_rate <= 1:
             raise ValueError(f"learning_rate must be in (0, 1], got {self.learning_rate!r}.")
         if not 0 <= self.weight_decay < 1:
             raise ValueError(f"weight_decay must be in [0, 1), got {self.weight_decay!r}.")
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
-            raise ValueError(f"patience must be a positive integer, got {self.patience!r}.")
+        _check_positive_int("patience", self.patience)
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}.")
 
@@ -75,9 +78,7 @@ class PairSampling:
         if self.negatives not in ("random", "non-target"):
             raise ValueError(f"negatives must be 'random' or 'non-target', got {self.negatives!r}.")
         for name in ("max_pairs_per_dataset", "max_edges_per_truth"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
+            _check_positive_int(name, getattr(self, name), optional=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -236,11 +237,6 @@ def recipe(name: str | Recipe) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"Unknown training recipe {name!r}; known: {sorted(RECIPES)} (or pass a Recipe).")
     return RECIPES[name]
-
-
-def measures_feature(measures) -> str:
-    """The first feature of a recipe whose prior is the mean of these measures' context scores."""
-    return mean_feature(measures)
 
 
 _IMAGE_KEYS = ("bins", "pseudocount", "density_pseudocount", "transform", "scaling")

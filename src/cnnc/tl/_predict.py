@@ -26,8 +26,7 @@ from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreig
 from .._distributed import cluster_client
 from .._engine._images import PairImager
 from .._evidence import keep_min_cells, pair_evidence, signs
-from .._scoring import score_pairs
-from .._utils import package_version
+from .._scoring import prediction_params, score_pairs
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -275,20 +274,15 @@ def predict_interactions(
         device=device,
     )
     names = view.var_names.astype(str)
-    params = {
-        "model": mdl.name,
-        "model_sha256": mdl.sha256 or "",
-        "task": mdl.spec.task,
-        "classes": list(mdl.spec.classes),
-        "image": mdl.spec.image,
-        "symmetric": bool(symmetric),
-        "precision": precision,
-        "layer": layer or "",
-        "use_raw": bool(view.label == "raw"),
-        "min_cells": int(min_cells),
-        "distributed": client is not None,
-        "cnnc_version": package_version(),
-    }
+    params = prediction_params(
+        mdl,
+        symmetric=symmetric,
+        precision=precision,
+        layer=layer,
+        use_raw=bool(view.label == "raw"),
+        min_cells=int(min_cells),
+        distributed=client is not None,
+    )
     adata = adata.copy() if copy else adata
     if replaced:
         logg.warning(f"replacing the previous prediction in {replaced}")

@@ -10,8 +10,7 @@ from scipy import sparse
 from .._checks import refuse_raw_counts
 from .._data import modality_view, pairs_frame, refuse_foreign_result, resolve_genes
 from .._engine._images import PairImager
-from .._scoring import score_pairs
-from .._utils import package_version
+from .._scoring import prediction_params, score_pairs
 from ._pair_histograms import _combined_matrix, _used_columns
 
 
@@ -158,21 +157,16 @@ def predict_mudata(
     mdata.uns[key_added] = {
         "edges": edges,
         "varp_key": key_added if placed.all() else "",
-        "params": {
-            "model": mdl.name,
-            "model_sha256": mdl.sha256 or "",
-            "task": mdl.spec.task,
-            "classes": list(mdl.spec.classes),
-            "image": mdl.spec.image,
-            "symmetric": bool(symmetric),
-            "precision": precision,
-            "mod": list(mods),
-            "layer": layer or "",
-            "n_pairs": int(len(a)),
-            "n_cells": int(imager.n_cells),
-            "distributed": False,
-            "cnnc_version": package_version(),
-        },
+        "params": prediction_params(
+            mdl,
+            symmetric=symmetric,
+            precision=precision,
+            layer=layer,
+            mod=list(mods),
+            n_pairs=int(len(a)),
+            n_cells=int(imager.n_cells),
+            distributed=False,
+        ),
     }
     logg.info("    finished", time=start, deep=f"added mdata.uns[{key_added!r}]['edges']")
     return mdata if copy else None
