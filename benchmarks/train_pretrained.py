@@ -4,7 +4,8 @@ Each model is ``cnnc.tl.train([mDC, mESC, mHSC-L], [their ground truths], recipe
 on BEELINE TFs+500 from ../shared/data (ground truths per recipe below). Deterministic given its seed. Writes
 src/cnnc/models/weights/<name>.safetensors and its entry in src/cnnc/models/weights/registry.json (sha256, training
 data, the choices made by validation, and the leave-one-cell-type-out numbers of the same recipe from
-benchmarks/results/transfer.json: run benchmarks/transfer.py first).
+benchmarks/results/transfer.json: run benchmarks/transfer.py first; for cnnc-original also the regulator-disjoint
+cross-validation of benchmarks/original_cv.py).
 
 Usage: python benchmarks/train_pretrained.py [--seed 0] [--recipes cnnc-pairs]
 """
@@ -67,6 +68,26 @@ def loco_metrics(name: str) -> dict:
     return out
 
 
+def cv_metrics(name: str) -> dict:
+    """Regulator-disjoint cross-validation within one cell type and truth (benchmarks/original_cv.py), if run."""
+    path = RESULTS / "original_cv.json"
+    if name != "cnnc-original" or not path.is_file():
+        return {}
+    out = {}
+    for part in json.loads(path.read_text())["sets"]:
+        m, d = part["metrics"], part["direction"]
+        out[f"cv {part['cell']} {part['network']}"] = {
+            "auroc": round(m["cv_auroc_mean"], 4),
+            "auprc_ratio": round(m["cv_auprc_ratio_mean"], 4),
+            "epr": round(m["cv_epr_mean"], 4),
+            "folds": m["cv_folds"],
+            "direction": {"accuracy": round(d["accuracy"], 4), "n": d["n"], "ci95": [round(v, 4) for v in d["ci95"]]}
+            if d["n"]
+            else None,
+        }
+    return out
+
+
 def main(recipes: list[str], seed: int, cards_only: bool = False) -> None:
     data = [load_cell(c, lofgof=True) for c in CELLS]
     registry = json.loads((WEIGHTS / "registry.json").read_text())
@@ -82,6 +103,7 @@ def main(recipes: list[str], seed: int, cards_only: bool = False) -> None:
             f"BEELINE {c} TFs+500 ({', '.join(sorted(t))})" for c, t in zip(CELLS, truths, strict=True)
         ]
         model.spec.metrics.update(loco_metrics(name))
+        model.spec.metrics.update(cv_metrics(name))
         path = WEIGHTS / f"{name}.safetensors"
         # float16 halves the file; keep it only if predictions move less than 1e-3
         model.save(path, dtype="float16")
