@@ -28,8 +28,12 @@ def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
     cnnc.tl.predict_interactions(adata, model=model, tfs=tfs, use_raw=True)
     params = adata.uns["cnnc"]["params"]
     print(f"Scored {params['n_pairs']:,} regulator × gene pairs with model {params['model']!r}.")
+    trained_on = _training_data(model)
+    print(f"The model was trained on {trained_on or 'data not recorded in its card'}; these PBMCs were not part of it.")
     table = cnnc.get.edges(adata, top=top)
-    print(f"\nTop {top} predicted edges (score = P(regulator → target)):")
+    scoring = cnnc.models.load(model).spec.edge_score
+    meaning = "p_ab + p_ba, P(interaction)" if scoring == "interaction" else "p_ab, P(regulator → target)"
+    print(f"\nTop {top} predicted edges (score = {meaning}; p_ab vs p_ba says which way):")
     print(
         table[["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "n_cells"]].to_string(
             index=False, float_format="%.3f"
@@ -59,6 +63,7 @@ def _score_on_beeline(model: str) -> None:
         )
         return
     adata = cnnc.datasets.beeline("mHSC-L", "STRING", 500)
+    seen = "mHSC-L" in _training_data(model)
     cnnc.tl.predict_interactions(adata, model=model, tfs=adata.uns["ground_truth"]["regulator"].unique().tolist())
     result = cnnc.tl.evaluate(adata, adata.uns["ground_truth"], per_regulator=False)
     row = result.loc["all"] if "all" in result.index else result.iloc[0]
@@ -66,6 +71,19 @@ def _score_on_beeline(model: str) -> None:
         f"\nBEELINE mHSC-L STRING (TFs+500), every regulator × gene pair: AUROC {row['auroc']:.3f}, "
         f"AUPRC ratio {row['auprc_ratio']:.2f} (random = 1), early precision ratio {row['epr']:.2f}"
     )
+    if seen:
+        print(
+            "This cell type was part of the model's training data, so these figures are in-sample; the model card "
+            "(cnnc.models.info) and docs/benchmarks.md give its numbers on cell types it never saw."
+        )
+
+
+def _training_data(model: str) -> str:
+    """The data sets a registry model was trained on, as its card lists them ("" when the card does not say)."""
+    import cnnc
+
+    datasets = cnnc.models.load(model).spec.training.get("datasets") or []
+    return "; ".join(str(d) for d in datasets)
 
 
 def main(argv: list[str] | None = None) -> int:
