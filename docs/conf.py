@@ -155,6 +155,11 @@ BENCHMARK_TABLES = {
     "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
     "limits.md": ("Against the machine's limits", "python benchmarks/limits.py"),
     "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
+    "time_lag.md": ("Direction from time-lagged trajectories", "python benchmarks/time_lag.py"),
+    "original_cv.md": (
+        "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
+        "python benchmarks/original_cv.py",
+    ),
     "function.md": ("Gene function: hidden Hallmark members", "python benchmarks/function.py --scale"),
     "pathways.md": ("Pathway edges: CNNC's KEGG pairs, gene-disjoint CV", "python benchmarks/pathways.py"),
     "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python benchmarks/causal.py"),
