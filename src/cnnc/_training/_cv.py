@@ -12,7 +12,7 @@ import pandas as pd
 from scanpy import logging as logg
 
 from .._metrics import summarize
-from .._scoring import score_pairs
+from .._scoring import edge_probabilities, score_pairs
 from ..models import Model, ModelSpec
 from ._labels import regulator_folds
 
@@ -59,21 +59,9 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
         proba = score_pairs(
             context.imager, a, b, model, device=options["device"], symmetric=options["symmetric"], extra=extra
         )
-        directed = proba.shape[1] == 3
-        score = proba[:, 1] if not directed or model.spec.edge_score == "p_ab" else proba[:, 1] + proba[:, 2]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "regulator": names[a],
-                    "target": names[b],
-                    "p_none": proba[:, 0],
-                    "p_ab": proba[:, 1],
-                    "p_ba": proba[:, 2] if directed else np.nan,
-                    "score": score,
-                    "fold": k,
-                }
-            )
-        )
+        probabilities = edge_probabilities(proba, model)
+        score = probabilities["score"]
+        frames.append(pd.DataFrame({"regulator": names[a], "target": names[b], **probabilities, "fold": k}))
         y = np.fromiter(((i, j) in truth for i, j in zip(a, b, strict=True)), dtype=bool, count=len(a))
         row = {"fold": k, "n_regulators": len(test_regs), "epochs": fit.best_epoch + 1, "seconds": fit.seconds}
         if y.any() and not y.all():

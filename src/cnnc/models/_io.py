@@ -175,6 +175,5 @@ def load_file(path: str | os.PathLike) -> Model:
     module.load_state_dict(tensors, strict=True, assign=True)
     module.eval()
     model = Model(module, spec)
-    model._path = path
-    model._sha256 = hashlib.sha256(data).hexdigest()
+    model._attach_file(path, hashlib.sha256(data).hexdigest())
     return model

@@ -124,6 +124,37 @@ class Model:
         )
 
     @property
+    def n_classes(self) -> int:
+        """Number of output columns of :meth:`predict_proba` (one per entry of ``spec.classes``, or 1 for a sigmoid)."""
+        return int(self._spec.architecture["n_classes"])
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square pair images the network reads (the image recipe's ``bins``)."""
+        return int(self._spec.architecture["image_size"])
+
+    @property
+    def reads_images(self) -> bool:
+        """Whether the network looks at pair images; when not, callers may pass blank images of the right shape.
+
+        A network built with ``reads_images=False`` never reads them; a wide network whose image branch has weight
+        0 (``deep_scale == 0``) and that does not take the direction from the images reads only its features.
+        """
+        arch = self._spec.architecture
+        if not arch.get("reads_images", True):
+            return False
+        return not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0 and not arch.get("direction_from_images"))
+
+    def blank_images(self, n: int) -> np.ndarray:
+        """``n`` all-zero pair images of the shape the network takes: the input of a model that does not read them."""
+        return np.zeros((n, self.image_size, self.image_size), dtype=np.float32)
+
+    def _attach_file(self, path: Path, sha256: str) -> None:
+        """Record the file this model was loaded from or saved to (:attr:`path`, :attr:`sha256`)."""
+        self._path = path
+        self._sha256 = sha256
+
+    @property
     def deep_scale(self) -> float | None:
         """Weight of the image branch of a wide network (``None`` for a network without a linear path)."""
         return self._module.deep_scale if self._module.wide is not None else None
@@ -180,8 +211,7 @@ class Model:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._path = path
-        self._sha256 = sha
+        self._attach_file(path, sha)
         return path
 
     def predict_proba(

@@ -19,9 +19,8 @@ from .._data import (
     refuse_foreign_result,
     resolve_genes,
 )
-from .._distributed import cluster_client
-from .._engine._images import PairImager
 from .._engine._params import PairImageParams
+from .._scoring import ClusterImager, Imager, cluster_client, make_imager
 from .._utils import package_version
 
 
@@ -30,7 +29,7 @@ class ResolvedPairs:
     """Pairs mapped to columns of one matrix holding every gene involved."""
 
     pairs: pd.DataFrame
-    imager: PairImager
+    imager: Imager
     a: np.ndarray
     b: np.ndarray
     genes: list[str]
@@ -49,7 +48,7 @@ def _used_columns(n_vars: int, *positions: np.ndarray) -> tuple[np.ndarray, list
     return cols, [index[p] for p in positions]
 
 
-def _combined_matrix(view_a: ExpressionView, view_b: ExpressionView, cols_a, cols_b, n_obs: int):
+def _combined_matrix(view_a: ExpressionView, view_b: ExpressionView, cols_a, cols_b):
     """Cells present in both modalities, with the columns of both: only the genes involved are read."""
     from scipy import sparse
 
@@ -116,15 +115,10 @@ def resolve_pairs(
         genes = [f"{mods[0]}:{g}" for g in views[0].var_names[cols_a]] + [
             f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
         ]
-        matrix, obs_index = _combined_matrix(views[0], views[1], cols_a, cols_b, data.n_obs)
+        matrix, obs_index = _combined_matrix(views[0], views[1], cols_a, cols_b)
         cols = np.arange(len(genes))
     client = cluster_client(matrix, distributed)
-    if client is not None:
-        from .._distributed import ClusterImager
-
-        imager = ClusterImager(client, matrix, cols, params or PairImageParams(), gene_names=genes)
-    else:
-        imager = PairImager(matrix, cols, params, gene_names=genes, chunk_cells=chunk_cells)
+    imager = make_imager(matrix, cols, params, client=client, gene_names=genes, chunk_cells=chunk_cells)
     labels = dict.fromkeys(v.label for v in views)
     return ResolvedPairs(frame, imager, a, b, genes, obs_index, expression=" and ".join(labels))
 
@@ -276,7 +270,7 @@ def pair_histograms(
             "mod": list(mod) if isinstance(mod, tuple) else mod,
             "expression": resolved.expression,
             "n_cells": int(resolved.imager.n_cells),
-            "distributed": not isinstance(resolved.imager, PairImager),
+            "distributed": isinstance(resolved.imager, ClusterImager),
             "cnnc_version": package_version(),
         },
     }

@@ -11,7 +11,6 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
-from .. import _context
 from .._checks import (
     check_cells,
     check_result_key,
@@ -23,10 +22,8 @@ from .._checks import (
 )
 from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
-from .._distributed import cluster_client
-from .._engine._images import PairImager
 from .._evidence import keep_min_cells, pair_evidence, signs
-from .._scoring import prediction_params, score_pairs
+from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -350,22 +347,11 @@ def _network(view, a, b, *, mdl: Model, client, min_cells, batch_size, symmetric
         chunk_cells=chunk_cells,
         device=device,
     )
-    if mdl.spec.task == "direction":
-        p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
-        score = p_ab if mdl.spec.edge_score == "p_ab" else p_ab + p_ba
-    else:
-        p_none = 1 - proba[:, -1] if proba.shape[1] > 1 else 1 - proba[:, 0]
-        p_ab = proba[:, -1]
-        p_ba = np.full(len(a), np.nan, dtype=np.float32)
-        score = p_ab
     edges = pd.DataFrame(
         {
             "regulator": names[a],
             "target": names[b],
-            "p_none": p_none,
-            "p_ab": p_ab,
-            "p_ba": p_ba,
-            "score": score,
+            **edge_probabilities(proba, mdl),
             "sign": signs(corr),
             "corr": corr,
             "n_cells": coexpressed,
@@ -412,41 +398,35 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
     Returns the probabilities and the number of cells read.
     """
     gene_names = view.var_names[genes].astype(str).tolist()
-    if client is None:
-        imager = PairImager(view.matrix, genes, mdl.spec.image_params, gene_names=gene_names, chunk_cells=chunk_cells)
-        scorer = partial(score_pairs, device=device)
-
-        def statistics():
-            return context_statistics(
-                view.matrix,
-                genes[np.unique(pa)],
-                chunk_cells=chunk_cells,
-                features=mdl.spec.features,
-                gene_names=view.var_names.astype(str).tolist(),
-            )
-    else:
-        from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
-
-        imager = ClusterImager(client, view.matrix, genes, mdl.spec.image_params, gene_names=gene_names)
-        scorer = score_pairs_on_cluster
-
-        def statistics():
-            if view.matrix.shape[1] > _context.SUBSET_ABOVE:  # a context subset, computed here from the dask chunks
-                return context_statistics(
-                    view.matrix, genes[np.unique(pa)], chunk_cells=chunk_cells, features=mdl.spec.features
-                )
-            return cluster_context_statistics(client, view.matrix, features=mdl.spec.features)
-
+    imager = make_imager(
+        view.matrix, genes, mdl.spec.image_params, client=client, gene_names=gene_names, chunk_cells=chunk_cells
+    )
     extra = None
     if mdl.spec.features:
         # context features compare each pair with every gene of the data, so they use all genes, not only candidates
-        stats, names = statistics(), tuple(mdl.spec.features)
+        stats = context_statistics(
+            view.matrix,
+            genes[np.unique(pa)],
+            chunk_cells=chunk_cells,
+            features=mdl.spec.features,
+            gene_names=view.var_names.astype(str).tolist(),
+            client=client,
+        )
+        names = tuple(mdl.spec.features)
 
         def extra(ab, bb):
             return stats.features(genes[ab], genes[bb], names)
 
-    proba = scorer(
-        imager, pa, pb, mdl, batch_size=int(batch_size), symmetric=symmetric, extra=extra, precision=precision
+    proba = score_pairs(
+        imager,
+        pa,
+        pb,
+        mdl,
+        batch_size=int(batch_size),
+        device=device,
+        symmetric=symmetric,
+        extra=extra,
+        precision=precision,
     )
     refuse_nonfinite_scores(proba, mdl.name)
     proba = score_no_evidence(proba, pa, pb, constant_genes(imager.binner), gene_names)

@@ -9,8 +9,7 @@ from scipy import sparse
 
 from .._checks import refuse_raw_counts
 from .._data import modality_view, pairs_frame, refuse_foreign_result, resolve_genes
-from .._engine._images import PairImager
-from .._scoring import prediction_params, score_pairs
+from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
 from ._pair_histograms import _combined_matrix, _used_columns
 
 
@@ -99,7 +98,7 @@ def predict_mudata(
         cols_a, (a,) = _used_columns(len(views[0].var_names), ia)
         cols_b, (b,) = _used_columns(len(views[1].var_names), ib)
         b = b + len(cols_a)
-        matrix, _ = _combined_matrix(views[0], views[1], cols_a, cols_b, mdata.n_obs)
+        matrix, _ = _combined_matrix(views[0], views[1], cols_a, cols_b)
         names = [f"{mods[0]}:{g}" for g in views[0].var_names[cols_a]] + [
             f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
         ]
@@ -110,16 +109,11 @@ def predict_mudata(
             refuse_raw_counts(view.matrix, columns, what=f"Values in {view.label}")
 
     start = logg.info(f"scoring {len(a):,} pairs of modalities {mods[0]!r} × {mods[1]!r} with model {mdl.name!r}")
-    imager = PairImager(matrix, cols, mdl.spec.image_params, gene_names=names, chunk_cells=chunk_cells)
+    imager = make_imager(matrix, cols, mdl.spec.image_params, gene_names=names, chunk_cells=chunk_cells)
     proba = score_pairs(
         imager, a, b, mdl, batch_size=int(batch_size), device=device, symmetric=symmetric, precision=precision
     )
-    if mdl.spec.task == "direction":
-        p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
-    else:
-        p_ab = proba[:, -1]
-        p_none = 1 - p_ab
-        p_ba = np.full(len(a), np.nan, dtype=np.float32)
+    probabilities = edge_probabilities(proba, mdl)
     reg = views[0].var_names[ia].astype(str)
     tgt = views[1].var_names[ib].astype(str)
     edges = pd.DataFrame(
@@ -128,10 +122,9 @@ def predict_mudata(
             "target": tgt,
             "regulator_mod": mods[0],
             "target_mod": mods[1],
-            "p_none": p_none,
-            "p_ab": p_ab,
-            "p_ba": p_ba,
-            "score": p_ab,
+            **probabilities,
+            # ranked by p_ab whatever the model's edge_score, as this path always has been
+            "score": probabilities["p_ab"],
         }
     )
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
