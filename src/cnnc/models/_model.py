@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from .._utils import sha256_file
 from ._cnnc import CNNC, normalize_config
 from ._device import resolve_device
 from ._spec import ModelSpec
@@ -28,14 +28,6 @@ PRECISIONS = ("float32", "bfloat16")
 #: Pairs per forward pass on the CPU: the faithful network's activations of 128 pairs (~8 MiB) stay in cache,
 #: which runs ~1.5-2x faster than passes of 1,024 pairs (benchmarks/limits.py measures it).
 CPU_FORWARD_PAIRS = 128
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _store_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -206,7 +198,7 @@ class Model:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-            sha = _file_sha256(Path(tmp))
+            sha = sha256_file(tmp)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
