@@ -13,6 +13,7 @@ from scanpy import logging as logg
 
 from .._metrics import summarize
 from .._scoring import edge_probabilities, score_pairs
+from .._utils import cross_pairs
 from ..models import Model, ModelSpec
 from ._labels import regulator_folds
 
@@ -24,14 +25,6 @@ class CrossValidation:
     edges: pd.DataFrame
     folds: pd.DataFrame
     metrics: dict
-
-
-def all_pairs_of(regulators: np.ndarray, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every (regulator, gene) pair but self pairs, as positions."""
-    a = np.repeat(regulators, n_genes)
-    b = np.tile(np.arange(n_genes), len(regulators))
-    keep = a != b
-    return a[keep], b[keep]
 
 
 def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwargs: dict, options: dict, rng):
@@ -48,7 +41,7 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
     for k, test_regs in enumerate(regulator_folds(regulators, folds, rng)):
         module, fit = fit_fold(examples.subset(~np.isin(examples.pairs.regulator, test_regs)), options["seed"] + k)
         model = Model(module, ModelSpec(name=f"{options['name']}-fold{k}", architecture=module.config, **spec_kwargs()))
-        a, b = all_pairs_of(test_regs, len(names))
+        a, b = cross_pairs(test_regs, np.arange(len(names)))  # every pair of the held-out regulators
         extra = None
         if model.spec.features:
             stats, features = context.stats, tuple(model.spec.features)

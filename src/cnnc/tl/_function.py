@@ -30,7 +30,7 @@ from .._data import expression_view
 from .._engine._source import ExpressionSource
 from .._features import ContextStatistics, accumulate_gram, check_context_genes
 from .._scoring import score_pairs
-from .._utils import package_version
+from .._utils import cross_pairs, package_version
 from ..models import Model
 from ._predict import _check_species, _resolve_model
 
@@ -270,8 +270,7 @@ def _linear_coefficients(model: Model) -> list[tuple[float, float, float, float]
 
 def _image_scores(imager, model: Model, genes: np.ndarray, members: np.ndarray, *, batch_size, device) -> np.ndarray:
     """Log-odds of interaction of candidate × member pairs read from pair images (self pairs NaN)."""
-    a = np.repeat(genes, len(members))
-    b = np.tile(members, len(genes))
+    a, b = cross_pairs(genes, members, drop_self=False)
     keep = a != b
     out = np.full(len(a), np.nan)
     if keep.any():

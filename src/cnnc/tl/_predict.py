@@ -24,6 +24,7 @@ from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
 from .._evidence import keep_min_cells, pair_evidence, signs
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
+from .._utils import cross_pairs
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -83,12 +84,10 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
         tgt = np.unique(np.array([resolve_gene(var_names, g) for g in targets], dtype=np.int64))
         if len(tgt) == 0:
             raise ValueError("The list of targets is empty.")
-    a = np.repeat(reg, len(tgt))
-    b = np.tile(tgt, len(reg))
-    keep = a != b
-    if not keep.any():
+    a, b = cross_pairs(reg, tgt)
+    if len(a) == 0:
         raise ValueError("No candidate pair is left once self pairs are removed.")
-    return a[keep], b[keep]
+    return a, b
 
 
 def predict_interactions(

@@ -10,6 +10,7 @@ from scipy import sparse
 from .._checks import refuse_raw_counts
 from .._data import modality_view, pairs_frame, refuse_foreign_result, resolve_genes
 from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
+from .._utils import cross_pairs
 from ._pair_histograms import _combined_matrix, _used_columns
 
 
@@ -35,11 +36,10 @@ def _candidates(view_a, view_b, *, tfs, targets, pairs, same: bool):
     else:
         targets = [targets] if isinstance(targets, str) else list(targets)
         tgt = np.unique(resolve_genes(view_b.var_names, targets, where=f"{view_b.label} var_names"))
-    a, b = np.repeat(reg, len(tgt)), np.tile(tgt, len(reg))
-    keep = a != b if same else np.ones(len(a), dtype=bool)
-    if not keep.any():
+    a, b = cross_pairs(reg, tgt, drop_self=same)
+    if len(a) == 0:
         raise ValueError("No candidate pair is left once self pairs are removed.")
-    return a[keep], b[keep]
+    return a, b
 
 
 def predict_mudata(
