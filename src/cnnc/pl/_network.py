@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from scanpy import logging as logg
 
-from cnnc.pl._roc import _finish
-from cnnc.tl._evaluate import _edges
+from .._tables import predicted_edges
+from ._utils import finish
 
 LAYOUTS = ("spring", "kamada_kawai", "circular", "shell")
 #: Per-edge evidence columns of the edge table drawn when present.
@@ -271,7 +271,7 @@ def network(
             raise ValueError("genes is empty: pass gene names, or None for the top edges overall.")
     if edge_labels not in (*EDGE_LABELS, None):
         raise ValueError(f"edge_labels must be one of {EDGE_LABELS} or None, got {edge_labels!r}.")
-    table = _group_edges(_edges(adata, key), group, key)
+    table = _group_edges(predicted_edges(adata, key), group, key)
     if min_cells is not None:
         if "n_cells" not in table.columns:
             raise ValueError(f"adata.uns[{key!r}]['edges'] has no n_cells column: re-run cnnc.tl.predict_interactions.")
@@ -392,4 +392,4 @@ def network(
     around = f" around {', '.join(genes[:4])}{'…' if len(genes) > 4 else ''}" if genes is not None else ""
     where = f"{key}, {group}" if group is not None else key
     ax.set_title(f"Top {len(selected)} predicted edges{around} ({where})", fontsize="medium")
-    return _finish(fig, ax, "network", show=show, save=save, return_fig=return_fig)
+    return finish(fig, ax, writekey="network", show=show, save=save, return_fig=return_fig)

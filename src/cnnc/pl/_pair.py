@@ -10,7 +10,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from .._engine._params import PairImageParams
-from ..tl._pair_histograms import resolve_pairs
+from .._pair_data import resolve_pairs
+from .._tables import read_pairs
 from ._utils import finish
 
 _COLORBAR_LABEL = {
@@ -204,9 +205,7 @@ def pair_histograms(
     -------
     The list of Axes (or the Figure with ``return_fig=True``), or ``None`` when shown.
     """
-    from .._data import pairs_frame
-
-    frame = pairs_frame(pairs)
+    frame = read_pairs(pairs)
     if titles is not None and len(titles) != len(frame):
         raise ValueError(f"Got {len(titles)} titles for {len(frame)} pairs.")
     n = len(frame)

@@ -24,6 +24,7 @@ from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
 from .._evidence import keep_min_cells, pair_evidence, signs
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
+from .._tables import read_pairs
 from .._utils import cross_pairs
 from ..models import Model
 from ..models import load as load_model
@@ -63,9 +64,7 @@ def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
 def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
     """Positions (a, b) of every candidate pair in ``var_names``, self pairs excluded."""
     if pairs is not None:
-        from .._data import pairs_frame
-
-        frame = pairs_frame(pairs)
+        frame = read_pairs(pairs)
         a = np.array([resolve_gene(var_names, g) for g in frame["gene_a"]], dtype=np.int64)
         b = np.array([resolve_gene(var_names, g) for g in frame["gene_b"]], dtype=np.int64)
         if (a == b).any():

@@ -8,16 +8,17 @@ from scanpy import logging as logg
 from scipy import sparse
 
 from .._checks import refuse_raw_counts
-from .._data import modality_view, pairs_frame, refuse_foreign_result, resolve_genes
+from .._data import modality_view, refuse_foreign_result, resolve_genes
+from .._pair_data import combined_matrix, used_columns
 from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
+from .._tables import read_pairs
 from .._utils import cross_pairs
-from ._pair_histograms import _combined_matrix, _used_columns
 
 
 def _candidates(view_a, view_b, *, tfs, targets, pairs, same: bool):
     """Positions (a in modality a, b in modality b) of every candidate pair, self pairs excluded."""
     if pairs is not None:
-        frame = pairs_frame(pairs)
+        frame = read_pairs(pairs)
         a = resolve_genes(view_a.var_names, frame["gene_a"], where=f"{view_a.label} var_names")
         b = resolve_genes(view_b.var_names, frame["gene_b"], where=f"{view_b.label} var_names")
         if same and (a == b).any():
@@ -90,15 +91,15 @@ def predict_mudata(
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if same:
-        cols, (a, b) = _used_columns(len(views[0].var_names), ia, ib)
+        cols, (a, b) = used_columns(len(views[0].var_names), ia, ib)
         matrix = views[0].matrix
         names = views[0].var_names[cols].astype(str).tolist()
         checks = [(views[0], cols)]
     else:
-        cols_a, (a,) = _used_columns(len(views[0].var_names), ia)
-        cols_b, (b,) = _used_columns(len(views[1].var_names), ib)
+        cols_a, (a,) = used_columns(len(views[0].var_names), ia)
+        cols_b, (b,) = used_columns(len(views[1].var_names), ib)
         b = b + len(cols_a)
-        matrix, _ = _combined_matrix(views[0], views[1], cols_a, cols_b)
+        matrix, _ = combined_matrix(views[0], views[1], cols_a, cols_b)
         names = [f"{mods[0]}:{g}" for g in views[0].var_names[cols_a]] + [
             f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
         ]
