@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from scanpy import logging as logg
 
+from .._docs import doc_ax, doc_params, doc_show_save
 from .._tables import predicted_edges
 from ._utils import finish
 
@@ -197,6 +198,7 @@ def _layout(
     return {n: np.asarray(pos[n], dtype=float) for n in nodes}
 
 
+@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def network(
     adata: AnnData,
     genes: str | Sequence[str] | None = None,
@@ -243,15 +245,8 @@ def network(
     edge_labels
         Write on each edge its ``"n_cells"`` (cells co-expressing the pair: the evidence behind the edge),
         ``"score"`` or ``"corr"``; ``"auto"``: ``n_cells`` when at most 30 edges are drawn; ``None``: no labels.
-    ax
-        Axes to draw into; default: a new figure.
-    show
-        Show the figure; default ``sc.settings.autoshow``.
-    save
-        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``network<suffix>`` to
-        ``sc.settings.figdir``; a path (with a directory part) is written as given.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure`.
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------

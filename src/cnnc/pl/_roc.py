@@ -11,6 +11,7 @@ from anndata import AnnData
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .._docs import doc_ax, doc_params, doc_show_save
 from .._metrics import auprc, auroc, precision_recall_curve, roc_curve
 from .._tables import labelled_candidates, predicted_edges, read_ground_truth
 from ._utils import finish
@@ -71,6 +72,7 @@ def _title(prefix: str, data: list[tuple[np.ndarray, np.ndarray]]) -> str:
     return prefix
 
 
+@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def roc(
     adata: AnnData,
     *,
@@ -101,15 +103,8 @@ def roc(
         The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
     label
         Legend label(s), one per key; default: the keys.
-    ax
-        Axes to draw into; default: a new figure.
-    show
-        Show the figure; default ``sc.settings.autoshow``.
-    save
-        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``roc<suffix>`` to ``sc.settings.figdir``;
-        a path (with a directory part) is written as given.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure`.
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------
@@ -131,6 +126,7 @@ def roc(
     return finish(fig, ax, writekey="roc", show=show, save=save, return_fig=return_fig)
 
 
+@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def pr(
     adata: AnnData,
     *,
@@ -164,15 +160,8 @@ def pr(
         The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
     label
         Legend label(s), one per key; default: the keys.
-    ax
-        Axes to draw into; default: a new figure.
-    show
-        Show the figure; default ``sc.settings.autoshow``.
-    save
-        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``pr<suffix>`` to ``sc.settings.figdir``;
-        a path (with a directory part) is written as given.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure`.
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------

@@ -10,12 +10,14 @@ import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 
+from .._docs import doc_pair_table, doc_params
 from .._metrics import summarize
 from .._tables import labelled_candidates, predicted_edges, read_ground_truth
 
 METRIC_COLUMNS = ("n_pairs", "n_positive", "positive_rate", "auroc", "auprc", "auprc_ratio", "epr")
 
 
+@doc_params(doc_pair_table=doc_pair_table)
 def evaluate(
     adata: AnnData,
     ground_truth: pd.DataFrame | Sequence[tuple[str, str]] | str | PathLike,
@@ -39,9 +41,7 @@ def evaluate(
     adata
         Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
     ground_truth
-        Known edges: a DataFrame with ``regulator``/``target``, ``Gene1``/``Gene2`` (BEELINE) or
-        ``source``/``target`` columns, a list of ``(regulator, target)`` tuples, or the path of a
-        CSV file with such columns (e.g. BEELINE's ``BL--network.csv``).
+        Known edges (e.g. the path of BEELINE's ``BL--network.csv``). {doc_pair_table}
     key
         The key of :attr:`~anndata.AnnData.uns` that holds the predicted edges.
     per_regulator

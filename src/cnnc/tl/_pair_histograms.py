@@ -9,12 +9,14 @@ from scanpy import logging as logg
 
 from .._checks import check_result_key
 from .._data import refuse_foreign_result
+from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._engine._params import PairImageParams
 from .._pair_data import resolve_pairs
 from .._scoring import ClusterImager
 from .._utils import package_version
 
 
+@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_chunk_cells=doc_chunk_cells)
 def pair_histograms(
     adata,
     pairs,
@@ -47,12 +49,9 @@ def pair_histograms(
         Cells × genes :class:`~anndata.AnnData` (dense, sparse or backed) with log-normalized expression,
         or a :class:`~mudata.MuData` with ``mod``.
     pairs
-        ``(gene_a, gene_b)`` tuples, or a DataFrame with gene columns (``regulator``/``target``,
-        ``gene_a``/``gene_b``, ``source``/``target`` or the first two columns).
-    layer
-        Layer holding log-expression instead of ``.X``.
-    use_raw
-        Use ``.raw`` (default: when ``.raw`` is present and no ``layer`` is given, as scanpy does).
+        The pairs to image. {doc_pair_table}
+        A DataFrame without such column names gives its first two columns.
+    {doc_expression}
     mod
         For a MuData: the modality to take genes from, or ``(mod_a, mod_b)`` to pair a feature of one
         modality (e.g. a CITE-seq protein) with a feature of another; the cells of both are used.
@@ -72,8 +71,7 @@ def pair_histograms(
         ``"standard"`` read the values of the variables involved into memory and do not run on a cluster.
     store_bins
         Also store each cell's bin code of every gene involved in ``adata.obsm[f"{key_added}_bins"]``.
-    chunk_cells
-        Cells read at a time; memory is bounded by one chunk (default 20,000).
+    {doc_chunk_cells}
     distributed
         Count on the workers of the active dask.distributed ``Client`` (each bins its own chunks of cells; only
         counts travel). ``None``: when a client is active and the expression is a dask array; ``False``: never.

@@ -22,6 +22,7 @@ from .._checks import (
 )
 from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
+from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
@@ -89,6 +90,7 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
     return a, b
 
 
+@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_chunk_cells=doc_chunk_cells)
 def predict_interactions(
     adata: AnnData,
     *,
@@ -135,9 +137,8 @@ def predict_interactions(
         Targets scored against every regulator (default: all genes).
     pairs
         Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``. A pair given twice is scored once
-        (logged).
-    layer, use_raw
-        Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+        (logged). {doc_pair_table}
+    {doc_expression}
     mod
         For a :class:`~mudata.MuData`: the modality to score (e.g. ``"rna"``; results are written into that
         modality's AnnData, ``mdata.mod[mod].varp`` and ``.uns``), or ``(mod_a, mod_b)`` for pairs across
@@ -149,8 +150,7 @@ def predict_interactions(
         Pairs per batch of images.
     symmetric
         Also read each pair's transposed image and average (the network sees both orientations).
-    chunk_cells
-        Cells per block when binning (memory bound for large or backed data).
+    {doc_chunk_cells}
     device
         ``None`` picks CUDA when available, else CPU.
     precision
