@@ -98,13 +98,6 @@ def _compare_state(
         )
 
 
-def read_spec(path: str | os.PathLike) -> ModelSpec:
-    """Read only the spec of a model file (no weights are loaded)."""
-    path = Path(path)
-    data = _read_bytes(path)
-    return _spec_from_header(_parse_header(data, path), path)
-
-
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise FileNotFoundError(f"Model file {path} does not exist.")
