@@ -16,6 +16,22 @@ from .._metrics import auprc, auroc, precision_recall_curve, roc_curve
 from .._tables import labelled_candidates, predicted_edges, read_ground_truth
 from ._utils import finish
 
+#: The parameters roc and pr share (what to draw), before ax/show/save.
+_doc_curves = """\
+adata
+    Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
+key
+    Key (or keys, to overlay several methods) of :attr:`~anndata.AnnData.uns` with predicted edges.
+ground_truth
+    Known edges, as for :func:`cnnc.tl.evaluate`. ``None``: use the labels that
+    :func:`cnnc.tl.evaluate` stored in ``adata.uns[key][evaluation_key + "_curves"]``.
+directed
+    With ``ground_truth``: whether (b, a) in the ground truth does not label (a, b) as true.
+evaluation_key
+    The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
+label
+    Legend label(s), one per key; default: the keys."""
+
 
 def _labels(keys: list[str], label: str | Sequence[str] | None) -> list[str]:
     if label is None:
@@ -72,7 +88,7 @@ def _title(prefix: str, data: list[tuple[np.ndarray, np.ndarray]]) -> str:
     return prefix
 
 
-@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
+@doc_params(doc_curves=_doc_curves, doc_ax=doc_ax, doc_show_save=doc_show_save)
 def roc(
     adata: AnnData,
     *,
@@ -90,19 +106,7 @@ def roc(
 
     Parameters
     ----------
-    adata
-        Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
-    key
-        Key (or keys, to overlay several methods) of :attr:`~anndata.AnnData.uns` with predicted edges.
-    ground_truth
-        Known edges, as for :func:`cnnc.tl.evaluate`. ``None``: use the labels that
-        :func:`cnnc.tl.evaluate` stored in ``adata.uns[key][evaluation_key + "_curves"]``.
-    directed
-        With ``ground_truth``: whether (b, a) in the ground truth does not label (a, b) as true.
-    evaluation_key
-        The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
-    label
-        Legend label(s), one per key; default: the keys.
+    {doc_curves}
     {doc_ax}
     {doc_show_save}
 
@@ -126,7 +130,7 @@ def roc(
     return finish(fig, ax, writekey="roc", show=show, save=save, return_fig=return_fig)
 
 
-@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
+@doc_params(doc_curves=_doc_curves, doc_ax=doc_ax, doc_show_save=doc_show_save)
 def pr(
     adata: AnnData,
     *,
@@ -147,19 +151,7 @@ def pr(
 
     Parameters
     ----------
-    adata
-        Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
-    key
-        Key (or keys, to overlay several methods) of :attr:`~anndata.AnnData.uns` with predicted edges.
-    ground_truth
-        Known edges, as for :func:`cnnc.tl.evaluate`. ``None``: use the labels that
-        :func:`cnnc.tl.evaluate` stored in ``adata.uns[key][evaluation_key + "_curves"]``.
-    directed
-        With ``ground_truth``: whether (b, a) in the ground truth does not label (a, b) as true.
-    evaluation_key
-        The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
-    label
-        Legend label(s), one per key; default: the keys.
+    {doc_curves}
     {doc_ax}
     {doc_show_save}
 
