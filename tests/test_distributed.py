@@ -60,10 +60,12 @@ def test_cluster_counts_are_exact(gsd, client):
     np.testing.assert_array_equal(on_cluster.images(a, b), PairImager(x, genes, params).images(a, b))
 
 
-def test_a_worker_lost_mid_run_loses_nothing(gsd, tiny_model, client, monkeypatch):
+def test_a_worker_lost_mid_run_loses_nothing(gsd, tiny_model, regulators, client, monkeypatch):
     x = np.asarray(gsd.X)
     genes = np.arange(gsd.n_vars)
-    a, b = np.repeat(genes, gsd.n_vars), np.tile(genes, gsd.n_vars)
+    a = np.repeat(gsd.var_names.get_indexer(regulators), gsd.n_vars)
+    b = np.tile(genes, len(regulators))
+    a, b = a[a != b], b[a != b]
     params = tiny_model.spec.image_params
     here = _scoring.score_pairs(_scoring.make_imager(x, genes, params), a, b, tiny_model, batch_size=32)
     monkeypatch.setattr(_cluster, "CLUSTER_IMAGE_BATCH", 32)  # several batches

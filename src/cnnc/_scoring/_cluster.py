@@ -24,6 +24,8 @@ CLUSTER_IMAGE_BATCH = 4096
 CLUSTER_FEATURE_BATCH = 65_536
 #: Batches in flight at once (bounds the workers' memory, keeps them busy).
 IN_FLIGHT = 2
+#: Times a batch lost with a worker is scored before the loss is an error.
+RETRIES = 3
 
 
 # --- tasks run on the workers (module-level functions: workers import them) ---------------------------------
@@ -177,16 +179,18 @@ class OnCluster:
 
     def collect(self, handle) -> np.ndarray:
         future, inputs = handle
-        try:
-            result = future.result()
-        except Exception as error:  # only a cancelled batch is retried (FutureCancelledError); the rest re-raised
-            if "Cancelled" not in type(error).__name__:
-                raise
-            # a worker was lost while its result was being forgotten: send the inputs again and score the batch again
-            logg.warning(f"a batch of pairs was lost with a worker ({type(error).__name__}); scoring it again")
-            self.model_future = self.client.scatter(self.model, broadcast=True)
-            self.imager.scatter()
-            future, _ = self.submit(*inputs)
-            result = future.result()
+        for attempt in range(1, RETRIES + 1):
+            try:
+                result = future.result()
+                break
+            except Exception as error:  # only a cancelled batch is retried (FutureCancelledError); the rest re-raised
+                if "Cancelled" not in type(error).__name__ or attempt == RETRIES:
+                    raise
+                # a worker was lost with the batch's inputs or result: send the inputs again, score the batch again
+                # (again if the cluster was still settling, e.g. the scatter reached a worker that was going away)
+                logg.warning(f"a batch of pairs was lost with a worker ({type(error).__name__}); scoring it again")
+                self.model_future = self.client.scatter(self.model, broadcast=True)
+                self.imager.scatter()
+                future, _ = self.submit(*inputs)
         future.release()
         return result
