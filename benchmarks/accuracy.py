@@ -46,7 +46,6 @@ from benchmarks._common import versus
 
 import cnnc
 from cnnc._features import ContextStatistics
-from cnnc._metrics import summarize
 
 SETS = [f"{c}/{n}" for c in CELLS for n in NETWORKS] + ["GSD/synthetic"]
 METHODS = ("CNNC (faithful)", "context z (default model)", "|Pearson|", "|Spearman|", "GRNBoost2", "regdiffusion")
@@ -135,8 +134,10 @@ def run(sets: list[str], epochs: int, baselines: bool, seed: int = 0) -> dict:
         results["folds"][name] = info["folds"]
         results["rows"] = [r for r in results["rows"] if r["dataset"] != name]
         for method, s in scores.items():
-            pooled = summarize(y, s)
-            per_fold = [summarize(y[fold == k], s[fold == k]) for k in np.unique(fold) if y[fold == k].any()]
+            pooled = cnnc.metrics.summarize(y, s)
+            per_fold = [
+                cnnc.metrics.summarize(y[fold == k], s[fold == k]) for k in np.unique(fold) if y[fold == k].any()
+            ]
             results["rows"].append(
                 {
                     "dataset": name,

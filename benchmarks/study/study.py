@@ -26,7 +26,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from cnnc._metrics import summarize
+from cnnc.metrics import summarize
 
 warnings.filterwarnings("ignore", category=UserWarning)
 RNG_SEED = 0
