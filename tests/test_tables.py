@@ -44,3 +44,9 @@ def test_evaluate_and_curves_accept_a_gene_a_gene_b_table():
     pd.testing.assert_frame_equal(cnnc.tl.evaluate(_adata(), truth), expected)
     ax = cnnc.pl.roc(_adata(), ground_truth=truth, show=False)
     assert ax.get_lines()
+
+
+def test_any_iterable_of_pairs():
+    assert read_pairs(zip(["A", "C"], ["B", "D"], strict=True)).values.tolist() == [["A", "B"], ["C", "D"]]
+    with pytest.raises(TypeError, match="ground_truth must be"):
+        read_ground_truth(42)

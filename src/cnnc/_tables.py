@@ -14,7 +14,7 @@ A ``label`` column (or a third entry per tuple) is kept for the readers that use
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -64,7 +64,7 @@ def pair_table(table, *, what: str = "The pair table", labels: bool = False, fir
         return frame.reset_index(drop=True)
     if isinstance(table, tuple) and len(table) == 2 and all(isinstance(g, str) for g in table):
         table = [table]
-    if isinstance(table, str) or not isinstance(table, Sequence | np.ndarray | set | pd.Index):
+    if isinstance(table, str | bytes) or not isinstance(table, Iterable):
         raise TypeError(f"{what} must be {PAIR_TABLE_HELP}; got {type(table).__name__}.")
     rows = list(table)
     widths = (2, 3) if labels else (2,)

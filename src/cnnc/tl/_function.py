@@ -29,7 +29,7 @@ from .._checks import refuse_raw_counts
 from .._data import expression_view
 from .._engine._source import ExpressionSource
 from .._features import ContextStatistics, accumulate_gram, check_context_genes
-from .._scoring import score_pairs
+from .._scoring import make_imager, score_pairs
 from .._utils import cross_pairs, package_version
 from ..models import Model
 from ._predict import _check_species, _resolve_model
@@ -407,10 +407,8 @@ def assign_function(
     )
     imager = None
     if mdl is not None and mdl.reads_images:
-        from .._engine._images import PairImager
-
         scorer.method = "context"  # the prior that picks the candidates read as images
-        imager = PairImager(
+        imager = make_imager(
             view.matrix, np.arange(n_genes), mdl.spec.image_params, gene_names=view.var_names.astype(str).tolist()
         )
     names = list(matched)
