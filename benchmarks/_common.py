@@ -32,25 +32,25 @@ def reset_peak() -> None:
         pass
 
 
-def peak_mib() -> float:
-    """This process's RSS high-water mark in MiB (``VmHWM``; ``ru_maxrss`` where /proc is missing)."""
+def _status_mib(field: str) -> float | None:
+    """A memory line of /proc/self/status (``VmHWM``, ``VmRSS``) in MiB, or None where there is no /proc."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def peak_mib() -> float:
+    """This process's RSS high-water mark in MiB (``VmHWM``; ``ru_maxrss`` where /proc is missing)."""
+    peak = _status_mib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rss_mib() -> float:
     """This process's current RSS in MiB (``VmRSS``; the high-water mark where /proc is missing)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_mib()
+    rss = _status_mib("VmRSS")
+    return rss if rss is not None else peak_mib()
