@@ -42,10 +42,10 @@ from benchmarks._beeline import (
     table_lookup,
     use_shared_data,
 )
+from benchmarks._common import versus
 
 import cnnc
 from cnnc._features import ContextStatistics
-from cnnc._metrics import summarize
 
 SETS = [f"{c}/{n}" for c in CELLS for n in NETWORKS] + ["GSD/synthetic"]
 METHODS = ("CNNC (faithful)", "context z (default model)", "|Pearson|", "|Spearman|", "GRNBoost2", "regdiffusion")
@@ -134,8 +134,10 @@ def run(sets: list[str], epochs: int, baselines: bool, seed: int = 0) -> dict:
         results["folds"][name] = info["folds"]
         results["rows"] = [r for r in results["rows"] if r["dataset"] != name]
         for method, s in scores.items():
-            pooled = summarize(y, s)
-            per_fold = [summarize(y[fold == k], s[fold == k]) for k in np.unique(fold) if y[fold == k].any()]
+            pooled = cnnc.metrics.summarize(y, s)
+            per_fold = [
+                cnnc.metrics.summarize(y[fold == k], s[fold == k]) for k in np.unique(fold) if y[fold == k].any()
+            ]
             results["rows"].append(
                 {
                     "dataset": name,
@@ -182,21 +184,17 @@ def _write(results: dict) -> None:
     piv = df.pivot_table(index="dataset", columns="method", values="auprc_ratio")
     lines.append("")
     for base in [m for m in methods if m != "CNNC (faithful)"]:
-        both = piv[["CNNC (faithful)", base]].dropna()
-        if len(both):
-            wins = int((both["CNNC (faithful)"] > both[base]).sum())
-            gm = float(np.exp(np.mean(np.log(both["CNNC (faithful)"] / both[base]))))
+        if len(piv[["CNNC (faithful)", base]].dropna()):
+            wins, n, gm = versus(piv, "CNNC (faithful)", base)
             lines.append(
-                f"- faithful CNNC vs {base}: higher AUPRC ratio on {wins}/{len(both)} data sets, geometric mean ×{gm:.2f}"
+                f"- faithful CNNC vs {base}: higher AUPRC ratio on {wins}/{n} data sets, geometric mean ×{gm:.2f}"
             )
     if "context z (default model)" in piv:
         for base in ("|Pearson|", "|Spearman|", "GRNBoost2", "regdiffusion"):
             if base in piv:
-                both = piv[["context z (default model)", base]].dropna()
-                wins = int((both["context z (default model)"] > both[base]).sum())
-                gm = float(np.exp(np.mean(np.log(both["context z (default model)"] / both[base]))))
+                wins, n, gm = versus(piv, "context z (default model)", base)
                 lines.append(
-                    f"- context z (the default model's ranking, no labels) vs {base}: higher on {wins}/{len(both)}, "
+                    f"- context z (the default model's ranking, no labels) vs {base}: higher on {wins}/{n}, "
                     f"geometric mean ×{gm:.2f}"
                 )
     secs = {k: v for k, v in results["seconds"].items() if k.startswith("CNNC")}

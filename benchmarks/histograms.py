@@ -33,6 +33,9 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._common import peak_mib, reset_peak, rss_mib
+
 # (n_cells, n_regulators, n_targets): pairs = every regulator × every target.
 FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 2_000), (100_000, 50, 1_000)]
 QUICK_SIZES = [(1_000, 50, 1_000), (10_000, 50, 1_000)]
@@ -140,37 +143,18 @@ def time_engine(X, a, b, repeats: int) -> tuple[float, float, np.ndarray]:
     return best[0], best[1], images
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def memory_child(n_cells: int, n_regulators: int, n_targets: int, seed: int) -> None:
     """Subprocess body: build the input, reset the RSS high-water mark, run the engine once, print MiB added."""
     X = synthetic_expression(n_cells, n_regulators + n_targets, seed)
     a, b = pair_set(n_regulators, n_targets, X.shape[1], seed)
     run_engine(X, a[:10], b[:10])  # compiled code loaded before the measurement
-    before = _rss_kib("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # reset VmHWM to the current RSS (Linux >= 4.0)
-        method = "VmHWM"
-    except OSError:
-        method = "ru_maxrss"
+    before = rss_mib()
+    reset_peak()  # the high-water mark of making the input is not the engine's
     images = run_engine(X, a, b)
-    if method == "VmHWM":
-        peak = _rss_kib("VmHWM")
-    else:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
             {
-                "peak_mib": (peak - before) / 1024,
+                "peak_mib": peak_mib() - before,
                 "output_mib": images.nbytes / 2**20,
                 "input_mib": X.data.nbytes / 2**20,
             }

@@ -143,7 +143,7 @@ def bf16_accuracy() -> dict | None:
     import pandas as pd
 
     import cnnc
-    from cnnc._metrics import summarize
+    from cnnc.metrics import summarize
 
     adata, truths = load_cell("mHSC-L")
     truth = truths["STRING"]

@@ -23,7 +23,6 @@ import scanpy as sc
 from _beeline import CELLS, NETWORKS, RESULTS, load_cell
 
 import cnnc
-from cnnc._metrics import summarize
 
 THRESHOLDS = (0, 3, 5, 10, 20, 50)
 
@@ -70,7 +69,7 @@ def beeline() -> dict:
             rows = {}
             for k in THRESHOLDS:
                 ranked = np.where(n >= k, score, score - 2.0)  # below the threshold: ranked after every kept pair
-                m = summarize(y, ranked)
+                m = cnnc.metrics.summarize(y, ranked)
                 rows[k] = {
                     "auroc": float(m["auroc"]),
                     "auprc_ratio": float(m["auprc_ratio"]),

@@ -42,10 +42,10 @@ from benchmarks._beeline import GENERATED, RESULTS, use_shared_data
 
 import cnnc
 from cnnc._engine._params import PairImageParams
-from cnnc._metrics import auprc, auroc
 from cnnc._scoring import predict_both_ways
 from cnnc._training._examples import Examples, data_set_context
 from cnnc._training._labels import LabelledPairs
+from cnnc.metrics import auprc, auroc
 from cnnc.models import Model, ModelSpec
 from cnnc.tl._train import fit_examples
 

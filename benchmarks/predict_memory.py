@@ -1,6 +1,6 @@
 """Peak memory and throughput of ``cnnc.tl.predict_interactions`` as the number of pairs grows 100×.
 
-Each size runs in a fresh subprocess (peak RSS from ``resource.getrusage``), on synthetic sparse scRNA-like data,
+Each size runs in a fresh subprocess (peak RSS: its high-water mark, ``benchmarks._common.peak_mib``), on synthetic sparse scRNA-like data,
 with the shipped default model and with the faithful ``cnnc-original`` (fewer pairs: 48 MFLOP each). Pair images
 stream through in batches, so the peak should grow only by the size of the results (the edge table and varp),
 not by ``n_pairs × bins × bins``. Prints a table; no assertions.
@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._common import peak_mib
 
 
 def child(model: str, n_cells: int, n_genes: int, n_tfs: int) -> None:
@@ -30,11 +33,11 @@ def child(model: str, n_cells: int, n_genes: int, n_tfs: int) -> None:
     x.data = np.log1p(rng.gamma(1.0, 3.0, x.nnz)).astype(np.float32) + 0.1
     adata = ad.AnnData(x)
     adata.var_names = [f"g{i}" for i in range(n_genes)]
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_mib()
     t = time.perf_counter()
     cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), batch_size=1024)
     seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_mib()
     n_pairs = len(adata.uns["cnnc"]["edges"])
     result_mib = (adata.uns["cnnc"]["edges"].memory_usage(deep=True).sum() + adata.varp["cnnc"].data.nbytes * 3) / 2**20
     print(
@@ -42,8 +45,8 @@ def child(model: str, n_cells: int, n_genes: int, n_tfs: int) -> None:
             {
                 "pairs": n_pairs,
                 "seconds": seconds,
-                "peak_mib": peak / 1024,
-                "before_mib": base / 1024,
+                "peak_mib": peak,
+                "before_mib": base,
                 "result_mib": result_mib,
             }
         )

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,28 +45,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._beeline import GENERATED, RESULTS  # noqa: E402
+from benchmarks._common import peak_mib, reset_peak  # noqa: E402
 
 N_GENES = 2000
-
-
-def _reset_peak() -> None:
-    """Reset the RSS high-water mark: a child process starts with its parent's (Linux keeps it across exec)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:  # not Linux: ru_maxrss below then includes the parent's peak
-        pass
-
-
-def _peak_mib() -> float:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
@@ -78,7 +58,7 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
 
     torch.set_num_threads(2)
     adata = in_memory(n_cells, N_GENES)
-    before = _peak_mib()
+    before = peak_mib()
     t = time.perf_counter()
     cnnc.tl.predict_interactions(
         adata, model=model, tfs=list(adata.var_names[:n_tfs]), precision=precision, use_raw=False
@@ -87,7 +67,7 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     return {
         "pairs": len(adata.uns["cnnc"]["edges"]),
         "seconds": seconds,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
         "before_mib": before,
     }
 
@@ -124,8 +104,8 @@ def child_whole(n_cells: int, n_genes: int, n_tfs: int) -> dict:
     import gc
 
     gc.collect()
-    _reset_peak()  # the peak of making the data is not the prediction's
-    before = _peak_mib()
+    reset_peak()  # the peak of making the data is not the prediction's
+    before = peak_mib()
     t = time.perf_counter()
     cnnc.tl.predict_interactions(adata, model="cnnc-context", tfs=list(adata.var_names[:n_tfs]), use_raw=False)
     seconds = time.perf_counter() - t
@@ -142,7 +122,7 @@ def child_whole(n_cells: int, n_genes: int, n_tfs: int) -> dict:
         "seconds": seconds,
         **phases,
         "before_mib": before,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
 
 
@@ -195,8 +175,8 @@ def child_out_of_core(path: str, n_tfs: int, image_pairs: int) -> dict:
 
     torch.set_num_threads(2)
     with h5py.File(path, "r") as f:
-        before = _peak_mib()  # after imports, before X is read
-        out = _score_file(f, n_tfs, image_pairs, lambda: {"peak_mib": _peak_mib()})
+        before = peak_mib()  # after imports, before X is read
+        out = _score_file(f, n_tfs, image_pairs, lambda: {"peak_mib": peak_mib()})
     out["default"]["before_mib"] = before
     return out
 
@@ -211,15 +191,15 @@ def child_cluster(path: str, n_tfs: int, image_pairs: int, n_workers: int) -> di
         Client(cluster) as client,
         h5py.File(path, "r") as f,
     ):
-        client.run(_reset_peak)
+        client.run(reset_peak)
         out = _score_file(
             f,
             n_tfs,
             image_pairs,
-            lambda: {"worker_peak_mib": list(client.run(_peak_mib).values())},
-            between=lambda: client.run(_reset_peak),
+            lambda: {"workerpeak_mib": list(client.run(peak_mib).values())},
+            between=lambda: client.run(reset_peak),
         )
-    out.update(n_workers=n_workers, client_peak_mib=_peak_mib())
+    out.update(n_workers=n_workers, clientpeak_mib=peak_mib())
     return out
 
 
@@ -389,12 +369,12 @@ def write_report(results: dict) -> None:
         if c:
 
             def peaks(run):
-                return " and ".join(f"{m:,.0f}" for m in c[run]["worker_peak_mib"])
+                return " and ".join(f"{m:,.0f}" for m in c[run]["workerpeak_mib"])
 
             lines += [
                 f"- the same on a dask.distributed LocalCluster of {c['n_workers']} worker processes (the workers read, "
                 f"bin and count the file's chunks; this process drives; peak RSS of the driver "
-                f"{c['client_peak_mib']:,.0f} MiB): default model {c['default']['seconds']:,.0f} s, worker peaks "
+                f"{c['clientpeak_mib']:,.0f} MiB): default model {c['default']['seconds']:,.0f} s, worker peaks "
                 f"{peaks('default')} MiB; cnnc-original {c['original']['seconds']:,.0f} s, worker peaks "
                 f"{peaks('original')} MiB (each worker keeps the bin codes of its own chunks: 1 byte per cell and gene, "
                 "plus 5 bytes per nonzero value)",
@@ -425,7 +405,7 @@ def main() -> None:
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        _reset_peak()
+        reset_peak()
         kind, *rest = args.child
         if kind == "cnnc":
             out = child_cnnc(int(rest[0]), int(rest[1]), rest[2], rest[3])

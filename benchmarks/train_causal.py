@@ -14,7 +14,6 @@ evaluation is benchmarks/causal.py.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -184,8 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     model = Model(net.eval(), spec)
     path = model.save(args.out)
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    print(f"saved {path} ({path.stat().st_size} bytes) sha256 {sha} in {time.time() - t0:.0f} s")
+    print(f"saved {path} ({path.stat().st_size} bytes) sha256 {model.sha256} in {time.time() - t0:.0f} s")
 
 
 if __name__ == "__main__":

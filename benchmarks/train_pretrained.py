@@ -13,7 +13,6 @@ Usage: python benchmarks/train_pretrained.py [--seed 0] [--recipes cnnc-pairs]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -108,14 +107,14 @@ def main(recipes: list[str], seed: int, cards_only: bool = False) -> None:
         # float16 halves the file; keep it only if predictions move less than 1e-3
         model.save(path, dtype="float16")
         half = cnnc.models.load_file(path)
-        side = model.spec.architecture["image_size"]
+        side = model.image_size
         probe = np.random.default_rng(0).random((64, side, side)).astype("float32")
         n_features = len(model.spec.features)
         extra = np.random.default_rng(1).normal(size=(64, n_features)).astype("float32") if n_features else None
         diff = np.abs(half.predict_proba(probe, extra) - model.predict_proba(probe, extra)).max()
         if diff > 1e-3:
             model.save(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = model.sha256  # of the file just written, float16 or float32
         registry["models"][name] = {
             "file": path.name,
             "sha256": digest,

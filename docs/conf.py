@@ -279,7 +279,7 @@ def write_benchmark_tables() -> None:
     _write_if_changed(AUTO / "benchmark_tables.md", "\n".join(lines))
 
 
-NAMESPACES = ("tl", "pl", "get", "models", "datasets")
+NAMESPACES = ("tl", "pl", "get", "metrics", "models", "datasets")
 
 
 def _public_api() -> set[str]:

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import cnnc
-from cnnc import _distributed
+from cnnc import _scoring
+from cnnc._scoring import _cluster
 
 da = pytest.importorskip("dask.array", reason="dask is part of cnnc's test extra")
 distributed = pytest.importorskip("distributed", reason="dask.distributed is part of cnnc's test extra")
@@ -54,15 +55,21 @@ def test_cluster_counts_are_exact(gsd, client):
     genes = np.arange(gsd.n_vars)
     a, b = np.repeat(genes, gsd.n_vars), np.tile(genes, gsd.n_vars)
     params = PairImageParams()
-    on_cluster = _distributed.ClusterImager(client, da.from_array(x, chunks=(170, -1)), genes, params)
+    on_cluster = _scoring.ClusterImager(client, da.from_array(x, chunks=(170, -1)), genes, params)
     np.testing.assert_array_equal(on_cluster.counts(a, b), PairImager(x, genes, params).counts(a, b))
     np.testing.assert_array_equal(on_cluster.images(a, b), PairImager(x, genes, params).images(a, b))
 
 
 def test_a_worker_lost_mid_run_loses_nothing(gsd, tiny_model, regulators, client, monkeypatch):
-    here = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, distributed=False, copy=True)
-    monkeypatch.setattr(_distributed, "CLUSTER_IMAGE_BATCH", 32)  # several batches
-    monkeypatch.setattr(_distributed, "IN_FLIGHT", 1)
+    x = np.asarray(gsd.X)
+    genes = np.arange(gsd.n_vars)
+    a = np.repeat(gsd.var_names.get_indexer(regulators), gsd.n_vars)
+    b = np.tile(genes, len(regulators))
+    a, b = a[a != b], b[a != b]
+    params = tiny_model.spec.image_params
+    here = _scoring.score_pairs(_scoring.make_imager(x, genes, params), a, b, tiny_model, batch_size=32)
+    monkeypatch.setattr(_cluster, "CLUSTER_IMAGE_BATCH", 32)  # several batches
+    monkeypatch.setattr(_cluster, "IN_FLIGHT", 1)
     killed = []
 
     def kill_a_worker(batch: int) -> None:
@@ -72,11 +79,10 @@ def test_a_worker_lost_mid_run_loses_nothing(gsd, tiny_model, regulators, client
             os.kill(pid, signal.SIGKILL)  # the nanny starts a new worker; the dead one's data are gone
             killed.append(address)
 
-    monkeypatch.setattr(_distributed, "_after_batch", kill_a_worker)
-    lazy = _lazy(gsd, rows=200)
-    cnnc.tl.predict_interactions(lazy, model=tiny_model, tfs=regulators, batch_size=32)
+    imager = _scoring.make_imager(da.from_array(x, chunks=(200, -1)), genes, params, client=client)
+    there = _scoring.score_pairs(imager, a, b, tiny_model, batch_size=32, on_batch=kill_a_worker)
     assert killed
-    pd.testing.assert_frame_equal(_edges(lazy), _edges(here), atol=1e-6, check_exact=False)
+    np.testing.assert_allclose(there, here, atol=1e-6)
     client.wait_for_workers(2, timeout=60)
 
 

@@ -115,3 +115,23 @@ def test_degenerate_input_raises(y, s, match):
 def test_early_precision_rejects_bad_k(k):
     with pytest.raises(ValueError, match="k must be an integer"):
         early_precision([1, 0, 1, 0], [0.4, 0.3, 0.2, 0.1], k=k)
+
+
+def test_public_namespace_and_evaluate_agree():
+    import anndata as ad
+    import pandas as pd
+
+    import cnnc
+
+    rng = np.random.default_rng(0)
+    score = rng.random(40)
+    regulators, targets = np.repeat(["r0", "r1"], 20), [f"g{i}" for i in range(40)]
+    truth = [(r, t) for r, t, s in zip(regulators, targets, score, strict=True) if s > 0.6 or t in ("g0", "g21")]
+    adata = ad.AnnData(np.zeros((2, 2), dtype=np.float32))
+    edges = pd.DataFrame({"regulator": regulators, "target": targets, "score": score})
+    adata.uns["cnnc"] = {"edges": edges}
+    y = np.array([(r, t) in set(truth) for r, t in zip(regulators, targets, strict=True)])
+    reported = cnnc.tl.evaluate(adata, truth, per_regulator=False).loc["all"]
+    for name, value in cnnc.metrics.summarize(y, score).items():
+        assert reported[name] == pytest.approx(value)
+    assert cnnc.metrics.auroc(y, score) == pytest.approx(reported["auroc"])

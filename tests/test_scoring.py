@@ -1,9 +1,8 @@
 import numpy as np
 
-from cnnc import _scoring
 from cnnc._engine import _source
 from cnnc._engine._images import PairImager
-from cnnc._scoring import score_pairs
+from cnnc._scoring import _local, score_pairs
 
 
 def _count_passes(monkeypatch):
@@ -28,7 +27,7 @@ def test_uncached_codes_use_few_passes_and_same_scores(gsd, tiny_model, monkeypa
 
     passes = _count_passes(monkeypatch)
     # 361 pairs in batches of 16 would re-read the cells 23 times (x2 orientations); big batches need one pass
-    monkeypatch.setattr(_scoring, "UNCACHED_IMAGE_BYTES", 200 * 32 * 32 * 4 * 2)
+    monkeypatch.setattr(_local, "UNCACHED_IMAGE_BYTES", 200 * 32 * 32 * 4 * 2)
     imager = PairImager(x, genes, params, chunk_cells=500, cache=False)
     n_scan = len(passes)
     uncached = score_pairs(imager, a, b, tiny_model, batch_size=16)

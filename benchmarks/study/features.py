@@ -1,4 +1,4 @@
-"""Per-pair features for the transfer study, cached to /tmp/study_cache/<cell>.npz.
+"""Per-pair features for the transfer study, cached to <CACHE>/<cell>.npz.
 
 For one BEELINE cell type (TFs+500) the pair universe is R × G minus self pairs, R = the regulators of the
 three ground truths (Specific, STRING, Non-Specific) that are in the data, G = all genes. Every feature is
@@ -18,10 +18,14 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-os.environ.setdefault("CNNC_DATA_DIR", "/work/shared/data")
-import cnnc
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from benchmarks._beeline import RESULTS, use_shared_data
 
-CACHE = Path("/tmp/study_cache")
+use_shared_data()  # BEELINE from the data folder beside the checkout, when it is there (else $CNNC_DATA_DIR)
+import cnnc  # noqa: E402
+
+#: The study's cache and results: $CNNC_STUDY_CACHE, else benchmarks/results/cache/study (not committed).
+CACHE = Path(os.environ.get("CNNC_STUDY_CACHE", RESULTS / "cache" / "study"))
 CELLS = ("mDC", "mESC", "mHSC-L")
 NETWORKS = ("Specific", "STRING", "Non-Specific")
 
@@ -254,7 +258,7 @@ def compute(cell: str) -> dict:
 def get(cell: str) -> dict:
     path = CACHE / f"{cell}.npz"
     if not path.exists():
-        CACHE.mkdir(exist_ok=True)
+        CACHE.mkdir(parents=True, exist_ok=True)
         data = compute(cell)
         np.savez(path, **data)
     with np.load(path, allow_pickle=False) as z:

@@ -2,7 +2,7 @@
 
 Same protocol as study.py: labels = STRING ∪ Non-Specific edges of the two training cell types; choices are
 compared by the validation criterion (train on one training cell type, validate on the other) and reported
-on the left-out cell type. Writes /tmp/study_cache/followup.json and prints a markdown table.
+on the left-out cell type. Writes <CACHE>/followup.json (features.py) and prints a markdown table.
 
 Run: python benchmarks/study/followup.py
 """

@@ -1,6 +1,6 @@
-"""Render /tmp/study_cache/results.json (from study.py) as markdown tables on stdout.
+"""Render <CACHE>/results.json (from study.py; CACHE as in features.py) as markdown tables on stdout.
 
-Run: python benchmarks/study/make_report.py > /tmp/study_cache/tables.md
+Run: python benchmarks/study/make_report.py > tables.md
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from benchmarks._common import geometric_mean
 from features import CACHE, CELLS, NETWORKS
 
 SHORT = {"Specific": "Spec", "STRING": "STRING", "Non-Specific": "NonSpec"}
@@ -68,8 +69,8 @@ def main() -> None:
     print("|---" * (5 + len(sets)) + "|")
     rows = []
     for f in names:
-        g = float(np.exp(np.mean(np.log(rel(f, "auprc_ratio")))))
-        e = float(np.exp(np.mean(np.log(np.maximum(rel(f, "epr"), 0.05)))))
+        g = geometric_mean(rel(f, "auprc_ratio"))
+        e = geometric_mean(np.maximum(rel(f, "epr"), 0.05))
         wins = int((rel(f, "auprc_ratio") > 1.0001).sum())
         au = np.mean([single[c][f][n]["auroc"] for c, n in sets])
         vals = " | ".join(f"{single[c][f][n]['auprc_ratio']:.2f}" for c, n in sets)
@@ -98,8 +99,8 @@ def main() -> None:
             f"{r['cells'][c]['validation'][k]['criterion']:.2f}" if k in r["cells"][c]["validation"] else "-"
             for c in CELLS
         )
-        g = float(np.exp(np.mean(np.log(ratios))))
-        e = float(np.exp(np.mean(np.log(eprs))))
+        g = geometric_mean(ratios)
+        e = geometric_mean(eprs)
         print(f"| {k} | {g:.2f} | {e:.2f} | " + " | ".join(vals) + f" | {val} |")
     print()
 

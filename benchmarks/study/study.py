@@ -6,13 +6,12 @@ Variant choice (label scheme, feature set, model; the "best single feature") use
 train on one, validate on the other, both directions, criterion = mean log AUPRC ratio over the
 (validation cell, ground truth) sets. T's numbers never enter a choice.
 
-Run: python benchmarks/study/study.py   (writes /tmp/study_cache/results.json; make_report.py renders it)
+Run: python benchmarks/study/study.py   (writes <CACHE>/results.json, CACHE as in features.py; make_report.py renders it)
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import warnings
@@ -22,13 +21,12 @@ import numpy as np
 from scipy.stats import rankdata
 
 sys.path.insert(0, str(Path(__file__).parent))
-os.environ.setdefault("CNNC_DATA_DIR", "/work/shared/data")
 from features import CACHE, CELLS, NETWORKS, get
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from cnnc._metrics import summarize
+from cnnc.metrics import summarize
 
 warnings.filterwarnings("ignore", category=UserWarning)
 RNG_SEED = 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scanpy import logging as logg
 
+from ._distributed import cluster_context_statistics
 from ._engine._source import ExpressionSource
 from ._evidence import BLOCK_ENTRIES
 from ._features import DENSE_GRAM_BYTES, FEATURES, MAX_CONTEXT_GENES, ContextStatistics
@@ -27,16 +28,21 @@ CONTEXT_VARIABLE_GENES = 3_000
 COLUMN_BLOCK = 4_096
 
 
-def context_statistics(matrix, must: np.ndarray, *, chunk_cells: int | None = None, features=FEATURES, gene_names=None):
+def context_statistics(
+    matrix, must: np.ndarray, *, chunk_cells: int | None = None, features=FEATURES, gene_names=None, client=None
+):
     """Context statistics: exact over all genes up to :data:`SUBSET_ABOVE` genes, else over a context subset.
 
     ``must``: gene positions that have to be context genes (the regulators, or every first gene of the pairs).
     ``features``: the model's features; above :data:`SUBSET_ABOVE` genes only the |Pearson| context features
-    (:data:`cnnc._features.FEATURES`) have a subset form.
+    (:data:`cnnc._features.FEATURES`) have a subset form. With a dask.distributed ``client`` (and a dask array) the
+    exact statistics' Gram matrix is summed on the workers; a context subset is computed here from the chunks.
     """
     kwargs = {} if chunk_cells is None else {"chunk_cells": int(chunk_cells)}
     n = int(matrix.shape[1])
     if n <= SUBSET_ABOVE:
+        if client is not None:
+            return cluster_context_statistics(client, matrix, features=features)
         return ContextStatistics.from_matrix(matrix, features=features, gene_names=gene_names, **kwargs)
     other = [f for f in features if f not in FEATURES]
     if other:

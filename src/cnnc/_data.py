@@ -1,4 +1,4 @@
-"""Where the expression comes from: AnnData/MuData, layer or raw, gene names and pairs."""
+"""Where the expression comes from: AnnData/MuData, layer or raw, and gene names."""
 
 from __future__ import annotations
 
@@ -116,32 +116,6 @@ def resolve_genes(names: pd.Index, genes, *, where: str = "var_names") -> np.nda
     for i in np.flatnonzero(pos < 0):
         pos[i] = resolve_gene(names, uniques[i], where=where)
     return pos[codes].astype(np.int64)
-
-
-def pairs_frame(pairs) -> pd.DataFrame:
-    """Normalise pairs (list of 2-tuples or a DataFrame) to a ``gene_a``/``gene_b`` DataFrame of str."""
-    if isinstance(pairs, pd.DataFrame):
-        for cols in (("gene_a", "gene_b"), ("regulator", "target"), ("source", "target"), ("Gene1", "Gene2")):
-            if set(cols) <= set(pairs.columns):
-                frame = pairs[list(cols)].copy()
-                break
-        else:
-            if pairs.shape[1] < 2:
-                raise ValueError("A pairs DataFrame needs two gene columns (e.g. 'regulator' and 'target').")
-            frame = pairs.iloc[:, :2].copy()
-        frame.columns = ["gene_a", "gene_b"]
-    else:
-        if isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(p, str) for p in pairs):
-            pairs = [pairs]
-        rows = list(pairs)
-        bad = [p for p in rows if isinstance(p, str) or len(p) != 2]
-        if bad:
-            raise ValueError(f"Each pair must be a (gene_a, gene_b) tuple; got {bad[:3]}.")
-        frame = pd.DataFrame(rows, columns=["gene_a", "gene_b"])
-    if len(frame) == 0:
-        raise ValueError("The pair list is empty: give at least one (gene_a, gene_b) pair.")
-    frame = frame.astype(str).reset_index(drop=True)
-    return frame
 
 
 def refuse_foreign_result(adata, key: str, *, marker: str, owner: str, writing: str, suffix: str) -> None:

@@ -37,10 +37,10 @@ def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | No
     else:
         import dask
 
-        from ._distributed import _row_chunks, _tree_sum
+        from ._distributed import row_chunks, tree_sum
 
-        parts = client.compute([dask.delayed(_evidence_task)(c, genes, pa, pb) for _, c in _row_chunks(matrix)])
-        sums = _tree_sum(client, parts).result()
+        parts = client.compute([dask.delayed(_evidence_task)(c, genes, pa, pb) for _, c in row_chunks(matrix)])
+        sums = tree_sum(client, parts).result()
     total, squares, cross, both = sums
     n = int(matrix.shape[0])
     mean = total / n

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._docs import doc_params
+
+#: The two inputs of every ranking metric.
+_doc_ranking = """\
+y_true
+    Binary labels (``True``/1 = true edge).
+score
+    Confidence of each pair; higher = more likely a true edge."""
+
 
 def _check(y_true, score) -> tuple[np.ndarray, np.ndarray]:
     """Validate labels and scores; return them as a bool and a float array."""
@@ -54,15 +63,13 @@ def _binary_clf_curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndar
     return fps, tps, s_sorted[last]
 
 
+@doc_params(doc_ranking=_doc_ranking)
 def roc_curve(y_true, score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Receiver operating characteristic curve.
 
     Parameters
     ----------
-    y_true
-        Binary labels (``True``/1 = true edge).
-    score
-        Confidence of each pair; higher = more likely a true edge.
+    {doc_ranking}
 
     Returns
     -------
@@ -76,15 +83,13 @@ def roc_curve(y_true, score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return fpr, tpr, np.r_[np.inf, thresholds]
 
 
+@doc_params(doc_ranking=_doc_ranking)
 def precision_recall_curve(y_true, score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision–recall curve, in order of increasing recall.
 
     Parameters
     ----------
-    y_true
-        Binary labels (``True``/1 = true edge).
-    score
-        Confidence of each pair; higher = more likely a true edge.
+    {doc_ranking}
 
     Returns
     -------
@@ -99,15 +104,13 @@ def precision_recall_curve(y_true, score) -> tuple[np.ndarray, np.ndarray, np.nd
     return precision, recall, np.r_[np.inf, thresholds]
 
 
+@doc_params(doc_ranking=_doc_ranking)
 def auroc(y_true, score) -> float:
     """Area under the ROC curve (ties count half, as in :func:`sklearn.metrics.roc_auc_score`).
 
     Parameters
     ----------
-    y_true
-        Binary labels (``True``/1 = true edge).
-    score
-        Confidence of each pair; higher = more likely a true edge.
+    {doc_ranking}
 
     Returns
     -------
@@ -117,6 +120,7 @@ def auroc(y_true, score) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2)
 
 
+@doc_params(doc_ranking=_doc_ranking)
 def auprc(y_true, score) -> float:
     """Area under the precision–recall curve as average precision.
 
@@ -126,10 +130,7 @@ def auprc(y_true, score) -> float:
 
     Parameters
     ----------
-    y_true
-        Binary labels (``True``/1 = true edge).
-    score
-        Confidence of each pair; higher = more likely a true edge.
+    {doc_ranking}
 
     Returns
     -------
@@ -139,6 +140,7 @@ def auprc(y_true, score) -> float:
     return float(np.sum(np.diff(recall) * precision[1:]))
 
 
+@doc_params(doc_ranking=_doc_ranking)
 def early_precision(y_true, score, k: int | None = None) -> float:
     """Precision among the top-``k`` pairs (BEELINE's early precision).
 
@@ -148,10 +150,7 @@ def early_precision(y_true, score, k: int | None = None) -> float:
 
     Parameters
     ----------
-    y_true
-        Binary labels (``True``/1 = true edge).
-    score
-        Confidence of each pair; higher = more likely a true edge.
+    {doc_ranking}
     k
         Size of the top set; default: the number of true edges.
 
@@ -170,15 +169,13 @@ def early_precision(y_true, score, k: int | None = None) -> float:
     return float(y[selected].mean())
 
 
+@doc_params(doc_ranking=_doc_ranking)
 def summarize(y_true, score) -> dict:
     """All ranking metrics of one set of scored pairs.
 
     Parameters
     ----------
-    y_true
-        Binary labels (``True``/1 = true edge).
-    score
-        Confidence of each pair; higher = more likely a true edge.
+    {doc_ranking}
 
     Returns
     -------

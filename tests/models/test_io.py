@@ -7,7 +7,6 @@ import torch
 from safetensors.torch import save_file
 
 from cnnc.models import CNNC, Model, ModelSpec, load_file
-from cnnc.models._io import read_spec
 
 
 @pytest.fixture
@@ -23,10 +22,6 @@ def _metadata(spec: ModelSpec, **overrides) -> dict:
 
 def _state(model: Model) -> dict:
     return {k: v.clone().contiguous() for k, v in model.module.state_dict().items()}
-
-
-def test_read_spec_reads_only_the_header(saved, trained_model):
-    assert read_spec(saved) == trained_model.spec
 
 
 def test_missing_file_and_folder(tmp_path):

@@ -11,8 +11,8 @@ import scanpy as sc
 from scipy import sparse, stats
 
 import cnnc
-from cnnc._distributed import ClusterImager
 from cnnc._engine._params import PairImageParams
+from cnnc._scoring import ClusterImager
 from cnnc.models import CNNC, Model, ModelSpec
 from cnnc.tl import pair_histograms
 

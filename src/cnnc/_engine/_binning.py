@@ -389,15 +389,3 @@ class GeneBinner:
         for b in self.blocks():
             out[b.first_cell : b.first_cell + b.n_cells] = b.codes.T
         return out
-
-    def marginals(self) -> np.ndarray:
-        """``n_genes × bins`` counts over all cells."""
-        total = np.zeros((len(self.genes), self.params.bins), dtype=np.int64)
-        for b in self.blocks():
-            total += b.marginals
-        return total
-
-    def bin_centers(self, gene: int) -> np.ndarray:
-        """Centre of each bin of gene ``gene`` (its index among this binner's genes), in log10 units."""
-        e = self.edges[gene]
-        return (e[:-1] + e[1:]) / 2

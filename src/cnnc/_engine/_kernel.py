@@ -373,6 +373,20 @@ def pair_images(binner: GeneBinner, gene_a: np.ndarray, gene_b: np.ndarray, look
         sparse_below = _SPARSE_WRITE_BELOW if lookup[0] == 0 else 0
         _run(binner.whole(), binner.zero_code, gene_a, gene_b, lookup, out, True, sparse_below)
     else:
-        transpose = _lookup_transposed if parallel_allowed() else _lookup_transposed_serial
-        transpose(pair_counts(binner, gene_a, gene_b), lookup, out)
+        counts_to_pixels(pair_counts(binner, gene_a, gene_b), lookup, out)
+    return out
+
+
+def counts_to_pixels(counts: np.ndarray, lookup: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Images ``lookup[counts[p].T]`` (rows = bins of the second gene, CNNC's transpose) of joint counts.
+
+    ``counts``: ``n × bins × bins`` int32 (rows = bins of the first gene), e.g. summed over chunks of cells
+    elsewhere; ``lookup``: the pixel value of every possible count (:func:`cnnc._engine._transform.count_lookup`).
+    """
+    counts = np.ascontiguousarray(counts, dtype=np.int32)
+    lookup = np.ascontiguousarray(lookup, dtype=np.float32)
+    if out is None:
+        out = np.empty(counts.shape, dtype=np.float32)
+    transpose = _lookup_transposed if parallel_allowed() else _lookup_transposed_serial
+    transpose(counts, lookup, out)
     return out

@@ -35,6 +35,34 @@ def is_dask_array(x) -> bool:
     return type(x).__module__.startswith("dask.")
 
 
+class RowSubset:
+    """Some rows of a cells × genes matrix, read a block of rows at a time (nothing is copied up front).
+
+    Works for every storage :class:`cnnc._engine._source.ExpressionSource` reads: it asks the matrix only for
+    sorted rows of one block of cells.
+    """
+
+    def __init__(self, matrix, rows: np.ndarray) -> None:
+        self.matrix = matrix
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.shape = (len(self.rows), int(matrix.shape[1]))
+        self.dtype = matrix.dtype
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("RowSubset reads blocks of rows: index it with a slice.")
+        return self.matrix[self.rows[key]]
+
+
+def subset_rows(matrix, rows: np.ndarray):
+    """The cells at positions ``rows`` (sorted) of any matrix :class:`ExpressionSource` reads, read lazily.
+
+    A dask array stays a (lazy) dask array, so its chunks can still be read where they are; other storage is
+    wrapped in a :class:`RowSubset`.
+    """
+    return matrix[rows] if is_dask_array(matrix) else RowSubset(matrix, rows)
+
+
 class ExpressionSource:
     """A cells × genes matrix read in blocks of cells.
 

@@ -22,10 +22,3 @@ def count_lookup(params: PairImageParams, n_cells: int) -> np.ndarray:
     eps = params.density_pseudocount
     # CNNC: (log10(H/N + 1e-4) + 4) / 4, written for any pseudocount: 0 for an empty bin, ~1 when all cells are in it.
     return ((np.log10(density + eps) - np.log10(eps)) / -np.log10(eps)).astype(np.float32)
-
-
-def counts_to_images(counts: np.ndarray, params: PairImageParams, n_cells: int, lookup: np.ndarray | None = None):
-    """Turn ``n × bins × bins`` counts (rows = first gene) into images (rows = second gene, CNNC's transpose)."""
-    if lookup is None:
-        lookup = count_lookup(params, n_cells)
-    return lookup[counts.transpose(0, 2, 1)]

@@ -12,7 +12,8 @@ import pandas as pd
 from scanpy import logging as logg
 
 from .._metrics import summarize
-from .._scoring import score_pairs
+from .._scoring import edge_probabilities, score_pairs
+from .._utils import cross_pairs
 from ..models import Model, ModelSpec
 from ._labels import regulator_folds
 
@@ -24,14 +25,6 @@ class CrossValidation:
     edges: pd.DataFrame
     folds: pd.DataFrame
     metrics: dict
-
-
-def all_pairs_of(regulators: np.ndarray, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every (regulator, gene) pair but self pairs, as positions."""
-    a = np.repeat(regulators, n_genes)
-    b = np.tile(np.arange(n_genes), len(regulators))
-    keep = a != b
-    return a[keep], b[keep]
 
 
 def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwargs: dict, options: dict, rng):
@@ -48,7 +41,7 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
     for k, test_regs in enumerate(regulator_folds(regulators, folds, rng)):
         module, fit = fit_fold(examples.subset(~np.isin(examples.pairs.regulator, test_regs)), options["seed"] + k)
         model = Model(module, ModelSpec(name=f"{options['name']}-fold{k}", architecture=module.config, **spec_kwargs()))
-        a, b = all_pairs_of(test_regs, len(names))
+        a, b = cross_pairs(test_regs, np.arange(len(names)))  # every pair of the held-out regulators
         extra = None
         if model.spec.features:
             stats, features = context.stats, tuple(model.spec.features)
@@ -59,21 +52,9 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
         proba = score_pairs(
             context.imager, a, b, model, device=options["device"], symmetric=options["symmetric"], extra=extra
         )
-        directed = proba.shape[1] == 3
-        score = proba[:, 1] if not directed or model.spec.edge_score == "p_ab" else proba[:, 1] + proba[:, 2]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "regulator": names[a],
-                    "target": names[b],
-                    "p_none": proba[:, 0],
-                    "p_ab": proba[:, 1],
-                    "p_ba": proba[:, 2] if directed else np.nan,
-                    "score": score,
-                    "fold": k,
-                }
-            )
-        )
+        probabilities = edge_probabilities(proba, model)
+        score = probabilities["score"]
+        frames.append(pd.DataFrame({"regulator": names[a], "target": names[b], **probabilities, "fold": k}))
         y = np.fromiter(((i, j) in truth for i, j in zip(a, b, strict=True)), dtype=bool, count=len(a))
         row = {"fold": k, "n_regulators": len(test_regs), "epochs": fit.best_epoch + 1, "seconds": fit.seconds}
         if y.any() and not y.all():

@@ -20,7 +20,6 @@ class FitResult:
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
     best_epoch: int = -1
     seconds: float = 0.0
 
@@ -69,7 +68,6 @@ def fit_module(
     learning_rate: float | None = None,
     weight_decay: float = 0.0,
     patience: int = 5,
-    class_weight: np.ndarray | None = None,
     seed: int = 0,
     device: str | torch.device | None = None,
 ) -> FitResult:
@@ -97,7 +95,6 @@ def fit_module(
         sched = None
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}.")
-    weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32, device=dev)
     result = FitResult()
     best_state, best_loss, since_best = None, np.inf, 0
     start = time.perf_counter()
@@ -110,7 +107,7 @@ def fit_module(
             e = None if extra is None else _to_tensor(extra, idx, dev)
             y = torch.from_numpy(labels[idx]).to(dev)
             opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(module(x, e), y, weight=weight)
+            loss = torch.nn.functional.cross_entropy(module(x, e), y)
             loss.backward()
             opt.step()
             if sched is not None:
@@ -126,7 +123,6 @@ def fit_module(
         val_loss, val_acc = _evaluate(module, val_images, val_extra, val_labels, 1024, dev)
         result.train_loss.append(running / seen)
         result.val_loss.append(val_loss)
-        result.val_accuracy.append(val_acc)
         bar.set_postfix(loss=f"{running / seen:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.3f}")
         logg.debug(f"epoch {epoch}: loss {running / seen:.4f}, validation loss {val_loss:.4f}, accuracy {val_acc:.3f}")
         if val_loss < best_loss - 1e-6:

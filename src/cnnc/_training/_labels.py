@@ -8,43 +8,23 @@ import numpy as np
 import pandas as pd
 from scanpy import logging as logg
 
+from .._tables import pair_table
+
 DIRECTION_CLASSES = ["none", "regulator->target", "target->regulator"]
 INTERACTION_CLASSES = ["none", "interaction"]
 
 
 def edges_frame(edges, *, labels: bool = False) -> pd.DataFrame:
-    """Known edges as a ``regulator``/``target`` DataFrame of str (accepts BEELINE's ``Gene1``/``Gene2`` too).
+    """Known edges as a ``regulator``/``target`` DataFrame of str (any table :mod:`cnnc._tables` reads).
 
     A ``label`` column follows CNNC's convention (as in :func:`cnnc.datasets.cnnc_pairs`): 1 = the first gene
     regulates the second, 2 = the second regulates the first (the row is swapped), 0 = no interaction. With
     ``labels=True`` the frame keeps a ``label`` column (1 for known edges, 0 for known non-interactions; 1 for
     every row of a table without labels); otherwise rows labelled 0 are dropped.
     """
-    label = None
-    if isinstance(edges, pd.DataFrame):
-        for cols in (("regulator", "target"), ("Gene1", "Gene2"), ("source", "target"), ("gene_a", "gene_b")):
-            if set(cols) <= set(edges.columns):
-                frame = edges[list(cols)]
-                break
-        else:
-            raise ValueError(
-                f"Cannot find the regulator and target columns in {list(edges.columns)}; "
-                "name them 'regulator' and 'target' (or 'Gene1'/'Gene2', 'source'/'target')."
-            )
-        frame = frame.set_axis(["regulator", "target"], axis=1)
-        if "label" in edges.columns:
-            label = _labels_of(edges["label"])
-    else:
-        rows = list(edges)
-        width = {len(r) if isinstance(r, tuple | list) else -1 for r in rows}
-        if width not in ({2}, {3}, set()):
-            raise ValueError(
-                "Known interactions must be (regulator, target) pairs, or (gene_a, gene_b, label) triples with CNNC's "
-                f"labels; got {rows[0]!r}."
-            )
-        frame = pd.DataFrame(rows, columns=["regulator", "target", "label"][: max(width, default=2)])
-        if "label" in frame.columns:
-            label = _labels_of(frame.pop("label"))
+    frame = pair_table(edges, what="The table of known interactions", labels=True)
+    frame = frame.rename(columns={"a": "regulator", "b": "target"})
+    label = _labels_of(frame.pop("label")) if "label" in frame.columns else None
     if len(frame) == 0:
         raise ValueError("The table of known interactions is empty.")
     frame = frame.astype(str).reset_index(drop=True)

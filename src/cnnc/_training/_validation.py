@@ -16,6 +16,7 @@ from scanpy import logging as logg
 
 from .._features import mean_feature
 from .._metrics import summarize
+from .._utils import cross_pairs
 from ..models._cnnc import split_direction
 
 #: Regulators of one truth scored per validation data set (a random subset keeps validation affordable).
@@ -36,10 +37,7 @@ def candidates(known, n_genes: int, rng: np.random.Generator, max_regulators: in
     regulators = np.unique(known["regulator"].to_numpy())
     if max_regulators is not None and len(regulators) > max_regulators:
         regulators = np.sort(rng.choice(regulators, size=max_regulators, replace=False))
-    a = np.repeat(regulators, n_genes)
-    b = np.tile(np.arange(n_genes), len(regulators))
-    keep = a != b
-    a, b = a[keep], b[keep]
+    a, b = cross_pairs(regulators, np.arange(n_genes))
     edges = set(zip(known["regulator"].to_numpy().tolist(), known["target"].to_numpy().tolist(), strict=True))
     y = np.fromiter(((i, j) in edges for i, j in zip(a.tolist(), b.tolist(), strict=True)), dtype=bool, count=len(a))
     return Candidates(a, b, y)

@@ -11,10 +11,11 @@ the data folder, so pointing ``CNNC_DATA_DIR`` at a copy of it makes every fetch
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 from urllib.parse import quote
+
+from .._utils import sha256_file
 
 GENELINK = "https://raw.githubusercontent.com/zpliulab/GENELink/4eb816af27f5fe0cb26f9230286401801b251129/Dataset/Benchmark%20Dataset"
 BRIDGE_GRN = "https://raw.githubusercontent.com/haohaostats/bridge-grn/27d21d94f6f96f5d2a8a7b41d392cb12410e46ea/data/benchmark_datasets"
@@ -79,15 +80,6 @@ GENESETS = {
 BUNDLED = ("tfs",)
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def registry_lines(data_dir: Path) -> list[str]:
     """``key sha256 url`` lines for every file under ``data_dir`` plus the upstream-only files, sorted by key."""
     entries: dict[str, str] = {}
@@ -96,7 +88,7 @@ def registry_lines(data_dir: Path) -> list[str]:
         if rel.parts[0] in BUNDLED:  # shipped with the package, never fetched
             continue
         if path.is_file() and path.name != "README.md":  # a folder's README describes its data
-            entries[path.relative_to(data_dir).as_posix()] = sha256(path)
+            entries[path.relative_to(data_dir).as_posix()] = sha256_file(path)
     for rel, digest in _UPSTREAM_ONLY.items():
         key = f"beeline-genelink/{rel}"
         if key in entries and entries[key] != digest:

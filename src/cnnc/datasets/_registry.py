@@ -10,6 +10,8 @@ from pathlib import Path
 import pooch
 from scanpy import logging as logg
 
+from .._utils import sha256_file
+
 ENV = "CNNC_DATA_DIR"
 """Environment variable naming a folder laid out like the registry's keys (checked before the download cache)."""
 
@@ -83,7 +85,7 @@ def fetch(key: str) -> Path:
     root = Path(pup.abspath)
     local = root / key
     if local.is_file():
-        found = pooch.file_hash(str(local), alg="sha256")
+        found = sha256_file(local)
         if found != hashes[key]:
             fix = (
                 f"Unset {ENV} or point it at an intact copy of the data folder."

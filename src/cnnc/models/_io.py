@@ -98,13 +98,6 @@ def _compare_state(
         )
 
 
-def read_spec(path: str | os.PathLike) -> ModelSpec:
-    """Read only the spec of a model file (no weights are loaded)."""
-    path = Path(path)
-    data = _read_bytes(path)
-    return _spec_from_header(_parse_header(data, path), path)
-
-
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise FileNotFoundError(f"Model file {path} does not exist.")
@@ -175,6 +168,5 @@ def load_file(path: str | os.PathLike) -> Model:
     module.load_state_dict(tensors, strict=True, assign=True)
     module.eval()
     model = Model(module, spec)
-    model._path = path
-    model._sha256 = hashlib.sha256(data).hexdigest()
+    model._attach_file(path, hashlib.sha256(data).hexdigest())
     return model

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from .._utils import sha256_file
 from ._cnnc import CNNC, normalize_config
 from ._device import resolve_device
 from ._spec import ModelSpec
@@ -28,14 +28,6 @@ PRECISIONS = ("float32", "bfloat16")
 #: Pairs per forward pass on the CPU: the faithful network's activations of 128 pairs (~8 MiB) stay in cache,
 #: which runs ~1.5-2x faster than passes of 1,024 pairs (benchmarks/limits.py measures it).
 CPU_FORWARD_PAIRS = 128
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _store_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -124,6 +116,37 @@ class Model:
         )
 
     @property
+    def n_classes(self) -> int:
+        """Number of output columns of :meth:`predict_proba` (one per entry of ``spec.classes``, or 1 for a sigmoid)."""
+        return int(self._spec.architecture["n_classes"])
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square pair images the network reads (the image recipe's ``bins``)."""
+        return int(self._spec.architecture["image_size"])
+
+    @property
+    def reads_images(self) -> bool:
+        """Whether the network looks at pair images; when not, callers may pass blank images of the right shape.
+
+        A network built with ``reads_images=False`` never reads them; a wide network whose image branch has weight
+        0 (``deep_scale == 0``) and that does not take the direction from the images reads only its features.
+        """
+        arch = self._spec.architecture
+        if not arch.get("reads_images", True):
+            return False
+        return not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0 and not arch.get("direction_from_images"))
+
+    def blank_images(self, n: int) -> np.ndarray:
+        """``n`` all-zero pair images of the shape the network takes: the input of a model that does not read them."""
+        return np.zeros((n, self.image_size, self.image_size), dtype=np.float32)
+
+    def _attach_file(self, path: Path, sha256: str) -> None:
+        """Record the file this model was loaded from or saved to (:attr:`path`, :attr:`sha256`)."""
+        self._path = path
+        self._sha256 = sha256
+
+    @property
     def deep_scale(self) -> float | None:
         """Weight of the image branch of a wide network (``None`` for a network without a linear path)."""
         return self._module.deep_scale if self._module.wide is not None else None
@@ -175,13 +198,12 @@ class Model:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-            sha = _file_sha256(Path(tmp))
+            sha = sha256_file(tmp)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._path = path
-        self._sha256 = sha
+        self._attach_file(path, sha)
         return path
 
     def predict_proba(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ import pooch
 from scanpy import logging as logg
 from scanpy import settings
 
+from .._utils import sha256_file
 from ._io import load_file
 from ._model import Model
 
@@ -221,14 +221,6 @@ def _looks_like_path(s: str) -> bool:
     return s.endswith(".safetensors") or "/" in s or os.sep in s or Path(s).exists()
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @contextmanager
 def _quiet_pooch():
     logger = pooch.get_logger()
@@ -245,7 +237,7 @@ def _load_bundled(name: str, entry: dict) -> Model:
     with as_file(resource) as path:
         if not path.is_file():
             raise FileNotFoundError(f"The bundled file {entry['file']} of model {name!r} is missing; reinstall cnnc.")
-        sha = _sha256_file(path)
+        sha = sha256_file(path)
         if sha != entry["sha256"]:
             raise ValueError(
                 f"The bundled file of model {name!r} ({path}) has SHA256 {sha}, but the registry expects "
@@ -261,7 +253,7 @@ def _download(name: str, entry: dict) -> Path:
     stale = ""
     cached = folder / entry["file"]
     if cached.is_file():
-        sha = _sha256_file(cached)
+        sha = sha256_file(cached)
         if sha != entry["sha256"]:
             stale = (
                 f" The cached file {cached} has SHA256 {sha}, not the registry's {entry['sha256']} (damaged, or "
@@ -351,7 +343,7 @@ def load(name_or_path: str | os.PathLike = "default") -> Model:
 def _cached_file(entry: dict) -> Path | None:
     """Return the downloaded model file if it is in the cache and intact, else None."""
     path = cache_dir() / entry["file"]
-    if path.is_file() and _sha256_file(path) == entry["sha256"]:
+    if path.is_file() and sha256_file(path) == entry["sha256"]:
         return path
     return None
 

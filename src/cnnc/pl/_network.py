@@ -18,8 +18,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from scanpy import logging as logg
 
-from cnnc.pl._roc import _finish
-from cnnc.tl._evaluate import _edges
+from .._docs import doc_ax, doc_params, doc_show_save
+from .._tables import predicted_edges
+from ._utils import finish
 
 LAYOUTS = ("spring", "kamada_kawai", "circular", "shell")
 #: Per-edge evidence columns of the edge table drawn when present.
@@ -197,6 +198,7 @@ def _layout(
     return {n: np.asarray(pos[n], dtype=float) for n in nodes}
 
 
+@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def network(
     adata: AnnData,
     genes: str | Sequence[str] | None = None,
@@ -243,15 +245,8 @@ def network(
     edge_labels
         Write on each edge its ``"n_cells"`` (cells co-expressing the pair: the evidence behind the edge),
         ``"score"`` or ``"corr"``; ``"auto"``: ``n_cells`` when at most 30 edges are drawn; ``None``: no labels.
-    ax
-        Axes to draw into; default: a new figure.
-    show
-        Show the figure; default ``sc.settings.autoshow``.
-    save
-        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``network<suffix>`` to
-        ``sc.settings.figdir``; a path (with a directory part) is written as given.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure`.
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------
@@ -271,7 +266,7 @@ def network(
             raise ValueError("genes is empty: pass gene names, or None for the top edges overall.")
     if edge_labels not in (*EDGE_LABELS, None):
         raise ValueError(f"edge_labels must be one of {EDGE_LABELS} or None, got {edge_labels!r}.")
-    table = _group_edges(_edges(adata, key), group, key)
+    table = _group_edges(predicted_edges(adata, key), group, key)
     if min_cells is not None:
         if "n_cells" not in table.columns:
             raise ValueError(f"adata.uns[{key!r}]['edges'] has no n_cells column: re-run cnnc.tl.predict_interactions.")
@@ -392,4 +387,4 @@ def network(
     around = f" around {', '.join(genes[:4])}{'…' if len(genes) > 4 else ''}" if genes is not None else ""
     where = f"{key}, {group}" if group is not None else key
     ax.set_title(f"Top {len(selected)} predicted edges{around} ({where})", fontsize="medium")
-    return _finish(fig, ax, "network", show=show, save=save, return_fig=return_fig)
+    return finish(fig, ax, writekey="network", show=show, save=save, return_fig=return_fig)

@@ -16,7 +16,8 @@ from matplotlib.patches import FancyArrowPatch
 
 from cnnc.get._edges import network_diff as _network_diff
 from cnnc.pl._network import _REGULATOR_COLOR, _TARGET_COLOR, _layout
-from cnnc.pl._roc import _finish
+
+from ._utils import finish
 
 STATUS_COLORS = {"gained": "#1b9e77", "lost": "#7570b3", "shared": "#9a9a9a"}
 
@@ -115,4 +116,4 @@ def network_diff(
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_axis_off()
     ax.set_title(f"{group_a} → {group_b}: edges gained and lost ({key})", fontsize="medium")
-    return _finish(fig, ax, "network_diff", show=show, save=save, return_fig=return_fig)
+    return finish(fig, ax, writekey="network_diff", show=show, save=save, return_fig=return_fig)

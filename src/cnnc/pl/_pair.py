@@ -9,8 +9,10 @@ import numpy as np
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from .._docs import doc_ax, doc_params, doc_show_save
 from .._engine._params import PairImageParams
-from ..tl._pair_histograms import resolve_pairs
+from .._pair_data import resolve_pairs
+from .._tables import read_pairs
 from ._utils import finish
 
 _COLORBAR_LABEL = {
@@ -78,6 +80,7 @@ def _tick_labels(edges: np.ndarray | None, bins: int, every: int):
     return positions, [f"{centres[int(p)] + 0.0:.1f}".replace("-0.0", "0.0") for p in positions - 0.5]
 
 
+@doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def pair_histogram(
     adata,
     gene_a: str,
@@ -121,14 +124,8 @@ def pair_histogram(
         Label every ``tick_every``-th bin.
     title
         Axes title (default: ``"gene_a vs gene_b"``).
-    ax
-        Axes to draw into; a new figure when ``None``.
-    show
-        Show the figure (default: ``scanpy.settings.autoshow``).
-    save
-        ``True``, a file suffix (scanpy style, written to ``scanpy.settings.figdir``) or a path.
-    return_fig
-        Return the Figure instead of the Axes.
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------
@@ -168,6 +165,7 @@ def pair_histogram(
     return finish(fig, ax, writekey=f"pair_histogram_{name_a}_{name_b}", show=show, save=save, return_fig=return_fig)
 
 
+@doc_params(doc_show_save=doc_show_save)
 def pair_histograms(
     adata,
     pairs,
@@ -197,16 +195,13 @@ def pair_histograms(
         Panels per row.
     titles
         One title per panel (default ``"gene_a vs gene_b"``).
-    show, save, return_fig
-        As in :func:`cnnc.pl.pair_histogram`.
+    {doc_show_save}
 
     Returns
     -------
     The list of Axes (or the Figure with ``return_fig=True``), or ``None`` when shown.
     """
-    from .._data import pairs_frame
-
-    frame = pairs_frame(pairs)
+    frame = read_pairs(pairs)
     if titles is not None and len(titles) != len(frame):
         raise ValueError(f"Got {len(titles)} titles for {len(frame)} pairs.")
     n = len(frame)

@@ -4,75 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from os import PathLike
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from anndata import AnnData
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scanpy import logging as logg
-from scanpy import settings
 
-from cnnc._metrics import auprc, auroc, precision_recall_curve, roc_curve
-from cnnc.tl._evaluate import _edges, _ground_truth, _labelled_candidates
+from .._docs import doc_ax, doc_params, doc_show_save
+from .._metrics import auprc, auroc, precision_recall_curve, roc_curve
+from .._tables import labelled_candidates, predicted_edges, read_ground_truth
+from ._utils import finish
 
-try:
-    from scanpy.pl._utils import savefig_or_show as _scanpy_savefig_or_show
-except ImportError:  # pragma: no cover - scanpy moved its private helper
-    _scanpy_savefig_or_show = None
-
-
-def _savefig_or_show(writekey: str, *, show: bool | None, save: bool | str | None) -> None:
-    """Save the current figure to ``sc.settings.figdir`` and/or show it, as scanpy's plotting functions do."""
-    if _scanpy_savefig_or_show is not None:
-        _scanpy_savefig_or_show(writekey, show=show, save=save)
-        return
-    ext = None
-    if isinstance(save, str):
-        for try_ext in (".svg", ".pdf", ".png"):
-            if save.endswith(try_ext):
-                ext, save = try_ext[1:], save[: -len(try_ext)]
-                break
-        writekey, save = writekey + save, True
-    save = settings.autosave if save is None else save
-    show = settings.autoshow if show is None else show
-    if save:
-        settings.figdir.mkdir(parents=True, exist_ok=True)
-        filename = settings.figdir / f"{writekey}{settings.plot_suffix}.{ext or settings.file_format_figs}"
-        logg.warning(f"saving figure to file {filename}")
-        plt.savefig(filename, bbox_inches="tight")
-    if show:
-        plt.show()
-    if save:
-        plt.close()
-
-
-def _finish(
-    fig: Figure, ax: Axes, writekey: str, *, show: bool | None, save: bool | str | PathLike | None, return_fig: bool
-) -> Axes | Figure | None:
-    """Save and/or show ``fig`` with scanpy's conventions and return what scanpy's plots return.
-
-    ``save`` may be ``True`` (``figdir/<writekey>.<format>``), a suffix such as ``"_cnnc.png"``
-    (appended to ``writekey`` inside ``sc.settings.figdir``), or a path (a :class:`~pathlib.Path`,
-    or a string with a directory part) written as given.
-    """
-    if isinstance(save, PathLike) or (isinstance(save, str) and Path(save).parent != Path(".")):
-        path = Path(save)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        logg.warning(f"saving figure to file {path}")
-        fig.savefig(path, bbox_inches="tight")
-        save = False
-    number = getattr(fig, "number", None)
-    if number is not None and plt.fignum_exists(number):
-        plt.figure(number)  # scanpy's helper saves and shows the current figure
-    _savefig_or_show(writekey, show=show, save=save)
-    show = settings.autoshow if show is None else show
-    if return_fig:
-        return fig
-    if show:
-        return None
-    return ax
+#: The parameters roc and pr share (what to draw), before ax/show/save.
+_doc_curves = """\
+adata
+    Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
+key
+    Key (or keys, to overlay several methods) of :attr:`~anndata.AnnData.uns` with predicted edges.
+ground_truth
+    Known edges, as for :func:`cnnc.tl.evaluate`. ``None``: use the labels that
+    :func:`cnnc.tl.evaluate` stored in ``adata.uns[key][evaluation_key + "_curves"]``.
+directed
+    With ``ground_truth``: whether (b, a) in the ground truth does not label (a, b) as true.
+evaluation_key
+    The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
+label
+    Legend label(s), one per key; default: the keys."""
 
 
 def _labels(keys: list[str], label: str | Sequence[str] | None) -> list[str]:
@@ -90,11 +48,11 @@ def _curve_data(
     adata: AnnData, keys: list[str], ground_truth, directed: bool, evaluation_key: str
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Labels and scores of the candidate pairs of each key, recomputed or as stored by :func:`cnnc.tl.evaluate`."""
-    truth = None if ground_truth is None else _ground_truth(ground_truth)
+    truth = None if ground_truth is None else read_ground_truth(ground_truth)
     data = []
     for key in keys:
         if truth is not None:
-            candidates, _ = _labelled_candidates(_edges(adata, key), truth, directed=directed, key=key)
+            candidates, _ = labelled_candidates(predicted_edges(adata, key), truth, directed=directed, key=key)
             data.append((candidates["label"].to_numpy(), candidates["score"].to_numpy()))
             continue
         curves_key = f"{evaluation_key}_curves"
@@ -130,6 +88,7 @@ def _title(prefix: str, data: list[tuple[np.ndarray, np.ndarray]]) -> str:
     return prefix
 
 
+@doc_params(doc_curves=_doc_curves, doc_ax=doc_ax, doc_show_save=doc_show_save)
 def roc(
     adata: AnnData,
     *,
@@ -147,28 +106,9 @@ def roc(
 
     Parameters
     ----------
-    adata
-        Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
-    key
-        Key (or keys, to overlay several methods) of :attr:`~anndata.AnnData.uns` with predicted edges.
-    ground_truth
-        Known edges, as for :func:`cnnc.tl.evaluate`. ``None``: use the labels that
-        :func:`cnnc.tl.evaluate` stored in ``adata.uns[key][evaluation_key + "_curves"]``.
-    directed
-        With ``ground_truth``: whether (b, a) in the ground truth does not label (a, b) as true.
-    evaluation_key
-        The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
-    label
-        Legend label(s), one per key; default: the keys.
-    ax
-        Axes to draw into; default: a new figure.
-    show
-        Show the figure; default ``sc.settings.autoshow``.
-    save
-        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``roc<suffix>`` to ``sc.settings.figdir``;
-        a path (with a directory part) is written as given.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure`.
+    {doc_curves}
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------
@@ -187,9 +127,10 @@ def roc(
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="False positive rate", ylabel="True positive rate", aspect="equal")
     ax.set_title(_title("ROC", data), fontsize="medium")
     ax.legend(loc="lower right", fontsize="small", frameon=False)
-    return _finish(fig, ax, "roc", show=show, save=save, return_fig=return_fig)
+    return finish(fig, ax, writekey="roc", show=show, save=save, return_fig=return_fig)
 
 
+@doc_params(doc_curves=_doc_curves, doc_ax=doc_ax, doc_show_save=doc_show_save)
 def pr(
     adata: AnnData,
     *,
@@ -210,28 +151,9 @@ def pr(
 
     Parameters
     ----------
-    adata
-        Annotated data matrix with the output of :func:`cnnc.tl.predict_interactions`.
-    key
-        Key (or keys, to overlay several methods) of :attr:`~anndata.AnnData.uns` with predicted edges.
-    ground_truth
-        Known edges, as for :func:`cnnc.tl.evaluate`. ``None``: use the labels that
-        :func:`cnnc.tl.evaluate` stored in ``adata.uns[key][evaluation_key + "_curves"]``.
-    directed
-        With ``ground_truth``: whether (b, a) in the ground truth does not label (a, b) as true.
-    evaluation_key
-        The ``key_added`` of :func:`cnnc.tl.evaluate`, when ``ground_truth`` is ``None``.
-    label
-        Legend label(s), one per key; default: the keys.
-    ax
-        Axes to draw into; default: a new figure.
-    show
-        Show the figure; default ``sc.settings.autoshow``.
-    save
-        ``True`` or a suffix such as ``"_cnnc.png"`` writes ``pr<suffix>`` to ``sc.settings.figdir``;
-        a path (with a directory part) is written as given.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure`.
+    {doc_curves}
+    {doc_ax}
+    {doc_show_save}
 
     Returns
     -------
@@ -266,4 +188,4 @@ def pr(
     ax.set(xlim=(0, 1), ylim=(0, min(1.0, 1.1 * top) * 1.02), xlabel="Recall", ylabel="Precision")
     ax.set_title(_title("Precision–recall", data), fontsize="medium")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    return _finish(fig, ax, "pr", show=show, save=save, return_fig=return_fig)
+    return finish(fig, ax, writekey="pr", show=show, save=save, return_fig=return_fig)

@@ -29,8 +29,8 @@ from .._checks import refuse_raw_counts
 from .._data import expression_view
 from .._engine._source import ExpressionSource
 from .._features import ContextStatistics, accumulate_gram, check_context_genes
-from .._scoring import reads_images, score_pairs
-from .._utils import package_version
+from .._scoring import make_imager, score_pairs
+from .._utils import cross_pairs, package_version
 from ..models import Model
 from ._predict import _check_species, _resolve_model
 
@@ -211,7 +211,7 @@ class _PairScorer:
     def __init__(self, stats: ContextStatistics, model: Model | None, method: str, positive=None) -> None:
         self.stats, self.model, self.method, self.positive = stats, model, method, positive
         self.coef = None
-        if model is not None and not reads_images(model):
+        if model is not None and not model.reads_images:
             self.coef = _linear_coefficients(model)
 
     def block(self, genes: slice | np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -270,8 +270,7 @@ def _linear_coefficients(model: Model) -> list[tuple[float, float, float, float]
 
 def _image_scores(imager, model: Model, genes: np.ndarray, members: np.ndarray, *, batch_size, device) -> np.ndarray:
     """Log-odds of interaction of candidate × member pairs read from pair images (self pairs NaN)."""
-    a = np.repeat(genes, len(members))
-    b = np.tile(members, len(genes))
+    a, b = cross_pairs(genes, members, drop_self=False)
     keep = a != b
     out = np.full(len(a), np.nan)
     if keep.any():
@@ -404,14 +403,12 @@ def assign_function(
     )
     stats, positive = context_statistics(view.matrix)
     scorer = _PairScorer(
-        stats, mdl if mdl is not None and not reads_images(mdl) else None, method, positive if signed else None
+        stats, mdl if mdl is not None and not mdl.reads_images else None, method, positive if signed else None
     )
     imager = None
-    if mdl is not None and reads_images(mdl):
-        from .._engine._images import PairImager
-
+    if mdl is not None and mdl.reads_images:
         scorer.method = "context"  # the prior that picks the candidates read as images
-        imager = PairImager(
+        imager = make_imager(
             view.matrix, np.arange(n_genes), mdl.spec.image_params, gene_names=view.var_names.astype(str).tolist()
         )
     names = list(matched)
@@ -423,7 +420,7 @@ def assign_function(
         rows = max(1, BLOCK_PAIRS // len(mem))
         for s in range(0, n_genes, rows):
             scores[s : s + rows, j] = _top_k_mean(scorer.block(slice(s, s + rows), mem), top_k)
-        if mdl is not None and reads_images(mdl):
+        if mdl is not None and mdl.reads_images:
             scores[:, j] = _image_rescore(
                 imager,
                 mdl,
@@ -457,7 +454,7 @@ def assign_function(
             "model": "" if mdl is None else mdl.name,
             "model_sha256": "" if mdl is None else (mdl.sha256 or ""),
             "pair_score": "context z" if mdl is None else "log-odds of interaction",
-            "reads_images": bool(mdl is not None and reads_images(mdl)),
+            "reads_images": bool(mdl is not None and mdl.reads_images),
             "top_k": -1 if top_k is None else int(top_k),
             "signed": bool(signed),
             "min_size": int(min_size),

@@ -8,35 +8,15 @@ from anndata import AnnData
 from scanpy import logging as logg
 
 from .._data import ExpressionView
-from .._engine._source import is_dask_array
+from .._engine._source import subset_rows
 
 #: Fewest cells a group needs to be scored at all (a correlation needs 3).
 MIN_GROUP_CELLS = 3
 
 
-class RowSubset:
-    """Some rows of a cells × genes matrix, read a block of rows at a time (nothing is copied up front).
-
-    Works for every storage :class:`cnnc._engine._source.ExpressionSource` reads: it asks the matrix only for
-    sorted rows of one block of cells.
-    """
-
-    def __init__(self, matrix, rows: np.ndarray) -> None:
-        self.matrix = matrix
-        self.rows = np.asarray(rows, dtype=np.int64)
-        self.shape = (len(self.rows), int(matrix.shape[1]))
-        self.dtype = matrix.dtype
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice):
-            raise TypeError("RowSubset reads blocks of rows: index it with a slice.")
-        return self.matrix[self.rows[key]]
-
-
 def subset_view(view: ExpressionView, rows: np.ndarray) -> ExpressionView:
     """The view restricted to the cells at positions ``rows`` (sorted)."""
-    matrix = view.matrix[rows] if is_dask_array(view.matrix) else RowSubset(view.matrix, rows)
-    return ExpressionView(matrix, view.var_names, view.label)
+    return ExpressionView(subset_rows(view.matrix, rows), view.var_names, view.label)
 
 
 def group_rows(adata: AnnData, groupby: str, groups) -> dict[str, np.ndarray]:

@@ -2,133 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 
 from .._checks import check_result_key
-from .._data import (
-    ExpressionView,
-    _is_mudata,
-    expression_view,
-    modality_view,
-    pairs_frame,
-    refuse_foreign_result,
-    resolve_genes,
-)
-from .._distributed import cluster_client
-from .._engine._images import PairImager
+from .._data import refuse_foreign_result
+from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._engine._params import PairImageParams
+from .._pair_data import resolve_pairs
+from .._scoring import ClusterImager
 from .._utils import package_version
 
 
-@dataclass
-class ResolvedPairs:
-    """Pairs mapped to columns of one matrix holding every gene involved."""
-
-    pairs: pd.DataFrame
-    imager: PairImager
-    a: np.ndarray
-    b: np.ndarray
-    genes: list[str]
-    obs_index: np.ndarray | None
-    expression: str = "X"
-
-
-def _used_columns(n_vars: int, *positions: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Sorted columns used by any of ``positions`` and each position's index among them (O(n), unlike np.unique)."""
-    used = np.zeros(n_vars, dtype=bool)
-    for p in positions:
-        used[p] = True
-    cols = np.flatnonzero(used)
-    index = np.full(n_vars, -1, dtype=np.int64)
-    index[cols] = np.arange(len(cols))
-    return cols, [index[p] for p in positions]
-
-
-def _combined_matrix(view_a: ExpressionView, view_b: ExpressionView, cols_a, cols_b, n_obs: int):
-    """Cells present in both modalities, with the columns of both: only the genes involved are read."""
-    from scipy import sparse
-
-    common = np.intersect1d(view_a.obs_index[view_a.obs_index >= 0], view_b.obs_index[view_b.obs_index >= 0])
-    if len(common) == 0:
-        raise ValueError("The two modalities share no cells: a pair image needs the same cells in both.")
-    pos_a = pd.Series(np.arange(len(view_a.obs_index)), index=view_a.obs_index).loc[common].to_numpy()
-    pos_b = pd.Series(np.arange(len(view_b.obs_index)), index=view_b.obs_index).loc[common].to_numpy()
-
-    def take(matrix, rows, cols):
-        x = matrix[:, cols] if not hasattr(matrix, "compute") else matrix[:, cols].compute()
-        x = x[rows]
-        return sparse.csr_matrix(x) if sparse.issparse(x) else np.asarray(x)
-
-    parts = [take(view_a.matrix, pos_a, cols_a), take(view_b.matrix, pos_b, cols_b)]
-    if any(sparse.issparse(p) for p in parts):
-        return sparse.hstack([sparse.csr_matrix(p) for p in parts], format="csr"), common
-    return np.hstack(parts), common
-
-
-def resolve_pairs(
-    data,
-    pairs,
-    *,
-    layer: str | None = None,
-    use_raw: bool | None = None,
-    mod: str | tuple[str, str] | None = None,
-    params: PairImageParams | None = None,
-    chunk_cells: int | None = None,
-    distributed: bool | None = False,
-) -> ResolvedPairs:
-    """Check the input, find each pair's genes and bin them; raises before anything is written."""
-    frame = pairs_frame(pairs)
-    if _is_mudata(data):
-        if mod is None:
-            raise ValueError(f"A MuData needs `mod=` naming a modality (or a pair of them): {list(data.mod.keys())}.")
-        mods = (mod, mod) if isinstance(mod, str) else tuple(mod)
-        views = [modality_view(data, m, layer=layer, use_raw=use_raw) for m in mods]
-    else:
-        if mod is not None:
-            raise ValueError("`mod` is only for MuData input; this is an AnnData.")
-        views = [expression_view(data, layer=layer, use_raw=use_raw)] * 2
-    same_matrix = views[0] is views[1] or (isinstance(mod, tuple) and mod[0] == mod[1]) or isinstance(mod, str)
-    ia = resolve_genes(views[0].var_names, frame["gene_a"], where=f"{views[0].label} var_names")
-    ib = resolve_genes(views[1].var_names, frame["gene_b"], where=f"{views[1].label} var_names")
-    # Report genes by their names in the data (case-insensitive matches are written as the data spells them).
-    frame["gene_a"] = views[0].var_names[ia].astype(str)
-    frame["gene_b"] = views[1].var_names[ib].astype(str)
-    if same_matrix:
-        self_pairs = ia == ib
-        if self_pairs.any():
-            g = frame["gene_a"][self_pairs].iloc[0]
-            raise ValueError(
-                f"Pair ({g!r}, {g!r}) pairs a gene with itself; its image is a diagonal, not an interaction."
-            )
-        cols, (a, b) = _used_columns(len(views[0].var_names), ia, ib)
-        genes = views[0].var_names[cols].astype(str).tolist()
-        matrix = views[0].matrix
-        obs_index = views[0].obs_index
-    else:
-        cols_a, (a,) = _used_columns(len(views[0].var_names), ia)
-        cols_b, (b,) = _used_columns(len(views[1].var_names), ib)
-        b = b + len(cols_a)
-        genes = [f"{mods[0]}:{g}" for g in views[0].var_names[cols_a]] + [
-            f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
-        ]
-        matrix, obs_index = _combined_matrix(views[0], views[1], cols_a, cols_b, data.n_obs)
-        cols = np.arange(len(genes))
-    client = cluster_client(matrix, distributed)
-    if client is not None:
-        from .._distributed import ClusterImager
-
-        imager = ClusterImager(client, matrix, cols, params or PairImageParams(), gene_names=genes)
-    else:
-        imager = PairImager(matrix, cols, params, gene_names=genes, chunk_cells=chunk_cells)
-    labels = dict.fromkeys(v.label for v in views)
-    return ResolvedPairs(frame, imager, a, b, genes, obs_index, expression=" and ".join(labels))
-
-
+@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_chunk_cells=doc_chunk_cells)
 def pair_histograms(
     adata,
     pairs,
@@ -161,12 +49,9 @@ def pair_histograms(
         Cells × genes :class:`~anndata.AnnData` (dense, sparse or backed) with log-normalized expression,
         or a :class:`~mudata.MuData` with ``mod``.
     pairs
-        ``(gene_a, gene_b)`` tuples, or a DataFrame with gene columns (``regulator``/``target``,
-        ``gene_a``/``gene_b``, ``source``/``target`` or the first two columns).
-    layer
-        Layer holding log-expression instead of ``.X``.
-    use_raw
-        Use ``.raw`` (default: when ``.raw`` is present and no ``layer`` is given, as scanpy does).
+        The pairs to image. {doc_pair_table}
+        A DataFrame without such column names gives its first two columns.
+    {doc_expression}
     mod
         For a MuData: the modality to take genes from, or ``(mod_a, mod_b)`` to pair a feature of one
         modality (e.g. a CITE-seq protein) with a feature of another; the cells of both are used.
@@ -186,8 +71,7 @@ def pair_histograms(
         ``"standard"`` read the values of the variables involved into memory and do not run on a cluster.
     store_bins
         Also store each cell's bin code of every gene involved in ``adata.obsm[f"{key_added}_bins"]``.
-    chunk_cells
-        Cells read at a time; memory is bounded by one chunk (default 20,000).
+    {doc_chunk_cells}
     distributed
         Count on the workers of the active dask.distributed ``Client`` (each bins its own chunks of cells; only
         counts travel). ``None``: when a client is active and the expression is a dask array; ``False``: never.
@@ -276,7 +160,7 @@ def pair_histograms(
             "mod": list(mod) if isinstance(mod, tuple) else mod,
             "expression": resolved.expression,
             "n_cells": int(resolved.imager.n_cells),
-            "distributed": not isinstance(resolved.imager, PairImager),
+            "distributed": isinstance(resolved.imager, ClusterImager),
             "cnnc_version": package_version(),
         },
     }

@@ -11,7 +11,6 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
-from .. import _context
 from .._checks import (
     check_cells,
     check_result_key,
@@ -23,10 +22,11 @@ from .._checks import (
 )
 from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
-from .._distributed import cluster_client
-from .._engine._images import PairImager
+from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
-from .._scoring import prediction_params, score_pairs
+from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
+from .._tables import read_pairs
+from .._utils import cross_pairs
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -65,9 +65,7 @@ def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
 def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
     """Positions (a, b) of every candidate pair in ``var_names``, self pairs excluded."""
     if pairs is not None:
-        from .._data import pairs_frame
-
-        frame = pairs_frame(pairs)
+        frame = read_pairs(pairs)
         a = np.array([resolve_gene(var_names, g) for g in frame["gene_a"]], dtype=np.int64)
         b = np.array([resolve_gene(var_names, g) for g in frame["gene_b"]], dtype=np.int64)
         if (a == b).any():
@@ -86,14 +84,13 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
         tgt = np.unique(np.array([resolve_gene(var_names, g) for g in targets], dtype=np.int64))
         if len(tgt) == 0:
             raise ValueError("The list of targets is empty.")
-    a = np.repeat(reg, len(tgt))
-    b = np.tile(tgt, len(reg))
-    keep = a != b
-    if not keep.any():
+    a, b = cross_pairs(reg, tgt)
+    if len(a) == 0:
         raise ValueError("No candidate pair is left once self pairs are removed.")
-    return a[keep], b[keep]
+    return a, b
 
 
+@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_chunk_cells=doc_chunk_cells)
 def predict_interactions(
     adata: AnnData,
     *,
@@ -140,9 +137,8 @@ def predict_interactions(
         Targets scored against every regulator (default: all genes).
     pairs
         Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``. A pair given twice is scored once
-        (logged).
-    layer, use_raw
-        Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+        (logged). {doc_pair_table}
+    {doc_expression}
     mod
         For a :class:`~mudata.MuData`: the modality to score (e.g. ``"rna"``; results are written into that
         modality's AnnData, ``mdata.mod[mod].varp`` and ``.uns``), or ``(mod_a, mod_b)`` for pairs across
@@ -154,8 +150,7 @@ def predict_interactions(
         Pairs per batch of images.
     symmetric
         Also read each pair's transposed image and average (the network sees both orientations).
-    chunk_cells
-        Cells per block when binning (memory bound for large or backed data).
+    {doc_chunk_cells}
     device
         ``None`` picks CUDA when available, else CPU.
     precision
@@ -350,22 +345,11 @@ def _network(view, a, b, *, mdl: Model, client, min_cells, batch_size, symmetric
         chunk_cells=chunk_cells,
         device=device,
     )
-    if mdl.spec.task == "direction":
-        p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
-        score = p_ab if mdl.spec.edge_score == "p_ab" else p_ab + p_ba
-    else:
-        p_none = 1 - proba[:, -1] if proba.shape[1] > 1 else 1 - proba[:, 0]
-        p_ab = proba[:, -1]
-        p_ba = np.full(len(a), np.nan, dtype=np.float32)
-        score = p_ab
     edges = pd.DataFrame(
         {
             "regulator": names[a],
             "target": names[b],
-            "p_none": p_none,
-            "p_ab": p_ab,
-            "p_ba": p_ba,
-            "score": score,
+            **edge_probabilities(proba, mdl),
             "sign": signs(corr),
             "corr": corr,
             "n_cells": coexpressed,
@@ -412,41 +396,35 @@ def _score(view, mdl: Model, genes, pa, pb, *, client, batch_size, symmetric, pr
     Returns the probabilities and the number of cells read.
     """
     gene_names = view.var_names[genes].astype(str).tolist()
-    if client is None:
-        imager = PairImager(view.matrix, genes, mdl.spec.image_params, gene_names=gene_names, chunk_cells=chunk_cells)
-        scorer = partial(score_pairs, device=device)
-
-        def statistics():
-            return context_statistics(
-                view.matrix,
-                genes[np.unique(pa)],
-                chunk_cells=chunk_cells,
-                features=mdl.spec.features,
-                gene_names=view.var_names.astype(str).tolist(),
-            )
-    else:
-        from .._distributed import ClusterImager, cluster_context_statistics, score_pairs_on_cluster
-
-        imager = ClusterImager(client, view.matrix, genes, mdl.spec.image_params, gene_names=gene_names)
-        scorer = score_pairs_on_cluster
-
-        def statistics():
-            if view.matrix.shape[1] > _context.SUBSET_ABOVE:  # a context subset, computed here from the dask chunks
-                return context_statistics(
-                    view.matrix, genes[np.unique(pa)], chunk_cells=chunk_cells, features=mdl.spec.features
-                )
-            return cluster_context_statistics(client, view.matrix, features=mdl.spec.features)
-
+    imager = make_imager(
+        view.matrix, genes, mdl.spec.image_params, client=client, gene_names=gene_names, chunk_cells=chunk_cells
+    )
     extra = None
     if mdl.spec.features:
         # context features compare each pair with every gene of the data, so they use all genes, not only candidates
-        stats, names = statistics(), tuple(mdl.spec.features)
+        stats = context_statistics(
+            view.matrix,
+            genes[np.unique(pa)],
+            chunk_cells=chunk_cells,
+            features=mdl.spec.features,
+            gene_names=view.var_names.astype(str).tolist(),
+            client=client,
+        )
+        names = tuple(mdl.spec.features)
 
         def extra(ab, bb):
             return stats.features(genes[ab], genes[bb], names)
 
-    proba = scorer(
-        imager, pa, pb, mdl, batch_size=int(batch_size), symmetric=symmetric, extra=extra, precision=precision
+    proba = score_pairs(
+        imager,
+        pa,
+        pb,
+        mdl,
+        batch_size=int(batch_size),
+        device=device,
+        symmetric=symmetric,
+        extra=extra,
+        precision=precision,
     )
     refuse_nonfinite_scores(proba, mdl.name)
     proba = score_no_evidence(proba, pa, pb, constant_genes(imager.binner), gene_names)

@@ -8,16 +8,17 @@ from scanpy import logging as logg
 from scipy import sparse
 
 from .._checks import refuse_raw_counts
-from .._data import modality_view, pairs_frame, refuse_foreign_result, resolve_genes
-from .._engine._images import PairImager
-from .._scoring import prediction_params, score_pairs
-from ._pair_histograms import _combined_matrix, _used_columns
+from .._data import modality_view, refuse_foreign_result, resolve_genes
+from .._pair_data import combined_matrix, used_columns
+from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
+from .._tables import read_pairs
+from .._utils import cross_pairs
 
 
 def _candidates(view_a, view_b, *, tfs, targets, pairs, same: bool):
     """Positions (a in modality a, b in modality b) of every candidate pair, self pairs excluded."""
     if pairs is not None:
-        frame = pairs_frame(pairs)
+        frame = read_pairs(pairs)
         a = resolve_genes(view_a.var_names, frame["gene_a"], where=f"{view_a.label} var_names")
         b = resolve_genes(view_b.var_names, frame["gene_b"], where=f"{view_b.label} var_names")
         if same and (a == b).any():
@@ -36,11 +37,10 @@ def _candidates(view_a, view_b, *, tfs, targets, pairs, same: bool):
     else:
         targets = [targets] if isinstance(targets, str) else list(targets)
         tgt = np.unique(resolve_genes(view_b.var_names, targets, where=f"{view_b.label} var_names"))
-    a, b = np.repeat(reg, len(tgt)), np.tile(tgt, len(reg))
-    keep = a != b if same else np.ones(len(a), dtype=bool)
-    if not keep.any():
+    a, b = cross_pairs(reg, tgt, drop_self=same)
+    if len(a) == 0:
         raise ValueError("No candidate pair is left once self pairs are removed.")
-    return a[keep], b[keep]
+    return a, b
 
 
 def predict_mudata(
@@ -91,15 +91,15 @@ def predict_mudata(
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if same:
-        cols, (a, b) = _used_columns(len(views[0].var_names), ia, ib)
+        cols, (a, b) = used_columns(len(views[0].var_names), ia, ib)
         matrix = views[0].matrix
         names = views[0].var_names[cols].astype(str).tolist()
         checks = [(views[0], cols)]
     else:
-        cols_a, (a,) = _used_columns(len(views[0].var_names), ia)
-        cols_b, (b,) = _used_columns(len(views[1].var_names), ib)
+        cols_a, (a,) = used_columns(len(views[0].var_names), ia)
+        cols_b, (b,) = used_columns(len(views[1].var_names), ib)
         b = b + len(cols_a)
-        matrix, _ = _combined_matrix(views[0], views[1], cols_a, cols_b, mdata.n_obs)
+        matrix, _ = combined_matrix(views[0], views[1], cols_a, cols_b)
         names = [f"{mods[0]}:{g}" for g in views[0].var_names[cols_a]] + [
             f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
         ]
@@ -110,16 +110,11 @@ def predict_mudata(
             refuse_raw_counts(view.matrix, columns, what=f"Values in {view.label}")
 
     start = logg.info(f"scoring {len(a):,} pairs of modalities {mods[0]!r} × {mods[1]!r} with model {mdl.name!r}")
-    imager = PairImager(matrix, cols, mdl.spec.image_params, gene_names=names, chunk_cells=chunk_cells)
+    imager = make_imager(matrix, cols, mdl.spec.image_params, gene_names=names, chunk_cells=chunk_cells)
     proba = score_pairs(
         imager, a, b, mdl, batch_size=int(batch_size), device=device, symmetric=symmetric, precision=precision
     )
-    if mdl.spec.task == "direction":
-        p_none, p_ab, p_ba = proba[:, 0], proba[:, 1], proba[:, 2]
-    else:
-        p_ab = proba[:, -1]
-        p_none = 1 - p_ab
-        p_ba = np.full(len(a), np.nan, dtype=np.float32)
+    probabilities = edge_probabilities(proba, mdl)
     reg = views[0].var_names[ia].astype(str)
     tgt = views[1].var_names[ib].astype(str)
     edges = pd.DataFrame(
@@ -128,10 +123,9 @@ def predict_mudata(
             "target": tgt,
             "regulator_mod": mods[0],
             "target_mod": mods[1],
-            "p_none": p_none,
-            "p_ab": p_ab,
-            "p_ba": p_ba,
-            "score": p_ab,
+            **probabilities,
+            # ranked by p_ab whatever the model's edge_score, as this path always has been
+            "score": probabilities["p_ab"],
         }
     )
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)

@@ -11,6 +11,7 @@ from scanpy import logging as logg
 
 from .._checks import check_epochs, check_result_key
 from .._data import _is_mudata
+from .._docs import doc_expression, doc_pair_table, doc_params
 from .._training._cv import cross_validate
 from .._training._labels import DIRECTION_CLASSES, INTERACTION_CLASSES
 from .._training._recipes import DEFAULT_RECIPE, RECIPES, Recipe, resolve_recipe
@@ -65,6 +66,7 @@ def _check_arguments(datasets, edge_tables, folds, task) -> None:
         raise ValueError(f"task must be 'direction' or 'interaction', got {task!r}.")
 
 
+@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression)
 def train(
     adata: AnnData | Sequence[AnnData],
     edges,
@@ -102,9 +104,10 @@ def train(
         Cells × genes with log-normalized expression, or a list of data sets to train one model on
         all of them (then ``edges`` is a list too, one per data set, and ``folds=0``).
     edges
-        Known interactions: DataFrame with ``regulator``/``target`` (or ``Gene1``/``Gene2``, ``source``/``target``,
-        ``gene_a``/``gene_b``) columns, or a dict ``{truth name: DataFrame}`` of several ground truths (each then
-        weighs about equally). Gene names are matched case-insensitively; edges with genes not in the data are
+        Known interactions, or a dict ``{truth name: table}`` of several ground truths (each then weighs about
+        equally). {doc_pair_table}
+        A ``label`` column (or third tuple entry) is read as CNNC's: 1 = first gene regulates the second, 2 = the
+        reverse, 0 = no interaction. Gene names are matched case-insensitively; edges with genes not in the data are
         dropped (logged).
     recipe
         Name of a recipe (see :func:`cnnc.tl.recipes`) or a :class:`~cnnc._training._recipes.Recipe`.
@@ -118,8 +121,7 @@ def train(
         Fit the returned model on all regulators (otherwise the last fold's model is returned).
     symmetric
         Score each cross-validation pair from both orientations of its image.
-    layer, use_raw
-        Where the log-expression is.
+    {doc_expression}
     seed
         Seed of negatives, splits, initialisation and batch order: the same seed gives the same model.
     device
