@@ -123,9 +123,7 @@ def predict_mudata(
             "target": tgt,
             "regulator_mod": mods[0],
             "target_mod": mods[1],
-            **probabilities,
-            # ranked by p_ab whatever the model's edge_score, as this path always has been
-            "score": probabilities["p_ab"],
+            **probabilities,  # ranked by the model's edge score, as predict_interactions ranks an AnnData
         }
     )
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
