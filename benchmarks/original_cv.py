@@ -44,7 +44,7 @@ def direction(edges: pd.DataFrame, truth: pd.DataFrame, names: pd.Index) -> dict
 def run_set(cell: str, net: str, seed: int = 0) -> dict:
     adata, truths = load_cell(cell)
     t0 = time.perf_counter()
-    cnnc.tl.train(adata, truths[net], recipe="cnnc-original", folds=3, seed=seed, use_raw=False)
+    cnnc.tl.train(adata, truths[net], recipe="cnnc-original", folds=3, seed=seed, use_raw=False, final=False)
     cv = adata.uns["cnnc_cv"]
     out = {
         "cell": cell,
