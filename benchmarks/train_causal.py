@@ -5,7 +5,11 @@ variable and its calls do not change under increasing transforms of a variable (
 Training data: pairs from ``causal_pairs`` with several sample sizes; validation: pairs from other seeds. The
 network sees every image with random reversals of either axis (label kept) and transposed (label swapped).
 
-    python benchmarks/train_causal.py [--out PATH] [--epochs N] [--pairs N]
+    python benchmarks/train_causal.py [--out PATH] [--epochs N] [--pairs N] [--seed N]
+        [--p-interventions P] [--inhibition P] [--readout P]
+
+(the generator's options: share of pairs pooled over perturbation regimes, of interventions that inhibit a cause's
+activity, of pairs measured through the cytometer-like readout).
 
 Writes the model file (safetensors + JSON spec) and prints its sha256 and the validation numbers; the Sachs
 evaluation is benchmarks/causal.py.
