@@ -106,3 +106,17 @@ def test_foreign_result_key_is_refused():
     adata.uns["cnnc_causal"] = {"something": 1}
     with pytest.raises(ValueError, match="did not write"):
         cnnc.tl.causal_scores(adata, n_boot=0)
+
+
+def test_sparse_layer_and_dense_x_agree():
+    from scipy import sparse
+
+    dense = _chain(600, seed=4)
+    other = dense.copy()
+    other.layers["values"] = sparse.csr_matrix(other.X)
+    other.X = np.zeros_like(other.X)
+    a = cnnc.tl.causal_scores(dense, n_boot=0, copy=True).uns["cnnc_causal"]
+    b = cnnc.tl.causal_scores(other, layer="values", n_boot=0, copy=True).uns["cnnc_causal"]
+    columns = ["regulator", "target", "score", "direction", "p_none", "partial_corr"]
+    pd.testing.assert_frame_equal(a["edges"][columns], b["edges"][columns])
+    assert b["params"]["layer"] == "values" and a["params"]["layer"] == ""
