@@ -13,7 +13,8 @@ intensities as published; ground truth: the 18-edge consensus network packaged b
   ways, through cnnc.tl.causal_scores, which also gives bootstrap intervals per edge); 95% Wilson intervals.
 - The same direction methods on held-out synthetic pairs of cnnc.datasets.causal_pairs (seeds never used in
   training), without and with the cytometer-like readout, and on the Tübingen real cause-effect pairs (99 pairs
-  as packaged by the Causal Discovery Toolbox, read from $CNNC_DATA_DIR/tuebingen, sha256-checked), which were
+  as packaged by the Causal Discovery Toolbox, read from --tuebingen DIR, default $CNNC_TUEBINGEN_DIR or
+  ../shared/causal-pairs/tuebingen; sha256-checked; skipped when absent), which were
   kept aside: no training or tuning step looked at them.
 
 cnnc-causal was trained on synthetic pairs only; its recipe, generator and link score were chosen looking at the
@@ -49,7 +50,9 @@ import _pairwise
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "causal.json"
-DATA = Path(os.environ.get("CNNC_DATA_DIR", ROOT.parent / "shared" / "data"))
+#: The Tübingen pairs: the two CSV files of cdt 0.6.0's cdt/data/resources (`pip download cdt==0.6.0 --no-deps`),
+#: kept outside the package's data folder (whose registry they are not part of)
+TUEBINGEN = Path(os.environ.get("CNNC_TUEBINGEN_DIR", ROOT.parent / "shared" / "causal-pairs" / "tuebingen"))
 #: Bootstrap resamples of the cells behind the intervals of cnnc.tl.causal_scores
 N_BOOT = 50
 DOCS = ROOT / "docs" / "_generated" / "causal.md"
@@ -481,7 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="cnnc-causal")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--card", type=Path, default=None)
-    parser.add_argument("--tuebingen", type=Path, default=DATA / "tuebingen")
+    parser.add_argument("--tuebingen", type=Path, default=TUEBINGEN)
     args = parser.parse_args(argv)
     import torch
 
