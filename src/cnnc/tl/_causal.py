@@ -89,7 +89,8 @@ def causal_scores(
       direction score ``direction = p_ab - p_ba`` (> 0: a drives b).
     - **Link.** Two pieces of evidence, each normalised within its context: the image model's ``1 - p_none``
       (which sees non-linear dependence) and the absolute partial correlation given all other variables (from the
-      inverse correlation matrix, which separates direct from indirect links). A pair's value of each is z-scored
+      inverse Pearson correlation matrix of the values as given, which separates direct from indirect links; unlike
+      the rank images it changes under a log transform of a variable). A pair's value of each is z-scored
       among the values of each of its two variables to all others (the sum of the two z-scores; a variable
       correlated with everything does not make every one of its pairs an edge). The link ``score`` is the mean of
       the percentile ranks of the two context scores over all pairs, in (0, 1].
