@@ -5,16 +5,21 @@ intensities as published; ground truth: the 18-edge consensus network packaged b
 
 - Undirected: AUROC and AUPRC ratio (AUPRC / fraction of positives) over the 55 unordered protein pairs (18
   positives) for |Pearson|, |Spearman|, |partial correlation| (from the inverse correlation matrix of all 11
-  proteins) and cnnc-causal (1 - P(none)); 95% intervals by bootstrap over the pairs (2,000 resamples).
+  proteins), cnnc-causal's 1 - P(none) alone, and the link score of cnnc.tl.causal_scores (context-normalised
+  1 - P(none) and |partial correlation| combined) with its two parts alone; 95% intervals by bootstrap over the
+  pairs (2,000 resamples).
 - Direction: the fraction of the 18 true edges oriented cause -> effect by IGCI, ANM, RECI, pairwise LiNGAM
   (benchmarks/_pairwise.py, implemented from the papers) and cnnc-causal (P(a->b) vs P(b->a), each pair read both
-  ways); 95% Clopper-Pearson intervals.
+  ways, through cnnc.tl.causal_scores, which also gives bootstrap intervals per edge); 95% Wilson intervals.
 - The same direction methods on held-out synthetic pairs of cnnc.datasets.causal_pairs (seeds never used in
-  training), for reference.
+  training), without and with the cytometer-like readout, and on the Tübingen real cause-effect pairs (99 pairs
+  as packaged by the Causal Discovery Toolbox, read from --tuebingen DIR, default $CNNC_TUEBINGEN_DIR or
+  ../shared/causal-pairs/tuebingen; sha256-checked; skipped when absent), which were
+  kept aside: no training or tuning step looked at them.
 
-cnnc-causal was trained on synthetic pairs only; its recipe and generator were chosen looking at the synthetic
-validation and at these Sachs numbers (the issue allowed tuning on synthetic data and Sachs): the Sachs numbers
-are therefore not a held-out test.
+cnnc-causal was trained on synthetic pairs only; its recipe, generator and link score were chosen looking at the
+synthetic validation and at these Sachs numbers (the issue allowed tuning on synthetic data and Sachs; every
+configuration tried is listed in TUNING and SCORES_TRIED): the Sachs numbers are therefore not a held-out test.
 
     python benchmarks/causal.py [--model NAME_OR_PATH] [--no-write] [--card FILE]
 
@@ -27,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -43,17 +50,49 @@ import _pairwise
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "causal.json"
+#: The Tübingen pairs: the two CSV files of cdt 0.6.0's cdt/data/resources (`pip download cdt==0.6.0 --no-deps`),
+#: kept outside the package's data folder (whose registry they are not part of)
+TUEBINGEN = Path(os.environ.get("CNNC_TUEBINGEN_DIR", ROOT.parent / "shared" / "causal-pairs" / "tuebingen"))
+#: Bootstrap resamples of the cells behind the intervals of cnnc.tl.causal_scores
+N_BOOT = 50
 DOCS = ROOT / "docs" / "_generated" / "causal.md"
 REFERENCE = {  # measured by the issue's authors on the same data and ground truth
     "undirected": {"|Pearson|": (0.53, 1.48), "|Spearman|": (0.54, 1.50), "|partial correlation|": (0.73, 1.98)},
     "direction": {"IGCI": 0.56, "ANM": 0.22, "RECI": 0.67, "LiNGAM": "0.50-0.61"},
 }
-TUNING = (  # every variant trained while choosing the shipped model, with its Sachs numbers (this script, --model)
+TUNING = (  # every variant tried while choosing the shipped model: Sachs direction, AUROC of 1 - P(none) (--model)
     "mean shifts of either variable in 30% of the pairs, 40,000 pairs: 10/18, 0.68",
     "shifts or hard interventions in 2-8 regimes in 50% of the pairs, 40,000 pairs: 12/18, 0.71",
     "the same, 60,000 pairs and 10 epochs (shipped): 12/18, 0.71",
     "the same plus inhibitors of the cause's activity (inhibition=0.5): 11/18, 0.68",
+    "the shipped model read in all 8 flips and transpositions of each image, averaged: 12/18",
+    "the shipped recipe with training seed 1: 11/18, 0.70 (causal_scores link 0.76 / 2.09)",
+    "cytometer-like readout of 50% of the pairs (readout=0.5): 10/18, 0.68 (causal_scores link 0.77 / 2.07)",
+    "80% of the pairs pooled over regimes (p_interventions=0.8): 11/18, 0.72 (causal_scores link 0.78 / 2.10)",
+    "the same with training seed 1: 11/18, 0.71 (causal_scores link 0.77 / 2.08)",
 )
+#: Link-score variants tried on Sachs (AUROC / AUPRC ratio, with the model shipped before; benchmarks/causal.py's
+#: auroc_auprc on the same 55 pairs), before settling on the score of cnnc.tl.causal_scores
+SCORES_TRIED = (
+    "|partial correlation| of log intensities: 0.66 / 1.57",
+    "|partial correlation| of ranks: 0.68 / 1.66",
+    "|partial correlation| of Gaussianised ranks: 0.68 / 1.63",
+    "context z-score of 1 - P(none): 0.74 / 1.93",
+    "context z-score of |partial correlation|: 0.76 / 2.04",
+    "mean percentile of 1 - P(none) and |partial correlation|: 0.76 / 1.91",
+    "product of 1 - P(none) and |partial correlation|: 0.74 / 2.00",
+    "mean percentile of 1 - P(none) and |partial correlation| of Gaussianised ranks: 0.72 / 1.67",
+    "mean percentile of the context z-scores of 1 - P(none) and |partial correlation| (kept): 0.77 / 2.08",
+    "1 - P(none) of 'partial images' (residuals of both variables given the other 9, Gaussianised ranks): 0.64 / 1.62",
+    "mean percentile of partial-image 1 - P(none) and |partial correlation|: 0.67 / 1.81",
+)
+#: Configurations looked at on Sachs
+N_TRIED = len(TUNING) + len(SCORES_TRIED)
+#: Parts of the causal_scores link score on their own (columns of its edges table)
+ABLATIONS = {
+    "ablation: context z of |partial correlation| only": "partial_context",
+    "ablation: context z of 1 - P(none) only": "link_context",
+}
 BASELINES = {
     "IGCI": _pairwise.igci,
     "ANM": _pairwise.anm,
@@ -81,13 +120,14 @@ def auroc_auprc(y: np.ndarray, s: np.ndarray, *, n_boot: int = 2000, seed: int =
 
 
 def binomial(correct: np.ndarray) -> dict:
-    """Accuracy with its 95% Clopper-Pearson interval."""
+    """Accuracy with its 95% Wilson score interval."""
     k, n = int(np.sum(correct)), len(correct)
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+    ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
     return {"accuracy": k / n, "correct": k, "n": n, "ci": [float(ci.low), float(ci.high)]}
 
 
 def partial_correlation(x: np.ndarray) -> np.ndarray:
+    """Partial correlations from the inverse correlation matrix (written here, independently of the package)."""
     precision = np.linalg.inv(np.corrcoef(x.T))
     d = np.sqrt(np.diag(precision))
     return -precision / np.outer(d, d)
@@ -120,7 +160,14 @@ def sachs_tables(model) -> dict:
         "|partial correlation|": np.abs(partial_correlation(x)),
     }
     undirected = {k: auroc_auprc(y, np.array([m[i, j] for i, j in ij])) for k, m in scores.items()}
-    undirected["cnnc-causal"] = auroc_auprc(y, 1 - proba["p_none"].to_numpy())
+    undirected["cnnc-causal 1 - P(none)"] = auroc_auprc(y, 1 - proba["p_none"].to_numpy())
+    t0 = time.time()
+    scored = cnnc.tl.causal_scores(adata, model=model, n_boot=N_BOOT, seed=0, copy=True).uns["cnnc_causal"]["edges"]
+    scores_seconds = time.time() - t0
+    by_pair = {frozenset((row.regulator, row.target)): row for row in scored.itertuples()}
+    undirected["cnnc-causal"] = auroc_auprc(y, np.array([by_pair[frozenset(p)].score for p in pairs]))
+    for name, column in ABLATIONS.items():
+        undirected[name] = auroc_auprc(y, np.array([getattr(by_pair[frozenset(p)], column) for p in pairs]))
 
     direction = {}
     for name, fn in BASELINES.items():
@@ -128,31 +175,50 @@ def sachs_tables(model) -> dict:
         direction[name] = binomial(np.array(correct))
     per_edge = []
     for c, e in edges:
-        key = (c, e) if (c, e) in proba.index else (e, c)
-        p = proba.loc[[key]].iloc[0]
-        p_forward, p_backward = (p["p_ab"], p["p_ba"]) if key == (c, e) else (p["p_ba"], p["p_ab"])
+        row = by_pair[frozenset((c, e))]
+        same = row.regulator == c  # causal_scores orients each pair by its direction score
         per_edge.append(
             {
                 "cause": c,
                 "effect": e,
-                "p_forward": float(p_forward),
-                "p_backward": float(p_backward),
-                "p_none": float(p["p_none"]),
+                "p_forward": float(row.p_forward if same else row.p_backward),
+                "p_backward": float(row.p_backward if same else row.p_forward),
+                "p_none": float(row.p_none),
+                "direction": float(row.direction if same else -row.direction),
+                "direction_ci": [
+                    float(row.direction_low if same else -row.direction_high),
+                    float(row.direction_high if same else -row.direction_low),
+                ],
+                "p_direction": float(row.p_direction if same else 1 - row.p_direction),
+                "score": float(row.score),
             }
         )
     per_edge = pd.DataFrame(per_edge)
-    direction["cnnc-causal"] = binomial((per_edge["p_forward"] > per_edge["p_backward"]).to_numpy())
+    direction["cnnc-causal"] = binomial((per_edge["direction"] > 0).to_numpy())
+    # predict_interactions reads the same images both ways: it must orient every edge as causal_scores does
+    forward = [
+        proba.loc[(c, e), "p_ab"] > proba.loc[(c, e), "p_ba"]
+        if (c, e) in proba.index
+        else proba.loc[(e, c), "p_ba"] > proba.loc[(e, c), "p_ab"]
+        for c, e in edges
+    ]
+    if sum(forward) != direction["cnnc-causal"]["correct"]:
+        raise RuntimeError("predict_interactions and causal_scores disagree on the direction of a Sachs edge.")
     return {
         "undirected": undirected,
         "direction": direction,
         "cnnc_causal_edges": per_edge.round(4).to_dict(orient="records"),
         "cnnc_seconds": round(cnnc_seconds, 2),
+        "causal_scores_seconds": round(scores_seconds, 2),
+        "n_boot": N_BOOT,
     }
 
 
-def synthetic_direction(model, *, n_pairs: int = 300, n_cells: int = 1000, seed: int = 987_654) -> dict:
+def synthetic_direction(
+    model, *, n_pairs: int = 300, n_cells: int = 1000, seed: int = 987_654, readout: float = 0.0
+) -> dict:
     """Direction accuracy on held-out generator pairs (a seed never used in training)."""
-    adata = cnnc.datasets.causal_pairs(n_pairs, n_cells=n_cells, seed=seed)
+    adata = cnnc.datasets.causal_pairs(n_pairs, n_cells=n_cells, seed=seed, readout=readout)
     pairs = adata.uns["pairs"]
     causal = pairs[pairs["label"] != "none"]
     forward = (causal["label"] == "a->b").to_numpy()
@@ -167,7 +233,63 @@ def synthetic_direction(model, *, n_pairs: int = 300, n_cells: int = 1000, seed:
     p_causal = proba.loc[list(zip(causal["gene_a"], causal["gene_b"], strict=True))]
     out["cnnc-causal"] = binomial((p_causal["p_ab"] > p_causal["p_ba"]).to_numpy() == forward)
     link = auroc_auprc((pairs["label"] != "none").to_numpy(), 1 - proba["p_none"].to_numpy(), n_boot=200)
-    return {"n_pairs": n_pairs, "n_cells": n_cells, "seed": seed, "direction": out, "cnnc_causal_link": link}
+    return {
+        "n_pairs": n_pairs,
+        "n_cells": n_cells,
+        "seed": seed,
+        "readout": readout,
+        "direction": out,
+        "cnnc_causal_link": link,
+    }
+
+
+TUEBINGEN_SHA256 = {
+    "Tuebingen_pairs.csv": "e3726459486cf50642de62ce4ceb35669100f6867bd564863b4663546c1393cf",
+    "Tuebingen_targets.csv": "a685bc4a610433a7b59f1deff71fb92333a4b1bb4764c6fec0603b6e559dba74",
+}
+
+
+def tuebingen_pairs(folder: Path) -> list[tuple[str, np.ndarray, np.ndarray]] | None:
+    """The 99 real cause-effect pairs of the Causal Discovery Toolbox (cause first), or None when not there."""
+    import hashlib
+
+    if not all((folder / f).exists() for f in TUEBINGEN_SHA256):
+        return None
+    for name, sha in TUEBINGEN_SHA256.items():
+        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != sha:
+            raise ValueError(f"{folder / name} is not the expected file (sha256 differs).")
+    data = pd.read_csv(folder / "Tuebingen_pairs.csv")
+    targets = pd.read_csv(folder / "Tuebingen_targets.csv").set_index("SampleID")["Target"]
+    out = []
+    for row in data.itertuples():
+        a = np.array(row.A.split(), dtype=np.float64)
+        b = np.array(row.B.split(), dtype=np.float64)
+        cause_first = targets[row.SampleID] > 0
+        out.append((row.SampleID, a, b) if cause_first else (row.SampleID, b, a))
+    return out
+
+
+def kept_aside_real(model, folder: Path) -> dict | None:
+    """Direction accuracy on the Tübingen cause-effect pairs: real pairs no training or tuning step looked at."""
+    pairs = tuebingen_pairs(folder)
+    if pairs is None:
+        print(f"no Tübingen pairs in {folder}: the kept-aside check is skipped")
+        return None
+    out = {name: [] for name in BASELINES}
+    out["cnnc-causal"] = []
+    for _, cause, effect in pairs:
+        for name, fn in BASELINES.items():
+            out[name].append(fn(cause, effect) > 0)
+        adata = ad.AnnData(np.column_stack([cause, effect]).astype(np.float32))
+        adata.var_names = ["cause", "effect"]
+        p = cnnc_scores(adata, model, [("cause", "effect")]).iloc[0]
+        out["cnnc-causal"].append(p["p_ab"] > p["p_ba"])
+    return {
+        "n_pairs": len(pairs),
+        "source": "Tuebingen cause-effect pairs (Mooij et al. 2016) as packaged by the Causal Discovery Toolbox",
+        "weights": "none (unweighted: pairs from the same data set count separately)",
+        "direction": {name: binomial(np.array(v)) for name, v in out.items()},
+    }
 
 
 def _ci(d: dict, key: str) -> str:
@@ -177,11 +299,14 @@ def _ci(d: dict, key: str) -> str:
 
 def markdown(result: dict) -> str:
     s = result["sachs"]
+    n_tried = N_TRIED
     lines = [
         "Sachs et al. (2005), 7,466 cells × 11 proteins (raw intensities, all conditions pooled), 18-edge consensus"
-        " network of the Causal Discovery Toolbox. 95% intervals in brackets (bootstrap over pairs; Clopper-Pearson"
-        " for accuracies). cnnc-causal was trained on synthetic pairs only, but its generator and recipe were chosen"
-        " looking at these numbers: they are not a held-out test.",
+        " network of the Causal Discovery Toolbox. 95% intervals in brackets: bootstrap over pairs for AUROC and"
+        " AUPRC ratio, Wilson score intervals for accuracies. cnnc-causal was trained on synthetic pairs only, but"
+        f" {n_tried} configurations (generator and training variants, link scores; listed below) were tried on Sachs"
+        " and the best kept, as the issue allowed: the Sachs numbers are not a held-out test. The Tübingen"
+        " cause-effect pairs (real, kept aside: looked at only to report the shipped model) are.",
         "",
         "**Undirected** (55 protein pairs, 18 linked)",
         "",
@@ -191,24 +316,43 @@ def markdown(result: dict) -> str:
     for name, d in s["undirected"].items():
         ref = REFERENCE["undirected"].get(name)
         ref = f"{ref[0]:.2f} / {ref[1]:.2f}" if ref else ""
-        lines.append(f"| {name.replace('|', chr(92) + '|')} | {_ci(d, 'auroc')} | {_ci(d, 'auprc_ratio')} | {ref} |")
-    syn = result["synthetic"]
+        label = name.replace("|", chr(92) + "|")
+        if name == "cnnc-causal":
+            label = "cnnc-causal: `cnnc.tl.causal_scores` score"
+        lines.append(f"| {label} | {_ci(d, 'auroc')} | {_ci(d, 'auprc_ratio')} | {ref} |")
+    lines += [
+        "",
+        "`causal_scores` ranks pairs by the mean percentile of two context-normalised scores (each pair's value"
+        " z-scored among its two variables' values to all others): the image model's 1 - P(none) and |partial"
+        " correlation| given the other 9 proteins.",
+    ]
+    syn, cyto, real = result["synthetic"], result["synthetic_readout"], result.get("kept_aside_real")
+    header = "| method | Sachs (18 edges) | issue's reference | synthetic held-out | synthetic, cytometer readout |"
+    rule = "|---|---|---|---|---|"
+    if real:
+        header += f" Tübingen, kept aside ({real['n_pairs']} real pairs) |"
+        rule += "---|"
     lines += [
         "",
         f"**Direction** (fraction of true edges oriented cause → effect; synthetic: {syn['n_pairs']} held-out"
-        f" generator pairs of {syn['n_cells']} samples, causal ones only)",
+        f" generator pairs of {syn['n_cells']} samples, causal ones only, without and with the cytometer-like"
+        " readout of both variables)",
         "",
-        "| method | Sachs (18 edges) | issue's reference | synthetic held-out |",
-        "|---|---|---|---|",
+        header,
+        rule,
     ]
     for name, d in s["direction"].items():
         ref = REFERENCE["direction"].get(name.split(" ")[0], "")
-        lines.append(
+        row = (
             f"| {name} | {_ci(d, 'accuracy')} ({d['correct']}/{d['n']}) | {ref} |"
-            f" {_ci(syn['direction'][name], 'accuracy')} |"
+            f" {_ci(syn['direction'][name], 'accuracy')} | {_ci(cyto['direction'][name], 'accuracy')} |"
         )
-    best_auroc = max(v[0] for v in REFERENCE["undirected"].values())
-    best_ratio = max(v[1] for v in REFERENCE["undirected"].values())
+        if real:
+            r = real["direction"][name]
+            row += f" {_ci(r, 'accuracy')} ({r['correct']}/{r['n']}) |"
+        lines.append(row)
+    best_auroc = max(max(v[0] for v in REFERENCE["undirected"].values()), _best_baseline(s, "auroc"))
+    best_ratio = max(max(v[1] for v in REFERENCE["undirected"].values()), _best_baseline(s, "auprc_ratio"))
     best_direction = max(max(d["accuracy"] for k, d in s["direction"].items() if k != "cnnc-causal"), 0.67)
     mine_u, mine_d = s["undirected"]["cnnc-causal"], s["direction"]["cnnc-causal"]["accuracy"]
     verdict = [
@@ -218,19 +362,48 @@ def markdown(result: dict) -> str:
     ]
     lines += [
         "",
-        "Target (above every reference and every baseline run here): "
+        "Target (above every reference and every baseline run here, on Sachs): "
         + "; ".join(f"{k} {v:.2f} vs {b:.2f}: {'met' if v > b + 1e-9 else 'missed'}" for k, v, b in verdict)
-        + " (with 18 edges and 55 pairs, the 95% intervals above are wide).",
+        + ". With 18 edges and 55 pairs the 95% intervals are wide and overlap: no difference between methods"
+        " on Sachs is significant.",
     ]
-    lines += ["", "Generator variants tried while choosing the shipped model (Sachs direction, undirected AUROC):", ""]
-    lines += [f"- {t}" for t in TUNING]
-    lines += ["", "cnnc-causal on each true edge (P(cause → effect), P(effect → cause), P(none)):", ""]
-    lines += ["| cause | effect | forward | backward | none |", "|---|---|---|---|---|"]
+    if real:
+        lines += [
+            "",
+            "Tübingen pairs as packaged by the Causal Discovery Toolbox, unweighted (the original benchmark weighs"
+            " pairs from the same data set down; these files carry no weights).",
+        ]
+    lines += ["", f"Configurations tried on Sachs ({n_tried}):", ""]
+    lines += [f"- model: {t}" for t in TUNING]
+    lines += [f"- link score: {t}" for t in SCORES_TRIED]
+    lines += [
+        "",
+        "No retrained variant oriented more Sachs edges than the weights shipped before, which were kept (a run with"
+        " readout=0.5 and inhibition=0.3 was stopped before it was evaluated); the link score of causal_scores was"
+        " chosen among the variants above.",
+    ]
+    lines += [
+        "",
+        "cnnc-causal on each true edge: P(cause → effect), P(effect → cause), P(none), the direction score"
+        f" P(cause → effect) - P(effect → cause) with its 95% interval and the share of {s['n_boot']} bootstrap"
+        " resamples of the cells that orient the edge cause → effect (`cnnc.tl.causal_scores`); the intervals"
+        " cover sampling noise only, not the model's errors:",
+        "",
+        "| cause | effect | forward | backward | none | direction [95%] | P(forward) over resamples |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for e in s["cnnc_causal_edges"]:
+        lo, hi = e["direction_ci"]
         lines.append(
             f"| {e['cause']} | {e['effect']} | {e['p_forward']:.3f} | {e['p_backward']:.3f} | {e['p_none']:.3f} |"
+            f" {e['direction']:+.2f} [{lo:+.2f}, {hi:+.2f}] | {e['p_direction']:.2f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _best_baseline(s: dict, key: str) -> float:
+    """The best undirected baseline run here (every score but cnnc-causal's)."""
+    return max(d[key] for k, d in s["undirected"].items() if not k.startswith(("cnnc", "ablation")))
 
 
 WEIGHTS = ROOT / "src" / "cnnc" / "models" / "weights"
@@ -241,25 +414,43 @@ DESCRIPTION = (
 )
 LIMITS = (
     "Pairwise: a pair's image ignores every other variable, so indirect links and confounded pairs are often "
-    "called edges. Checked on one real data set (Sachs, 18 edges; its generator and recipe were chosen looking "
-    "at it): direction calls on real data are uncertain (see the intervals), use P(a->b) - P(b->a) as a score "
-    "with its uncertainty, not as a label."
+    "called edges; for networks use cnnc.tl.causal_scores, which adds context-normalised partial correlations. "
+    "Tuned on Sachs (18 edges; the configurations tried are listed in benchmarks/causal.py), so its Sachs numbers "
+    "are optimistic; on the kept-aside Tuebingen real pairs it is near chance (see the card's metrics). Direction "
+    "calls on real data are uncertain: use P(a->b) - P(b->a) as a score with its bootstrap interval "
+    "(cnnc.tl.causal_scores), not as a label."
 )
 
 
 def card_metrics(result: dict) -> dict:
-    s, syn = result["sachs"], result["synthetic"]
-    und, dirn = s["undirected"]["cnnc-causal"], s["direction"]["cnnc-causal"]
-    return {
-        "sachs undirected auroc (55 pairs)": round(und["auroc"], 3),
+    s, syn, cyto = result["sachs"], result["synthetic"], result["synthetic_readout"]
+    und, image, dirn = s["undirected"]["cnnc-causal"], s["undirected"]["cnnc-causal 1 - P(none)"], s["direction"]
+    out = {
+        "sachs undirected auroc (55 pairs, cnnc.tl.causal_scores)": round(und["auroc"], 3),
         "sachs undirected auroc 95% ci": [round(v, 3) for v in und["auroc_ci"]],
         "sachs undirected auprc_ratio": round(und["auprc_ratio"], 3),
-        "sachs direction accuracy (18 edges)": round(dirn["accuracy"], 3),
-        "sachs direction accuracy 95% ci": [round(v, 3) for v in dirn["ci"]],
+        "sachs undirected auprc_ratio 95% ci": [round(v, 3) for v in und["auprc_ratio_ci"]],
+        "sachs undirected auroc of 1 - p_none alone": round(image["auroc"], 3),
+        "sachs direction correct (18 edges)": dirn["cnnc-causal"]["correct"],
+        "sachs direction accuracy (18 edges)": round(dirn["cnnc-causal"]["accuracy"], 3),
+        "sachs direction accuracy 95% wilson ci": [round(v, 3) for v in dirn["cnnc-causal"]["ci"]],
         "synthetic held-out direction accuracy": round(syn["direction"]["cnnc-causal"]["accuracy"], 3),
         "synthetic held-out link auroc": round(syn["cnnc_causal_link"]["auroc"], 3),
-        "evaluation": "benchmarks/causal.py (Sachs: not held out, the generator was tuned looking at it)",
+        "synthetic held-out (cytometer readout) direction accuracy": round(
+            cyto["direction"]["cnnc-causal"]["accuracy"], 3
+        ),
     }
+    real = result.get("kept_aside_real")
+    if real:
+        r = real["direction"]["cnnc-causal"]
+        out["tuebingen kept-aside direction accuracy (99 real pairs, unweighted)"] = round(r["accuracy"], 3)
+        out["tuebingen kept-aside direction 95% wilson ci"] = [round(v, 3) for v in r["ci"]]
+    out["evaluation"] = (
+        "benchmarks/causal.py. Sachs is not held out: "
+        f"{N_TRIED} configurations were tried on it (issue 18 allowed tuning on synthetic "
+        "data and Sachs); the Tuebingen pairs were kept aside and looked at only for the shipped model"
+    )
+    return out
 
 
 def write_card(source: Path, result: dict) -> str:
@@ -293,6 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="cnnc-causal")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--card", type=Path, default=None)
+    parser.add_argument("--tuebingen", type=Path, default=TUEBINGEN)
     args = parser.parse_args(argv)
     import torch
 
@@ -303,6 +495,8 @@ def main(argv: list[str] | None = None) -> None:
         "model_sha256": model.sha256,
         "sachs": sachs_tables(model),
         "synthetic": synthetic_direction(model),
+        "synthetic_readout": synthetic_direction(model, seed=987_655, readout=1.0),
+        "kept_aside_real": kept_aside_real(model, args.tuebingen),
     }
     if args.card is not None:
         result["model"] = "cnnc-causal"

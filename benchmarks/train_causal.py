@@ -5,7 +5,11 @@ variable and its calls do not change under increasing transforms of a variable (
 Training data: pairs from ``causal_pairs`` with several sample sizes; validation: pairs from other seeds. The
 network sees every image with random reversals of either axis (label kept) and transposed (label swapped).
 
-    python benchmarks/train_causal.py [--out PATH] [--epochs N] [--pairs N]
+    python benchmarks/train_causal.py [--out PATH] [--epochs N] [--pairs N] [--seed N]
+        [--p-interventions P] [--inhibition P] [--readout P]
+
+(the generator's options: share of pairs pooled over perturbation regimes, of interventions that inhibit a cause's
+activity, of pairs measured through the cytometer-like readout).
 
 Writes the model file (safetensors + JSON spec) and prints its sha256 and the validation numbers; the Sachs
 evaluation is benchmarks/causal.py.
@@ -54,7 +58,9 @@ def images_of(adata) -> tuple[np.ndarray, np.ndarray]:
     return imager.images(a, b), pairs["label"].map(LABEL).to_numpy()
 
 
-def make_set(n_pairs: int, seed: int, p_interventions: float, inhibition: float) -> tuple[np.ndarray, np.ndarray]:
+def make_set(
+    n_pairs: int, seed: int, p_interventions: float, inhibition: float, readout: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for k, (n_cells, share) in enumerate(SIZES):
         todo, part = max(1, int(n_pairs * share)), 0
@@ -66,6 +72,7 @@ def make_set(n_pairs: int, seed: int, p_interventions: float, inhibition: float)
                 seed=seed * 10_000 + k * 100 + part,
                 p_interventions=p_interventions,
                 inhibition=inhibition,
+                readout=readout,
             )
             x, y = images_of(adata)
             xs.append(x)
@@ -112,18 +119,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--p-interventions", type=float, default=0.5)
     parser.add_argument("--inhibition", type=float, default=0.0)
+    parser.add_argument("--readout", type=float, default=0.0)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     t0 = time.time()
     x_train, y_train = make_set(
-        args.pairs, seed=args.seed + 1, p_interventions=args.p_interventions, inhibition=args.inhibition
+        args.pairs,
+        seed=args.seed + 1,
+        p_interventions=args.p_interventions,
+        inhibition=args.inhibition,
+        readout=args.readout,
     )
     x_val, y_val = make_set(
         max(2000, args.pairs // 10),
         seed=args.seed + 1000,
         p_interventions=args.p_interventions,
         inhibition=args.inhibition,
+        readout=args.readout,
     )
     print(f"images: {len(x_train)} training, {len(x_val)} validation pairs in {time.time() - t0:.0f} s", flush=True)
 
@@ -168,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         ),
         training={
             "generator": f"cnnc.datasets.causal_pairs (p_none=1/3, p_interventions={args.p_interventions}, "
-            f"inhibition={args.inhibition})",
+            f"inhibition={args.inhibition}, readout={args.readout})",
             "n_pairs": len(x_train),
             "samples_per_pair": [s for s, _ in SIZES],
             "seed": args.seed,

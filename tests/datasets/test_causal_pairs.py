@@ -81,6 +81,7 @@ def test_seed_reproducible():
         ({"n_cells": 5}, "n_cells must be an integer >= 10"),
         ({"p_none": 1.5}, "p_none must be a probability"),
         ({"p_interventions": -0.1}, "p_interventions must be a probability"),
+        ({"readout": 2}, "readout must be a probability"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -91,3 +92,31 @@ def test_bad_arguments(kwargs, match):
 def test_only_none_or_only_causal():
     assert (cnnc.datasets.causal_pairs(30, n_cells=50, p_none=1.0).uns["pairs"]["label"] == "none").all()
     assert len(cnnc.datasets.causal_pairs(30, n_cells=50, p_none=0.0).uns["ground_truth"]) == 30
+
+
+def test_readout_like_a_cytometer():
+    read = cnnc.datasets.causal_pairs(40, n_cells=800, seed=11, readout=1.0)
+    assert read.uns["pairs"]["readout"].all()
+    assert not cnnc.datasets.causal_pairs(40, n_cells=80, seed=11).uns["pairs"]["readout"].any()
+    x = read.X.astype(np.float64)
+    assert (x > 0).all()  # positive intensities
+    floors = [(x[:, j] == x[:, j].min()).mean() for j in range(x.shape[1])]
+    assert max(floors) > 0.03  # a detection floor: cells tied at the minimum
+    assert np.median([len(np.unique(x[:, j])) for j in range(x.shape[1])]) < 790  # rounding makes ties
+    half = cnnc.datasets.causal_pairs(300, n_cells=50, seed=2, readout=0.5).uns["pairs"]["readout"].mean()
+    assert 0.35 < half < 0.65
+
+
+def test_readout_measures_with_noise():
+    from cnnc.datasets._causal_pairs import _readout
+
+    rng = np.random.default_rng(0)
+    level = rng.standard_normal(5000)
+    rho = [stats.spearmanr(level, _readout(rng, level)).statistic for _ in range(30)]
+    assert 0.5 < min(rho) and max(rho) < 0.9999  # related to the level, but not a monotone function of it
+
+
+def test_readout_off_changes_nothing():
+    a = cnnc.datasets.causal_pairs(15, n_cells=60, seed=9)
+    b = cnnc.datasets.causal_pairs(15, n_cells=60, seed=9, readout=0.0)
+    np.testing.assert_array_equal(a.X, b.X)

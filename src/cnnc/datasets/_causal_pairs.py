@@ -117,10 +117,36 @@ def _perturb(rng: np.random.Generator, v: np.ndarray, cells: np.ndarray) -> np.n
     return v
 
 
+def _readout(rng: np.random.Generator, v: np.ndarray) -> np.ndarray:
+    """A cytometer-like measurement of the (standardized) level ``v``: positive intensity, noise, floor, grid.
+
+    The intensity is ``exp(mu + s * v)`` times log-normal measurement noise of its own (so a cause is measured with
+    error, as its effect is); intensities below a detection floor read as the floor (ties at the bottom, as the 1-9%
+    of cells at the minimum in Sachs et al.), and values are rounded to a grid (a few hundred distinct values).
+    """
+    level = rng.uniform(1.0, 4.0) + rng.uniform(0.5, 1.5) * _standardize(v)
+    noisy = np.exp(np.clip(level + rng.uniform(0.05, 0.5) * rng.standard_normal(len(v)), -30, 30))
+    floor = np.quantile(noisy, rng.uniform(0.0, 0.1))
+    step = rng.uniform(0.05, 0.5)
+    return np.maximum(np.round(np.maximum(noisy, floor) / step), 1.0) * step
+
+
 def _one_pair(
-    rng: np.random.Generator, n: int, label: str, p_interventions: float, inhibition: float = 0.0
+    rng: np.random.Generator, n: int, label: str, p_interventions: float, inhibition: float = 0.0, readout: float = 0.0
 ) -> tuple[np.ndarray, dict]:
     """Values ``(n, 2)`` of a pair (cause first when causal) and its description."""
+    xy, info = _latent_pair(rng, n, label, p_interventions, inhibition)
+    measured = readout > 0 and rng.random() < readout
+    if measured:
+        xy = np.column_stack([_readout(rng, xy[:, 0]), _readout(rng, xy[:, 1])])
+    info["readout"] = measured
+    return xy, info
+
+
+def _latent_pair(
+    rng: np.random.Generator, n: int, label: str, p_interventions: float, inhibition: float
+) -> tuple[np.ndarray, dict]:
+    """Values ``(n, 2)`` of a pair as the cells hold them (cause first when causal) and its description."""
     perturbed = rng.random() < p_interventions
     regime, k = _regimes(rng, n) if perturbed else (np.zeros(n, dtype=np.int64), 1)
     # which variable each regime acts on: 0 the cause (or the confounder), 1 the effect (or one of the two)
@@ -191,6 +217,7 @@ def causal_pairs(
     p_none: float = 1 / 3,
     p_interventions: float = 0.3,
     inhibition: float = 0.0,
+    readout: float = 0.0,
 ) -> AnnData:
     """Synthetic cause → effect pairs of many mechanisms, with their true direction.
 
@@ -223,6 +250,10 @@ def causal_pairs(
     is an inhibitor of its activity (as kinase inhibitors act): the effect then sees a low activity of the cause
     while the cause's measured level is shifted or redrawn on its own.
 
+    With probability ``readout`` both variables of a pair are read as a flow cytometer would: positive intensities
+    ``exp(mu + s * level)`` with log-normal measurement noise of their own (the cause too is measured with error),
+    a detection floor (the lowest 0-10% of the cells read as the same value) and rounding to a grid (ties).
+
     Parameters
     ----------
     n_pairs
@@ -237,6 +268,8 @@ def causal_pairs(
         Fraction of pairs pooled over perturbation regimes.
     inhibition
         Fraction of the interventions on a cause that inhibit its activity rather than move it.
+    readout
+        Fraction of the pairs measured through a cytometer-like readout (noise, floor and rounding on both).
 
     Returns
     -------
@@ -245,7 +278,7 @@ def causal_pairs(
     - ``var["pair"]``: the pair of each variable.
     - ``uns["pairs"]``: DataFrame with one row per pair: ``gene_a``, ``gene_b`` (the variable names), ``label``
       (``"none"``, ``"a->b"`` or ``"b->a"``), ``mechanism`` (the function family, ``"independent"`` or
-      ``"confounded (...)"``), ``cause`` (distribution family), ``noise``, ``interventions``.
+      ``"confounded (...)"``), ``cause`` (distribution family), ``noise``, ``interventions``, ``readout``.
     - ``uns["ground_truth"]``: the causal pairs as ``regulator`` (cause), ``target`` (effect).
     - ``uns["dataset"]``: ``source``, ``name``, ``species`` ("synthetic"), ``seed``.
 
@@ -262,7 +295,8 @@ def causal_pairs(
         if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
             msg = f"{name} must be an integer >= {low}, got {value!r}."
             raise ValueError(msg)
-    for name, value in (("p_none", p_none), ("p_interventions", p_interventions), ("inhibition", inhibition)):
+    probabilities = (("p_none", p_none), ("p_interventions", p_interventions), ("inhibition", inhibition))
+    for name, value in (*probabilities, ("readout", readout)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             msg = f"{name} must be a probability in [0, 1], got {value!r}."
             raise ValueError(msg)
@@ -273,7 +307,7 @@ def causal_pairs(
     rows = []
     for i in range(n_pairs):
         label = "none" if rng.random() < p_none else ("a->b" if rng.random() < 0.5 else "b->a")
-        xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition)
+        xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition, readout)
         if label == "b->a":
             xy = xy[:, ::-1]
         if label == "none" and rng.random() < 0.5:

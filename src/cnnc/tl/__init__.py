@@ -1,5 +1,6 @@
 """Tools: pair images, training, prediction, evaluation and gene function."""
 
+from ._causal import causal_scores
 from ._evaluate import evaluate
 from ._function import assign_function
 from ._pair_histograms import pair_histograms

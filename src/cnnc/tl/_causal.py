@@ -1,0 +1,251 @@
+"""``cnnc.tl.causal_scores``: which variables are linked and which drives which, with bootstrap intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from scanpy import logging as logg
+from scipy import sparse, stats
+
+from .._checks import check_cells, check_result_key
+from .._data import expression_view, resolve_genes
+from .._engine._images import PairImager
+from .._features import context_z
+from .._scoring import prediction_params, score_pairs
+from ._predict import _resolve_model
+
+#: All-pairs scores need the variables × variables precision matrix and every pair's image: a bound on the variables.
+MAX_VARIABLES = 500
+
+
+def partial_correlation(values: np.ndarray) -> np.ndarray:
+    """Partial correlation of every two columns given all the others, from the inverse correlation matrix.
+
+    ``values``: samples × variables. Uses the pseudo-inverse when the correlation matrix is singular; the diagonal
+    is 1. A constant column has no correlation: its row and column are 0.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    sd = values.std(axis=0)
+    varying = sd > 0
+    out = np.zeros((values.shape[1], values.shape[1]))
+    if varying.sum() >= 2:
+        corr = np.corrcoef(values[:, varying].T)
+        precision = np.linalg.pinv(corr, hermitian=True)
+        d = np.sqrt(np.clip(np.diag(precision), 1e-12, None))
+        out[np.ix_(varying, varying)] = np.clip(-precision / np.outer(d, d), -1.0, 1.0)
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
+def _percentile(values: np.ndarray) -> np.ndarray:
+    """Percentile ranks in (0, 1] (ties share their mean rank)."""
+    return stats.rankdata(values) / len(values)
+
+
+def _pair_scores(values: np.ndarray, model, a: np.ndarray, b: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
+    """Image-model probabilities, partial correlation and the combined link score of the pairs (a, b)."""
+    n = values.shape[1]
+    imager = PairImager(values, np.arange(n), model.spec.image_params, gene_names=[str(i) for i in range(n)])
+    proba = score_pairs(imager, a, b, model, batch_size=batch_size, symmetric=True, progress=False)
+    link = np.zeros((n, n))
+    link[a, b] = link[b, a] = 1.0 - proba[:, 0]
+    partial = partial_correlation(values)
+    link_z = context_z(link)[a, b].astype(np.float64)
+    partial_z = context_z(np.abs(partial))[a, b].astype(np.float64)
+    return {
+        "score": (_percentile(link_z) + _percentile(partial_z)) / 2,
+        "p_none": proba[:, 0],
+        "p_ab": proba[:, 1],
+        "p_ba": proba[:, 2],
+        "partial_corr": partial[a, b],
+        "link_context": link_z,
+        "partial_context": partial_z,
+    }
+
+
+def causal_scores(
+    adata: AnnData,
+    *,
+    model="cnnc-causal",
+    variables: Sequence[str] | None = None,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    n_boot: int = 20,
+    seed: int = 0,
+    batch_size: int = 1024,
+    key_added: str = "cnnc_causal",
+    copy: bool = False,
+) -> AnnData | None:
+    """Score every pair of variables for a direct link and for which one drives the other, with intervals.
+
+    For measured variables of any kind (protein intensities, expression, z-scores) and a model whose pair-image
+    recipe reads any values, such as ``"cnnc-causal"`` (trained on synthetic cause → effect pairs only):
+
+    - **Direction.** The model reads each pair's image both ways, image (a, b) and its transpose (b, a) with its
+      two directed outputs swapped, and averages: ``p_ab`` = P(a → b), ``p_ba`` = P(b → a), ``p_none``, and the
+      direction score ``direction = p_ab - p_ba`` (> 0: a drives b).
+    - **Link.** Two pieces of evidence, each normalised within its context: the image model's ``1 - p_none``
+      (which sees non-linear dependence) and the absolute partial correlation given all other variables (from the
+      inverse Pearson correlation matrix of the values as given, which separates direct from indirect links; unlike
+      the rank images it changes under a log transform of a variable). A pair's value of each is z-scored
+      among the values of each of its two variables to all others (the sum of the two z-scores; a variable
+      correlated with everything does not make every one of its pairs an edge). The link ``score`` is the mean of
+      the percentile ranks of the two context scores over all pairs, in (0, 1].
+    - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
+      intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
+      wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
+
+    Parameters
+    ----------
+    adata
+        Cells × variables (dense or sparse ``X``, a ``layer`` or ``.raw``); at least 20 cells, more cells than
+        variables for the partial correlation to be meaningful.
+    model
+        A :class:`cnnc.models.Model`, a registry name or a file path: a direction model (classes ``none``,
+        ``a->b``, ``b->a``) whose recipe reads any values (``scaling="rank"`` or ``"standard"``).
+    variables
+        The variables to score, every pair of them (default: all, at most :data:`MAX_VARIABLES`).
+    layer, use_raw
+        Where the values are (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    n_boot
+        Bootstrap resamples of the cells for the intervals (``0``: none; the interval columns are then NaN).
+    seed
+        Seed of the resampling.
+    batch_size
+        Pairs per batch of images.
+    key_added
+        Key of the results in ``adata.uns``.
+    copy
+        Return a modified copy instead of writing in place.
+
+    Returns
+    -------
+    ``None`` or the copy. Writes ``adata.uns[key_added]`` with
+
+    ``"edges"``
+        DataFrame, one row per unordered pair, sorted by ``score``: ``regulator`` (the variable the model says
+        drives the other, ``direction >= 0``), ``target``, ``score``, ``score_low``, ``score_high``,
+        ``direction`` (P(regulator → target) - P(target → regulator)), ``direction_low``, ``direction_high``,
+        ``p_direction`` (bootstrap share with regulator → target), ``p_none``, ``p_forward``, ``p_backward``,
+        ``partial_corr``, ``link_context``, ``partial_context``. :func:`cnnc.tl.evaluate` reads it with
+        ``key=key_added``.
+    ``"params"``
+        The model (name, sha256, recipe), ``variables``, ``layer``, ``n_boot``, ``seed``, ``n_cells``, the score's
+        definition and the cnnc version.
+
+    Examples
+    --------
+    >>> import cnnc
+    >>> adata = cnnc.datasets.sachs()
+    >>> cnnc.tl.causal_scores(adata, n_boot=5)
+    >>> adata.uns["cnnc_causal"]["edges"].head()  # doctest: +SKIP
+    """
+    if not isinstance(adata, AnnData):
+        raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ValueError(f"n_boot must be an integer >= 0, got {n_boot!r}.")
+    mdl = _resolve_model(model)
+    if mdl.spec.task != "direction" or list(mdl.spec.classes) != ["none", "a->b", "b->a"]:
+        raise ValueError(
+            f"causal_scores needs a direction model with classes ['none', 'a->b', 'b->a'], such as 'cnnc-causal'; "
+            f"model {mdl.name!r} has task {mdl.spec.task!r} and classes {list(mdl.spec.classes)}."
+        )
+    if mdl.spec.image_params.scaling not in ("rank", "standard") or mdl.spec.features:
+        raise ValueError(
+            f"Model {mdl.name!r} reads log-expression or extra features; causal_scores takes any measured values "
+            "and needs a model whose pair images bin ranks or z-scores without extra features, e.g. 'cnnc-causal'."
+        )
+    view = expression_view(adata, layer=layer, use_raw=use_raw)
+    names = view.var_names
+    if variables is None:
+        idx = np.arange(len(names))
+    else:
+        if isinstance(variables, str):
+            raise TypeError("variables must be a list of variable names, not one string.")
+        idx = resolve_genes(names, list(variables))
+        if len(np.unique(idx)) < len(idx):
+            raise ValueError("variables names a variable more than once.")
+    if len(idx) < 3:
+        raise ValueError(f"causal_scores needs at least 3 variables (partial correlations), got {len(idx)}.")
+    if len(idx) > MAX_VARIABLES:
+        raise ValueError(
+            f"{len(idx):,} variables is more than the {MAX_VARIABLES} causal_scores scores all pairs of; pass "
+            "variables=[...] (e.g. highly variable genes and the candidate regulators)."
+        )
+    matrix = view.matrix[:, idx]
+    values = (matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)).astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("The values hold NaN or infinite entries: impute or drop them first.")
+    check_cells(values.shape[0])
+    if values.shape[0] <= len(idx):
+        raise ValueError(
+            f"{values.shape[0]} cells for {len(idx)} variables: partial correlations need more cells than variables."
+        )
+    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_scores")
+    start = logg.info(f"scoring {len(idx) * (len(idx) - 1) // 2:,} pairs of {len(idx)} variables with {mdl.name}")
+    n = len(idx)
+    a, b = np.triu_indices(n, k=1)
+    full = _pair_scores(values, mdl, a, b, batch_size)
+    rng = np.random.default_rng(seed)
+    boot_score, boot_direction = [], []
+    for _ in range(int(n_boot)):
+        s = _pair_scores(values[rng.integers(0, len(values), len(values))], mdl, a, b, batch_size)
+        boot_score.append(s["score"])
+        boot_direction.append(s["p_ab"] - s["p_ba"])
+    direction = full["p_ab"] - full["p_ba"]
+    nan = np.full(len(a), np.nan)
+    if n_boot:
+        boot_score, boot_direction = np.array(boot_score), np.array(boot_direction)
+        score_low, score_high = np.quantile(boot_score, [0.025, 0.975], axis=0)
+        direction_low, direction_high = np.quantile(boot_direction, [0.025, 0.975], axis=0)
+        p_direction = (boot_direction > 0).mean(axis=0) + 0.5 * (boot_direction == 0).mean(axis=0)
+    else:
+        score_low = score_high = direction_low = direction_high = p_direction = nan
+    # orient each pair by its direction score: regulator = the variable said to drive the other
+    flip = direction < 0
+    labels = np.asarray(names[idx], dtype=object)
+    edges = pd.DataFrame(
+        {
+            "regulator": np.where(flip, labels[b], labels[a]),
+            "target": np.where(flip, labels[a], labels[b]),
+            "score": full["score"],
+            "score_low": score_low,
+            "score_high": score_high,
+            "direction": np.abs(direction),
+            "direction_low": np.where(flip, -direction_high, direction_low),
+            "direction_high": np.where(flip, -direction_low, direction_high),
+            "p_direction": np.where(flip, 1 - p_direction, p_direction),
+            "p_none": full["p_none"],
+            "p_forward": np.where(flip, full["p_ba"], full["p_ab"]),
+            "p_backward": np.where(flip, full["p_ab"], full["p_ba"]),
+            "partial_corr": full["partial_corr"],
+            "link_context": full["link_context"],
+            "partial_context": full["partial_context"],
+        }
+    )
+    edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
+    params = prediction_params(
+        mdl,
+        symmetric=True,
+        precision="float32",
+        layer=layer,
+        function="causal_scores",
+        variables=[str(v) for v in labels],
+        n_boot=int(n_boot),
+        seed=int(seed),
+        n_cells=int(values.shape[0]),
+        score=(
+            "mean percentile rank of the context z-scores of the image model's 1 - p_none and of |partial "
+            "correlation| given all other variables"
+        ),
+        intervals="95% bootstrap percentile intervals over resampled cells",
+    )
+    adata = adata.copy() if copy else adata
+    adata.uns[key_added] = {"edges": edges, "params": params}
+    if replaced:
+        logg.info(f"    replaced {replaced}")
+    logg.info("    finished", time=start, deep=f"added adata.uns[{key_added!r}] (edges, params)")
+    return adata if copy else None
