@@ -40,10 +40,11 @@ from benchmarks._beeline import (
     load_cell,
     table_lookup,
 )
+from benchmarks._common import versus
 
 import cnnc
 from cnnc._features import ContextStatistics
-from cnnc._metrics import summarize
+from cnnc.metrics import summarize
 
 DIRECTION_TRUTHS = ("Specific", "Non-Specific", "Lofgof")
 MODELS = RESULTS / "cache" / "models"
@@ -228,12 +229,8 @@ def _write(results: dict, recipes: list[str], tag: str = "") -> None:
         lines.append("")
         others = [m for m in (*recipes[1:], *fixed) if m in piv]
         for base in others:
-            both = piv[[default, base]].dropna()
-            wins = int((both[default] > both[base]).sum())
-            gm = float(np.exp(np.mean(np.log(both[default] / both[base]))))
-            lines.append(
-                f"- {default} vs {base}: higher AUPRC ratio on {wins}/{len(both)} sets, geometric mean ×{gm:.2f}"
-            )
+            wins, sets, gm = versus(piv, default, base)
+            lines.append(f"- {default} vs {base}: higher AUPRC ratio on {wins}/{sets} sets, geometric mean ×{gm:.2f}")
         rivals = [m for m in fixed if m in piv and m != "context prior alone (chosen)"]
         best_other = piv[rivals].max(axis=1)
         wins = int((piv[default] > best_other).sum())
