@@ -28,12 +28,13 @@ import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 from scanpy import settings
+from scipy import sparse
 from tqdm.auto import tqdm
 
 from .._checks import refuse_raw_counts
 from .._data import expression_view
 from .._engine._source import ExpressionSource
-from .._features import MEAN_PREFIX, ContextStatistics, accumulate_gram, check_context_genes
+from .._features import MEAN_PREFIX, ContextStatistics, accumulate_gram, check_context_genes, feature_measures
 from .._scoring import reads_images, score_pairs
 from .._utils import package_version
 from ..models import Model
@@ -231,44 +232,184 @@ def context_statistics(matrix, *, chunk_cells: int = 20_000) -> tuple[ContextSta
     return ContextStatistics(abs_corr, mu, spread), positive
 
 
+#: Up to this many genes the first principal component comes from a full eigendecomposition (as in
+#: ``cnnc._features``); above, from Lanczos iterations on the Gram matrix (``scipy.sparse.linalg.eigsh``).
+EIGH_MAX_GENES = 2000
+
+
+def mean_feature(matrix, name: str, *, chunk_cells: int = 20_000) -> np.ndarray:
+    """A model's ``"z_mean:..."`` context feature of every gene pair (float32 genes × genes), memory-lean.
+
+    The same numbers as ``ContextStatistics.from_matrix(matrix, features=[name]).means[name]``, made one measure
+    at a time and a block of rows at a time from the Gram matrix: memory holds one float64 Gram matrix and the
+    float32 result (12 bytes per gene pair, 4.8 GB for 20,000 genes) instead of every measure's genes × genes
+    matrices at once. With more than :data:`EIGH_MAX_GENES` genes the first principal component is found by
+    Lanczos iterations, equal to the full eigendecomposition's up to float precision.
+    """
+    parts = feature_measures(name)
+    source = ExpressionSource(matrix, chunk_cells=chunk_cells)
+    n = source.n_genes
+    check_context_genes(n)
+    out = np.zeros((n, n), dtype=np.float32)
+    for base, reads in (("pearson", ("pearson", "pc1_removed")), ("scaled", ("scaled",))):
+        if not any(m.removeprefix("abs_") in reads for m in parts):
+            continue  # one data pass (one Gram matrix) per base correlation that a measure reads
+        gram, total = np.zeros((n, n)), np.zeros(n)
+        for _, block in source.iter_blocks(np.arange(n)):
+            accumulate_gram(_cell_scaled(block) if base == "scaled" else block, gram, total)
+        corr = _GramCorrelation(gram, total, source.n_cells)
+        for measure in parts:
+            kind = measure.removeprefix("abs_")
+            if kind == base:
+                _add_context_z(out, lambda rows, c=corr: c.rows(rows), absolute=measure.startswith("abs_"))
+            elif kind == "pc1_removed" and base == "pearson":
+                pc1 = _PC1Removed(corr)
+                _add_context_z(out, pc1.rows, absolute=measure.startswith("abs_"))
+        del gram, corr
+    out /= np.float32(len(parts))
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _cell_scaled(block):
+    """Each cell (row) divided by its largest value (a cell without expression stays 0), float64 CSR."""
+    block = block.tocsr().astype(np.float64)
+    top = np.asarray(block.max(axis=1).todense()).ravel()
+    scale = np.divide(1.0, top, out=np.zeros_like(top), where=top > 0)
+    return sparse.diags(scale) @ block
+
+
+class _GramCorrelation:
+    """Rows of the signed Pearson correlation, computed on demand from the Gram matrix (as ``_correlation``)."""
+
+    def __init__(self, gram: np.ndarray, total: np.ndarray, cells: int) -> None:
+        self.gram, self.cells = gram, cells
+        self.mean = total / cells
+        self.sd = np.sqrt(np.clip(np.diag(gram) / cells - self.mean**2, 0, None))
+        self.n = len(total)
+
+    def rows(self, rows: slice) -> np.ndarray:
+        cov = self.gram[rows] / self.cells - np.outer(self.mean[rows], self.mean)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = cov / np.outer(self.sd[rows], self.sd)
+        corr[~np.isfinite(corr)] = 0.0
+        return np.clip(corr, -1, 1)
+
+    def diag(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (np.diag(self.gram) / self.cells - self.mean * self.mean) / (self.sd * self.sd)
+        out[~np.isfinite(out)] = 0.0
+        return np.clip(out, -1, 1)
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty(self.n)
+        for rows in _row_blocks(self.n):
+            out[rows] = self.rows(rows) @ x
+        return out
+
+
+class _PC1Removed:
+    """Rows of the correlation after removing the first principal component (as ``_pc1_removed``)."""
+
+    def __init__(self, corr: _GramCorrelation) -> None:
+        self.corr = corr
+        n = corr.n
+        if n <= EIGH_MAX_GENES:
+            values, vectors = np.linalg.eigh(corr.rows(slice(0, n)))
+            self.value, self.vector = values[-1], vectors[:, -1]
+        else:
+            from scipy.sparse.linalg import LinearOperator, eigsh
+
+            op = LinearOperator((n, n), matvec=corr.matvec, dtype=np.float64)
+            values, vectors = eigsh(op, k=1, which="LA", v0=np.ones(n))
+            self.value, self.vector = values[0], vectors[:, 0]
+        self.sd = np.sqrt(np.clip(corr.diag() - self.value * self.vector**2, 0, None))
+
+    def rows(self, rows: slice) -> np.ndarray:
+        resid = self.corr.rows(rows) - self.value * np.outer(self.vector[rows], self.vector)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = resid / np.outer(self.sd[rows], self.sd)
+        out[~np.isfinite(out)] = 0.0
+        return np.clip(out, -1, 1)
+
+
+def _row_blocks(n: int):
+    step = max(1, 2**22 // n)
+    for s in range(0, n, step):
+        yield slice(s, min(s + step, n))
+
+
+def _add_context_z(out: np.ndarray, rows_of, *, absolute: bool) -> None:
+    """Add a measure's context z (as ``context_z``: z within row a + z within row b, diagonal excluded) to ``out``.
+
+    ``rows_of(rows)`` gives float64 rows of the symmetric measure; two passes (row statistics, then z) hold only a
+    block of rows at a time.
+    """
+    n = out.shape[0]
+    mu, sd = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+
+    def block(rows):
+        m = rows_of(rows)
+        m = (np.abs(m) if absolute else m).astype(np.float32)
+        m[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = np.nan
+        return m
+
+    for rows in _row_blocks(n):
+        m = block(rows)
+        mu[rows] = np.nanmean(m, axis=1)
+        sd[rows] = np.nanstd(m, axis=1)
+    sd[sd == 0] = 1.0
+    for rows in _row_blocks(n):
+        m = block(rows)
+        out[rows] += (m - mu[rows, None]) / sd[rows, None] + (m - mu[None, :]) / sd[None, :]  # NaN diagonal
+
+
 class _PairScorer:
     """Scores of every gene against a set of member genes: the model's log-odds of interaction, or context z.
 
-    With ``positive`` (the ``signed`` option; models on |Pearson| only), anti-correlated pairs are read as
-    uncorrelated ones (their |Pearson| is set to 0 before the features are made): a gene whose expression falls
-    where the members' rises is not taken as a member.
+    ``stats`` holds |Pearson| and its per-gene context (for the context formula and models on |Pearson|), ``means``
+    the model's ``"z_mean:..."`` features. With ``positive`` (the ``signed`` option; |Pearson| only),
+    anti-correlated pairs are read as uncorrelated ones (their |Pearson| is set to 0 before the features are made):
+    a gene whose expression falls where the members' rises is not taken as a member.
     """
 
-    def __init__(self, stats: ContextStatistics, model: Model | None, method: str, positive=None) -> None:
+    def __init__(
+        self, stats: ContextStatistics | None, model: Model | None, method: str, positive=None, means=None
+    ) -> None:
         self.stats, self.model, self.method, self.positive = stats, model, method, positive
+        self.means = means or {}
         self.coef = None
         if model is not None and _features_only(model):
             self.coef = _linear_coefficients(model)
 
     def block(self, genes: slice | np.ndarray, members: np.ndarray) -> np.ndarray:
         """``n_genes × len(members)`` float32 pair scores; a gene's pair with itself is NaN."""
-        r = self.stats.abs_corr[genes][:, members]  # a copy (fancy indexing), float32
-        if self.positive is not None:
-            r[~self.positive[genes][:, members]] = 0.0
-        mean, std = self.stats.mean, self.stats.std
-        z_g = (r - mean[genes][:, None]) / std[genes][:, None]
-        z_m = (r - mean[members][None, :]) / std[members][None, :]
+        r = z_g = z_m = None
+        if self.method == "context" or any(n in ABS_FEATURES for weights, _ in self.coef for n in weights):
+            r = self.stats.abs_corr[genes][:, members]  # a copy (fancy indexing), float32
+            if self.positive is not None:
+                r[~self.positive[genes][:, members]] = 0.0
+            mean, std = self.stats.mean, self.stats.std
+            z_g = (r - mean[genes][:, None]) / std[genes][:, None]
+            z_m = (r - mean[members][None, :]) / std[members][None, :]
         out = z_g + z_m if self.method == "context" else self._log_odds(genes, members, r, z_g, z_m)
-        rows = np.arange(len(mean))[genes]
+        n_genes = (self.stats.abs_corr if self.stats is not None else next(iter(self.means.values()))).shape[0]
+        rows = np.arange(n_genes)[genes]
         out[rows[:, None] == members[None, :]] = np.nan
         return out
 
     def _log_odds(self, genes, members, r, z_g, z_m) -> np.ndarray:
         """log(P(interaction) / P(none)) of the pairs read both ways (gene → member and member → gene, averaged)."""
-        shared = {"abs_pearson": r, "z_context": z_g + z_m}
+        shared = {} if r is None else {"abs_pearson": r, "z_context": z_g + z_m}
         for name in {n for weights, _ in self.coef for n in weights if n.startswith(MEAN_PREFIX)}:
-            shared[name] = self.stats.means[name][genes][:, members]  # symmetric: the same both ways
-        p_none = np.zeros_like(r)
+            shared[name] = self.means[name][genes][:, members]  # symmetric: the same both ways
+        shape = next(iter(shared.values())).shape
+        p_none = np.zeros(shape, dtype=np.float32)
         for z_a, z_b in ((z_g, z_m), (z_m, z_g)):
             table = {**shared, "z_regulator": z_a, "z_target": z_b}
-            odds = np.zeros_like(r)  # P(any interaction class) / P(none), summed over the classes
+            odds = np.zeros(shape, dtype=np.float32)  # P(any interaction class) / P(none), summed over the classes
             for weights, bias in self.coef:
-                logit = np.full_like(r, bias)
+                logit = np.full(shape, bias, dtype=np.float32)
                 for name, w in weights.items():
                     if w:
                         logit += np.float32(w) * table[name]
@@ -486,11 +627,13 @@ def assign_function(
         f"scoring {n_genes:,} genes for {len(matched)} gene sets"
         + (f" with model {mdl.name!r}" if mdl is not None else " with the context formula")
     )
-    if sign_blind:
+    stats = positive = None
+    if method == "context" or not exact or any(f in ABS_FEATURES for f in mdl.spec.features):
         stats, positive = context_statistics(view.matrix)
-    else:  # the model's own context features (one pass over the data, as predict_interactions makes them)
-        stats, positive = ContextStatistics.from_matrix(view.matrix, features=mdl.spec.features), None
-    scorer = _PairScorer(stats, mdl if exact else None, method, positive if signed else None)
+    means = {}
+    if method == "model" and exact:  # the model's "z_mean:..." context features, as predict_interactions makes them
+        means = {f: mean_feature(view.matrix, f) for f in mdl.spec.features if f.startswith(MEAN_PREFIX)}
+    scorer = _PairScorer(stats, mdl if exact else None, method, positive if signed else None, means)
     imager = None
     if not exact:
         from .._engine._images import PairImager
