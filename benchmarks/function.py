@@ -241,7 +241,7 @@ def run_scale(n_genes: int, n_sets: int = 1000, n_cells: int = 2000, set_size: i
         "set_size": set_size,
         "seconds": seconds,
         "peak_mib": peak / 2**20,
-        "genes_x_genes_mib": n_genes**2 * (8 + 4 + 1) / 2**20,
+        "genes_x_genes_mib": n_genes**2 * (8 + 4) / 2**20,  # one float64 Gram matrix + the float32 feature
         "output_mib": n_genes * n_sets * (4 + 1) / 2**20,
     }
 
@@ -273,9 +273,11 @@ def write(results: dict) -> None:
             "",
             f"Scale: {sc['n_genes']:,} random genes × {sc['n_sets']:,} sets of {sc['set_size']} genes "
             f"({sc['n_cells']:,} cells): {sc['seconds']:.0f} s, peak traced memory {sc['peak_mib']:,.0f} MiB. The "
-            "genes × genes context (the same correlations `predict_interactions` computes) dominates the memory and "
-            "grows with genes²; the sets are scored one at a time, by blocks of at most 2·10⁶ gene × member pairs, so "
-            "the number of sets adds only the genes × sets result.",
+            "default model's genes × genes context feature dominates the memory and grows with genes²: it is made "
+            "one association measure and one block of rows at a time, holding one float64 Gram matrix and the float32 "
+            f"feature ({sc['genes_x_genes_mib']:,.0f} MiB here); the sets are scored one at a time, by blocks of at "
+            "most 2·10⁶ gene × member pairs, so the number of sets adds only the genes × sets result "
+            f"({sc['output_mib']:,.0f} MiB).",
         ]
     if "options" in results:
         opts = results["options"]
