@@ -56,18 +56,37 @@ LABELS = {"mESC": "mESC TFs+500", "mDC": "mDC TFs+1000", "mHSC-L": "mHSC-L TFs+1
 METHODS = ("cnnc (default model)", "cnnc, former default", "context formula GBA", "|Pearson| GBA")
 RUNS = {
     "cnnc (default model)": {},
-    "cnnc, former default": {"model": "cnnc-context", "aggregate": "top_k", "top_k": 5, "signed": True},
-    "context formula GBA": {"method": "context", "aggregate": "top_k", "top_k": None, "signed": False},
+    "cnnc, former default": {
+        "model": "cnnc-context",
+        "aggregate": "top_k",
+        "top_k": 5,
+        "signed": True,
+        "hub_correction": 0.0,
+    },
+    "context formula GBA": {
+        "method": "context",
+        "aggregate": "top_k",
+        "top_k": None,
+        "signed": False,
+        "hub_correction": 0.0,
+    },
 }
 #: Aggregation options of assign_function scored with --options (the default was picked among them).
 OPTIONS = {
-    **{f"cnnc-pairs, softmax T={t}": {"temperature": t} for t in (0.25, 0.5, 1.0, 2.0)},
-    **{f"cnnc-pairs, top {k}": {"aggregate": "top_k", "top_k": k} for k in (3, 5, 10)},
-    "cnnc-pairs, mean": {"aggregate": "top_k", "top_k": None},
-    "cnnc-context signed, softmax T=0.5": {"model": "cnnc-context", "signed": True},
+    **{f"cnnc-pairs, softmax T={t}": {"temperature": t, "hub_correction": 0.0} for t in (0.25, 0.5, 1.0, 2.0)},
+    **{f"cnnc-pairs, softmax T=0.5, hub correction {h}": {"hub_correction": h} for h in (0.25, 0.5, 1.0)},
+    **{f"cnnc-pairs, top {k}": {"aggregate": "top_k", "top_k": k, "hub_correction": 0.0} for k in (3, 5, 10)},
+    "cnnc-pairs, mean": {"aggregate": "top_k", "top_k": None, "hub_correction": 0.0},
+    "cnnc-context signed, softmax T=0.5": {"model": "cnnc-context", "signed": True, "hub_correction": 0.0},
     "cnnc-context signed, top 5 (former default)": RUNS["cnnc, former default"],
-    "cnnc-context unsigned, top 5": {"model": "cnnc-context", "aggregate": "top_k", "top_k": 5, "signed": False},
-    "context formula, softmax T=0.5": {"method": "context", "signed": True},
+    "cnnc-context unsigned, top 5": {
+        "model": "cnnc-context",
+        "aggregate": "top_k",
+        "top_k": 5,
+        "signed": False,
+        "hub_correction": 0.0,
+    },
+    "context formula, softmax T=0.5": {"method": "context", "signed": True, "hub_correction": 0.0},
 }
 MIN_MEMBERS = 10
 

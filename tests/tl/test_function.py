@@ -67,6 +67,7 @@ def test_writes_scores_members_and_params(pbmc, shared_data):
     assert params["model"] == "cnnc-pairs"  # the model the function benchmark measured
     assert params["aggregate"] == "softmax" and params["temperature"] == 0.5 and params["use_raw"] is True
     assert params["signed"] is False and params["reads_images"] is False  # its features read the sign; exact
+    assert params["hub_correction"] == 0.25
     # sets with fewer than min_size members in the data are reported but not scored
     skipped = store["sets"].index[~store["sets"]["scored"]]
     assert len(skipped) > 0 and not set(skipped) & set(scores.columns)
@@ -103,7 +104,9 @@ def test_top_k_mean():
 
 def test_context_method_and_top_k_none_is_mean_context_z(pbmc):
     sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}
-    cnnc.tl.assign_function(pbmc, sets, method="context", aggregate="top_k", top_k=None, signed=False, key_added="ctx")
+    cnnc.tl.assign_function(
+        pbmc, sets, method="context", aggregate="top_k", top_k=None, signed=False, hub_correction=0, key_added="ctx"
+    )
     from cnnc._features import ContextStatistics
 
     stats = ContextStatistics.from_matrix(pbmc.raw.X)
@@ -142,7 +145,7 @@ def test_default_pair_scores_are_the_models_predicted_interactions(pbmc):
     cnnc.tl.predict_interactions(pbmc, tfs=["IRF7"], targets=targets, key_added="net")
     edges = cnnc.get.edges(pbmc, key="net").set_index("target")
     expected = np.log((1 - edges["p_none"]) / edges["p_none"])
-    cnnc.tl.assign_function(pbmc, {"s": ["IRF7"]}, min_size=1)
+    cnnc.tl.assign_function(pbmc, {"s": ["IRF7"]}, min_size=1, hub_correction=0)
     got = pbmc.varm["cnnc_function"]["s"]
     np.testing.assert_allclose(got[targets].to_numpy(), expected[targets].to_numpy(), rtol=1e-4, atol=1e-5)
     assert np.isnan(got["IRF7"])  # the member has no other member to be scored against
@@ -167,6 +170,17 @@ def test_mean_feature_is_the_models_context_feature(_pbmc, monkeypatch, eigh_max
     assert np.abs(expected).max() > 5  # not trivially small
 
 
+def test_hub_correction_subtracts_each_genes_score_against_all_genes(pbmc):
+    """A set of every gene scores each gene leave-self-out against all others: the hub term, uncorrected."""
+    genes = pbmc.raw.var_names.tolist()
+    sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E"], "all": genes}
+    cnnc.tl.assign_function(pbmc, sets, hub_correction=0, key_added="raw")
+    cnnc.tl.assign_function(pbmc, {"ifn": sets["ifn"]}, key_added="hub")
+    raw, hub = pbmc.varm["raw"], pbmc.varm["hub"]["ifn"]
+    np.testing.assert_allclose(hub, raw["ifn"] - 0.25 * raw["all"], rtol=1e-5, atol=1e-5)
+    assert pbmc.uns["raw"]["params"]["hub_correction"] == 0.0
+
+
 def test_which_models_are_scored_exactly():
     # cnnc-pairs reads images only to split the direction: its evidence of an interaction is feature-only
     assert _features_only(cnnc.models.load("cnnc-pairs"))
@@ -176,9 +190,9 @@ def test_which_models_are_scored_exactly():
 
 def test_aggregate_top_k_is_the_mean_of_the_strongest_links(pbmc):
     sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E"]}
-    cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=2, key_added="top")
-    cnnc.tl.assign_function(pbmc, sets, aggregate="softmax", temperature=1e-3, key_added="max")
-    cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=1, key_added="one")
+    cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=2, hub_correction=0, key_added="top")
+    cnnc.tl.assign_function(pbmc, sets, aggregate="softmax", temperature=1e-3, hub_correction=0, key_added="max")
+    cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=1, hub_correction=0, key_added="one")
     top, best = pbmc.varm["top"]["ifn"], pbmc.varm["one"]["ifn"]
     np.testing.assert_allclose(pbmc.varm["max"]["ifn"], best, atol=0.01)  # T -> 0: the strongest link
     assert (top <= best + 1e-6).all() and not np.allclose(top, best)
@@ -235,6 +249,7 @@ def test_clear_errors(pbmc, gene_sets, error, match):
         ({"temperature": 0}, "temperature"),
         ({"temperature": True}, "temperature"),
         ({"signed": "yes"}, "signed"),
+        ({"hub_correction": -0.1}, "hub_correction"),
         ({"signed": True}, "carry the sign"),  # the default model's features read the sign already
     ],
 )
