@@ -312,7 +312,9 @@ def write(results: dict) -> None:
             "|---|" + "---|" * (len(names) + 2),
         ]
         for option in OPTIONS:
-            cells = [opts[n]["summary"][option] for n in names]
+            cells = [opts[n]["summary"][option] for n in names if option in opts[n]["summary"]]
+            if len(cells) < len(names):
+                continue
             lines.append(
                 f"| {option} | "
                 + " | ".join(f"{c['fraction_above_pearson']:.0%} / {c['median_auroc']:.3f}" for c in cells)
@@ -367,7 +369,7 @@ def main() -> None:
             )
         write(results)
     if args.options:
-        results.setdefault("options", {})
+        results["options"] = {k: v for k, v in results.get("options", {}).items() if set(OPTIONS) <= set(v["summary"])}
         for name in args.data:
             res = run_data(name, args.repeats, OPTIONS)
             results["options"][name] = {"summary": res["summary"], "n_sets": res["n_sets"]}
