@@ -545,7 +545,7 @@ def assign_function(
         ``"model"`` (pair scores from ``model``) or ``"context"`` (the context formula, no model).
     aggregate
         How a gene's pair scores with a set's members become its score: ``"softmax"`` (the soft maximum above,
-        at ``temperature``) or ``"top_k"`` (the mean of the ``top_k`` strongest; the method before version 0.3).
+        at ``temperature``) or ``"top_k"`` (the mean of the ``top_k`` strongest, the former default).
     temperature
         Temperature of ``aggregate="softmax"``, on the scale of the pair scores (log-odds): small values follow the
         strongest link, large ones the mean of all links.
