@@ -9,14 +9,15 @@ data (a hub correction: a gene linked strongly to everything would otherwise ran
 scored against the other members only (a gene's pair with itself does not exist), so their rows are leave-self-out.
 
 Design, measured on Hallmark sets with a third of each set's members hidden (``benchmarks/function.py``; tuned on
-Hallmark only, one rule for all four data sets, picked by the mean over them): the soft maximum ranks hidden
-members higher than the mean of the ``top_k`` strongest links or the mean over all members, because a set's
-members form several modules and a new member sits near one of them, not near all, while a single link is noisy;
-subtracting 0.25 of the hub term was the only option better than none on both means (0.5 gained median AUROC
-and lost sets above |Pearson|, 1 lost both). The default model (``cnnc-pairs``) reads pair images only to split an interaction's direction, which gene function
-does not use; its evidence of an interaction is a linear map of its context features (signed and cell-scaled
-correlations, and the correlation without the first principal component), so every gene × member pair is scored
-exactly. Models whose evidence of an interaction depends on the images are read on a candidate subset.
+Hallmark only, one rule for all four data sets, picked by the highest sum of the mean share of sets above |Pearson|
+guilt by association and the mean median AUROC over them): the soft maximum ranks hidden members higher than the mean of
+the ``top_k`` strongest links or the mean over all members, because a set's members form several modules and a new
+member sits near one of them, not near all, while a single link is noisy; subtracting 0.25 of the hub term was the only
+option better than none on both means (0.5 gained median AUROC and lost sets above |Pearson|, 1 lost both). The default
+model (``cnnc-pairs``) reads pair images only to split an interaction's direction, which gene function does not use; its
+evidence of an interaction is a linear map of its context features (signed and cell-scaled correlations, and the
+correlation without the first principal component), so every gene × member pair is scored exactly. Models whose evidence
+of an interaction depends on the images are read on a candidate subset.
 """
 
 from __future__ import annotations
@@ -250,11 +251,12 @@ EIGH_MAX_GENES = 2000
 def mean_feature(matrix, name: str, *, chunk_cells: int = 20_000) -> np.ndarray:
     """A model's ``"z_mean:..."`` context feature of every gene pair (float32 genes × genes), memory-lean.
 
-    The same numbers as ``ContextStatistics.from_matrix(matrix, features=[name]).means[name]``, made one measure
-    at a time and a block of rows at a time from the Gram matrix: memory holds one float64 Gram matrix and the
-    float32 result (12 bytes per gene pair, 4.5 GiB for 20,000 genes) instead of every measure's genes × genes
-    matrices at once. Values that are NaN, infinite or negative are refused, as for prediction. With more than :data:`EIGH_MAX_GENES` genes the first principal component is found by
-    Lanczos iterations, equal to the full eigendecomposition's up to float precision.
+    The same numbers as ``ContextStatistics.from_matrix(matrix, features=[name]).means[name]``, made one measure at a
+    time and a block of rows at a time from the Gram matrix: memory holds one float64 Gram matrix and the float32 result
+    (12 bytes per gene pair, 4.5 GiB for 20,000 genes) instead of every measure's genes × genes matrices at once. Values
+    that are NaN, infinite or negative are refused, as for prediction. With more than :data:`EIGH_MAX_GENES` genes the
+    first principal component is found by Lanczos iterations, equal to the full eigendecomposition's up to float
+    precision.
     """
     parts = feature_measures(name)
     source = ExpressionSource(matrix, chunk_cells=chunk_cells)
@@ -547,10 +549,9 @@ def assign_function(
     - a model whose evidence depends on the pair images (such as ``"cnnc-original"``) is too expensive for every
       pair: the context score ranks all genes, and the ``n_candidates`` best non-members of each set plus its
       members are read as images against up to ``max_members`` members (those best linked to the rest of the set).
-      Genes not read get NaN. Measured on PBMCs (``benchmarks/function.py``, one hiding, 11 sets), the faithful
-      CNNC's images order these candidates somewhat better than the context prior that picked them and the default
-      model (median AUROC of the hidden members among them 0.56, 0.46 and 0.52): too few sets to choose on, and the
-      genes outside the candidates stay unscored.
+      Genes not read get NaN. Measured on PBMCs (``benchmarks/function.py``, one hiding, 10 sets), the faithful
+      CNNC's images order these candidates no better than the context prior that picked them and worse than the
+      default model (median AUROC of the hidden members among them 0.51, 0.52 and 0.58).
 
     ``method="context"`` skips the model and uses the context-normalised correlation (``|Pearson|`` z-scored within
     each gene's correlations to all genes, summed over the two genes; see :func:`cnnc.tl.predict_interactions`).
@@ -585,8 +586,8 @@ def assign_function(
     hub_correction
         Subtract this fraction of each gene's score against every gene of the data (its pair scores with all genes,
         aggregated the same way): a gene linked strongly to everything (a hub) otherwise ranks high for every set.
-        ``0`` = off; the default 0.25 was picked with ``temperature`` on the Hallmark benchmark. For models whose evidence depends on pair images it corrects only the prior that picks the
-        candidates.
+        ``0`` = off; the default 0.25 was picked with ``temperature`` on the Hallmark benchmark. For models whose
+        evidence depends on pair images it corrects only the prior that picks the candidates.
     min_size
         Sets with fewer members in the data are skipped (logged).
     n_candidates, max_members
