@@ -271,6 +271,7 @@ def mean_feature(matrix, name: str, *, chunk_cells: int = 20_000) -> np.ndarray:
             _refuse_bad_values(block.tocsc(), None)
             _add_gram(_cell_scaled(block) if base == "scaled" else block, gram, total)
         corr = _GramCorrelation(gram, total, source.n_cells)
+        pc1 = None
         for measure in parts:
             kind = measure.removeprefix("abs_")
             if kind == base:
@@ -278,7 +279,7 @@ def mean_feature(matrix, name: str, *, chunk_cells: int = 20_000) -> np.ndarray:
             elif kind == "pc1_removed" and base == "pearson":
                 pc1 = _PC1Removed(corr)
                 _add_context_z(out, pc1.rows, absolute=measure.startswith("abs_"))
-        del gram, corr
+        del gram, corr, pc1  # the PC1 rows read this Gram matrix too: free it before the next pass
     out /= np.float32(len(parts))
     np.fill_diagonal(out, 0.0)
     return out
