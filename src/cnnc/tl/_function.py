@@ -46,7 +46,7 @@ from .._features import (
     check_context_genes,
     feature_measures,
 )
-from .._scoring import reads_images, score_pairs
+from .._scoring import score_pairs
 from .._utils import package_version
 from ..models import Model
 from ._predict import _check_species, _resolve_model
@@ -457,11 +457,14 @@ def _features_only(model: Model) -> bool:
     (``deep_scale == 0``) and only splits the direction (``direction_from_images``), provided the linear path gives
     both directions the same logit: then ``P(none)`` does not depend on the image (see ``split_direction``).
     """
-    if not reads_images(model):
-        return True
     arch = model.spec.architecture
+    if not arch.get("reads_images", True):
+        return True  # an ablation that never sees an image
+    image_weight_zero = arch.get("wide") and arch.get("deep_scale", 1.0) == 0
+    if image_weight_zero and not arch.get("direction_from_images"):
+        return True  # the image branch is off altogether
     wide = getattr(model.module, "wide", None)
-    if not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0 and arch.get("direction_from_images")):
+    if not (image_weight_zero and arch.get("direction_from_images")):
         return False
     if wide is None or wide.weight.shape[0] != 3:
         return False
