@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._beeline import GENERATED, RESULTS, SHARED, use_shared_data
 
 import cnnc
-from cnnc._metrics import auprc, auroc
+from cnnc.metrics import auprc, auroc
 from cnnc.tl._function import read_gmt
 
 DATA = {"mESC": ("mESC", 500), "mDC": ("mDC", 1000), "mHSC-L": ("mHSC-L", 1000), "PBMC": None}
