@@ -72,6 +72,7 @@ def cnnc_cv_edges(name: str, adata, truth: pd.DataFrame, epochs: int, seed: int)
     cnnc.tl.train(
         adata,
         truth,
+        recipe="cnnc-original",  # the faithful CNNC, whatever tl.train's default recipe is
         folds=3,
         final=False,
         epochs=epochs,
