@@ -25,14 +25,14 @@ def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
     adata = sc.datasets.pbmc68k_reduced()  # ships inside scanpy: works offline; log-normalized values in .raw
     tfs = [g for g in PBMC_REGULATORS if g in adata.raw.var_names]
     print(f"PBMC data: {adata.n_obs} cells × {adata.raw.n_vars} genes; regulators: {', '.join(tfs)}")
-    cnnc.tl.predict_interactions(adata, model=model, tfs=tfs, use_raw=True)
+    mdl = cnnc.models.load(model)  # read once: prediction, the card's training data and its edge score
+    cnnc.tl.predict_interactions(adata, model=mdl, tfs=tfs, use_raw=True)
     params = adata.uns["cnnc"]["params"]
     print(f"Scored {params['n_pairs']:,} regulator × gene pairs with model {params['model']!r}.")
-    trained_on = _training_data(model)
+    trained_on = _training_data(mdl)
     print(f"The model was trained on {trained_on or 'data not recorded in its card'}; these PBMCs were not part of it.")
     table = cnnc.get.edges(adata, top=top)
-    scoring = cnnc.models.load(model).spec.edge_score
-    meaning = "p_ab + p_ba, P(interaction)" if scoring == "interaction" else "p_ab, P(regulator → target)"
+    meaning = "p_ab + p_ba, P(interaction)" if mdl.spec.edge_score == "interaction" else "p_ab, P(regulator → target)"
     print(f"\nTop {top} predicted edges (score = {meaning}; p_ab vs p_ba says which way):")
     print(
         table[["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "n_cells"]].to_string(
@@ -47,11 +47,11 @@ def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
     cnnc.pl.network(adata, top=40, save=out / "network.png", show=False)
     print(f"\nFigures: {out / 'pair_images.png'}, {out / 'top_edges_images.png'}, {out / 'network.png'}")
 
-    _score_on_beeline(model)
+    _score_on_beeline(mdl)
     return 0
 
 
-def _score_on_beeline(model: str) -> None:
+def _score_on_beeline(model) -> None:  # a loaded cnnc.models.Model
     """Where a BEELINE data set is available locally, score the default model against its ground truth."""
     import cnnc
     from cnnc.datasets._registry import make_pooch
@@ -78,11 +78,9 @@ def _score_on_beeline(model: str) -> None:
         )
 
 
-def _training_data(model: str) -> str:
-    """The data sets a registry model was trained on, as its card lists them ("" when the card does not say)."""
-    import cnnc
-
-    datasets = cnnc.models.load(model).spec.training.get("datasets") or []
+def _training_data(model) -> str:
+    """The data sets a model was trained on, as its card lists them ("" when the card does not say)."""
+    datasets = model.spec.training.get("datasets") or []
     return "; ".join(str(d) for d in datasets)
 
 

@@ -12,9 +12,8 @@ from scipy import sparse, stats
 
 from .._checks import check_cells, check_result_key
 from .._data import expression_view, resolve_genes
-from .._engine._images import PairImager
 from .._features import context_z
-from .._scoring import prediction_params, score_pairs
+from .._scoring import make_imager, prediction_params, score_pairs
 from ._predict import _resolve_model
 
 #: All-pairs scores need the variables × variables precision matrix and every pair's image: a bound on the variables.
@@ -48,7 +47,7 @@ def _percentile(values: np.ndarray) -> np.ndarray:
 def _pair_scores(values: np.ndarray, model, a: np.ndarray, b: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
     """Image-model probabilities, partial correlation and the combined link score of the pairs (a, b)."""
     n = values.shape[1]
-    imager = PairImager(values, np.arange(n), model.spec.image_params, gene_names=[str(i) for i in range(n)])
+    imager = make_imager(values, np.arange(n), model.spec.image_params, gene_names=[str(i) for i in range(n)])
     proba = score_pairs(imager, a, b, model, batch_size=batch_size, symmetric=True, progress=False)
     link = np.zeros((n, n))
     link[a, b] = link[b, a] = 1.0 - proba[:, 0]
