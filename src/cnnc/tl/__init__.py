@@ -1,6 +1,7 @@
 """Tools: pair images, training, prediction, evaluation and gene function."""
 
 from ._causal import causal_scores
+from ._network import causal_network
 from ._evaluate import evaluate
 from ._function import assign_function
 from ._pair_histograms import pair_histograms

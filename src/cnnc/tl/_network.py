@@ -1,0 +1,376 @@
+"""``cnnc.tl.causal_network``: a network of direct links oriented by colliders, Meek's rules and then pair images.
+
+A PC-style search (Spirtes, Glymour & Scheines 2000) on Gaussianised ranks of the values (the nonparanormal PC of
+Harris & Drton 2013): the skeleton by the order-independent adjacency search of PC-stable (Colombo & Maathuis 2014)
+with Fisher z tests of partial correlations, unshielded colliders by the separating set of largest p-value
+(PC-Max, Ramsey 2016), orientations propagated by Meek's (1995) rules; only the edges the graph leaves undirected
+are oriented by the pair-image model, as :func:`cnnc.tl.causal_scores` does for every pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from scanpy import logging as logg
+from scipy import sparse, stats
+
+from .._checks import check_cells, check_result_key
+from .._data import expression_view, resolve_genes
+from .._scoring import make_imager, prediction_params, score_pairs
+from ._predict import _resolve_model
+
+#: The adjacency search tests subsets of neighbours: bounded variables keep it (and the pair images) small.
+MAX_VARIABLES = 200
+
+
+def normal_scores(values: np.ndarray) -> np.ndarray:
+    """Each column replaced by the standard normal quantiles of its ranks (ties share their mean rank)."""
+    values = np.asarray(values, dtype=np.float64)
+    ranks = stats.rankdata(values, axis=0)
+    return stats.norm.ppf((ranks - 0.5) / values.shape[0])
+
+
+def fisher_z(corr: np.ndarray, n: int, i: int, j: int, given: Sequence[int] = ()) -> tuple[float, float]:
+    """Fisher's z statistic and two-sided p-value of the partial correlation of ``i`` and ``j`` given ``given``.
+
+    ``corr`` is the correlation matrix of ``n`` samples. Returns ``(|z|, p)``; the statistic, unlike the p-value,
+    does not underflow to 0 with many cells, so comparisons between tests use it.
+    """
+    idx = [i, j, *given]
+    precision = np.linalg.pinv(corr[np.ix_(idx, idx)], hermitian=True)
+    r = -precision[0, 1] / np.sqrt(max(precision[0, 0] * precision[1, 1], 1e-300))
+    r = float(np.clip(r, -1 + 1e-12, 1 - 1e-12))
+    z = float(np.sqrt(max(n - len(given) - 3, 1)) * abs(np.arctanh(r)))
+    return z, float(2 * stats.norm.sf(z))
+
+
+def _skeleton(corr: np.ndarray, n: int, alpha: float, max_cond: int | None, adjacent: np.ndarray) -> np.ndarray:
+    """PC-stable adjacency search: remove ``i - j`` when some subset of a neighbour set makes them independent.
+
+    Neighbour sets are frozen at the start of each order of conditioning, so the result does not depend on the
+    order of the variables.
+    """
+    adjacent = adjacent.copy()
+    order = 0
+    while max_cond is None or order <= max_cond:
+        frozen = adjacent.copy()
+        tested = False
+        for i, j in zip(*np.nonzero(np.triu(frozen, 1)), strict=True):
+            for x, y in ((i, j), (j, i)):
+                neighbours = [k for k in np.flatnonzero(frozen[x]) if k != y]
+                if len(neighbours) < order:
+                    continue
+                tested = True
+                if any(fisher_z(corr, n, i, j, s)[1] > alpha for s in combinations(neighbours, order)):
+                    adjacent[i, j] = adjacent[j, i] = False
+                    break
+        if not tested:
+            break
+        order += 1
+    return adjacent
+
+
+def _separating_set(
+    corr: np.ndarray, n: int, adjacent: np.ndarray, i: int, j: int, max_cond: int | None
+) -> tuple[tuple[int, ...], float]:
+    """Among the subsets of ``i``'s and of ``j``'s neighbours, the one that leaves ``i`` and ``j`` least dependent.
+
+    PC-Max: the set of largest p-value (smallest Fisher z), whether or not it passes the test level; returns the
+    set and its p-value.
+    """
+    best, best_z, best_p = (), np.inf, 1.0
+    for x, y in ((i, j), (j, i)):
+        neighbours = [k for k in np.flatnonzero(adjacent[x]) if k != y]
+        top = len(neighbours) if max_cond is None else min(max_cond, len(neighbours))
+        for size in range(top + 1):
+            for s in combinations(neighbours, size):
+                z, p = fisher_z(corr, n, i, j, s)
+                if z < best_z - 1e-12:
+                    best, best_z, best_p = tuple(sorted(s)), z, p
+    return best, best_p
+
+
+def orient(
+    corr: np.ndarray, n: int, adjacent: np.ndarray, max_cond: int | None
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
+    """Orient a skeleton: unshielded colliders, then Meek's rules 1-3 until nothing changes.
+
+    Returns ``directed`` (``directed[i, j]``: ``i -> j``), ``how`` (0 undirected or absent, 1 collider, 2 Meek;
+    symmetric) and the colliders ``(i, k, j)`` found (``i -> k <- j``). An edge two colliders orient both ways is
+    left undirected: the tests disagree about it, and the graph says nothing about its direction.
+    """
+    p = len(adjacent)
+    votes = np.zeros((p, p), dtype=bool)
+    colliders = []
+    for i, j in combinations(range(p), 2):
+        if adjacent[i, j]:
+            continue
+        common = np.flatnonzero(adjacent[i] & adjacent[j])
+        if not len(common):
+            continue
+        separating, _ = _separating_set(corr, n, adjacent, i, j, max_cond)
+        for k in common:
+            if k not in separating:
+                votes[i, k] = votes[j, k] = True
+                colliders.append((int(i), int(k), int(j)))
+    directed = votes & ~votes.T
+    how = np.where(directed | directed.T, 1, 0)
+
+    def undirected(a, b):
+        return adjacent[a, b] and not directed[a, b] and not directed[b, a]
+
+    changed = True
+    while changed:
+        changed = False
+        for a, b in zip(*np.nonzero(np.triu(adjacent, 1)), strict=True):
+            for x, y in ((a, b), (b, a)):
+                if not undirected(x, y):
+                    continue
+                # R1: w -> x - y, w and y not adjacent: x -> y (else a collider the tests did not find)
+                r1 = any(directed[w, x] and not adjacent[w, y] and w != y for w in range(p))
+                # R2: x -> w -> y and x - y: x -> y (else a cycle)
+                r2 = any(directed[x, w] and directed[w, y] for w in range(p))
+                # R3: x - w1 -> y, x - w2 -> y, w1 and w2 not adjacent: x -> y
+                into_y = [w for w in range(p) if undirected(x, w) and directed[w, y]]
+                r3 = any(not adjacent[w1, w2] for w1, w2 in combinations(into_y, 2))
+                if r1 or r2 or r3:
+                    directed[x, y] = True
+                    how[x, y] = how[y, x] = 2
+                    changed = True
+                    break
+    return directed, how, colliders
+
+
+def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
+    """A given skeleton (pairs of variable names) as a boolean adjacency matrix over ``labels``."""
+    if isinstance(skeleton, pd.DataFrame):
+        if skeleton.shape[1] < 2:
+            raise ValueError("skeleton as a DataFrame needs two columns of variable names (e.g. regulator, target).")
+        skeleton = list(zip(skeleton.iloc[:, 0], skeleton.iloc[:, 1], strict=True))
+    if isinstance(skeleton, str):
+        raise TypeError("skeleton must be None or pairs of variable names, not one string.")
+    position = {str(v): k for k, v in enumerate(labels)}
+    adjacent = np.zeros((len(labels), len(labels)), dtype=bool)
+    for pair in skeleton:
+        if isinstance(pair, str) or len(pair) != 2:
+            raise ValueError(f"skeleton must hold pairs of variable names; got {pair!r}.")
+        a, b = (str(v) for v in pair)
+        missing = [v for v in (a, b) if v not in position]
+        if missing:
+            raise ValueError(f"skeleton names {missing} which are not among the variables scored.")
+        if a == b:
+            raise ValueError(f"skeleton links {a!r} to itself.")
+        adjacent[position[a], position[b]] = adjacent[position[b], position[a]] = True
+    return adjacent
+
+
+def causal_network(
+    adata: AnnData,
+    *,
+    model="cnnc-causal",
+    variables: Sequence[str] | None = None,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    alpha: float = 0.01,
+    max_cond: int | None = 3,
+    skeleton=None,
+    batch_size: int = 1024,
+    key_added: str = "cnnc_network",
+    copy: bool = False,
+) -> AnnData | None:
+    """Estimate a network of direct links and orient it with the other variables first, pair images second.
+
+    Where :func:`cnnc.tl.causal_scores` orients each pair from its own image, this uses what the other variables
+    say, as the PC algorithm does, and reads pair images only for the edges that leaves undirected:
+
+    1. **Skeleton.** Each column is replaced by the normal quantiles of its ranks (monotone transforms and heavy
+       tails do not matter); two variables are linked unless some set of at most ``max_cond`` neighbours of one
+       of them makes their partial correlation insignificant (Fisher z test, level ``alpha``; PC-stable search).
+       Or pass ``skeleton`` to orient known links only.
+    2. **Colliders.** For two unlinked variables ``i`` and ``j`` with a common neighbour ``k``: the subset of
+       ``i``'s or ``j``'s neighbours that leaves them least dependent (largest p-value) is their separating set;
+       ``i -> k <- j`` when ``k`` is not in it (conditioning on a common effect makes its causes dependent). An
+       edge oriented both ways by two colliders is left undirected.
+    3. **Propagation.** Meek's rules 1-3 orient the edges whose other direction would create a collider the tests
+       did not find, or a cycle.
+    4. **Pair images.** Edges still undirected are oriented by the model's ``P(a -> b) - P(b -> a)`` (each pair
+       read both ways), as in :func:`cnnc.tl.causal_scores`.
+
+    Conditional-independence tests assume one causal structure behind all cells. Cells pooled from conditions
+    that perturb different variables, cycles (feedback) and unmeasured common causes break that assumption, and
+    with thousands of cells small dependences are significant, which leaves many links and few colliders: check
+    ``oriented_by`` and treat the result as a hypothesis.
+
+    Parameters
+    ----------
+    adata
+        Cells × variables (dense or sparse ``X``, a ``layer`` or ``.raw``), more cells than variables.
+    model
+        A direction model with classes ``none``, ``a->b``, ``b->a`` whose recipe reads any values, such as
+        ``"cnnc-causal"`` (a :class:`cnnc.models.Model`, registry name or file path).
+    variables
+        The variables of the network (default: all, at most :data:`MAX_VARIABLES`).
+    layer, use_raw
+        Where the values are (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    alpha
+        Level of the Fisher z tests of the skeleton search, in (0, 1).
+    max_cond
+        Largest conditioning set of the tests (``None``: no bound; the search grows exponentially with it).
+    skeleton
+        ``None`` (estimate it) or the links to orient: pairs of variable names, or a DataFrame whose first two
+        columns hold them; then no link is removed by the tests.
+    batch_size
+        Pairs per batch of images.
+    key_added
+        Key of the results in ``adata.uns``.
+    copy
+        Return a modified copy instead of writing in place.
+
+    Returns
+    -------
+    ``None`` or the copy. Writes ``adata.uns[key_added]`` with
+
+    ``"edges"``
+        DataFrame, one row per link: ``regulator`` and ``target`` (the orientation), ``oriented_by``
+        (``"collider"``, ``"meek"`` or ``"image"``), ``partial_corr`` (given all other variables, on the normal
+        scores), ``direction`` (the image model's P(regulator → target) - P(target → regulator); negative when the
+        graph overrode the image), ``p_forward``, ``p_backward``, ``p_none``.
+    ``"colliders"``
+        DataFrame of the unshielded colliders found: ``cause_1``, ``effect``, ``cause_2``, ``p_separation`` (the
+        p-value of the two causes' separating set).
+    ``"params"``
+        The model, ``variables``, ``layer``, ``alpha``, ``max_cond``, whether the skeleton was given, ``n_cells``,
+        the method and the cnnc version.
+
+    Examples
+    --------
+    >>> import cnnc
+    >>> adata = cnnc.datasets.sachs()
+    >>> cnnc.tl.causal_network(adata)
+    >>> adata.uns["cnnc_network"]["edges"].head()  # doctest: +SKIP
+    """
+    if not isinstance(adata, AnnData):
+        raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
+    if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}.")
+    if max_cond is not None and (isinstance(max_cond, bool) or not isinstance(max_cond, int | np.integer)):
+        raise ValueError(f"max_cond must be None or an integer >= 0, got {max_cond!r}.")
+    if max_cond is not None and max_cond < 0:
+        raise ValueError(f"max_cond must be None or an integer >= 0, got {max_cond!r}.")
+    mdl = _resolve_model(model)
+    if mdl.spec.task != "direction" or list(mdl.spec.classes) != ["none", "a->b", "b->a"]:
+        raise ValueError(
+            f"causal_network needs a direction model with classes ['none', 'a->b', 'b->a'], such as 'cnnc-causal'; "
+            f"model {mdl.name!r} has task {mdl.spec.task!r} and classes {list(mdl.spec.classes)}."
+        )
+    if mdl.spec.image_params.scaling not in ("rank", "standard") or mdl.spec.features:
+        raise ValueError(
+            f"Model {mdl.name!r} reads log-expression or extra features; causal_network takes any measured values "
+            "and needs a model whose pair images bin ranks or z-scores without extra features, e.g. 'cnnc-causal'."
+        )
+    view = expression_view(adata, layer=layer, use_raw=use_raw)
+    names = view.var_names
+    if variables is None:
+        idx = np.arange(len(names))
+    else:
+        if isinstance(variables, str):
+            raise TypeError("variables must be a list of variable names, not one string.")
+        idx = resolve_genes(names, list(variables))
+        if len(np.unique(idx)) < len(idx):
+            raise ValueError("variables names a variable more than once.")
+    if len(idx) < 3:
+        raise ValueError(f"causal_network needs at least 3 variables (colliders), got {len(idx)}.")
+    if len(idx) > MAX_VARIABLES:
+        raise ValueError(
+            f"{len(idx):,} variables is more than the {MAX_VARIABLES} causal_network searches; pass "
+            "variables=[...] (e.g. the top links of cnnc.tl.causal_scores)."
+        )
+    labels = np.asarray(names[idx], dtype=object)
+    given = skeleton is not None
+    adjacent = _parse_skeleton(skeleton, labels) if given else ~np.eye(len(idx), dtype=bool)
+    matrix = view.matrix[:, idx]
+    values = (matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)).astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("The values hold NaN or infinite entries: impute or drop them first.")
+    check_cells(values.shape[0])
+    if values.shape[0] <= len(idx):
+        raise ValueError(
+            f"{values.shape[0]} cells for {len(idx)} variables: partial correlations need more cells than variables."
+        )
+    constant = labels[values.std(axis=0) == 0]
+    if len(constant):
+        raise ValueError(f"Variables {list(constant)} are constant: a test of independence needs variation.")
+    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_network")
+    start = logg.info(f"searching a network of {len(idx)} variables ({'given' if given else 'estimated'} skeleton)")
+    n = values.shape[0]
+    gaussian = normal_scores(values)
+    corr = np.corrcoef(gaussian.T)
+    if not given:
+        adjacent = _skeleton(corr, n, float(alpha), max_cond, adjacent)
+    directed, how, colliders = orient(corr, n, adjacent, max_cond)
+    a, b = np.nonzero(np.triu(adjacent, 1))
+    if len(a):
+        imager = make_imager(values, np.arange(len(idx)), mdl.spec.image_params, gene_names=list(map(str, labels)))
+        proba = score_pairs(imager, a, b, mdl, batch_size=batch_size, symmetric=True, progress=False)
+    else:
+        proba = np.zeros((0, 3))
+    image_direction = proba[:, 1] - proba[:, 2]
+    # the graph's orientation where it has one, else the image's (a tie keeps the order given)
+    flip = np.where(directed[a, b] | directed[b, a], directed[b, a], image_direction < 0)
+    precision = np.linalg.pinv(corr, hermitian=True)
+    d = np.sqrt(np.diag(precision))
+    partial = -precision / np.outer(d, d)
+    edges = pd.DataFrame(
+        {
+            "regulator": np.where(flip, labels[b], labels[a]),
+            "target": np.where(flip, labels[a], labels[b]),
+            "oriented_by": np.array(["image", "collider", "meek"], dtype=object)[how[a, b]],
+            "partial_corr": partial[a, b],
+            "direction": np.where(flip, -image_direction, image_direction),
+            "p_forward": np.where(flip, proba[:, 2], proba[:, 1]),
+            "p_backward": np.where(flip, proba[:, 1], proba[:, 2]),
+            "p_none": proba[:, 0],
+        }
+    )
+    edges = edges.sort_values("partial_corr", key=np.abs, ascending=False, kind="stable", ignore_index=True)
+    found = pd.DataFrame(
+        [
+            (labels[i], labels[k], labels[j], _separating_set(corr, n, adjacent, i, j, max_cond)[1])
+            for i, k, j in colliders
+        ],
+        columns=["cause_1", "effect", "cause_2", "p_separation"],
+    )
+    params = prediction_params(
+        mdl,
+        symmetric=True,
+        precision="float32",
+        layer=layer,
+        function="causal_network",
+        variables=[str(v) for v in labels],
+        alpha=float(alpha),
+        max_cond=-1 if max_cond is None else int(max_cond),
+        skeleton="given" if given else "estimated",
+        n_cells=int(n),
+        method=(
+            "PC-stable skeleton (Fisher z of partial correlations of normal scores), colliders by the separating set "
+            "of largest p-value (PC-Max), Meek rules 1-3; edges left undirected oriented by the image model"
+        ),
+    )
+    adata = adata.copy() if copy else adata
+    adata.uns[key_added] = {"edges": edges, "colliders": found, "params": params}
+    if replaced:
+        logg.info(f"    replaced {replaced}")
+    counts = edges["oriented_by"].value_counts()
+    logg.info(
+        "    finished",
+        time=start,
+        deep=(
+            f"{len(edges)} links ({counts.get('collider', 0)} oriented by colliders, {counts.get('meek', 0)} by "
+            f"Meek's rules, {counts.get('image', 0)} by pair images); added adata.uns[{key_added!r}]"
+        ),
+    )
+    return adata if copy else None
