@@ -95,11 +95,13 @@ def _separating_set(
 
 
 def orient(
-    corr: np.ndarray, n: int, adjacent: np.ndarray, max_cond: int | None
+    corr: np.ndarray, n: int, adjacent: np.ndarray, max_cond: int | None, alpha: float
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
     """Orient a skeleton: unshielded colliders, then Meek's rules 1-3 until nothing changes.
 
-    Returns ``directed`` (``directed[i, j]``: ``i -> j``), ``how`` (0 undirected or absent, 1 collider, 2 Meek;
+    A collider needs a separating set that passes the test (p-value above ``alpha``): two unlinked variables that
+    stay dependent given every set (a given skeleton missing a link, or a hidden common cause) say nothing about
+    their common neighbour. Returns ``directed`` (``directed[i, j]``: ``i -> j``), ``how`` (0 undirected or absent, 1 collider, 2 Meek;
     symmetric) and the colliders ``(i, k, j)`` found (``i -> k <- j``). An edge two colliders orient both ways is
     left undirected: the tests disagree about it, and the graph says nothing about its direction.
     """
@@ -112,16 +114,21 @@ def orient(
         common = np.flatnonzero(adjacent[i] & adjacent[j])
         if not len(common):
             continue
-        separating, _ = _separating_set(corr, n, adjacent, i, j, max_cond)
+        separating, p_value = _separating_set(corr, n, adjacent, i, j, max_cond)
+        if p_value <= alpha:
+            continue
         for k in common:
             if k not in separating:
                 votes[i, k] = votes[j, k] = True
                 colliders.append((int(i), int(k), int(j)))
     directed = votes & ~votes.T
     how = np.where(directed | directed.T, 1, 0)
+    # an edge claimed both ways is bidirected (a hidden common cause, or a test error): Meek's rules must not
+    # orient it either, so it is no undirected edge to them
+    conflict = votes & votes.T
 
     def undirected(a, b):
-        return adjacent[a, b] and not directed[a, b] and not directed[b, a]
+        return adjacent[a, b] and not directed[a, b] and not directed[b, a] and not conflict[a, b]
 
     changed = True
     while changed:
@@ -193,8 +200,9 @@ def causal_network(
        Or pass ``skeleton`` to orient known links only.
     2. **Colliders.** For two unlinked variables ``i`` and ``j`` with a common neighbour ``k``: the subset of
        ``i``'s or ``j``'s neighbours that leaves them least dependent (largest p-value) is their separating set;
-       ``i -> k <- j`` when ``k`` is not in it (conditioning on a common effect makes its causes dependent). An
-       edge oriented both ways by two colliders is left undirected.
+       ``i -> k <- j`` when ``k`` is not in it (conditioning on a common effect makes its causes dependent) and
+       the set passes the test (p-value above ``alpha``). An edge oriented both ways by two colliders is left
+       undirected.
     3. **Propagation.** Meek's rules 1-3 orient the edges whose other direction would create a collider the tests
        did not find, or a cycle.
     4. **Pair images.** Edges still undirected are oriented by the model's ``P(a -> b) - P(b -> a)`` (each pair
@@ -311,7 +319,7 @@ def causal_network(
     corr = np.corrcoef(gaussian.T)
     if not given:
         adjacent = _skeleton(corr, n, float(alpha), max_cond, adjacent)
-    directed, how, colliders = orient(corr, n, adjacent, max_cond)
+    directed, how, colliders = orient(corr, n, adjacent, max_cond, float(alpha))
     a, b = np.nonzero(np.triu(adjacent, 1))
     if len(a):
         imager = make_imager(values, np.arange(len(idx)), mdl.spec.image_params, gene_names=list(map(str, labels)))
