@@ -1,9 +1,9 @@
 """Tools: pair images, training, prediction, evaluation and gene function."""
 
 from ._causal import causal_scores
-from ._network import causal_network
 from ._evaluate import evaluate
 from ._function import assign_function
+from ._network import causal_network
 from ._pair_histograms import pair_histograms
 from ._predict import predict_interactions
 from ._train import recipes, train
