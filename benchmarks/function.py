@@ -149,18 +149,16 @@ def members_in_data(gmt: Path, names: pd.Index) -> dict[str, np.ndarray]:
     return out
 
 
-def abs_pearson(adata) -> np.ndarray:
-    x = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
-    corr = np.abs(np.nan_to_num(np.corrcoef(np.asarray(x, dtype=np.float64).T)))
-    np.fill_diagonal(corr, np.nan)
-    return corr
-
-
 def signed_pearson(adata) -> np.ndarray:
+    """Genes × genes Pearson correlation (a constant gene correlates with nothing; self pairs NaN)."""
     x = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
     corr = np.nan_to_num(np.corrcoef(np.asarray(x, dtype=np.float64).T))
     np.fill_diagonal(corr, np.nan)
     return corr
+
+
+def abs_pearson(adata) -> np.ndarray:
+    return np.abs(signed_pearson(adata))
 
 
 def pair_log_odds(adata) -> np.ndarray:
