@@ -155,6 +155,10 @@ BENCHMARK_TABLES = {
     "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
     "limits.md": ("Against the machine's limits", "python benchmarks/limits.py"),
     "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
+    "transfer_probes.md": (
+        "What limits the default on unseen cell types: per-truth images, stacking, clusters",
+        "python benchmarks/transfer_probes.py",
+    ),
     "time_lag.md": ("Direction from time-lagged trajectories", "python benchmarks/time_lag.py"),
     "original_cv.md": (
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
