@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
-from scipy import sparse, stats
+from scipy import stats
 
-from .._checks import check_cells, check_result_key
-from .._data import expression_view, resolve_genes
+from .._checks import check_result_key
 from .._features import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
-from ._predict import _resolve_model
+from ._measured import direction_model, measured_values
 
 #: All-pairs scores need the variables × variables precision matrix and every pair's image: a bound on the variables.
 MAX_VARIABLES = 500
@@ -146,46 +145,21 @@ def causal_scores(
         raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise ValueError(f"n_boot must be an integer >= 0, got {n_boot!r}.")
-    mdl = _resolve_model(model)
-    if mdl.spec.task != "direction" or list(mdl.spec.classes) != ["none", "a->b", "b->a"]:
-        raise ValueError(
-            f"causal_scores needs a direction model with classes ['none', 'a->b', 'b->a'], such as 'cnnc-causal'; "
-            f"model {mdl.name!r} has task {mdl.spec.task!r} and classes {list(mdl.spec.classes)}."
-        )
-    if mdl.spec.image_params.scaling not in ("rank", "standard") or mdl.spec.features:
-        raise ValueError(
-            f"Model {mdl.name!r} reads log-expression or extra features; causal_scores takes any measured values "
-            "and needs a model whose pair images bin ranks or z-scores without extra features, e.g. 'cnnc-causal'."
-        )
-    view = expression_view(adata, layer=layer, use_raw=use_raw)
-    names = view.var_names
-    if variables is None:
-        idx = np.arange(len(names))
-    else:
-        if isinstance(variables, str):
-            raise TypeError("variables must be a list of variable names, not one string.")
-        idx = resolve_genes(names, list(variables))
-        if len(np.unique(idx)) < len(idx):
-            raise ValueError("variables names a variable more than once.")
-    if len(idx) < 3:
-        raise ValueError(f"causal_scores needs at least 3 variables (partial correlations), got {len(idx)}.")
-    if len(idx) > MAX_VARIABLES:
-        raise ValueError(
-            f"{len(idx):,} variables is more than the {MAX_VARIABLES} causal_scores scores all pairs of; pass "
-            "variables=[...] (e.g. highly variable genes and the candidate regulators)."
-        )
-    matrix = view.matrix[:, idx]
-    values = (matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)).astype(np.float64)
-    if not np.isfinite(values).all():
-        raise ValueError("The values hold NaN or infinite entries: impute or drop them first.")
-    check_cells(values.shape[0])
-    if values.shape[0] <= len(idx):
-        raise ValueError(
-            f"{values.shape[0]} cells for {len(idx)} variables: partial correlations need more cells than variables."
-        )
+    mdl = direction_model(model, "causal_scores")
+    labels, values = measured_values(
+        adata,
+        variables,
+        layer=layer,
+        use_raw=use_raw,
+        function="causal_scores",
+        max_variables=MAX_VARIABLES,
+        why_three="partial correlations",
+        max_hint="causal_scores scores all pairs of; pass variables=[...] (e.g. highly variable genes and the "
+        "candidate regulators).",
+    )
     replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_scores")
-    start = logg.info(f"scoring {len(idx) * (len(idx) - 1) // 2:,} pairs of {len(idx)} variables with {mdl.name}")
-    n = len(idx)
+    n = len(labels)
+    start = logg.info(f"scoring {n * (n - 1) // 2:,} pairs of {n} variables with {mdl.name}")
     a, b = np.triu_indices(n, k=1)
     full = _pair_scores(values, mdl, a, b, batch_size)
     rng = np.random.default_rng(seed)
@@ -205,7 +179,6 @@ def causal_scores(
         score_low = score_high = direction_low = direction_high = p_direction = nan
     # orient each pair by its direction score: regulator = the variable said to drive the other
     flip = direction < 0
-    labels = np.asarray(names[idx], dtype=object)
     edges = pd.DataFrame(
         {
             "regulator": np.where(flip, labels[b], labels[a]),

@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
-from scipy import sparse, stats
+from scipy import stats
 
-from .._checks import check_cells, check_result_key
-from .._data import expression_view, resolve_genes
+from .._checks import check_result_key
 from .._scoring import make_imager, prediction_params, score_pairs
-from ._predict import _resolve_model
+from ._measured import direction_model, measured_values
 
 #: The adjacency search tests subsets of neighbours: bounded variables keep it (and the pair images) small.
 MAX_VARIABLES = 200
@@ -269,51 +268,25 @@ def causal_network(
         raise ValueError(f"max_cond must be None or an integer >= 0, got {max_cond!r}.")
     if max_cond is not None and max_cond < 0:
         raise ValueError(f"max_cond must be None or an integer >= 0, got {max_cond!r}.")
-    mdl = _resolve_model(model)
-    if mdl.spec.task != "direction" or list(mdl.spec.classes) != ["none", "a->b", "b->a"]:
-        raise ValueError(
-            f"causal_network needs a direction model with classes ['none', 'a->b', 'b->a'], such as 'cnnc-causal'; "
-            f"model {mdl.name!r} has task {mdl.spec.task!r} and classes {list(mdl.spec.classes)}."
-        )
-    if mdl.spec.image_params.scaling not in ("rank", "standard") or mdl.spec.features:
-        raise ValueError(
-            f"Model {mdl.name!r} reads log-expression or extra features; causal_network takes any measured values "
-            "and needs a model whose pair images bin ranks or z-scores without extra features, e.g. 'cnnc-causal'."
-        )
-    view = expression_view(adata, layer=layer, use_raw=use_raw)
-    names = view.var_names
-    if variables is None:
-        idx = np.arange(len(names))
-    else:
-        if isinstance(variables, str):
-            raise TypeError("variables must be a list of variable names, not one string.")
-        idx = resolve_genes(names, list(variables))
-        if len(np.unique(idx)) < len(idx):
-            raise ValueError("variables names a variable more than once.")
-    if len(idx) < 3:
-        raise ValueError(f"causal_network needs at least 3 variables (colliders), got {len(idx)}.")
-    if len(idx) > MAX_VARIABLES:
-        raise ValueError(
-            f"{len(idx):,} variables is more than the {MAX_VARIABLES} causal_network searches; pass "
-            "variables=[...] (e.g. the top links of cnnc.tl.causal_scores)."
-        )
-    labels = np.asarray(names[idx], dtype=object)
+    mdl = direction_model(model, "causal_network")
+    labels, values = measured_values(
+        adata,
+        variables,
+        layer=layer,
+        use_raw=use_raw,
+        function="causal_network",
+        max_variables=MAX_VARIABLES,
+        why_three="colliders",
+        max_hint="causal_network searches; pass variables=[...] (e.g. the top links of cnnc.tl.causal_scores).",
+    )
     given = skeleton is not None
-    adjacent = _parse_skeleton(skeleton, labels) if given else ~np.eye(len(idx), dtype=bool)
-    matrix = view.matrix[:, idx]
-    values = (matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)).astype(np.float64)
-    if not np.isfinite(values).all():
-        raise ValueError("The values hold NaN or infinite entries: impute or drop them first.")
-    check_cells(values.shape[0])
-    if values.shape[0] <= len(idx):
-        raise ValueError(
-            f"{values.shape[0]} cells for {len(idx)} variables: partial correlations need more cells than variables."
-        )
+    adjacent = _parse_skeleton(skeleton, labels) if given else ~np.eye(len(labels), dtype=bool)
     constant = labels[values.std(axis=0) == 0]
     if len(constant):
         raise ValueError(f"Variables {list(constant)} are constant: a test of independence needs variation.")
     replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_network")
-    start = logg.info(f"searching a network of {len(idx)} variables ({'given' if given else 'estimated'} skeleton)")
+    kind = "given" if given else "estimated"
+    start = logg.info(f"searching a network of {len(labels)} variables ({kind} skeleton)")
     n = values.shape[0]
     gaussian = normal_scores(values)
     corr = np.corrcoef(gaussian.T)
@@ -322,7 +295,7 @@ def causal_network(
     directed, how, colliders = orient(corr, n, adjacent, max_cond, float(alpha))
     a, b = np.nonzero(np.triu(adjacent, 1))
     if len(a):
-        imager = make_imager(values, np.arange(len(idx)), mdl.spec.image_params, gene_names=list(map(str, labels)))
+        imager = make_imager(values, np.arange(len(labels)), mdl.spec.image_params, gene_names=list(map(str, labels)))
         proba = score_pairs(imager, a, b, mdl, batch_size=batch_size, symmetric=True, progress=False)
     else:
         proba = np.zeros((0, 3))
