@@ -90,6 +90,14 @@ def _regulators(adata, truths) -> list[str]:
     return sorted(set().union(*(set(t["regulator"]) for t in base)) & set(adata.var_names))
 
 
+def _fit_and_score(recipe, train: list, edges: list, adata, regulators: list[str], seed: int) -> pd.DataFrame:
+    """Train ``recipe`` on the training data sets' labelled edges, then score every regulator × gene pair of ``adata``."""
+    model = cnnc.tl.train(train, edges, recipe=recipe, folds=0, seed=seed, use_raw=False)
+    scored = adata.copy()
+    cnnc.tl.predict_interactions(scored, model=model, tfs=regulators, use_raw=False, key_added="probe")
+    return scored.uns["probe"]["edges"]
+
+
 def probe_heads(data: dict, seeds: list[int]) -> list[dict]:
     rows = []
     recipes = _head_recipes()
@@ -107,17 +115,15 @@ def probe_heads(data: dict, seeds: list[int]) -> list[dict]:
         train = [c for c in CELLS if c != left_out]
         for seed in seeds:
             for label, recipe in recipes.items():
-                model = cnnc.tl.train(
+                edges = _fit_and_score(
+                    recipe,
                     [data[c][0] for c in train],
                     [{"Specific": data[c][1]["Specific"]} for c in train],
-                    recipe=recipe,
-                    folds=0,
-                    seed=seed,
-                    use_raw=False,
+                    adata,
+                    regs,
+                    seed,
                 )
-                scored = adata.copy()
-                cnnc.tl.predict_interactions(scored, model=model, tfs=regs, use_raw=False, key_added="probe")
-                s = table_lookup(scored.uns["probe"]["edges"], names, a, b)
+                s = table_lookup(edges, names, a, b)
                 rows.append({"left_out": left_out, "method": label, "seed": seed, **summarize(y, s)})
                 stacked = _ranks(prior) + _ranks(s)
                 rows.append({"left_out": left_out, "method": f"{label} + prior", "seed": seed, **summarize(y, stacked)})
@@ -149,25 +155,17 @@ def probe_cnnc_labels(data: dict, seeds: list[int]) -> list[dict]:
         train = [c for c in CELLS if c != left_out and len(labelled[c])]
         stats = ContextStatistics.from_matrix(x, features=(PRIOR,))
         pairs = {net: candidates(adata, t) for net, t in _scored_truths(adata, truths).items()}
-        for net, (a, b, y) in pairs.items():
-            prior = stats.features(a, b, (PRIOR,))[:, 0]
-            rows.append({"cell": left_out, "network": net, "method": "context prior (default)", **summarize(y, prior)})
-        for seed in seeds:
-            model = cnnc.tl.train(
-                [data[c][0] for c in train],
-                [labelled[c] for c in train],
-                recipe=recipe,
-                folds=0,
-                seed=seed,
-                use_raw=False,
+        priors = {net: stats.features(a, b, (PRIOR,))[:, 0] for net, (a, b, _) in pairs.items()}
+        for net, (_, _, y) in pairs.items():
+            rows.append(
+                {"cell": left_out, "network": net, "method": "context prior (default)", **summarize(y, priors[net])}
             )
-            scored = adata.copy()
-            cnnc.tl.predict_interactions(scored, model=model, tfs=regs, use_raw=False, key_added="probe")
-            edges = scored.uns["probe"]["edges"]
+        trained_on = "+".join(CNNC_LABELS[c] for c in train)
+        for seed in seeds:
+            edges = _fit_and_score(recipe, [data[c][0] for c in train], [labelled[c] for c in train], adata, regs, seed)
             for net, (a, b, y) in pairs.items():
                 s = table_lookup(edges, names, a, b)
-                prior = stats.features(a, b, (PRIOR,))[:, 0]
-                trained_on = "+".join(CNNC_LABELS[c] for c in train)
+                prior = priors[net]
                 for label, score in (("images", s), ("images + prior", _ranks(s) + _ranks(prior))):
                     rows.append(
                         {

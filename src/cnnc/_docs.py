@@ -19,6 +19,18 @@ layer
 use_raw
     Use ``.raw`` (scanpy's semantics: by default when ``.raw`` is present and no ``layer`` is given)."""
 
+doc_any_values = """\
+layer, use_raw
+    Where the values are (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present)."""
+
+doc_uns_result = """\
+batch_size
+    Pairs per batch of images.
+key_added
+    Key of the results in ``adata.uns``.
+copy
+    Return a modified copy instead of writing in place."""
+
 doc_pair_table = """\
 A table of gene pairs: a DataFrame whose gene columns are named ``regulator``/``target``, ``gene_a``/``gene_b``,
 ``Gene1``/``Gene2`` (BEELINE) or ``source``/``target`` (any case; the first of these found), a list of

@@ -11,6 +11,7 @@ from scanpy import logging as logg
 from scipy import stats
 
 from .._checks import check_result_key
+from .._docs import doc_any_values, doc_params, doc_uns_result
 from .._features import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
 from ._measured import direction_model, measured_values
@@ -64,6 +65,7 @@ def _pair_scores(values: np.ndarray, model, a: np.ndarray, b: np.ndarray, batch_
     }
 
 
+@doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result)
 def causal_scores(
     adata: AnnData,
     *,
@@ -106,18 +108,12 @@ def causal_scores(
         ``a->b``, ``b->a``) whose recipe reads any values (``scaling="rank"`` or ``"standard"``).
     variables
         The variables to score, every pair of them (default: all, at most :data:`MAX_VARIABLES`).
-    layer, use_raw
-        Where the values are (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    {doc_any_values}
     n_boot
         Bootstrap resamples of the cells for the intervals (``0``: none; the interval columns are then NaN).
     seed
         Seed of the resampling.
-    batch_size
-        Pairs per batch of images.
-    key_added
-        Key of the results in ``adata.uns``.
-    copy
-        Return a modified copy instead of writing in place.
+    {doc_uns_result}
 
     Returns
     -------

@@ -19,7 +19,9 @@ from scanpy import logging as logg
 from scipy import stats
 
 from .._checks import check_result_key
+from .._docs import doc_any_values, doc_params, doc_uns_result
 from .._scoring import make_imager, prediction_params, score_pairs
+from ._causal import partial_correlation
 from ._measured import direction_model, measured_values
 
 #: The adjacency search tests subsets of neighbours: bounded variables keep it (and the pair images) small.
@@ -93,33 +95,41 @@ def _separating_set(
     return best, best_p
 
 
-def orient(
+def unshielded_colliders(
     corr: np.ndarray, n: int, adjacent: np.ndarray, max_cond: int | None, alpha: float
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
-    """Orient a skeleton: unshielded colliders, then Meek's rules 1-3 until nothing changes.
+) -> list[tuple[int, int, int, float]]:
+    """The colliders ``(i, k, j, p)`` of a skeleton: ``i -> k <- j`` with ``p`` the p-value of their separating set.
 
-    A collider needs a separating set that passes the test (p-value above ``alpha``): two unlinked variables that
+    For two unlinked variables with common neighbours, the separating set of largest p-value decides (PC-Max): every
+    common neighbour outside it is a collider. It must pass the test (``p > alpha``): two unlinked variables that
     stay dependent given every set (a given skeleton missing a link, or a hidden common cause) say nothing about
-    their common neighbour. Returns ``directed`` (``directed[i, j]``: ``i -> j``), ``how`` (0 undirected or absent, 1 collider, 2 Meek;
-    symmetric) and the colliders ``(i, k, j)`` found (``i -> k <- j``). An edge two colliders orient both ways is
-    left undirected: the tests disagree about it, and the graph says nothing about its direction.
+    their common neighbour.
+    """
+    found = []
+    for i, j in combinations(range(len(adjacent)), 2):
+        if adjacent[i, j] or not (adjacent[i] & adjacent[j]).any():
+            continue
+        separating, p_value = _separating_set(corr, n, adjacent, i, j, max_cond)
+        if p_value > alpha:
+            found += [
+                (int(i), int(k), int(j), p_value)
+                for k in np.flatnonzero(adjacent[i] & adjacent[j])
+                if k not in separating
+            ]
+    return found
+
+
+def propagate(adjacent: np.ndarray, colliders) -> tuple[np.ndarray, np.ndarray]:
+    """Orient the colliders ``(i, k, j, ...)``, then apply Meek's rules 1-3 until nothing changes.
+
+    Returns ``directed`` (``directed[i, j]``: ``i -> j``) and ``how`` (0 undirected or absent, 1 collider, 2 Meek;
+    symmetric). An edge two colliders orient both ways is left undirected: the tests disagree about it, and the
+    graph says nothing about its direction.
     """
     p = len(adjacent)
     votes = np.zeros((p, p), dtype=bool)
-    colliders = []
-    for i, j in combinations(range(p), 2):
-        if adjacent[i, j]:
-            continue
-        common = np.flatnonzero(adjacent[i] & adjacent[j])
-        if not len(common):
-            continue
-        separating, p_value = _separating_set(corr, n, adjacent, i, j, max_cond)
-        if p_value <= alpha:
-            continue
-        for k in common:
-            if k not in separating:
-                votes[i, k] = votes[j, k] = True
-                colliders.append((int(i), int(k), int(j)))
+    for i, k, j, *_ in colliders:
+        votes[i, k] = votes[j, k] = True
     directed = votes & ~votes.T
     how = np.where(directed | directed.T, 1, 0)
     # an edge claimed both ways is bidirected (a hidden common cause, or a test error): Meek's rules must not
@@ -148,7 +158,19 @@ def orient(
                     how[x, y] = how[y, x] = 2
                     changed = True
                     break
-    return directed, how, colliders
+    return directed, how
+
+
+def orient(
+    corr: np.ndarray, n: int, adjacent: np.ndarray, max_cond: int | None, alpha: float
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
+    """Orient a skeleton: :func:`unshielded_colliders`, then :func:`propagate`.
+
+    Returns ``directed``, ``how`` and the colliders ``(i, k, j)`` found (``i -> k <- j``).
+    """
+    found = unshielded_colliders(corr, n, adjacent, max_cond, alpha)
+    directed, how = propagate(adjacent, found)
+    return directed, how, [c[:3] for c in found]
 
 
 def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
@@ -174,6 +196,7 @@ def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
     return adjacent
 
 
+@doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result)
 def causal_network(
     adata: AnnData,
     *,
@@ -221,8 +244,7 @@ def causal_network(
         ``"cnnc-causal"`` (a :class:`cnnc.models.Model`, registry name or file path).
     variables
         The variables of the network (default: all, at most :data:`MAX_VARIABLES`).
-    layer, use_raw
-        Where the values are (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
+    {doc_any_values}
     alpha
         Level of the Fisher z tests of the skeleton search, in (0, 1).
     max_cond
@@ -230,12 +252,7 @@ def causal_network(
     skeleton
         ``None`` (estimate it) or the links to orient: pairs of variable names, or a DataFrame whose first two
         columns hold them; then no link is removed by the tests.
-    batch_size
-        Pairs per batch of images.
-    key_added
-        Key of the results in ``adata.uns``.
-    copy
-        Return a modified copy instead of writing in place.
+    {doc_uns_result}
 
     Returns
     -------
@@ -292,7 +309,8 @@ def causal_network(
     corr = np.corrcoef(gaussian.T)
     if not given:
         adjacent = _skeleton(corr, n, float(alpha), max_cond, adjacent)
-    directed, how, colliders = orient(corr, n, adjacent, max_cond, float(alpha))
+    colliders = unshielded_colliders(corr, n, adjacent, max_cond, float(alpha))
+    directed, how = propagate(adjacent, colliders)
     a, b = np.nonzero(np.triu(adjacent, 1))
     if len(a):
         imager = make_imager(values, np.arange(len(labels)), mdl.spec.image_params, gene_names=list(map(str, labels)))
@@ -302,9 +320,7 @@ def causal_network(
     image_direction = proba[:, 1] - proba[:, 2]
     # the graph's orientation where it has one, else the image's (a tie keeps the order given)
     flip = np.where(directed[a, b] | directed[b, a], directed[b, a], image_direction < 0)
-    precision = np.linalg.pinv(corr, hermitian=True)
-    d = np.sqrt(np.diag(precision))
-    partial = -precision / np.outer(d, d)
+    partial = partial_correlation(gaussian)
     edges = pd.DataFrame(
         {
             "regulator": np.where(flip, labels[b], labels[a]),
@@ -319,10 +335,7 @@ def causal_network(
     )
     edges = edges.sort_values("partial_corr", key=np.abs, ascending=False, kind="stable", ignore_index=True)
     found = pd.DataFrame(
-        [
-            (labels[i], labels[k], labels[j], _separating_set(corr, n, adjacent, i, j, max_cond)[1])
-            for i, k, j in colliders
-        ],
+        [(labels[i], labels[k], labels[j], p) for i, k, j, p in colliders],
         columns=["cause_1", "effect", "cause_2", "p_separation"],
     )
     params = prediction_params(
