@@ -45,7 +45,7 @@ from benchmarks._beeline import (
 from benchmarks._common import versus
 
 import cnnc
-from cnnc._features import ContextStatistics
+from cnnc.models import ContextStatistics
 
 SETS = [f"{c}/{n}" for c in CELLS for n in NETWORKS] + ["GSD/synthetic"]
 METHODS = ("CNNC (faithful)", "context z (default model)", "|Pearson|", "|Spearman|", "GRNBoost2", "regdiffusion")

@@ -44,8 +44,8 @@ from benchmarks._beeline import (
 from benchmarks._common import versus
 
 import cnnc
-from cnnc._features import ContextStatistics
 from cnnc.metrics import summarize
+from cnnc.models import ContextStatistics
 
 DIRECTION_TRUTHS = ("Specific", "Non-Specific", "Lofgof")
 #: A trivial prior that reads no pair at all: ChIP-seq truths list more targets among well-detected genes

@@ -53,8 +53,8 @@ from benchmarks._beeline import (
 from benchmarks._common import geometric_mean
 
 import cnnc
-from cnnc._features import MARGINAL_FEATURES, ContextStatistics, context_z
 from cnnc.metrics import summarize
+from cnnc.models import MARGINAL_FEATURES, ContextStatistics, context_z
 
 OUT = RESULTS / "transfer_probes.json"
 DOC = GENERATED / "transfer_probes.md"

@@ -127,9 +127,9 @@ def predict(args) -> int:
         min_cells=args.min_cells,
         groupby=args.groupby,
         groups=groups,
-        batch_size=args.batch_size,
-        chunk_cells=args.chunk_cells,
-        precision=args.precision,
+        settings=cnnc.tl.ScoringSettings(
+            batch_size=args.batch_size, chunk_cells=args.chunk_cells, precision=args.precision
+        ),
         key_added=args.key_added,
     )
     params = adata.uns[args.key_added]["params"]

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 from scipy import stats
 
 from .._checks import check_result_key
 from .._docs import doc_any_values, doc_params, doc_uns_result
-from .._features import context_z
+from .._prior import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._tables import edge_table
 from ._measured import direction_model, measured_values
 
 #: All-pairs scores need the variables × variables precision matrix and every pair's image: a bound on the variables.
@@ -175,26 +175,23 @@ def causal_scores(
         score_low = score_high = direction_low = direction_high = p_direction = nan
     # orient each pair by its direction score: regulator = the variable said to drive the other
     flip = direction < 0
-    edges = pd.DataFrame(
-        {
-            "regulator": np.where(flip, labels[b], labels[a]),
-            "target": np.where(flip, labels[a], labels[b]),
-            "score": full["score"],
-            "score_low": score_low,
-            "score_high": score_high,
-            "direction": np.abs(direction),
-            "direction_low": np.where(flip, -direction_high, direction_low),
-            "direction_high": np.where(flip, -direction_low, direction_high),
-            "p_direction": np.where(flip, 1 - p_direction, p_direction),
-            "p_none": full["p_none"],
-            "p_forward": np.where(flip, full["p_ba"], full["p_ab"]),
-            "p_backward": np.where(flip, full["p_ab"], full["p_ba"]),
-            "partial_corr": full["partial_corr"],
-            "link_context": full["link_context"],
-            "partial_context": full["partial_context"],
-        }
+    edges = edge_table(
+        np.where(flip, labels[b], labels[a]),
+        np.where(flip, labels[a], labels[b]),
+        full["score"],
+        score_low=score_low,
+        score_high=score_high,
+        direction=np.abs(direction),
+        direction_low=np.where(flip, -direction_high, direction_low),
+        direction_high=np.where(flip, -direction_low, direction_high),
+        p_direction=np.where(flip, 1 - p_direction, p_direction),
+        p_none=full["p_none"],
+        p_forward=np.where(flip, full["p_ba"], full["p_ab"]),
+        p_backward=np.where(flip, full["p_ab"], full["p_ba"]),
+        partial_corr=full["partial_corr"],
+        link_context=full["link_context"],
+        partial_context=full["partial_context"],
     )
-    edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     params = prediction_params(
         mdl,
         symmetric=True,

@@ -21,6 +21,7 @@ from scipy import stats
 from .._checks import check_result_key
 from .._docs import doc_any_values, doc_params, doc_uns_result
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._tables import edge_table
 from ._causal import partial_correlation
 from ._measured import direction_model, measured_values
 
@@ -259,7 +260,8 @@ def causal_network(
     ``None`` or the copy. Writes ``adata.uns[key_added]`` with
 
     ``"edges"``
-        DataFrame, one row per link: ``regulator`` and ``target`` (the orientation), ``oriented_by``
+        DataFrame, one row per link, sorted by ``score``: ``regulator`` and ``target`` (the orientation),
+        ``score`` (``|partial_corr|``: the strength of the link given every other variable), ``oriented_by``
         (``"collider"``, ``"meek"`` or ``"image"``), ``partial_corr`` (given all other variables, on the normal
         scores), ``direction`` (the image model's P(regulator → target) - P(target → regulator); negative when the
         graph overrode the image), ``p_forward``, ``p_backward``, ``p_none``.
@@ -321,19 +323,17 @@ def causal_network(
     # the graph's orientation where it has one, else the image's (a tie keeps the order given)
     flip = np.where(directed[a, b] | directed[b, a], directed[b, a], image_direction < 0)
     partial = partial_correlation(gaussian)
-    edges = pd.DataFrame(
-        {
-            "regulator": np.where(flip, labels[b], labels[a]),
-            "target": np.where(flip, labels[a], labels[b]),
-            "oriented_by": np.array(["image", "collider", "meek"], dtype=object)[how[a, b]],
-            "partial_corr": partial[a, b],
-            "direction": np.where(flip, -image_direction, image_direction),
-            "p_forward": np.where(flip, proba[:, 2], proba[:, 1]),
-            "p_backward": np.where(flip, proba[:, 1], proba[:, 2]),
-            "p_none": proba[:, 0],
-        }
+    edges = edge_table(
+        np.where(flip, labels[b], labels[a]),
+        np.where(flip, labels[a], labels[b]),
+        np.abs(partial[a, b]),  # the strength of the link given the rest of the graph ranks the edges
+        oriented_by=np.array(["image", "collider", "meek"], dtype=object)[how[a, b]],
+        partial_corr=partial[a, b],
+        direction=np.where(flip, -image_direction, image_direction),
+        p_forward=np.where(flip, proba[:, 2], proba[:, 1]),
+        p_backward=np.where(flip, proba[:, 1], proba[:, 2]),
+        p_none=proba[:, 0],
     )
-    edges = edges.sort_values("partial_corr", key=np.abs, ascending=False, kind="stable", ignore_index=True)
     found = pd.DataFrame(
         [(labels[i], labels[k], labels[j], p) for i, k, j, p in colliders],
         columns=["cause_1", "effect", "cause_2", "p_separation"],
