@@ -360,7 +360,7 @@ def write_report(results: dict) -> None:
             lines += [
                 f"- the same on a dask.distributed LocalCluster of {c['n_workers']} worker processes (the workers read, "
                 f"bin and count the file's chunks; this process drives; peak RSS of the driver "
-                f"{c['clientpeak_mib']:,.0f} MiB): default model {c['default']['seconds']:,.0f} s, worker peaks "
+                f"{c['clientpeak_mib']:,.0f} MiB): {ooc.get('default_model', 'default model')} {c['default']['seconds']:,.0f} s, worker peaks "
                 f"{peaks('default')} MiB; cnnc-original {c['original']['seconds']:,.0f} s, worker peaks "
                 f"{peaks('original')} MiB (each worker keeps the bin codes of its own chunks: 1 byte per cell and gene, "
                 "plus 5 bytes per nonzero value)",
