@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import GENERATED, RESULTS, ROOT, SHARED
+from ._common import GENERATED, RESULTS, ROOT, SHARED, use_shared_data
 
 __all__ = ["CELLS", "GENERATED", "NETWORKS", "RESULTS", "ROOT", "SHARED", "load_cell", "use_shared_data"]
 
 CELLS = ("mDC", "mESC", "mHSC-L")
 NETWORKS = ("Specific", "STRING", "Non-Specific")
-
-
-def use_shared_data() -> None:
-    """Read BEELINE from ../shared/data (no download)."""
-    if SHARED.is_dir():
-        os.environ.setdefault("CNNC_DATA_DIR", str(SHARED))
 
 
 def load_cell(cell: str, size: int = 500, *, lofgof: bool = False):

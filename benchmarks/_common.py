@@ -18,6 +18,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 GENERATED = ROOT / "docs" / "_generated"
 
 
+def use_shared_data() -> None:
+    """Read BEELINE and the other public data sets from ../shared/data (no download)."""
+    if SHARED.is_dir():
+        os.environ.setdefault("CNNC_DATA_DIR", str(SHARED))
+
+
 def model_version(model: str = "default") -> dict:
     """Name and version of a registered model, read through the public registry.
 
