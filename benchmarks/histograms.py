@@ -16,6 +16,7 @@ Usage::
 
     python -m benchmarks.histograms            # 1,000 / 10,000 / 100,000 cells (several minutes)
     python -m benchmarks.histograms --quick    # small sizes, < 60 s (CI)
+    python -m benchmarks.histograms --size 10000 200 200   # one size (cells, regulators, targets), no table
 """
 
 from __future__ import annotations
@@ -247,6 +248,14 @@ def main() -> None:
     parser.add_argument("--loop-seconds", type=float, default=None, help="time spent on the loop per size")
     parser.add_argument("--repeats", type=int, default=3, help="engine runs per size (best is reported)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--size",
+        nargs=3,
+        type=int,
+        action="append",
+        metavar=("CELLS", "REGULATORS", "TARGETS"),
+        help="measure this size only (repeatable; prints, writes no table)",
+    )
     parser.add_argument("--memory-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -256,7 +265,7 @@ def main() -> None:
     import numba
 
     run = run_header()
-    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    sizes = args.size or (QUICK_SIZES if args.quick else FULL_SIZES)
     loop_seconds = args.loop_seconds or (1.5 if args.quick else 3.0)
     print(
         f"numba threads: {numba.get_num_threads()}, cores: {os.cpu_count()}, "
@@ -291,7 +300,7 @@ def main() -> None:
             f"{r.engine_rate / r.loop_rate:,.0f}× | {r.frame_rate / r.loop_rate:,.0f}× | "
             f"{r.loop_cpu / engine_cpu_per_pair:,.0f}× | {r.peak_mib:.0f} | {r.load:.1f} |"
         )
-    if not args.quick:
+    if not args.quick and not args.size:
         GENERATED.mkdir(parents=True, exist_ok=True)
         note = (
             "Engine (`cnnc.tl.pair_histograms`, pairs as a list of tuples) vs the original per-pair "
