@@ -53,7 +53,7 @@ def run_header(*models: str, trained: str | None = None) -> dict:
     run = {
         "cnnc_version": cnnc.__version__,
         "default_model": str(cnnc.models.available().query("default").index[0]),
-        "models": [model_version(m) for m in models],
+        "models": list({v["model"]: v for v in map(model_version, models)}.values()),  # each model once
         "trained": trained,
         "cores": os.cpu_count(),
         "load_at_start": os.getloadavg()[0],
