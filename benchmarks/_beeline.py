@@ -8,7 +8,22 @@ from scipy import stats
 
 from ._common import GENERATED, RESULTS, ROOT, SHARED, use_shared_data
 
-__all__ = ["CELLS", "GENERATED", "NETWORKS", "RESULTS", "ROOT", "SHARED", "load_cell", "use_shared_data"]
+#: The paths are re-exported from ._common, where they live.
+__all__ = [
+    "CELLS",
+    "GENERATED",
+    "NETWORKS",
+    "RESULTS",
+    "ROOT",
+    "SHARED",
+    "baseline_tables",
+    "candidates",
+    "correlation_scores",
+    "dense",
+    "load_cell",
+    "table_lookup",
+    "use_shared_data",
+]
 
 CELLS = ("mDC", "mESC", "mHSC-L")
 NETWORKS = ("Specific", "STRING", "Non-Specific")
