@@ -305,6 +305,8 @@ def write_report(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=1, default=float))
     lines = [header_line(results["run"]), ""] if "run" in results else []
+    if results.get("provenance"):  # parts recorded by earlier versions of this benchmark: where each comes from
+        lines += [results["provenance"], ""]
     e2e = results.get("end_to_end")
     if e2e:
         lines += [
