@@ -70,6 +70,7 @@ def engine(n_cells: int, n_regulators: int) -> dict:
     genes = np.arange(x.shape[1])
     a = np.repeat(np.arange(n_regulators), len(genes))
     b = np.tile(genes, n_regulators)
+    a, b = a[a != b], b[a != b]  # a gene paired with itself has no image
     names = np.asarray(adata.var_names, dtype=object)
     pairs = pd.DataFrame({"gene_a": names[a], "gene_b": names[b]})
     nnz = np.diff(x.tocsc().indptr)
