@@ -28,11 +28,7 @@ BASELINE_RUNNERS = {
 #: Private imports awaiting a public home outside the benchmarks: module → the private module it may still import.
 #: The context-prior measures (``ContextStatistics``, ``context_z``) are being moved into one measure registry; once
 #: it is public these benchmarks import it from there and their entries go (an entry that no longer applies fails).
-PENDING = {
-    "benchmarks.accuracy": "cnnc._features",
-    "benchmarks.transfer": "cnnc._features",
-    "benchmarks.transfer_probes": "cnnc._features",
-}
+PENDING: dict[str, str] = {}
 
 
 def _modules() -> dict[str, Path]:
