@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .._interventions import Interventions
-from ._network import _skeleton, normal_scores, propagate
+from ._network import _skeleton, normal_scores, propagate, unshielded_colliders
 
 
 def shifts(values: np.ndarray, design: Interventions) -> tuple[dict, dict]:
@@ -73,20 +73,9 @@ def direct_effects(
     return z_out, p_out
 
 
-def interventional_graph(
-    values: np.ndarray, design: Interventions, *, alpha: float = 0.01, max_cond: int | None = 3, min_shift: float = 0.1
-) -> dict:
-    """The graph and the per-pair evidence: see the module docstring.
-
-    Returns a dict of variables × variables arrays: ``adjacent`` (skeleton ∪ direct effects), ``directed``
-    (``directed[a, b]``: a → b), ``how`` (0 none/undetermined, 3 intervention, 2 propagated by Meek's rules),
-    ``direct_z``, ``direct_p``, ``shift`` (largest |shift| of b over conditions perturbing a, signed),
-    ``shift_p``, ``partial`` (partial correlation given all others, pooled normal scores).
-    """
-    n, p_vars = values.shape
-    gaussian = normal_scores(values)
-    corr = np.corrcoef(gaussian.T)
-    adjacent = _skeleton(corr, n, alpha, max_cond, ~np.eye(p_vars, dtype=bool))
+def _shift_matrices(values: np.ndarray, design: Interventions) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """Variables × variables signed shift of b over the conditions perturbing a (largest |shift|) and its p-value."""
+    p_vars = values.shape[1]
     effect, pvalue = shifts(values, design)
     shift, shift_p = np.zeros((p_vars, p_vars)), np.ones((p_vars, p_vars))
     for label, targets in design.targets.items():
@@ -96,6 +85,36 @@ def interventional_graph(
             shift_p[a] = np.where(better, pvalue[label], shift_p[a])
     np.fill_diagonal(shift, 0)
     np.fill_diagonal(shift_p, 1)
+    return shift, shift_p, effect, pvalue
+
+
+def interventional_graph(
+    values: np.ndarray,
+    design: Interventions,
+    *,
+    alpha: float = 0.05,
+    max_cond: int | None = 3,
+    min_shift: float = 0.1,
+    skeleton: np.ndarray | None = None,
+    colliders: bool = False,
+) -> dict:
+    """The graph and the per-pair evidence: see the module docstring.
+
+    ``skeleton``: a given adjacency matrix (else the PC-stable search at ``alpha``); ``colliders``: also orient the
+    unshielded colliders of the observational path (:func:`cnnc.tl._network.unshielded_colliders`) where the
+    interventions do not contradict them. Returns a dict of variables × variables arrays: ``adjacent`` (skeleton ∪
+    direct effects), ``directed`` (``directed[a, b]``: a → b), ``how`` (0 none/undetermined, 1 collider, 2 Meek's
+    rules, 3 intervention), ``direct_z``, ``direct_p``, ``shift`` (largest |shift| of b over conditions
+    perturbing a, signed), ``shift_p``, ``partial`` (partial correlation given all others, pooled normal scores),
+    ``colliders`` (``(i, k, j, p)`` kept), ``perturbed`` (boolean per variable).
+    """
+    n, p_vars = values.shape
+    corr = np.corrcoef(normal_scores(values).T)
+    if skeleton is None:
+        adjacent = _skeleton(corr, n, alpha, max_cond, ~np.eye(p_vars, dtype=bool))
+    else:
+        adjacent = skeleton.copy()
+    shift, shift_p, effect, pvalue = _shift_matrices(values, design)
     z, zp = direct_effects(values, design, effect, pvalue, alpha, min_shift)
     direct = (zp < alpha) & (np.abs(shift) >= min_shift)
     perturbed = np.zeros(p_vars, dtype=bool)
@@ -103,12 +122,17 @@ def interventional_graph(
     # a - b with b perturbed and a unmoved by it: a is no descendant of b, so a -> b
     still = perturbed[None, :] & ((shift_p.T >= alpha) | (np.abs(shift.T) < min_shift))
     votes = (direct & ~(direct.T & (np.abs(z.T) > np.abs(z)))) | (adjacent & still & ~direct.T)
-    adjacent = adjacent | direct | direct.T
+    if skeleton is None:
+        adjacent = adjacent | direct | direct.T
     votes &= adjacent
     directed = votes & ~votes.T
-    # Meek's rules from the interventional orientations, expressed as (a, b, a) "colliders" voting a -> b
     seeds = [(int(a), int(b), int(a)) for a, b in zip(*np.nonzero(directed), strict=True)]
-    propagated, how = propagate(adjacent, seeds)
+    kept = []
+    if colliders:
+        found = unshielded_colliders(corr, n, adjacent, max_cond, alpha)
+        kept = [c for c in found if not (directed[c[1], c[0]] or directed[c[1], c[2]])]
+    # the interventional orientations enter Meek's rules as (a, b, a) "colliders" voting a -> b
+    propagated, how = propagate(adjacent, seeds + kept)
     how = np.where(directed | directed.T, 3, how)
     partial = -np.linalg.pinv(corr, hermitian=True)
     d = np.sqrt(np.clip(np.diag(-partial), 1e-12, None))
@@ -123,6 +147,8 @@ def interventional_graph(
         "shift": shift,
         "shift_p": shift_p,
         "partial": partial,
+        "colliders": kept,
+        "perturbed": perturbed,
     }
 
 
@@ -174,3 +200,28 @@ def evidence_table(graph: dict, names: np.ndarray) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows, columns=["regulator", "target", "score", "direction", "evidence", "pvalue", "shift", "reverse_shift", "partial_corr"])
     return table.sort_values("score", ascending=False, kind="stable", ignore_index=True)
+
+
+def interventional_pairs(values: np.ndarray, design: Interventions, a: np.ndarray, b: np.ndarray) -> dict:
+    """For the pairs ``(a, b)``: which have a perturbed variable on either side, and what the interventions say.
+
+    ``touched`` (bool), ``sign`` (+1: a → b, -1: b → a, 0: undetermined), ``score`` (percentile rank over the
+    pairs of the better of :func:`pair_scores` both ways, in (0, 1]), ``pvalue`` (direct-effect p-value of the
+    orientation, NaN when not oriented by a direct effect), ``shift_ab``/``shift_ba`` (shift of b when a is
+    perturbed and of a when b is).
+    """
+    graph = interventional_graph(values, design)
+    directed = graph["directed"]
+    sign = np.where(directed[a, b] & ~directed[b, a], 1, np.where(directed[b, a] & ~directed[a, b], -1, 0))
+    score = pair_scores(graph)
+    best = np.maximum(score[a, b], score[b, a])
+    forward_p, backward_p = graph["direct_p"][a, b], graph["direct_p"][b, a]
+    pvalue = np.where(sign > 0, forward_p, np.where(sign < 0, backward_p, 1.0))
+    return {
+        "touched": graph["perturbed"][a] | graph["perturbed"][b],
+        "sign": sign,
+        "score": stats.rankdata(best) / len(best),
+        "pvalue": np.where(pvalue < 1, pvalue, np.nan),
+        "shift_ab": graph["shift"][a, b],
+        "shift_ba": graph["shift"][b, a],
+    }
