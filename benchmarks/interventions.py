@@ -50,13 +50,30 @@ GIES_PYTHON = os.environ.get("CNNC_GIES_PYTHON", "/work/venvs/i24/bin/python")
 GIES_RUNNER = ROOT / "benchmarks" / "baselines" / "run_gies.py"
 #: Sachs's protein names → the consensus file's names
 SHORT = dict(
-    zip(cnnc.datasets._sachs.PROTEINS, ["raf", "mek", "plc", "pip2", "pip3", "erk", "akt", "pka", "pkc", "p38", "jnk"])
+    zip(
+        cnnc.datasets._sachs.PROTEINS,
+        ["raf", "mek", "plc", "pip2", "pip3", "erk", "akt", "pka", "pkc", "p38", "jnk"],
+        strict=False,
+    )
 )
 ALPHA = 0.05  # chosen on the tuned simulation setting
 SETTINGS = {
     "tuned": {},
-    "untuned_sparse_perturbation": dict(n_genes=30, perturbed=0.4, cells_per_guide=100, noise=0.5, knockdown=0.3),
-    "untuned_dense_strong": dict(n_genes=15, n_edges=25, perturbed=0.8, cells_per_guide=200, knockdown=0.05, depth=10.0),
+    "untuned_sparse_perturbation": {
+        "n_genes": 30,
+        "perturbed": 0.4,
+        "cells_per_guide": 100,
+        "noise": 0.5,
+        "knockdown": 0.3,
+    },
+    "untuned_dense_strong": {
+        "n_genes": 15,
+        "n_edges": 25,
+        "perturbed": 0.8,
+        "cells_per_guide": 200,
+        "knockdown": 0.05,
+        "depth": 10.0,
+    },
 }
 
 
@@ -73,7 +90,11 @@ def directed_metrics(score: np.ndarray, truth: np.ndarray, graph: bool) -> dict:
     off = ~np.eye(len(truth), dtype=bool)
     ratio = average_precision_score(truth[off], score[off]) / truth[off].mean()
     right = (score > 0) & (score.T <= 0) if graph else score > score.T
-    return {"auprc_ratio": round(float(ratio), 3), "oriented_right": int(right[truth].sum()), "n_true": int(truth.sum())}
+    return {
+        "auprc_ratio": round(float(ratio), 3),
+        "oriented_right": int(right[truth].sum()),
+        "n_true": int(truth.sum()),
+    }
 
 
 def network_scores(edges: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -110,7 +131,9 @@ def mean_shift(values: np.ndarray, labels: np.ndarray, control, targets: dict, n
 def gies_scores(values: np.ndarray, labels: np.ndarray, control, targets: dict, names: list[str]) -> np.ndarray:
     pos = {n: i for i, n in enumerate(names)}
     envs = list(dict.fromkeys([*control, *targets]))
-    env_targets = [[] if (e in control or not targets.get(e)) else [pos[t] for t in np.atleast_1d(targets[e])] for e in envs]
+    env_targets = [
+        [] if (e in control or not targets.get(e)) else [pos[t] for t in np.atleast_1d(targets[e])] for e in envs
+    ]
     env = np.array([envs.index(lab) for lab in labels])
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(f"{tmp}/in.npz", X=values, env=env, targets=json.dumps(env_targets))
@@ -123,7 +146,7 @@ def gies_scores(values: np.ndarray, labels: np.ndarray, control, targets: dict, 
 def run_methods(adata, column: str, control, targets, names: list[str], truth: np.ndarray) -> dict:
     """Every method on one data set (values in X, conditions in obs[column])."""
     out, values, labels = {}, np.asarray(adata.X, dtype=np.float64), adata.obs[column].astype(str).to_numpy()
-    kw = dict(interventions=column, control=control, intervention_targets=targets)
+    kw = {"interventions": column, "control": control, "intervention_targets": targets}
     t0 = time.perf_counter()
     net = cnnc.tl.causal_network(adata, alpha=ALPHA, copy=True, **kw).uns["cnnc_network"]["edges"]
     out["cnnc interventional network"] = directed_metrics(network_scores(net, names), truth, graph=True)
@@ -133,7 +156,9 @@ def run_methods(adata, column: str, control, targets, names: list[str], truth: n
     full_targets = targets or {lab: lab for lab in pd.unique(labels) if lab not in np.atleast_1d(control)}
     out["mean shift"] = directed_metrics(mean_shift(values, labels, control, full_targets, names), truth, graph=False)
     t0 = time.perf_counter()
-    out["GIES"] = directed_metrics(gies_scores(values, labels, np.atleast_1d(control), full_targets, names), truth, True)
+    out["GIES"] = directed_metrics(
+        gies_scores(values, labels, np.atleast_1d(control), full_targets, names), truth, True
+    )
     out["GIES"]["seconds"] = round(time.perf_counter() - t0, 2)
     plain = cnnc.tl.causal_network(adata, copy=True).uns["cnnc_network"]["edges"]
     out["causal_network, no interventions"] = directed_metrics(network_scores(plain, names), truth, graph=True)
@@ -148,7 +173,9 @@ def sachs() -> dict:
     adata.obs["condition"] = pd.Categorical(conditions["condition"].to_numpy())
     design = pd.read_csv(BENCH / "interventions.tsv", sep="\t")
     targets = {c: (None if p == "none" else p) for c, p in zip(design["condition"], design["perturbed"], strict=True)}
-    lines = [line.split(". ", 1)[1] for line in (BENCH / "consensus_20_edges.txt").read_text().splitlines() if "-->" in line]
+    lines = [
+        line.split(". ", 1)[1] for line in (BENCH / "consensus_20_edges.txt").read_text().splitlines() if "-->" in line
+    ]
     names = list(adata.var_names)
     truth = truth_matrix(names, [tuple(x.strip() for x in line.split("-->")) for line in lines])
     return run_methods(adata, "condition", "cd3cd28", targets, names, truth)
@@ -182,27 +209,43 @@ def summarise(runs: list[dict]) -> dict:
     for m in methods:
         auprc = [r[m]["auprc_ratio"] for r in runs]
         frac = [r[m]["oriented_right"] / r[m]["n_true"] for r in runs]
-        out[m] = {"auprc_ratio_mean": round(float(np.mean(auprc)), 3), "auprc_ratio": auprc,
-                  "oriented_share_mean": round(float(np.mean(frac)), 3), "oriented_share": [round(f, 3) for f in frac]}
+        out[m] = {
+            "auprc_ratio_mean": round(float(np.mean(auprc)), 3),
+            "auprc_ratio": auprc,
+            "oriented_share_mean": round(float(np.mean(frac)), 3),
+            "oriented_share": [round(f, 3) for f in frac],
+        }
     return out
 
 
 def markdown(result: dict) -> str:
-    lines = [f"# Direction from interventions (cnnc {cnnc.__version__})", "",
-             "Generated by `python -m benchmarks.interventions`; see that module for the protocol.", "",
-             "## Sachs et al. (2005), 9 conditions, 20-edge consensus", "",
-             "| method | directed AUPRC ratio (110 ordered pairs) | consensus edges oriented right |", "|---|---|---|"]
+    lines = [
+        f"# Direction from interventions (cnnc {cnnc.__version__})",
+        "",
+        "Generated by `python -m benchmarks.interventions`; see that module for the protocol.",
+        "",
+        "## Sachs et al. (2005), 9 conditions, 20-edge consensus",
+        "",
+        "| method | directed AUPRC ratio (110 ordered pairs) | consensus edges oriented right |",
+        "|---|---|---|",
+    ]
     for m, r in result["sachs"].items():
         lines.append(f"| {m} | {r['auprc_ratio']:.2f} | {r['oriented_right']}/20 |")
     lines += ["", "Targets set beforehand: AUPRC ratio ≥ 3.3 and ≥ 16/20 with the estimated graph.", ""]
     for name, setting in result["simulations"].items():
-        lines += [f"## Simulated CRISPRi screens: {name} ({setting['generator']})", "",
-                  "| method | directed AUPRC ratio (mean over seeds) | share of true edges oriented right |", "|---|---|---|"]
+        lines += [
+            f"## Simulated CRISPRi screens: {name} ({setting['generator']})",
+            "",
+            "| method | directed AUPRC ratio (mean over seeds) | share of true edges oriented right |",
+            "|---|---|---|",
+        ]
         for m, r in setting["summary"].items():
             lines.append(f"| {m} | {r['auprc_ratio_mean']:.2f} | {r['oriented_share_mean']:.2f} |")
         lines.append("")
-        lines.append("cnnc interventional network, oriented right by kind of edge (summed over seeds): " + ", ".join(
-            f"{k}: {v[0]}/{v[1]}" for k, v in setting["by_kind"].items()))
+        lines.append(
+            "cnnc interventional network, oriented right by kind of edge (summed over seeds): "
+            + ", ".join(f"{k}: {v[0]}/{v[1]}" for k, v in setting["by_kind"].items())
+        )
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -227,7 +270,10 @@ def main(argv=None) -> int:
                     by_kind[k[16:]] = [prev[0] + v[0], prev[1] + v[1]]
         result["simulations"][name] = {
             "generator": ", ".join(f"{k}={v}" for k, v in setting.items()) or "simulate_screen defaults",
-            "seeds": seeds, "summary": summarise(runs), "by_kind": by_kind, "runs": runs,
+            "seeds": seeds,
+            "summary": summarise(runs),
+            "by_kind": by_kind,
+            "runs": runs,
         }
         print(name, json.dumps(result["simulations"][name]["summary"], indent=1), flush=True)
     if not args.no_write:

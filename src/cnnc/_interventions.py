@@ -99,11 +99,15 @@ def _targets(labels: np.ndarray, control: tuple[str, ...], mapping, names: np.nd
             )
         return {lab: (position[lab],) for lab in present if lab not in control}
     if not isinstance(mapping, Mapping):
-        raise TypeError(f"intervention_targets must be a dict label → variable(s) or None, got {type(mapping).__name__}.")
+        raise TypeError(
+            f"intervention_targets must be a dict label → variable(s) or None, got {type(mapping).__name__}."
+        )
     mapping = {str(k): v for k, v in mapping.items()}
     absent = sorted(set(mapping) - set(present))
     if absent:
-        raise ValueError(f"intervention_targets names conditions with no cells: {absent[:8]} (labels present: {present[:10]}).")
+        raise ValueError(
+            f"intervention_targets names conditions with no cells: {absent[:8]} (labels present: {present[:10]})."
+        )
     missing = sorted(lab for lab in present if lab not in control and lab not in mapping)
     if missing:
         raise ValueError(
@@ -144,16 +148,32 @@ def parse_interventions(
     """
     if interventions is None:
         if control is not None or intervention_targets is not None:
-            raise ValueError("control= and intervention_targets= need interventions= (the obs column of condition labels).")
+            raise ValueError(
+                "control= and intervention_targets= need interventions= (the obs column of condition labels)."
+            )
         return None
     labels = _labels(adata, interventions)
     if control is None:
-        raise ValueError("interventions= needs control=: the label (or labels) of the unperturbed cells, e.g. 'non-targeting'.")
+        raise ValueError(
+            "interventions= needs control=: the label (or labels) of the unperturbed cells, e.g. 'non-targeting'."
+        )
     control = (str(control),) if isinstance(control, str) else tuple(str(c) for c in control)
     if not control:
         raise ValueError("control= is empty: name the label(s) of the unperturbed cells.")
     present = set(labels)
     empty = [c for c in control if c not in present]
+    if len(empty) == len(control):
+        position = {str(v) for v in names}
+        hits = {
+            lab: (lab in position) if intervention_targets is None else bool(intervention_targets.get(lab))
+            for lab in present
+        }
+        if all(hits.values()):
+            raise ValueError(
+                f"Every cell is perturbed (no cell has the control label(s) {list(control)}): the method compares "
+                "perturbed cells with unperturbed ones. Include the control cells (e.g. non-targeting guides) and "
+                "name their label in control=."
+            )
     if empty:
         raise ValueError(
             f"control labels {empty} have no cells in adata.obs[{interventions!r}] (labels present: "
@@ -166,8 +186,6 @@ def parse_interventions(
             "map the conditions to the variables they perturb."
         )
     n_control = int(np.isin(labels, control).sum())
-    if n_control == len(labels) - sum(int((labels == lab).sum()) for lab in targets) and n_control == 0:
-        raise ValueError("Every cell is perturbed: the method compares perturbed cells with control cells.")
     counts = {lab: int((labels == lab).sum()) for lab in targets}
     small = {lab: c for lab, c in counts.items() if c < min_cells}
     if n_control < min_cells:

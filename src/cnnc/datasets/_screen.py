@@ -107,7 +107,11 @@ def simulate_screen(
     ['g00', 'g01']
     """
     for name, value in (("n_genes", n_genes), ("cells_per_guide", cells_per_guide), ("control_cells", control_cells)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < (3 if name == "n_genes" else 1):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value < (3 if name == "n_genes" else 1)
+        ):
             raise ValueError(f"{name} must be an integer >= {3 if name == 'n_genes' else 1}, got {value!r}.")
     if not 0 < perturbed <= 1 or not 0 < knockdown < 1 or noise < 0 or depth <= 0:
         raise ValueError("perturbed must be in (0, 1], knockdown in (0, 1), noise >= 0 and depth > 0.")

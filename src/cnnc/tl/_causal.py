@@ -12,8 +12,8 @@ from scipy import stats
 
 from .._checks import check_result_key
 from .._docs import doc_any_values, doc_interventions, doc_params, doc_uns_result
-from .._interventions import parse_interventions
 from .._features import context_z
+from .._interventions import parse_interventions
 from .._scoring import make_imager, prediction_params, score_pairs
 from ._measured import direction_model, measured_values
 
@@ -173,6 +173,7 @@ def causal_scores(
     a, b = np.triu_indices(n, k=1)
     full = _pair_scores(values, mdl, a, b, batch_size)
     from ._interventional import interventional_pairs  # builds on the network search, which imports this module
+
     rng = np.random.default_rng(seed)
     boot_score, boot_direction = [], []
     for _ in range(int(n_boot)):

@@ -65,7 +65,11 @@ def direct_effects(
         for b in range(p_vars):
             if b in targets:
                 continue
-            given = [c for c in np.flatnonzero(moved) if c != b and c not in targets and abs(effect[label][c]) > abs(effect[label][b])]
+            given = [
+                c
+                for c in np.flatnonzero(moved)
+                if c != b and c not in targets and abs(effect[label][c]) > abs(effect[label][b])
+            ]
             z, p = _partial_z(data, [c + 1 for c in given], b + 1)
             for a in targets:
                 if abs(z) > abs(z_out[a, b]):
@@ -198,7 +202,20 @@ def evidence_table(graph: dict, names: np.ndarray) -> pd.DataFrame:
                 "partial_corr": graph["partial"][r, t],
             }
         )
-    table = pd.DataFrame(rows, columns=["regulator", "target", "score", "direction", "evidence", "pvalue", "shift", "reverse_shift", "partial_corr"])
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "regulator",
+            "target",
+            "score",
+            "direction",
+            "evidence",
+            "pvalue",
+            "shift",
+            "reverse_shift",
+            "partial_corr",
+        ],
+    )
     return table.sort_values("score", ascending=False, kind="stable", ignore_index=True)
 
 
