@@ -180,3 +180,68 @@ def test_crop_seq_guides_to_edge_table(crop_seq):
     assert {"regulator", "target", "oriented_by", "partial_corr"} <= set(edges.columns)
     assert set(edges["regulator"]) | set(edges["target"]) <= set(measured)
     assert adata.uns["cnnc_network"]["params"]["intervention_targets"]["TP53"] == ["TP53"]
+
+
+@pytest.fixture(scope="module")
+def screen_1e4() -> AnnData:
+    """The simulated screen log-normalised as expression models expect (all genes, background included)."""
+    raw = cnnc.datasets.simulate_screen(14, seed=3, cells_per_guide=120, control_cells=800)
+    sc.pp.normalize_total(raw, target_sum=1e4)
+    sc.pp.log1p(raw)
+    return raw
+
+
+def _calls(edges: pd.DataFrame, truth: set) -> tuple[int, int]:
+    called = edges[edges["direction_evidence"] == "intervention"]
+    pointed = [
+        (r, t) if d == 1 else (t, r)
+        for r, t, d in zip(called["regulator"], called["target"], called["direction"], strict=True)
+        if d
+    ]
+    return sum(p in truth for p in pointed), sum(p[::-1] in truth for p in pointed)
+
+
+def test_predict_interactions_directions_from_guides(screen_1e4, tiny_model):
+    adata = screen_1e4.copy()
+    genes = list(adata.var_names[adata.var["in_network"].to_numpy()])
+    cnnc.tl.predict_interactions(
+        adata, model=tiny_model, tfs=genes, targets=genes, interventions="guide", control="non-targeting"
+    )
+    edges = adata.uns["cnnc"]["edges"]
+    assert {"direction", "direction_evidence", "intervention_shift", "intervention_pvalue"} <= set(edges.columns)
+    truth = set(zip(adata.uns["ground_truth"]["regulator"], adata.uns["ground_truth"]["target"], strict=True))
+    right, wrong = _calls(edges, truth)
+    assert right >= 15 and wrong <= 2
+    untouched = edges[edges["direction_evidence"] != "intervention"]
+    assert (untouched["direction"] == 0).all()
+    assert adata.uns["cnnc"]["params"]["control"] == ["non-targeting"]
+
+
+def test_cli_interventions(screen_1e4, tiny_model, tmp_path):
+    import subprocess
+    import sys
+
+    src = Path(cnnc.__file__).parents[1]
+    data = tmp_path / "screen.h5ad"
+    screen_1e4.write_h5ad(data)
+    model = tiny_model.save(tmp_path / "tiny.safetensors")
+    genes = ",".join(screen_1e4.var_names[screen_1e4.var["in_network"].to_numpy()])
+    perturbed = screen_1e4.uns["simulation"]["perturbed"]
+    targets = tmp_path / "targets.tsv"
+    targets.write_text("condition\ttarget\n" + "".join(f"{g}\t{g}\n" for g in perturbed))
+    env = {"PYTHONPATH": str(src), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+
+    def cli(*extra):
+        args = ["predict", data, "--model", model, "--tfs", genes, "--targets", genes, "--interventions", "guide"]
+        return subprocess.run(
+            [sys.executable, "-m", "cnnc", *map(str, [*args, *extra])], capture_output=True, text=True, env=env
+        )
+
+    bad = cli("--control", "ctrl", "--edges", tmp_path / "bad.csv")
+    assert bad.returncode == 1 and "have no cells" in bad.stderr and not (tmp_path / "bad.csv").exists()
+    ok = cli("--control", "non-targeting", "--intervention-targets", targets, "--edges", tmp_path / "edges.csv")
+    assert ok.returncode == 0, ok.stderr
+    table = pd.read_csv(tmp_path / "edges.csv")
+    truth = set(zip(screen_1e4.uns["ground_truth"]["regulator"], screen_1e4.uns["ground_truth"]["target"], strict=True))
+    right, wrong = _calls(table, truth)
+    assert right >= 15 and wrong <= 2

@@ -242,3 +242,82 @@ def interventional_pairs(values: np.ndarray, design: Interventions, a: np.ndarra
         "shift_ab": graph["shift"][a, b],
         "shift_ba": graph["shift"][b, a],
     }
+
+
+def intervention_evidence(
+    matrix, names, design: Interventions, regulator, target, *, alpha: float = 0.01, min_shift: float = 0.1
+) -> pd.DataFrame:
+    """What the perturbations say about given pairs, one row per pair: for edge tables of any size.
+
+    ``matrix``: cells × genes (dense or sparse), ``names`` its columns; ``regulator``/``target``: the pairs' names.
+    Returns ``regulator``, ``target``, ``score`` (the |shift| of the called direction, 0 if none), ``direction``
+    (1: regulator → target, -1: target → regulator, 0: undetermined), ``evidence`` (``"intervention"`` where a
+    perturbed gene is on either side, else ``"none"``), ``pvalue`` (Mann-Whitney p-value of the shift that
+    decided, NaN if none), ``shift``/``reverse_shift`` (rank-biserial shift of the target when the regulator is
+    perturbed, and of the regulator when the target is; 0 if never perturbed). A side moves the other when its
+    shift has p < ``alpha`` and |shift| >= ``min_shift``; the pair points from the side that moves the other and
+    is not moved back (both moving each other: the larger shift decides). Without the skeleton search of
+    :func:`interventional_graph` there is no direct-effect or invariance step: a pair neither side of which moves
+    the other stays undetermined.
+    """
+    names = pd.Index(np.asarray(names, dtype=str))
+    ra, ta = names.get_indexer(np.asarray(regulator, dtype=str)), names.get_indexer(np.asarray(target, dtype=str))
+    perturbed = np.zeros(len(names), dtype=bool)
+    perturbed[design.perturbed()] = True
+    touched = perturbed[ra] | perturbed[ta]
+    genes = np.unique(np.concatenate([ra[touched], ta[touched]]))
+    shift = np.zeros((len(names), len(genes)))
+    shift_p = np.ones((len(names), len(genes)))
+    if len(genes):
+        sub = matrix[:, genes]
+        values = np.asarray(sub.toarray() if hasattr(sub, "toarray") else sub, dtype=np.float64)
+        effect, pvalue = shifts(values, design)
+        for label, hit in design.targets.items():
+            for a in hit:
+                better = np.abs(effect[label]) > np.abs(shift[a])
+                shift[a] = np.where(better, effect[label], shift[a])
+                shift_p[a] = np.where(better, pvalue[label], shift_p[a])
+    col = {g: k for k, g in enumerate(genes)}
+    ci = np.array([col.get(t, 0) for t in ta])
+    cr = np.array([col.get(r, 0) for r in ra])
+    fwd = np.where(touched, shift[ra, ci], 0.0)
+    bwd = np.where(touched, shift[ta, cr], 0.0)
+    fwd_p, bwd_p = np.where(touched, shift_p[ra, ci], 1.0), np.where(touched, shift_p[ta, cr], 1.0)
+    moves = (fwd_p < alpha) & (np.abs(fwd) >= min_shift)
+    moved = (bwd_p < alpha) & (np.abs(bwd) >= min_shift)
+    forward = moves & ~(moved & (np.abs(bwd) > np.abs(fwd)))
+    backward = moved & ~forward
+    direction = np.where(forward, 1, np.where(backward, -1, 0))
+    return pd.DataFrame(
+        {
+            "regulator": np.asarray(regulator, dtype=str),
+            "target": np.asarray(target, dtype=str),
+            "score": np.where(forward, np.abs(fwd), np.where(backward, np.abs(bwd), 0.0)),
+            "direction": direction,
+            "evidence": np.where(touched, "intervention", "none"),
+            "pvalue": np.where(forward, fwd_p, np.where(backward, bwd_p, np.nan)),
+            "shift": fwd,
+            "reverse_shift": bwd,
+        }
+    )
+
+
+def apply_pair_evidence(edges: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
+    """Write the interventional call into an edge table aligned with ``evidence``, row by row.
+
+    Pairs with a perturbed gene on either side get ``direction`` and ``direction_evidence = "intervention"``;
+    the others keep theirs (created as 0 / ``"none"`` when the table has none), plus ``intervention_shift``,
+    ``intervention_reverse_shift`` and ``intervention_pvalue``.
+    """
+    edges = edges.copy()
+    touched = (evidence["evidence"] == "intervention").to_numpy()
+    if "direction" not in edges.columns:
+        edges["direction"] = 0
+    if "direction_evidence" not in edges.columns:
+        edges["direction_evidence"] = "none"
+    edges["direction"] = np.where(touched, evidence["direction"].to_numpy(), edges["direction"].to_numpy())
+    edges["direction_evidence"] = np.where(touched, "intervention", edges["direction_evidence"].astype(str).to_numpy())
+    edges["intervention_shift"] = evidence["shift"].to_numpy()
+    edges["intervention_reverse_shift"] = evidence["reverse_shift"].to_numpy()
+    edges["intervention_pvalue"] = evidence["pvalue"].to_numpy()
+    return edges

@@ -22,8 +22,9 @@ from .._checks import (
 )
 from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
-from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
+from .._docs import doc_chunk_cells, doc_expression, doc_interventions, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
+from .._interventions import parse_interventions
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
 from .._utils import cross_pairs
@@ -90,7 +91,12 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
     return a, b
 
 
-@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_chunk_cells=doc_chunk_cells)
+@doc_params(
+    doc_pair_table=doc_pair_table,
+    doc_expression=doc_expression,
+    doc_chunk_cells=doc_chunk_cells,
+    doc_interventions=doc_interventions,
+)
 def predict_interactions(
     adata: AnnData,
     *,
@@ -110,6 +116,9 @@ def predict_interactions(
     min_cells: int = DEFAULT_MIN_CELLS,
     groupby: str | None = None,
     groups: Sequence[str] | None = None,
+    interventions: str | None = None,
+    control=None,
+    intervention_targets=None,
     key_added: str = "cnnc",
     copy: bool = False,
 ) -> AnnData | None:
@@ -171,6 +180,13 @@ def predict_interactions(
     groups
         With ``groupby``, the categories to score (default: all). Categories with fewer than ``max(min_cells, 3)``
         cells are skipped with a warning.
+    {doc_interventions}
+        Here the interventions decide the direction of each pair with a perturbed gene on either side (the side
+        whose perturbation moves the other's distribution, and is not moved back, regulates): ``direction``
+        (1 regulator → target, -1 target → regulator, 0 undetermined) and ``direction_evidence``
+        ``"intervention"``, with ``intervention_shift``, ``intervention_reverse_shift`` and
+        ``intervention_pvalue``; the link ``score`` stays the model's. Direct effects and orientation through
+        the graph need the network search of :func:`cnnc.tl.causal_network` (up to 200 variables).
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``. A previous prediction under that key is replaced
         (logged); other content of ``adata.uns[key_added]`` is refused.
@@ -223,6 +239,8 @@ def predict_interactions(
 
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+        if interventions is not None:
+            raise ValueError("interventions= reads one modality: pass mod='rna' (a single modality), not a pair.")
         return predict_mudata(
             adata,
             mdl,
@@ -242,6 +260,9 @@ def predict_interactions(
         )
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
+    design = parse_interventions(adata, view.var_names, interventions, control, intervention_targets)
+    if design is not None and groupby is not None:
+        raise ValueError("interventions= and groupby= together are not supported: score each group separately.")
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
     a, b = candidate_positions(view.var_names, regulators, targets, pairs)
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
@@ -283,6 +304,12 @@ def predict_interactions(
         logg.warning(f"replacing the previous prediction in {replaced}")
     if groupby is None:
         edges, n_scored, n_cells = run(view, a, b)
+        if design is not None:
+            from ._interventional import apply_pair_evidence, intervention_evidence  # builds on the causal tools
+
+            evidence = intervention_evidence(view.matrix, names, design, edges["regulator"], edges["target"])
+            edges = apply_pair_evidence(edges, evidence)
+            params.update(design.params(names))
         adata.varp[key_added] = _varp(adata, edges, names, key_added)
         params.update(
             {
