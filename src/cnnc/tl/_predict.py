@@ -12,8 +12,9 @@ from scanpy import logging as logg
 from scipy import sparse
 
 from .._checks import constant_genes, refuse_nonfinite_scores, score_no_evidence
-from .._docs import doc_expression, doc_pair_table, doc_params
+from .._docs import doc_expression, doc_interventions, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
+from .._interventions import parse_interventions
 from .._prior import pair_prior
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import edge_table
@@ -35,7 +36,7 @@ def _resolve_model(model) -> Model:
     return load_model(model)
 
 
-@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression)
+@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_interventions=doc_interventions)
 def predict_interactions(
     adata: AnnData,
     *,
@@ -49,6 +50,9 @@ def predict_interactions(
     min_cells: int = DEFAULT_MIN_CELLS,
     groupby: str | None = None,
     groups: Sequence[str] | None = None,
+    interventions: str | None = None,
+    control=None,
+    intervention_targets=None,
     settings: ScoringSettings | None = None,
     key_added: str = "cnnc",
     copy: bool = False,
@@ -99,6 +103,13 @@ def predict_interactions(
     groups
         With ``groupby``, the categories to score (default: all). Categories with fewer than ``max(min_cells, 3)``
         cells are skipped with a warning.
+    {doc_interventions}
+        Here the interventions decide the direction of each pair with a perturbed gene on either side (the side
+        whose perturbation moves the other's distribution, and is not moved back, regulates): ``direction``
+        (1 regulator → target, -1 target → regulator, 0 undetermined) and ``direction_evidence``
+        ``"intervention"``, with ``intervention_shift``, ``intervention_reverse_shift`` and
+        ``intervention_pvalue``; the link ``score`` stays the model's. Direct effects and orientation through
+        the graph need the network search of :func:`cnnc.tl.causal_network` (up to 200 variables).
     settings
         How pairs are read and the network run: batch size, both orientations, cells per block, device, precision,
         dask cluster (a :class:`cnnc.tl.ScoringSettings`; default: its defaults). The former keywords
@@ -140,6 +151,7 @@ def predict_interactions(
     task = prepare(
         out, mdl, mod=mod, tfs=tfs, targets=targets, pairs=pairs, layer=layer, use_raw=use_raw, key_added=key_added
     )
+    design = _intervention_design(task, interventions, control, intervention_targets, groupby)
     client = cluster_client(task.view.matrix, settings.distributed if task.mods is None else False)
     run = partial(_network, mdl=mdl, client=client, min_cells=min_cells, settings=settings, mods=task.mods)
     params = prediction_params(
@@ -157,6 +169,13 @@ def predict_interactions(
     host, a, b = task.host, task.a, task.b
     if groupby is None:
         edges, n_scored, n_cells = run(task.view, a, b)
+        if design is not None:
+            from ._interventional import apply_pair_evidence, intervention_evidence  # builds on the causal tools
+
+            names = task.view.var_names.astype(str)
+            evidence = intervention_evidence(task.view.matrix, names, design, edges["regulator"], edges["target"])
+            edges = apply_pair_evidence(edges, evidence)
+            params.update(design.params(names))
         params.update(n_pairs=n_scored, n_candidates=int(len(a)), n_regulators=int(edges["regulator"].nunique()))
         params["n_cells"] = n_cells
         host.varp[key_added] = _varp(host, edges, key_added, task.mods)
@@ -175,6 +194,15 @@ def predict_interactions(
         written = f"{len(varp_keys)} varp[{key_added + '_<group>'!r}]"
     logg.info("    finished", deep=f"added {written} and uns[{key_added!r}]['edges']")
     return out if copy else None
+
+
+def _intervention_design(task, interventions, control, intervention_targets, groupby):
+    """The perturbation design of ``task``'s cells (checked before any work), or ``None`` without interventions."""
+    if interventions is not None and task.mods is not None:
+        raise ValueError("interventions= reads one modality: pass mod='rna' (a single modality), not a pair.")
+    if interventions is not None and groupby is not None:
+        raise ValueError("interventions= and groupby= together are not supported: score each group separately.")
+    return parse_interventions(task.host, task.view.var_names, interventions, control, intervention_targets)
 
 
 def _network(view, a, b, *, mdl: Model, client, min_cells, settings: ScoringSettings, mods=None):
