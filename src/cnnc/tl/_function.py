@@ -49,12 +49,17 @@ from .._features import (
 from .._scoring import make_imager, score_pairs
 from .._utils import cross_pairs, package_version
 from ..models import Model
+from . import _function_methods as fm
 from ._predict import _check_species, _resolve_model
 
 #: The model gene function is scored with by default (measured by benchmarks/function.py).
 FUNCTION_MODEL = "cnnc-pairs"
 
-METHODS = ("model", "context")
+METHODS = ("model", "context", "propagation")
+#: Defaults of the options that only guilt by association (``method="model"`` or ``"context"``) reads.
+GBA_DEFAULTS = {"aggregate": "softmax", "temperature": 0.5, "top_k": 5, "hub_correction": 0.25}
+#: A set is ``reliable`` when its cross-validated AUROC is above random at this one-sided p-value.
+RELIABLE_ALPHA = 0.05
 AGGREGATES = ("softmax", "top_k")
 #: Context features read from |Pearson| alone (blind to the sign of the correlation).
 ABS_FEATURES = ("abs_pearson", "z_regulator", "z_target", "z_context")
@@ -524,6 +529,7 @@ def assign_function(
     signed: bool | None = None,
     hub_correction: float = 0.25,
     min_size: int = 5,
+    cv_folds: int = 3,
     n_candidates: int = 50,
     max_members: int = 30,
     layer: str | None = None,
@@ -651,11 +657,19 @@ def assign_function(
     for name, value in (("min_size", min_size), ("n_candidates", n_candidates), ("max_members", max_members)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    _check_cv_folds(cv_folds, method)
+    if method == "propagation":
+        _refuse_gba_options(aggregate=aggregate, temperature=temperature, top_k=top_k, hub_correction=hub_correction)
     mdl = None
-    if method == "model":
+    if method in ("model", "propagation"):
         mdl = _resolve_model(FUNCTION_MODEL if model is None else model)
         _check_species(adata, mdl)
     exact = mdl is None or _features_only(mdl)  # every gene × member pair scored (no candidate subset)
+    if method == "propagation" and not exact:
+        raise ValueError(
+            f"method='propagation' links every gene to its best-scored partners, which needs every gene pair scored; "
+            f"model {mdl.name!r} reads pair images for its evidence of an interaction. Use model=None (cnnc-pairs)."
+        )
     sign_blind = not exact or method == "context" or all(f in ABS_FEATURES for f in mdl.spec.features)
     if signed is None:
         signed = sign_blind
@@ -677,7 +691,7 @@ def assign_function(
     if method == "context" or not exact or any(f in ABS_FEATURES for f in mdl.spec.features):
         stats, positive = context_statistics(view.matrix)
     means = {}
-    if method == "model" and exact:  # the model's "z_mean:..." context features, as predict_interactions makes them
+    if method != "context" and exact:  # the model's "z_mean:..." context features, as predict_interactions makes them
         means = {f: mean_feature(view.matrix, f) for f in mdl.spec.features if f.startswith(MEAN_PREFIX)}
     scorer = _PairScorer(stats, mdl if exact else None, method, positive if signed else None, means)
     imager = None
@@ -686,6 +700,33 @@ def assign_function(
         imager = make_imager(
             view.matrix, np.arange(n_genes), mdl.spec.image_params, gene_names=view.var_names.astype(str).tolist()
         )
+    params = {
+        "method": method,
+        "model": "" if mdl is None else mdl.name,
+        "model_sha256": "" if mdl is None else (mdl.sha256 or ""),
+        "pair_score": "context z" if mdl is None else "log-odds of interaction",
+        "reads_images": bool(not exact),
+        "aggregate": aggregate,
+        "temperature": float(temperature),
+        "top_k": -1 if top_k is None else int(top_k),
+        "signed": bool(signed),
+        "hub_correction": float(hub_correction),
+        "knn": fm.KNN if method == "propagation" else -1,
+        "restart": fm.RESTART if method == "propagation" else -1.0,
+        "min_size": int(min_size),
+        "cv_folds": int(cv_folds),
+        "n_candidates": int(n_candidates),
+        "max_members": int(max_members),
+        "layer": layer or "",
+        "use_raw": bool(view.label == "raw"),
+        "cnnc_version": package_version(),
+    }
+    names = list(matched)
+    folds = {k: fm.fold_ids(len(v), max(cv_folds, 1), np.random.default_rng(0)) for k, v in matched.items()}
+    if method == "propagation":
+        graph = fm.knn_graph(lambda rows: scorer.block(rows, np.arange(n_genes)), n_genes)
+        scores, cv = fm.propagation_scores(graph, matched, folds)
+        return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
     hub = np.zeros(n_genes, dtype=np.float32)
     if hub_correction:  # each gene's score against every gene of the data, aggregated the same way
         everyone = np.arange(n_genes)
@@ -693,16 +734,22 @@ def assign_function(
         for s in range(0, n_genes, rows):
             hub[s : s + rows] = _aggregate(scorer.block(slice(s, s + rows), everyone), aggregate, top_k, temperature)
         hub *= np.float32(hub_correction)
-    names = list(matched)
     scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
-    members = np.zeros((n_genes, len(names)), dtype=bool)
+    cv = {}
     for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
         mem = matched[name]
-        members[mem, j] = True
-        rows = max(1, BLOCK_PAIRS // len(mem))
-        for s in range(0, n_genes, rows):
-            block = _aggregate(scorer.block(slice(s, s + rows), mem), aggregate, top_k, temperature)
-            scores[s : s + rows, j] = block - hub[s : s + rows]
+
+        def score_from(known, mem=mem):
+            out = np.empty(n_genes, dtype=np.float32)
+            rows = max(1, BLOCK_PAIRS // len(known))
+            for s in range(0, n_genes, rows):
+                block = _aggregate(scorer.block(slice(s, s + rows), known), aggregate, top_k, temperature)
+                out[s : s + rows] = block - hub[s : s + rows]
+            return out
+
+        scores[:, j] = score_from(mem)
+        if exact and cv_folds:
+            cv[name] = fm.cross_validate(score_from, mem, folds[name], n_genes)
         if not exact:
             scores[:, j] = _image_rescore(
                 imager,
@@ -716,7 +763,33 @@ def assign_function(
                 batch_size=batch_size,
                 device=device,
             )
+    return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
 
+
+def _check_cv_folds(cv_folds, method: str) -> None:
+    """``cv_folds``: 0 (no reliability) or at least 2; propagation needs folds to score the members."""
+    lowest = 2 if method == "propagation" else 0
+    if isinstance(cv_folds, bool) or not isinstance(cv_folds, int | np.integer) or cv_folds < lowest or cv_folds == 1:
+        need = "an integer >= 2 (members are scored out of fold)" if lowest else "0 (off) or an integer >= 2"
+        raise ValueError(f"cv_folds must be {need} for method={method!r}, got {cv_folds!r}.")
+
+
+def _refuse_gba_options(**given) -> None:
+    """Propagation does not aggregate pair scores: refuse guilt-by-association options set to other values."""
+    changed = {k: v for k, v in given.items() if v != GBA_DEFAULTS[k]}
+    if changed:
+        raise ValueError(
+            f"{sorted(changed)} apply to method='model' or 'context' (guilt by association), not to "
+            "method='propagation', which walks the graph of predicted interactions; leave them at their defaults."
+        )
+
+
+def _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params):
+    """Write scores, members, the per-set table (with the reliability columns) and params; the copy or None."""
+    n_genes = len(view.var_names)
+    members = np.zeros((n_genes, len(names)), dtype=bool)
+    for j, name in enumerate(names):
+        members[matched[name], j] = True
     frame = pd.DataFrame(scores, index=view.var_names.astype(str), columns=names)
     member_frame = pd.DataFrame(members, index=view.var_names.astype(str), columns=names)
     target = pd.Index(adata.var_names.astype(str))
@@ -726,32 +799,16 @@ def assign_function(
             logg.warning(f"{missing} scored genes are in .raw but not in adata.var_names; they are left out of varm")
         frame = frame.reindex(target)
         member_frame = member_frame.reindex(target, fill_value=False)
-
     adata = adata.copy() if copy else adata
     adata.varm[key_added] = frame
-    adata.uns[key_added] = {
-        "members": member_frame,
-        "sets": table,
-        "params": {
-            "method": method,
-            "model": "" if mdl is None else mdl.name,
-            "model_sha256": "" if mdl is None else (mdl.sha256 or ""),
-            "pair_score": "context z" if mdl is None else "log-odds of interaction",
-            "reads_images": bool(not exact),
-            "aggregate": aggregate,
-            "temperature": float(temperature),
-            "top_k": -1 if top_k is None else int(top_k),
-            "signed": bool(signed),
-            "hub_correction": float(hub_correction),
-            "min_size": int(min_size),
-            "n_candidates": int(n_candidates),
-            "max_members": int(max_members),
-            "layer": layer or "",
-            "use_raw": bool(view.label == "raw"),
-            "n_sets": len(names),
-            "cnnc_version": package_version(),
-        },
-    }
+    sets = fm.reliability_columns(table, cv, RELIABLE_ALPHA)
+    adata.uns[key_added] = {"members": member_frame, "sets": sets, "params": {**params, "n_sets": len(names)}}
+    unreliable = int((~sets["reliable"] & sets["scored"]).sum())
+    if cv and unreliable:
+        logg.warning(
+            f"{unreliable} of {len(names)} gene sets are not reliable here: their own members, held out in turn, are "
+            f"not ranked above the other genes (cv_pvalue >= {RELIABLE_ALPHA}; see adata.uns[{key_added!r}]['sets'])"
+        )
     logg.info(
         "    finished",
         time=start,
