@@ -70,24 +70,30 @@ from cnnc.tl._function import read_gmt
 
 DATA = {"mESC": ("mESC", 500), "mDC": ("mDC", 1000), "mHSC-L": ("mHSC-L", 1000), "PBMC": None}
 LABELS = {"mESC": "mESC TFs+500", "mDC": "mDC TFs+1000", "mHSC-L": "mHSC-L TFs+1000", "PBMC": "PBMC 68k reduced"}
-METHODS = ("cnnc (default model)", "cnnc, former default", "context formula GBA", "|Pearson| GBA")
+#: The chosen method (``method="propagation"``), cnnc's guilt by association, a rank ensemble of the two, and the peers.
+CHOSEN = "cnnc propagation"
+ENSEMBLE = "ensemble: cnnc propagation + cnnc GBA ranks"
+PEERS = ("|Pearson| GBA", "context formula GBA", "|Pearson| propagation")
+METHODS = (CHOSEN, "cnnc GBA (default model)", ENSEMBLE, *PEERS)
 RUNS = {
-    "cnnc (default model)": {},
-    "cnnc, former default": {
-        "model": "cnnc-context",
-        "aggregate": "top_k",
-        "top_k": 5,
-        "signed": True,
-        "hub_correction": 0.0,
-    },
+    CHOSEN: {"method": "propagation"},
+    "cnnc GBA (default model)": {"cv_folds": 0},
     "context formula GBA": {
         "method": "context",
         "aggregate": "top_k",
         "top_k": None,
         "signed": False,
         "hub_correction": 0.0,
+        "cv_folds": 0,
     },
 }
+#: Gene set collections: WikiPathways chose the method (tuning), Hallmark checks it (it tuned only the GBA defaults).
+COLLECTIONS = ("WikiPathways", "Hallmark")
+BENCH_DATA = SHARED.parent / "bench-data" / "wikipathways"
+#: The peer propagation: random walk with restart on the symmetric 10-nearest-neighbour |Pearson| graph.
+PEER_K, PEER_RESTART = 10, 0.5
+#: Sets listing more genes than this are left out (WikiPathways has sets of up to ~500 genes).
+MAX_LISTED = 500
 #: Aggregation options of assign_function scored with --options (the default was picked among them).
 OPTIONS = {
     **{f"cnnc-pairs, softmax T={t}": {"temperature": t, "hub_correction": 0.0} for t in (0.25, 0.5, 1.0, 2.0)},
@@ -125,28 +131,68 @@ BASE_VARIANT = ("model", "equal", "raw", 0.25)
 MIN_MEMBERS = 10
 
 
-def load(name: str):
-    """Expression (AnnData, log values in X), its gene symbols upper-cased, and the matching Hallmark file."""
+def load(name: str, collection: str = "Hallmark"):
+    """Expression (AnnData, log values in X), its gene symbols upper-cased, and the collection's GMT file.
+
+    WikiPathways: the human sets for PBMC, the human sets mapped to mouse orthologs for BEELINE (bench data, never
+    shipped).
+    """
     import scanpy as sc
 
-    if name == "PBMC":
-        raw = sc.datasets.pbmc68k_reduced().raw.to_adata()
-        return raw, SHARED / "genesets" / "hallmark.human.gmt"
+    human = name == "PBMC"
+    if collection == "WikiPathways":
+        gmt = BENCH_DATA / ("wikipathways.human.gmt" if human else "wikipathways.mouse.gmt")
+    else:
+        gmt = SHARED / "genesets" / ("hallmark.human.gmt" if human else "hallmark.mouse.gmt")
+    if human:
+        return sc.datasets.pbmc68k_reduced().raw.to_adata(), gmt
     use_shared_data()
     cell, size = DATA[name]
-    return cnnc.datasets.beeline(cell, "Specific", size), SHARED / "genesets" / "hallmark.mouse.gmt"
+    return cnnc.datasets.beeline(cell, "Specific", size), gmt
 
 
 def members_in_data(gmt: Path, names: pd.Index) -> dict[str, np.ndarray]:
-    """Positions of each Hallmark set's members in the data (case-insensitive), sets with >= MIN_MEMBERS."""
+    """Positions of each set's members in the data (case-insensitive): sets with >= MIN_MEMBERS there and at most
+    MAX_LISTED genes listed."""
     upper = pd.Index(names.str.upper())
     out = {}
     for name, genes in read_gmt(gmt).items():
         pos = np.unique(upper.get_indexer(pd.Index(genes).str.upper()))
         pos = pos[pos >= 0]
-        if len(pos) >= MIN_MEMBERS:
+        if len(pos) >= MIN_MEMBERS and len(genes) <= MAX_LISTED:
             out[name] = pos
     return out
+
+
+def walk_operator(corr: np.ndarray, k: int = PEER_K, restart: float = PEER_RESTART) -> np.ndarray:
+    """The peer propagation's genes × genes operator ``restart · (I - (1 - restart) W)^-1`` (dense; W: the symmetric
+    k-nearest-neighbour graph of ``corr``, column-normalised). Its product with a seed vector summing to 1 is the
+    walk's stationary distribution (Köhler et al. 2008). Written here from scratch, not with cnnc's code."""
+    m = np.nan_to_num(corr, nan=-np.inf)
+    np.fill_diagonal(m, -np.inf)
+    adj = np.zeros_like(m)
+    top = np.argpartition(-m, k - 1, axis=1)[:, :k]
+    adj[np.repeat(np.arange(len(m)), k), top.ravel()] = 1.0
+    adj = np.maximum(adj, adj.T)
+    walk = adj / adj.sum(0, keepdims=True)
+    return restart * np.linalg.inv(np.eye(len(m)) - (1 - restart) * walk)
+
+
+def diagnostics(adata, sets: dict[str, np.ndarray], corr: np.ndarray) -> dict:
+    """Why a data set is hard: its size, sparsity, co-expression, and how co-expressed the sets' members are."""
+    x = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
+    top = np.nanquantile(corr, 0.95)
+    within = [np.nanmean(corr[np.ix_(v, v)]) / np.nanmean(corr) for v in sets.values()]
+    enrich = [np.nanmean(corr[np.ix_(v, v)] > top) / 0.05 for v in sets.values()]
+    return {
+        "n_cells": int(adata.n_obs),
+        "n_genes": int(adata.n_vars),
+        "detected": float(np.mean(x > 0)),
+        "mean_abs_pearson": float(np.nanmean(corr)),
+        "median_members": float(np.median([len(v) for v in sets.values()])),
+        "within_over_background": float(np.median(within)),
+        "top5_enrichment": float(np.median(enrich)),
+    }
 
 
 def signed_pearson(adata) -> np.ndarray:
@@ -216,18 +262,23 @@ def variant_scores(evidence: np.ndarray, hub: np.ndarray, members: np.ndarray, w
     return weighted_soft_max_mean(block, w) - hub
 
 
-def score_split(adata, known: dict[str, np.ndarray], corr: np.ndarray, runs: dict) -> dict[str, pd.DataFrame]:
-    """Genes × sets scores of every method from the known members."""
+def score_split(adata, known: dict[str, np.ndarray], corr: np.ndarray, runs: dict, walk=None):
+    """Genes × sets scores of every method from the known members, and the chosen method's per-set table."""
     names = adata.var_names
     sets = {k: names[v].tolist() for k, v in known.items()}
-    out = {}
+    out, table = {}, None
     for label, kwargs in runs.items():
         cnnc.tl.assign_function(adata, sets, min_size=1, key_added="bench", **kwargs)
         out[label] = adata.varm["bench"].copy()
-    out["|Pearson| GBA"] = pd.DataFrame(
-        {k: np.nanmean(corr[:, v], axis=1) for k, v in known.items()}, index=names.astype(str)
-    )
-    return out
+        if label == CHOSEN:
+            table = adata.uns["bench"]["sets"].copy()
+    index = names.astype(str)
+    out["|Pearson| GBA"] = pd.DataFrame({k: np.nanmean(corr[:, v], axis=1) for k, v in known.items()}, index=index)
+    if walk is not None:
+        out["|Pearson| propagation"] = pd.DataFrame({k: walk[:, v].mean(1) for k, v in known.items()}, index=index)
+    if CHOSEN in out and "cnnc GBA (default model)" in out:
+        out[ENSEMBLE] = out[CHOSEN].rank(pct=True) + out["cnnc GBA (default model)"].rank(pct=True)
+    return out, table
 
 
 def run_data(name: str, repeats: int, runs: dict | None = None, variants: dict | None = None) -> dict:

@@ -55,7 +55,9 @@ from ._predict import _check_species, _resolve_model
 #: The model gene function is scored with by default (measured by benchmarks/function.py).
 FUNCTION_MODEL = "cnnc-pairs"
 
-METHODS = ("model", "context", "propagation")
+METHODS = ("model", "context", "propagation", "combined")
+#: Methods that walk the graph of predicted interactions (members scored out of fold).
+WALKS = ("propagation", "combined")
 #: Defaults of the options that only guilt by association (``method="model"`` or ``"context"``) reads.
 GBA_DEFAULTS = {"aggregate": "softmax", "temperature": 0.5, "top_k": 5, "hub_correction": 0.25}
 #: A set is ``reliable`` when its cross-validated AUROC is above random at this one-sided p-value.
@@ -661,13 +663,13 @@ def assign_function(
     if method == "propagation":
         _refuse_gba_options(aggregate=aggregate, temperature=temperature, top_k=top_k, hub_correction=hub_correction)
     mdl = None
-    if method in ("model", "propagation"):
+    if method != "context":
         mdl = _resolve_model(FUNCTION_MODEL if model is None else model)
         _check_species(adata, mdl)
     exact = mdl is None or _features_only(mdl)  # every gene × member pair scored (no candidate subset)
-    if method == "propagation" and not exact:
+    if method in WALKS and not exact:
         raise ValueError(
-            f"method='propagation' links every gene to its best-scored partners, which needs every gene pair scored; "
+            f"method={method!r} links every gene to its best-scored partners, which needs every gene pair scored; "
             f"model {mdl.name!r} reads pair images for its evidence of an interaction. Use model=None (cnnc-pairs)."
         )
     sign_blind = not exact or method == "context" or all(f in ABS_FEATURES for f in mdl.spec.features)
@@ -711,8 +713,8 @@ def assign_function(
         "top_k": -1 if top_k is None else int(top_k),
         "signed": bool(signed),
         "hub_correction": float(hub_correction),
-        "knn": fm.KNN if method == "propagation" else -1,
-        "restart": fm.RESTART if method == "propagation" else -1.0,
+        "knn": fm.KNN if method in WALKS else -1,
+        "restart": fm.RESTART if method in WALKS else -1.0,
         "min_size": int(min_size),
         "cv_folds": int(cv_folds),
         "n_candidates": int(n_candidates),
@@ -723,33 +725,35 @@ def assign_function(
     }
     names = list(matched)
     folds = {k: fm.fold_ids(len(v), max(cv_folds, 1), np.random.default_rng(0)) for k, v in matched.items()}
-    if method == "propagation":
-        graph = fm.knn_graph(lambda rows: scorer.block(rows, np.arange(n_genes)), n_genes)
-        scores, cv = fm.propagation_scores(graph, matched, folds)
-        return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
     hub = np.zeros(n_genes, dtype=np.float32)
-    if hub_correction:  # each gene's score against every gene of the data, aggregated the same way
+    if hub_correction and method != "propagation":  # each gene's score against every gene, aggregated the same way
         everyone = np.arange(n_genes)
         rows = max(1, BLOCK_PAIRS // n_genes)
         for s in range(0, n_genes, rows):
             hub[s : s + rows] = _aggregate(scorer.block(slice(s, s + rows), everyone), aggregate, top_k, temperature)
         hub *= np.float32(hub_correction)
+
+    def gba(known: np.ndarray) -> np.ndarray:
+        """Guilt by association: every gene's aggregated pair scores with the ``known`` members, minus the hub term."""
+        out = np.empty(n_genes, dtype=np.float32)
+        rows = max(1, BLOCK_PAIRS // len(known))
+        for s in range(0, n_genes, rows):
+            block = _aggregate(scorer.block(slice(s, s + rows), known), aggregate, top_k, temperature)
+            out[s : s + rows] = block - hub[s : s + rows]
+        return out
+
+    if method in WALKS:
+        graph = fm.knn_graph(lambda rows: scorer.block(rows, np.arange(n_genes)), n_genes)
+        combine = None if method == "propagation" else (lambda _, known, walk: fm.mean_percentile(walk, gba(known)))
+        scores, cv = fm.propagation_scores(graph, matched, folds, combine)
+        return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
     scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
     cv = {}
     for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
         mem = matched[name]
-
-        def score_from(known, mem=mem):
-            out = np.empty(n_genes, dtype=np.float32)
-            rows = max(1, BLOCK_PAIRS // len(known))
-            for s in range(0, n_genes, rows):
-                block = _aggregate(scorer.block(slice(s, s + rows), known), aggregate, top_k, temperature)
-                out[s : s + rows] = block - hub[s : s + rows]
-            return out
-
-        scores[:, j] = score_from(mem)
+        scores[:, j] = gba(mem)
         if exact and cv_folds:
-            cv[name] = fm.cross_validate(score_from, mem, folds[name], n_genes)
+            cv[name] = fm.cross_validate(gba, mem, folds[name], n_genes)
         if not exact:
             scores[:, j] = _image_rescore(
                 imager,
@@ -768,7 +772,7 @@ def assign_function(
 
 def _check_cv_folds(cv_folds, method: str) -> None:
     """``cv_folds``: 0 (no reliability) or at least 2; propagation needs folds to score the members."""
-    lowest = 2 if method == "propagation" else 0
+    lowest = 2 if method in WALKS else 0
     if isinstance(cv_folds, bool) or not isinstance(cv_folds, int | np.integer) or cv_folds < lowest or cv_folds == 1:
         need = "an integer >= 2 (members are scored out of fold)" if lowest else "0 (off) or an integer >= 2"
         raise ValueError(f"cv_folds must be {need} for method={method!r}, got {cv_folds!r}.")

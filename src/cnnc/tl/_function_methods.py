@@ -117,45 +117,47 @@ def cross_validate(score_from, members: np.ndarray, folds: np.ndarray, n_genes: 
     return reliability(np.concatenate(pct))
 
 
-def propagation_scores(graph, matched: dict[str, np.ndarray], folds: dict[str, np.ndarray], *, batch: int = 64):
+def propagation_scores(graph, matched: dict[str, np.ndarray], folds: dict[str, np.ndarray], combine=None, *, batch=64):
     """Walk scores of every gene for every set (members out of fold) and each set's reliability.
 
-    A non-member's score is the walk from all members, a member's the walk from the other folds' members, both as
-    ``log2`` of the walk's stationary probability over that of a walk restarting at every gene uniformly (a gene near
-    everything, a hub, is not favoured). Walks are solved ``batch`` sets at a time.
+    A non-member's score is the walk from all members, a member's the walk from the other folds' members, as
+    ``log2(n_genes · p)`` (the stationary probability over that of a uniform spread). With ``combine``, each walk
+    ``w`` from known members ``known`` of set ``name`` becomes ``combine(name, known, w)`` first. Walks are solved
+    ``batch`` sets at a time.
     """
     n = graph.shape[0]
-    background = random_walk(graph, np.ones((n, 1)))[:, 0]
     names = list(matched)
     scores = np.full((n, len(names)), np.nan, dtype=np.float32)
     values = {}
     for s in range(0, len(names), batch):
         chunk = names[s : s + batch]
-        columns, where = [], []
-        for name in chunk:
-            mem, fid = matched[name], folds[name]
-            for f in (None, *_folds(fid)):
-                col = np.zeros(n)
-                col[mem if f is None else mem[fid != f]] = 1.0
-                columns.append(col)
-                where.append((name, f))
-        walks = np.log2(random_walk(graph, np.column_stack(columns)) / background[:, None])
-        by_set: dict[str, list] = {}
-        for (name, f), w in zip(where, walks.T, strict=True):
-            by_set.setdefault(name, []).append((f, w))
-        for name, parts in by_set.items():
-            mem, fid, j = matched[name], folds[name], names.index(name)
-            outside = np.setdiff1d(np.arange(n), mem)
-            scores[:, j] = parts[0][1]
-            pct = [np.full(len(mem), np.nan)] if len(parts) == 1 else []
-            if len(parts) == 1:
+        where = [(name, f) for name in chunk for f in (None, *_folds(folds[name]))]
+        seeds = np.zeros((n, len(where)))
+        for c, (name, f) in enumerate(where):
+            mem = matched[name]
+            seeds[mem if f is None else mem[folds[name] != f], c] = 1.0
+        walks = np.log2(np.maximum(random_walk(graph, seeds), 1e-300) * n)
+        for c, (name, f) in enumerate(where):
+            mem, j = matched[name], names.index(name)
+            known = mem if f is None else mem[folds[name] != f]
+            w = walks[:, c] if combine is None else combine(name, known, walks[:, c])
+            if f is None:
+                scores[:, j] = w
                 scores[mem, j] = np.nan  # a lone member has no other member to be scored from
-            for f, w in parts[1:]:
-                held = mem[fid == f]
-                scores[held, j] = w[held]
-                pct.append(held_out_percentiles(w, held, outside))
-            values[name] = reliability(np.concatenate(pct))
+                pct = []
+                continue
+            held = mem[folds[name] == f]
+            scores[held, j] = w[held]
+            pct.append(held_out_percentiles(w, held, np.setdiff1d(np.arange(n), mem)))
+            if len(pct) == len(_folds(folds[name])):
+                values[name] = reliability(np.concatenate(pct))
     return scores, values
+
+
+def mean_percentile(*scores: np.ndarray) -> np.ndarray:
+    """The mean over score vectors of each gene's percentile rank (ties averaged, NaN lowest), in (0, 1]."""
+    ranks = [pd.Series(np.nan_to_num(np.asarray(x, dtype=np.float64), nan=-np.inf)).rank(pct=True) for x in scores]
+    return np.mean(ranks, axis=0)
 
 
 def _folds(fid: np.ndarray) -> np.ndarray:
