@@ -733,14 +733,21 @@ def assign_function(
             hub[s : s + rows] = _aggregate(scorer.block(slice(s, s + rows), everyone), aggregate, top_k, temperature)
         hub *= np.float32(hub_correction)
 
-    def gba(known: np.ndarray) -> np.ndarray:
-        """Guilt by association: every gene's aggregated pair scores with the ``known`` members, minus the hub term."""
-        out = np.empty(n_genes, dtype=np.float32)
+    def gba(known: np.ndarray, folds_of_known: np.ndarray | None = None) -> np.ndarray:
+        """Guilt by association: every gene's aggregated pair scores with the ``known`` members, minus the hub term.
+
+        With ``folds_of_known``, also from the members outside each fold (rows: all, then fold by fold), reading each
+        block of pair scores once.
+        """
+        parts = [None, *fm.held_folds(folds_of_known)] if folds_of_known is not None else [None]
+        out = np.empty((len(parts), n_genes), dtype=np.float32)
         rows = max(1, BLOCK_PAIRS // len(known))
         for s in range(0, n_genes, rows):
-            block = _aggregate(scorer.block(slice(s, s + rows), known), aggregate, top_k, temperature)
-            out[s : s + rows] = block - hub[s : s + rows]
-        return out
+            block = scorer.block(slice(s, s + rows), known)
+            for i, f in enumerate(parts):
+                use = block if f is None else block[:, folds_of_known != f]
+                out[i, s : s + rows] = _aggregate(use, aggregate, top_k, temperature) - hub[s : s + rows]
+        return out if folds_of_known is not None else out[0]
 
     if method in WALKS:
         graph = fm.knn_graph(lambda rows: scorer.block(rows, np.arange(n_genes)), n_genes)
@@ -751,9 +758,14 @@ def assign_function(
     cv = {}
     for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
         mem = matched[name]
-        scores[:, j] = gba(mem)
         if exact and cv_folds:
-            cv[name] = fm.cross_validate(gba, mem, folds[name], n_genes)
+            parts = gba(mem, folds[name])
+            scores[:, j] = parts[0]
+            cv[name] = fm.cross_validate(
+                dict(zip(fm.held_folds(folds[name]), parts[1:], strict=True)), mem, folds[name], n_genes
+            )
+        else:
+            scores[:, j] = gba(mem)
         if not exact:
             scores[:, j] = _image_rescore(
                 imager,

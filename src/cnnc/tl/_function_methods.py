@@ -86,6 +86,8 @@ def fold_ids(n_members: int, folds: int, rng: np.random.Generator) -> np.ndarray
 
 def held_out_percentiles(score: np.ndarray, held: np.ndarray, outside: np.ndarray) -> np.ndarray:
     """Fraction of the genes ``outside`` that each ``held`` gene scores above (ties count half; NaN lowest)."""
+    if not len(outside):  # a set of every gene: nothing to rank its members against
+        return np.full(len(held), np.nan)
     score = np.nan_to_num(np.asarray(score, dtype=np.float64), nan=-np.inf)
     other = np.sort(score[outside])
     below = np.searchsorted(other, score[held], side="left")
@@ -107,13 +109,13 @@ def reliability(percentiles: np.ndarray) -> tuple[float, float]:
     return value, float(1 - ndtr((value - 0.5) * np.sqrt(12 * len(percentiles))))
 
 
-def cross_validate(score_from, members: np.ndarray, folds: np.ndarray, n_genes: int) -> tuple[float, float]:
-    """:func:`reliability` of a set, each fold of ``members`` scored by ``score_from(known members)``."""
+def cross_validate(fold_scores: dict, members: np.ndarray, folds: np.ndarray, n_genes: int) -> tuple[float, float]:
+    """:func:`reliability` of a set from ``fold_scores[f]``, every gene scored from the members outside fold ``f``."""
     outside = np.setdiff1d(np.arange(n_genes), members)
-    found = _folds(folds)
+    found = held_folds(folds)
     if not len(found):
         return np.nan, np.nan
-    pct = [held_out_percentiles(score_from(members[folds != f]), members[folds == f], outside) for f in found]
+    pct = [held_out_percentiles(fold_scores[f], members[folds == f], outside) for f in found]
     return reliability(np.concatenate(pct))
 
 
@@ -131,7 +133,7 @@ def propagation_scores(graph, matched: dict[str, np.ndarray], folds: dict[str, n
     values = {}
     for s in range(0, len(names), batch):
         chunk = names[s : s + batch]
-        where = [(name, f) for name in chunk for f in (None, *_folds(folds[name]))]
+        where = [(name, f) for name in chunk for f in (None, *held_folds(folds[name]))]
         seeds = np.zeros((n, len(where)))
         for c, (name, f) in enumerate(where):
             mem = matched[name]
@@ -149,7 +151,7 @@ def propagation_scores(graph, matched: dict[str, np.ndarray], folds: dict[str, n
             held = mem[folds[name] == f]
             scores[held, j] = w[held]
             pct.append(held_out_percentiles(w, held, np.setdiff1d(np.arange(n), mem)))
-            if len(pct) == len(_folds(folds[name])):
+            if len(pct) == len(held_folds(folds[name])):
                 values[name] = reliability(np.concatenate(pct))
     return scores, values
 
@@ -160,7 +162,7 @@ def mean_percentile(*scores: np.ndarray) -> np.ndarray:
     return np.mean(ranks, axis=0)
 
 
-def _folds(fid: np.ndarray) -> np.ndarray:
+def held_folds(fid: np.ndarray) -> np.ndarray:
     """The folds to hold out in turn (none when all members share one fold: nothing would be left to score from)."""
     found = np.unique(fid)
     return found if len(found) > 1 else found[:0]
