@@ -164,7 +164,10 @@ BENCHMARK_TABLES = {
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
         "python benchmarks/original_cv.py",
     ),
-    "function.md": ("Gene function: hidden Hallmark members", "python benchmarks/function.py --scale"),
+    "function.md": (
+        "Gene function: hidden WikiPathways and Hallmark members",
+        "python -m benchmarks.function && python -m benchmarks.function --explain",
+    ),
     "pathways.md": ("Pathway edges: CNNC's KEGG pairs, gene-disjoint CV", "python benchmarks/pathways.py"),
     "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python benchmarks/causal.py"),
     "study.md": (
