@@ -165,7 +165,10 @@ BENCHMARK_TABLES = {
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
         "python -m benchmarks.original_cv",
     ),
-    "function.md": ("Gene function: hidden Hallmark members", "python -m benchmarks.function --scale"),
+    "function.md": (
+        "Gene function: hidden WikiPathways and Hallmark members",
+        "python -m benchmarks.function && python -m benchmarks.function --explain",
+    ),
     "pathways.md": (
         "Pathway edges: CNNC's KEGG pairs, gene-disjoint CV",
         "the retired benchmarks/pathways.py (repository history, commit 1f39d38 and earlier)",
