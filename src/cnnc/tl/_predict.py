@@ -24,6 +24,7 @@ from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
 from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
+from .._significance import add_significance
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
 from .._utils import cross_pairs
@@ -327,7 +328,8 @@ def _network(view, a, b, *, mdl: Model, client, min_cells, batch_size, symmetric
     columns = ["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "corr", "n_cells"]
     if len(a) == 0:
         logg.warning(f"No pair is co-expressed in min_cells={min_cells} cells or more: nothing was scored.")
-        return pd.DataFrame({c: [] for c in columns}).astype(_EDGE_DTYPES), 0, int(view.matrix.shape[0])
+        empty = pd.DataFrame({c: [] for c in columns}).astype(_EDGE_DTYPES)
+        return add_significance(empty, view.matrix, a, b, min_cells=min_cells), 0, int(view.matrix.shape[0])
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     start = logg.info(
         f"scoring {len(a):,} pairs with model {mdl.name!r}" + (" on the dask cluster" if client is not None else "")
@@ -355,6 +357,7 @@ def _network(view, a, b, *, mdl: Model, client, min_cells, batch_size, symmetric
             "n_cells": coexpressed,
         }
     ).astype(_EDGE_DTYPES)
+    edges = add_significance(edges, view.matrix, a, b, min_cells=min_cells, chunk_cells=chunk_cells)
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     edges.index = edges.index.astype(str)
     logg.info("    scored", time=start)

@@ -11,6 +11,7 @@ from .._checks import refuse_raw_counts
 from .._data import modality_view, refuse_foreign_result, resolve_genes
 from .._pair_data import combined_matrix, used_columns
 from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
+from .._significance import add_significance
 from .._tables import read_pairs
 from .._utils import cross_pairs
 
@@ -126,6 +127,7 @@ def predict_mudata(
             **probabilities,  # ranked by the model's edge score, as predict_interactions ranks an AnnData
         }
     )
+    edges = add_significance(edges, matrix, cols[a], cols[b], min_cells=0, chunk_cells=chunk_cells)
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     edges.index = edges.index.astype(str)
 
