@@ -1,4 +1,4 @@
-"""Edge significance: is a pair's association more than two independent genes would show?
+"""Edge significance: whether a pair is more associated than two independent genes would be.
 
 Every edge table carries ``pvalue`` and ``qvalue`` columns. The test asks whether the two genes' expression is
 associated at all; it does not test the direction, and it does not test the model's ranking score.

@@ -24,8 +24,8 @@ from .._context import context_statistics
 from .._data import _is_mudata, expression_view, modality_anndata, refuse_foreign_result, resolve_gene
 from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
-from .._significance import add_significance
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
+from .._significance import add_significance
 from .._tables import read_pairs
 from .._utils import cross_pairs
 from ..models import Model
