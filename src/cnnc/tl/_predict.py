@@ -189,13 +189,17 @@ def predict_interactions(
         ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (``/`` replaced by ``_``; names in
         ``adata.uns[key_added]["varp_keys"]``, in the order of ``params["groups"]``).
     ``adata.uns[key_added]["edges"]``
-        DataFrame ``regulator, target, p_none, p_ab, p_ba, score, sign, corr, n_cells`` sorted by score
+        DataFrame ``regulator, target, p_none, p_ab, p_ba, score, sign, corr, n_cells, pvalue, qvalue`` sorted by score
         (``p_ab``: regulator → target; ``score`` = ``p_ab`` for direction models, or ``p_ab + p_ba`` when the
         model's spec says ``edge_score="interaction"``, the interaction probability for interaction models;
         ``corr``: Pearson correlation of the two genes' expression over the cells; ``sign``: its sign,
         +1 (the target rises with the regulator, activation-like), -1 (repression-like) or 0 (undefined);
-        ``n_cells``: cells where both genes are detected). With ``groupby`` a first column ``group`` (categorical),
-        sorted by group, then score.
+        ``n_cells``: cells where both genes are detected; ``pvalue``: the chance that two independent genes (each
+        gene's cells permuted) are as correlated, among pairs co-expressed in ``min_cells`` cells; ``qvalue``: its
+        Benjamini–Hochberg adjustment over the table, or the group's: keep ``cnnc.get.edges(adata, max_q=0.05)``
+        for a network whose expected fraction of chance associations is at most 5%; see ``cnnc._significance``).
+        The p-value tests the association, not the direction nor the score. With ``groupby`` a first column
+        ``group`` (categorical), sorted by group, then score.
     ``adata.uns[key_added]["params"]``
         Model name and sha256, package version, image recipe, input used, ``min_cells``; with ``groupby`` the
         key, the groups and, per group, its cells and pairs (``params["per_group"]``).
