@@ -224,7 +224,7 @@ def test_train_a_rank_model_on_sachs(sachs):
         scaling="rank",
         architecture={"filters": [4], "dense": 8},
         recipe="cnnc-original",  # images only: context features correlate the values themselves, not their ranks
-        seed=0,
+        random_state=0,
     )
     assert model.spec.image_params.scaling == "rank" and "rank" in model.spec.expects
     logged = cnnc.datasets.sachs(log=True)

@@ -14,6 +14,7 @@ from .._checks import check_result_key
 from .._docs import doc_any_values, doc_params, doc_uns_result
 from .._features import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._utils import resolve_random_state
 from ._measured import direction_model, measured_values
 
 #: All-pairs scores need the variables × variables precision matrix and every pair's image: a bound on the variables.
@@ -74,10 +75,11 @@ def causal_scores(
     layer: str | None = None,
     use_raw: bool | None = None,
     n_boot: int = 20,
-    seed: int = 0,
+    random_state: int = 0,
     batch_size: int = 1024,
     key_added: str = "cnnc_causal",
     copy: bool = False,
+    seed: int | None = None,
 ) -> AnnData | None:
     """Score every pair of variables for a direct link and for which one drives the other, with intervals.
 
@@ -111,9 +113,11 @@ def causal_scores(
     {doc_any_values}
     n_boot
         Bootstrap resamples of the cells for the intervals (``0``: none; the interval columns are then NaN).
-    seed
+    random_state
         Seed of the resampling.
     {doc_uns_result}
+    seed
+        Deprecated name of ``random_state`` (a FutureWarning).
 
     Returns
     -------
@@ -158,7 +162,7 @@ def causal_scores(
     start = logg.info(f"scoring {n * (n - 1) // 2:,} pairs of {n} variables with {mdl.name}")
     a, b = np.triu_indices(n, k=1)
     full = _pair_scores(values, mdl, a, b, batch_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed := resolve_random_state(random_state, seed, "cnnc.tl.causal_scores"))
     boot_score, boot_direction = [], []
     for _ in range(int(n_boot)):
         s = _pair_scores(values[rng.integers(0, len(values), len(values))], mdl, a, b, batch_size)

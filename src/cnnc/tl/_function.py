@@ -47,7 +47,7 @@ from .._features import (
     feature_measures,
 )
 from .._scoring import make_imager, score_pairs
-from .._utils import cross_pairs, package_version
+from .._utils import PROGRESS_DELAY, cross_pairs, package_version
 from ..models import Model
 from ._predict import _check_species, _resolve_model
 
@@ -696,7 +696,9 @@ def assign_function(
     names = list(matched)
     scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
     members = np.zeros((n_genes, len(names)), dtype=bool)
-    for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
+    for j, name in enumerate(
+        tqdm(names, desc="cnnc: gene sets", unit="set", disable=settings.verbosity < 1, delay=PROGRESS_DELAY)
+    ):
         mem = matched[name]
         members[mem, j] = True
         rows = max(1, BLOCK_PAIRS // len(mem))
