@@ -58,8 +58,12 @@ def test_train_cv_writes_heldout_edges_and_is_reproducible(gsd):
     torch.set_num_threads(1)
     truth = gsd.uns["ground_truth"]
     a1, a2 = gsd.copy(), gsd.copy()
-    m1 = cnnc.tl.train(a1, truth, folds=2, epochs=2, architecture=SMALL, random_state=3, final=False, recipe="cnnc-original")
-    m2 = cnnc.tl.train(a2, truth, folds=2, epochs=2, architecture=SMALL, random_state=3, final=False, recipe="cnnc-original")
+    m1 = cnnc.tl.train(
+        a1, truth, folds=2, epochs=2, architecture=SMALL, random_state=3, final=False, recipe="cnnc-original"
+    )
+    m2 = cnnc.tl.train(
+        a2, truth, folds=2, epochs=2, architecture=SMALL, random_state=3, final=False, recipe="cnnc-original"
+    )
     cv = a1.uns["cnnc_cv"]["edges"]
     # every regulator × gene pair of the known regulators was scored once, by the fold that did not train on it
     regs = truth["regulator"].unique()

@@ -24,7 +24,7 @@ from ._utils import finish
 
 LAYOUTS = ("spring", "kamada_kawai", "circular", "shell")
 #: Per-edge evidence columns of the edge table drawn when present.
-EVIDENCE_COLUMNS = ("sign", "corr", "n_cells", "direction")
+EVIDENCE_COLUMNS = ("sign", "corr", "n_cells", "direction", "p_ab")
 EDGE_LABELS = ("auto", "n_cells", "score", "corr")
 #: With ``edge_labels="auto"``, edges are labelled with their co-expressing cells up to this many edges.
 AUTO_LABEL_EDGES = 30
@@ -272,10 +272,17 @@ _LABEL_DIRECTIONS = [
 def edge_directions(selected: pd.DataFrame) -> np.ndarray:
     """Per edge: +1 (regulator → target), -1 (target → regulator) or 0 (no direction called: no arrowhead).
 
-    The ``direction`` column of the edge table decides when there is one; without it no direction was called.
+    The ``direction`` column of the edge table decides when there is one. Without it, a table whose score is
+    ``p_ab`` (a direction model ranking regulator → target, e.g. ``"cnnc-causal"``) calls every edge's direction
+    (+1); any other table (e.g. the default model's ``p_ab + p_ba``) calls none.
     """
     if "direction" not in selected.columns:
-        return np.zeros(len(selected), dtype=np.int8)
+        directed = "p_ab" in selected.columns and np.allclose(
+            pd.to_numeric(selected["p_ab"]).to_numpy(dtype=float),
+            selected["score"].to_numpy(dtype=float),
+            equal_nan=False,
+        )
+        return np.full(len(selected), 1 if directed and len(selected) else 0, dtype=np.int8)
     values = pd.to_numeric(selected["direction"], errors="coerce").to_numpy(dtype=float)
     return np.sign(np.nan_to_num(values, nan=0.0)).astype(np.int8)
 
@@ -351,8 +358,9 @@ def network(
 
     An edge's width, opacity and shade grow with its score; the colour bar spans the scores of the edges drawn.
     An edge has an arrowhead only where a direction was called: the edge table's ``direction`` column decides
-    (+1 regulator → target, -1 target → regulator, 0 no arrowhead); a table without that column has no direction
-    called, and its edges are drawn as lines. Edges whose expression correlation is negative (``sign`` -1,
+    (+1 regulator → target, -1 target → regulator, 0 no arrowhead); without that column, edges scored by ``p_ab``
+    (a direction model's regulator → target probability) point regulator → target, and edges scored otherwise (the
+    default model's ``p_ab + p_ba``) are drawn as lines. Edges whose expression correlation is negative (``sign`` -1,
     repression-like) are dashed, and a called direction ends in a bar instead of an arrowhead. Genes that regulate
     a drawn edge are orange, genes that are only targets blue; names are placed where they cover no other name.
 
