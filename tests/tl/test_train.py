@@ -153,7 +153,7 @@ def test_seed_is_a_deprecated_name_of_random_state():
 
     with pytest.warns(FutureWarning, match="random_state=4"):
         assert resolve_random_state(0, 4, "cnnc.tl.train") == 4
-    with pytest.raises(ValueError, match="random_state only"):
+    with pytest.raises(ValueError, match="pass `random_state` only"):
         with pytest.warns(FutureWarning):
             resolve_random_state(2, 4, "cnnc.tl.train")
     with pytest.raises(ValueError, match="non-negative integer"):
