@@ -193,7 +193,7 @@ def test_data_scale_spans_each_gene_in_its_own_units(pbmc):
     counts = np.histogram2d(x, y, bins=[np.linspace(0, x.max(), 11), np.linspace(0, y.max(), 11)])[0].T
     drawn = np.ma.filled(ax.collections[0].get_array(), np.nan).reshape(10, 10)
     np.testing.assert_array_equal(np.nan_to_num(drawn), counts)
-    assert ax.get_xlabel() == "SPI1 (expression in .raw)"
+    assert ax.get_xlabel() == "SPI1 (values in .raw)"
     assert f"n_cells {int(((x > 0) & (y > 0)).sum())} of 700" in ax.get_title()
     assert ax.collections[0].colorbar.ax.get_ylabel() == "cells per bin (log scale)"
     with pytest.raises(ValueError, match="scale must be"):

@@ -247,7 +247,7 @@ def pair_histogram(
 
 def _unit(expression: str) -> str:
     """Axis unit: the values as stored where they were read (``X``, ``.raw`` or a layer)."""
-    return {"X": "expression", "raw": "expression in .raw"}.get(expression, f"values of {expression}")
+    return {"X": "values in X", "raw": "values in .raw"}.get(expression, f"values in {expression}")
 
 
 def _model_scale(adata, ax, gene_a, gene_b, *, key, layer, use_raw, mod, cmap, colorbar, tick_every: int = 4):
