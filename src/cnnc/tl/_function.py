@@ -37,7 +37,7 @@ from .._checks import refuse_raw_counts
 from .._data import expression_view
 from .._prior import FEATURES, MEAN_PREFIX, ContextStatistics, dense_statistics
 from .._scoring import make_imager, score_pairs
-from .._utils import cross_pairs, package_version
+from .._utils import PROGRESS_DELAY, cross_pairs, package_version
 from ..models import Model
 from . import _function_methods as fm
 from ._predict import _check_species, _resolve_model
@@ -548,7 +548,9 @@ def assign_function(
         return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
     scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
     cv = {}
-    for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
+    for j, name in enumerate(
+        tqdm(names, desc="cnnc: gene sets", unit="set", disable=settings.verbosity < 1, delay=PROGRESS_DELAY)
+    ):
         mem = matched[name]
         if exact and cv_folds:
             parts = gba(mem, folds[name])

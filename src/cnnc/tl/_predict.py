@@ -17,6 +17,7 @@ from .._evidence import keep_min_cells, pair_evidence, signs
 from .._interventions import parse_interventions
 from .._prior import pair_prior
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
+from .._significance import add_significance
 from .._tables import edge_table
 from ..models import Model
 from ..models import load as load_model
@@ -132,13 +133,17 @@ def predict_interactions(
         ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (``/`` replaced by ``_``; names in
         ``adata.uns[key_added]["varp_keys"]``, in the order of ``params["groups"]``).
     ``adata.uns[key_added]["edges"]``
-        DataFrame ``regulator, target, score, p_none, p_ab, p_ba, sign, corr, n_cells`` sorted by score
+        DataFrame ``regulator, target, score, p_none, p_ab, p_ba, sign, corr, n_cells, pvalue, qvalue`` sorted by score
         (``p_ab``: regulator → target; ``score`` = ``p_ab`` for direction models, or ``p_ab + p_ba`` when the
         model's spec says ``edge_score="interaction"``, the interaction probability for interaction models;
         ``corr``: Pearson correlation of the two genes' expression over the cells; ``sign``: its sign,
         +1 (the target rises with the regulator, activation-like), -1 (repression-like) or 0 (undefined);
-        ``n_cells``: cells where both genes are detected). With ``groupby`` a first column ``group`` (categorical),
-        sorted by group, then score.
+        ``n_cells``: cells where both genes are detected; ``pvalue``: the chance that two independent genes (each
+        gene's cells permuted) are as correlated, among pairs co-expressed in ``min_cells`` cells; ``qvalue``: its
+        Benjamini–Hochberg adjustment over the table, or the group's: keep ``cnnc.get.edges(adata, max_q=0.05)``
+        for a network whose expected fraction of chance associations is at most 5%; see ``cnnc._significance``).
+        The p-value tests the association, not the direction nor the score. With ``groupby`` a first column
+        ``group`` (categorical), sorted by group, then score.
     ``adata.uns[key_added]["params"]``
         Model name and sha256, package version, image recipe, input used, ``min_cells``; with ``groupby`` the
         key, the groups and, per group, its cells and pairs (``params["per_group"]``).
@@ -230,6 +235,8 @@ def _network(view, a, b, *, mdl: Model, client, min_cells, settings: ScoringSett
     score = probabilities.pop("score")
     more = {"sign": signs(corr), "corr": corr, "n_cells": coexpressed}
     edges = edge_table(names[a], names[b], score, **probabilities, **more).astype(_EDGE_DTYPES)
+    # the rows' order does not matter: the null reads the genes of a, b and each row's own corr
+    edges = add_significance(edges, view.matrix, a, b, min_cells=min_cells, chunk_cells=settings.chunk_cells)
     if mods is not None:  # names of pairs across modalities carry their modality: "prot:CD3"
         for end, m in zip(("regulator", "target"), mods, strict=True):
             edges[end] = edges[end].str.slice(len(m) + 1)
