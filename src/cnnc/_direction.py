@@ -1,0 +1,110 @@
+"""Which way each edge points, and the evidence that says so (the ``direction`` columns of an edge table).
+
+``direction`` is 1 (regulator → target), -1 (target → regulator) or 0 (undetermined); ``direction_evidence`` names
+what decided it, the first that applies in this order:
+
+- ``"intervention"``: cells where one gene of the pair was perturbed (set by the interventional method);
+- ``"regulator list"``: the target is not among the regulators scored, so only the regulator can be the cause: 1;
+- ``"time"``: with a ``time_key``, the gene whose trajectory leads the other's (see :mod:`cnnc._time`), where the
+  lead exceeds :data:`cnnc._time.TIME_MARGIN`;
+- ``"images"``: the model's ``p_ab`` against ``p_ba``, only for a model whose rule showed skill on held-out cell
+  types (:data:`IMAGE_MARGINS`; none of the shipped models did: ``benchmarks/direction.py``);
+- ``"none"``: nothing measured says which way: 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+EVIDENCE = ("intervention", "regulator list", "time", "images", "none")
+#: ``direction=`` of :func:`cnnc.tl.predict_interactions`: read pair images only where they add measured value, or
+#: always (then ``p_ab``/``p_ba`` hold the model's split even where it has no measured skill).
+DIRECTION_MODES = ("auto", "images")
+#: Margin on ``|p_ab - p_ba|`` above which a model's pair images call a direction, by the model's sha256: only models
+#: whose rule, chosen on training cell types, was right >= 0.65 of the time on every left-out cell type. Empty: on
+#: BEELINE (``benchmarks/direction.py``) no margin chosen that way reached it for ``cnnc-pairs``.
+IMAGE_MARGINS: dict[str, float] = {}
+
+
+def check_direction_mode(direction) -> str:
+    if direction not in DIRECTION_MODES:
+        raise ValueError(
+            f"direction must be one of {DIRECTION_MODES}, got {direction!r}: 'auto' reads pair images only where they "
+            "add measured value, 'images' always reads them (p_ab/p_ba then hold the model's own split)."
+        )
+    return direction
+
+
+def images_rank(model) -> bool:
+    """Whether the model's pair images move its edge score (if not, they only split ``p_ab`` from ``p_ba``)."""
+    cfg = model.module.config
+    if not (cfg.get("wide") and cfg.get("direction_from_images") and cfg.get("deep_scale") == 0):
+        return True
+    if model.spec.task != "direction" or model.spec.edge_score != "interaction":
+        return True
+    weight, bias = (p.detach().cpu().numpy() for p in (model.module.wide.weight, model.module.wide.bias))
+    # the two directions get the same linear evidence: then P(interaction) does not depend on the images' split
+    return not (np.array_equal(weight[1], weight[2]) and bias[1] == bias[2])
+
+
+def reads_images(model, direction: str) -> bool:
+    """Whether a prediction computes pair images: they rank, the user asks for them, or they call a direction."""
+    return direction == "images" or images_rank(model) or (model.sha256 or "") in IMAGE_MARGINS
+
+
+def prior_probabilities(model, extra: np.ndarray) -> np.ndarray:
+    """``(n, 3)`` probabilities from the model's linear path alone: ``p_none`` and NaN for ``p_ab``, ``p_ba``.
+
+    For a model whose images do not rank (:func:`images_rank` is False) this is the ``p_none`` the full model gives.
+    """
+    weight, bias = (
+        p.detach().cpu().numpy().astype(np.float64) for p in (model.module.wide.weight, model.module.wide.bias)
+    )
+    logits = np.asarray(extra, dtype=np.float64) @ weight.T + bias
+    p_none = 1.0 / (1.0 + np.exp(np.clip(logits[:, 1] - logits[:, 0], -700, 700)))
+    out = np.full((len(p_none), 3), np.nan, dtype=np.float32)
+    out[:, 0] = p_none
+    return out
+
+
+def call_directions(
+    edges: pd.DataFrame,
+    regulators,
+    *,
+    time_lead: np.ndarray | None = None,
+    time_margin: float = np.inf,
+    image_margin: float | None = None,
+    decided: tuple[np.ndarray, np.ndarray, str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(direction, direction_evidence)`` of each row of ``edges`` (``regulator``, ``target``, ``p_ab``, ``p_ba``).
+
+    ``regulators``: the genes scored as regulators; ``time_lead``: per row, how much the regulator's trajectory leads
+    the target's (negative: the target leads); ``decided``: ``(rows, directions, evidence)`` set by stronger evidence.
+    """
+    n = len(edges)
+    direction = np.zeros(n, dtype=np.int8)
+    evidence = np.full(n, "none", dtype=object)
+    free = np.ones(n, dtype=bool)
+    if decided is not None:
+        rows, values, label = decided
+        direction[rows], evidence[rows], free[rows] = values, label, False
+    listed = free & ~edges["target"].isin(set(regulators)).to_numpy()
+    direction[listed], evidence[listed], free[listed] = 1, "regulator list", False
+    if time_lead is not None:
+        lead = np.asarray(time_lead, dtype=np.float64)
+        called = free & np.isfinite(lead) & (np.abs(lead) >= time_margin) & (lead != 0)
+        direction[called], evidence[called], free[called] = np.sign(lead[called]), "time", False
+    if image_margin is not None:
+        diff = (edges["p_ab"] - edges["p_ba"]).to_numpy(dtype=np.float64)
+        called = free & np.isfinite(diff) & (np.abs(diff) >= image_margin) & (diff != 0)
+        direction[called], evidence[called] = np.sign(diff[called]), "images"
+    return direction, evidence
+
+
+def with_directions(edges: pd.DataFrame, direction: np.ndarray, evidence: np.ndarray) -> pd.DataFrame:
+    """``edges`` with the ``direction`` (int8) and ``direction_evidence`` (categorical) columns."""
+    return edges.assign(
+        direction=np.asarray(direction, dtype=np.int8),
+        direction_evidence=pd.Categorical(evidence, categories=list(EVIDENCE)),
+    )
