@@ -108,3 +108,77 @@ def with_directions(edges: pd.DataFrame, direction: np.ndarray, evidence: np.nda
         direction=np.asarray(direction, dtype=np.int8),
         direction_evidence=pd.Categorical(evidence, categories=list(EVIDENCE)),
     )
+
+
+def prior_scores(model, extra, a: np.ndarray, b: np.ndarray, *, symmetric: bool, step: int = 1 << 20) -> np.ndarray:
+    """Probabilities of pairs (a, b) from the linear path alone (no pair image), read both ways when ``symmetric``.
+
+    ``extra(a, b)`` returns the model's per-pair features; ``p_ab`` and ``p_ba`` are NaN.
+    """
+    out = np.full((len(a), 3), np.nan, dtype=np.float32)
+    for start in range(0, len(a), step):
+        sa, sb = a[start : start + step], b[start : start + step]
+        p_none = prior_probabilities(model, extra(sa, sb))[:, 0]
+        if symmetric:
+            p_none = (p_none + prior_probabilities(model, extra(sb, sa))[:, 0]) / 2
+        out[start : start + step, 0] = p_none
+    return out
+
+
+def constant_columns(matrix, genes: np.ndarray, *, chunk_cells: int | None = None) -> np.ndarray:
+    """Which of columns ``genes`` of ``matrix`` never vary over the cells (one pass over the cells)."""
+    from ._engine._source import ExpressionSource
+
+    low = np.full(len(genes), np.inf)
+    high = np.full(len(genes), -np.inf)
+    source = ExpressionSource(matrix, **({} if chunk_cells is None else {"chunk_cells": int(chunk_cells)}))
+    for _, block in source.iter_blocks(genes):
+        low = np.minimum(low, block.min(axis=0).toarray().ravel())
+        high = np.maximum(high, block.max(axis=0).toarray().ravel())
+    return low == high
+
+
+def add_directions(
+    edges: pd.DataFrame,
+    matrix,
+    var_names: pd.Index,
+    regulators,
+    *,
+    times: np.ndarray | None = None,
+    rows_of_groups: dict[str, np.ndarray] | None = None,
+    image_margin: float | None = None,
+    chunk_cells: int | None = None,
+) -> pd.DataFrame:
+    """``edges`` with ``direction`` and ``direction_evidence``; with ``times``, the lead of regulator over target.
+
+    ``rows_of_groups``: for an edge table with a ``group`` column, each group's cells (rows of ``matrix``).
+    """
+    from scanpy import logging as logg
+
+    from ._engine._source import subset_rows
+    from ._time import TIME_MARGIN, time_lead, trajectories
+
+    regulators = set(regulators)
+    lead = None
+    if times is not None:
+        lead = np.full(len(edges), np.nan)
+        timed = edges["target"].isin(regulators).to_numpy()  # the other rows are decided by the regulator list
+        parts = {None: None} if rows_of_groups is None else rows_of_groups
+        for group, rows in parts.items():
+            here = timed if group is None else timed & (edges["group"].astype(str) == group).to_numpy()
+            if not here.any():
+                continue
+            ea = var_names.get_indexer(edges["regulator"].to_numpy()[here].astype(str))
+            eb = var_names.get_indexer(edges["target"].to_numpy()[here].astype(str))
+            genes, inverse = np.unique(np.concatenate([ea, eb]), return_inverse=True)
+            t, m = (times, matrix) if rows is None else (times[rows], subset_rows(matrix, rows))
+            if len(np.unique(t)) < 4 and group is not None:
+                logg.warning(f"group {group!r} has fewer than 4 distinct times: its directions are not read from time.")
+                continue
+            kwargs = {} if chunk_cells is None else {"chunk_cells": int(chunk_cells)}
+            traj = trajectories(m, t, genes, **kwargs)
+            lead[here] = time_lead(traj, inverse[: len(ea)], inverse[len(ea) :])
+    direction, evidence = call_directions(
+        edges, regulators, time_lead=lead, time_margin=TIME_MARGIN, image_margin=image_margin
+    )
+    return with_directions(edges, direction, evidence)
