@@ -130,6 +130,8 @@ def predict(args) -> int:
         batch_size=args.batch_size,
         chunk_cells=args.chunk_cells,
         precision=args.precision,
+        direction=args.direction,
+        time_key=args.time_key,
         key_added=args.key_added,
     )
     params = adata.uns[args.key_added]["params"]
@@ -221,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-cells", type=int, default=10, help="cells co-expressing a pair to score it (%(default)s)")
     p.add_argument("--groupby", help="obs column: one network per category")
     p.add_argument("--groups", help="with --groupby, the categories to score: A,B,...")
+    p.add_argument(
+        "--direction",
+        choices=("auto", "images"),
+        default="auto",
+        help="'auto': pair images only where they add measured value (the default model: none, p_ab/p_ba are NaN); "
+        "'images': always compute them (default: %(default)s)",
+    )
+    p.add_argument(
+        "--time-key", help="numeric obs column (pseudotime or collection time): direction of regulator pairs from time"
+    )
     p.add_argument("--key-added", default="cnnc", help="key in uns/varp (default: %(default)s)")
     p.add_argument("--top", type=int, help="with --edges, write the top edges only (per group)")
     p.add_argument("--network", action="store_true", help="with --edges, write decoupler's source/target/weight")

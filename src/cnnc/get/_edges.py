@@ -50,7 +50,8 @@ def edges(
     Returns
     -------
     DataFrame sorted by decreasing score (by group first, with groups): ``regulator, target, p_none, p_ab, p_ba,
-    score, sign, corr, n_cells`` (``group`` first with groups), or ``source, target, weight`` with ``network=True``.
+    score, sign, corr, n_cells, direction, direction_evidence`` (``group`` first with groups; what each column
+    holds: :func:`cnnc.tl.predict_interactions`), or ``source, target, weight`` with ``network=True``.
     """
     store = adata.uns.get(key)
     if not isinstance(store, dict) or "edges" not in store:
