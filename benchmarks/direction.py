@@ -83,9 +83,22 @@ def choose(inner: dict[str, np.ndarray]) -> float | None:
     return max(ok, key=lambda m: sum(calls(d, m)["called"] for d in inner.values()))
 
 
+CACHE = RESULTS / "cache" / "direction"
+
+
+def cached_scores(model_cell: str, data_cell: str, data: dict) -> np.ndarray:
+    """p_ab - p_ba on ``data_cell``'s pooled one-way edges from the model trained on ``model_cell`` alone (cached)."""
+    path = CACHE / f"{RECIPE}-{model_cell}-on-{data_cell}.npy"
+    if path.is_file():
+        return np.load(path)
+    diff = direction_scores(train_recipe(RECIPE, [model_cell], data)[0], *data[data_cell])
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, diff)
+    return diff
+
+
 def run(cells=CELLS, pair_models: bool = False) -> dict:
     data = {cell: load_cell(cell, lofgof=True) for cell in CELLS}
-    single = {cell: train_recipe(RECIPE, [cell], data)[0] for cell in CELLS}
     out = {
         "left_out_model": "trained on A and B" if pair_models else "mean of the models trained on A and on B",
         "recipe": RECIPE,
@@ -96,12 +109,12 @@ def run(cells=CELLS, pair_models: bool = False) -> dict:
     }
     for left_out in cells:
         train = [c for c in CELLS if c != left_out]
-        inner = {f"{x} -> {y}": direction_scores(single[x], *data[y]) for x, y in (train, train[::-1])}
+        inner = {f"{x} -> {y}": cached_scores(x, y, data) for x, y in (train, train[::-1])}
         margin = choose(inner)
         if pair_models:
             diff = direction_scores(train_recipe(RECIPE, train, data)[0], *data[left_out])
         else:
-            diff = np.mean([direction_scores(single[c], *data[left_out]) for c in train], axis=0)
+            diff = np.mean([cached_scores(c, left_out, data) for c in train], axis=0)
         chosen = calls(diff, margin) if margin is not None else {**calls(diff, np.inf), "margin": None}
         fold = {
             "left_out": left_out,
@@ -169,5 +182,9 @@ if __name__ == "__main__":
         "--cells", nargs="*", default=list(CELLS), help="left-out cell types (partial runs write nothing)"
     )
     parser.add_argument("--pair-models", action="store_true", help="predict C with a model trained on A and B")
+    parser.add_argument("--only", nargs=2, metavar=("MODEL_CELL", "DATA_CELL"), help="compute one cached prediction")
     args = parser.parse_args()
-    run(tuple(args.cells), args.pair_models)
+    if args.only:
+        cached_scores(*args.only, {cell: load_cell(cell, lofgof=True) for cell in CELLS})
+    else:
+        run(tuple(args.cells), args.pair_models)
