@@ -174,6 +174,18 @@ BENCHMARK_TABLES = {
         "python -m benchmarks.transfer_probes",
     ),
     "time_lag.md": ("Direction from time-lagged trajectories", "python -m benchmarks.time_lag"),
+    "direction.md": (
+        "Direction from pair images: a rule chosen on training cell types",
+        "python -m benchmarks.direction",
+    ),
+    "direction_time.md": (
+        "Direction from time (time_key): simulations and real time courses",
+        "python -m benchmarks.direction_time",
+    ),
+    "direction_cost.md": (
+        "Do the pair images pay for themselves? Cost against the prior alone",
+        "python -m benchmarks.direction_cost",
+    ),
     "original_cv.md": (
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
         "python -m benchmarks.original_cv",

@@ -156,6 +156,8 @@ def predict(args) -> int:
         interventions=args.interventions,
         control=None if args.control is None else [c.strip() for c in args.control.split(",") if c.strip()],
         intervention_targets=_intervention_targets(args.intervention_targets),
+        direction=args.direction,
+        time_key=args.time_key,
         settings=cnnc.tl.ScoringSettings(
             batch_size=args.batch_size, chunk_cells=args.chunk_cells, precision=args.precision
         ),
@@ -260,6 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--intervention-targets",
         help="with --interventions, a CSV/TSV of condition,target rows (default: a label names its perturbed gene)",
+    )
+    p.add_argument(
+        "--direction",
+        choices=("auto", "images"),
+        default="auto",
+        help="'auto': pair images only where they add measured value (the default model: none, p_ab/p_ba are NaN); "
+        "'images': always compute them (default: %(default)s)",
+    )
+    p.add_argument(
+        "--time-key", help="numeric obs column (pseudotime or collection time): direction of regulator pairs from time"
     )
     p.add_argument("--key-added", default="cnnc", help="key in uns/varp (default: %(default)s)")
     p.add_argument("--top", type=int, help="with --edges, write the top edges only (per group)")

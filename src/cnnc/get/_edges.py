@@ -61,7 +61,8 @@ def edges(
     Returns
     -------
     DataFrame sorted by decreasing score (by group first, with groups): the tool's table, e.g. ``regulator, target,
-    score, p_none, p_ab, p_ba, sign, corr, n_cells, pvalue, qvalue`` for a prediction (``group`` first with groups), or ``source,
+    score, p_none, p_ab, p_ba, sign, corr, n_cells, pvalue, qvalue, direction, direction_evidence`` for a prediction
+    (``group`` first with groups; what each column holds: :func:`cnnc.tl.predict_interactions`), or ``source,
     target, weight`` with ``network=True``.
     """
     store = adata.uns.get(key)
