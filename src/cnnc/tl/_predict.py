@@ -111,7 +111,7 @@ def predict_interactions(
         over the cells present in both. Needs ``pairs`` or ``tfs``, and a model without context features
         (e.g. ``"cnnc-causal"``); results go to ``mdata.uns[key_added]["edges"]`` (the same columns, plus the
         modality of each side) and ``mdata.varp[key_added]``. Runs in this process, through the same pipeline as
-        an AnnData (``min_cells`` counts the cells where both values are > 0).
+        an AnnData (``min_cells`` counts the cells where both values are nonzero).
     min_cells
         Score only pairs whose two genes are both detected (> 0) in at least this many cells (of the group, with
         ``groupby``); the others are not scored and not reported. Pairs seen together in a handful of cells make
@@ -144,7 +144,7 @@ def predict_interactions(
         order. Refused when missing, non-numeric or NaN.
     settings
         How pairs are read and the network run: batch size, both orientations, cells per block, device, precision,
-        dask cluster (a :class:`cnnc.tl.ScoringSettings`; default: its defaults). The former keywords
+        dask cluster, the genes of the context prior (a :class:`cnnc.tl.ScoringSettings`; default: its defaults). The former keywords
         ``batch_size``, ``symmetric``, ``chunk_cells``, ``device``, ``precision`` and ``distributed`` still work,
         with a FutureWarning.
     key_added
@@ -357,6 +357,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: S
             genes[pa],
             genes[pb],
             features=mdl.spec.features,
+            context=settings.context_genes,
             chunk_cells=settings.chunk_cells,
             gene_names=view.var_names.astype(str).tolist(),
             client=client,

@@ -33,6 +33,11 @@ class ScoringSettings:
         cells and runs the model on batches of pairs; only small results travel. ``None`` does so when a client is
         active and the expression is a dask array (e.g. ``X`` from :func:`anndata.experimental.read_elem_lazy`);
         ``False`` keeps the work in this process.
+    context_genes
+        The genes each gene's context prior is taken over (models with context features): ``None`` = every gene up
+        to 20,000 genes, beyond that the regulators plus the 3,000 genes of highest variance (logged); an integer
+        ``k`` = the regulators plus the ``k`` genes of highest variance, whatever the gene count (faster on whole
+        transcriptomes; the exact context is every gene).
 
     Examples
     --------
@@ -46,6 +51,7 @@ class ScoringSettings:
     device: str | None = None
     precision: str = "float32"
     distributed: bool | None = None
+    context_genes: int | None = None
 
     def __post_init__(self) -> None:
         b = self.batch_size
@@ -56,6 +62,9 @@ class ScoringSettings:
             raise ValueError(f"chunk_cells must be a positive integer or None, got {c!r}.")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
+        k = self.context_genes
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2):
+            raise ValueError(f"context_genes must be an integer >= 2 or None, got {k!r}.")
         if self.distributed not in (None, True, False):
             raise ValueError(f"distributed must be True, False or None, got {self.distributed!r}.")
 
