@@ -9,6 +9,7 @@ from scipy import sparse
 
 from .._checks import refuse_raw_counts
 from .._data import modality_view, refuse_foreign_result, resolve_genes
+from .._direction import call_directions, with_directions
 from .._pair_data import combined_matrix, used_columns
 from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
@@ -128,6 +129,9 @@ def predict_mudata(
     )
     edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     edges.index = edges.index.astype(str)
+    # a target is a regulator when it is scored as one: same modality and name
+    as_regulators = edges.assign(target=edges["target_mod"] + ":" + edges["target"])
+    edges = with_directions(edges, *call_directions(as_regulators, {f"{mods[0]}:{r}" for r in set(reg)}))
 
     # The MuData's var_names hold every modality's variables (prefixed "mod:" when names clash).
     var_names = pd.Index(mdata.var_names)
