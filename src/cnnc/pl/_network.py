@@ -28,6 +28,8 @@ EVIDENCE_COLUMNS = ("sign", "corr", "n_cells", "direction", "p_ab")
 EDGE_LABELS = ("auto", "n_cells", "score", "corr")
 #: With ``edge_labels="auto"``, edges are labelled with their co-expressing cells up to this many edges.
 AUTO_LABEL_EDGES = 30
+#: Smallest distance between two nodes of a component, in layout units (a component of n nodes spans ~1.5·sqrt(n)).
+MIN_NODE_GAP = 0.8
 _REGULATOR_COLOR = "#d95f02"
 _TARGET_COLOR = "#7fa7cf"
 _EDGE_CMAP = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.35, 1.0, 256)), name="cnnc_edges")
@@ -153,8 +155,14 @@ def _pack_components(graph, layout: str) -> dict[str, np.ndarray]:
         radius = 0.75 * np.sqrt(len(nodes))
         if extent > 0:
             xy *= radius / extent
+        if len(nodes) > 2:  # spread crowded parts (a hub's targets): nearest nodes at least MIN_NODE_GAP apart
+            gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+            nearest = gaps[~np.eye(len(nodes), dtype=bool)].min()
+            if 0 < nearest < MIN_NODE_GAP:
+                xy *= min(MIN_NODE_GAP / nearest, 2.5)
+                radius = float(np.abs(xy).max())
         placed.append((dict(zip(nodes, xy, strict=True)), max(radius, 0.5)))
-    gap = 1.0
+    gap = 1.6
     # rows about 1.5 times as wide as the packing is tall, to suit a landscape figure
     row_width = max(max(2 * r for _, r in placed), 1.5 * np.sqrt(sum((2 * r + gap) ** 2 for _, r in placed)))
     out, x, y, row_height = {}, 0.0, 0.0, 0.0
@@ -298,7 +306,7 @@ def _outward(node: str, pos: dict, neighbours: dict) -> np.ndarray:
 
 
 def _place_labels(ax: Axes, nodes, pos, node_size, neighbours, style) -> None:
-    """Write each gene's name beside its node where it overlaps no other name nor node (greedy, largest first)."""
+    """Write each gene's name beside its node where it covers no other name, node or edge label (greedy, in order)."""
     renderer = ax.figure.canvas.get_renderer()
     to_pixels = ax.transData.transform
     boxes = []
@@ -306,6 +314,9 @@ def _place_labels(ax: Axes, nodes, pos, node_size, neighbours, style) -> None:
         cx, cy = to_pixels(pos[n])
         r = np.sqrt(node_size[n]) / 2 * ax.figure.dpi / 72
         boxes.append((cx - r, cy - r, cx + r, cy + r))
+    for text in list(ax.texts):  # the edge labels written so far: names keep clear of them too
+        box = text.get_window_extent(renderer)
+        boxes.append((box.x0, box.y0, box.x1, box.y1))
     for n in nodes:
         gap = np.sqrt(node_size[n]) / 2 + 2
         first = _outward(n, pos, neighbours)
