@@ -71,8 +71,9 @@ import numpy as np
 import pandas as pd
 
 import cnnc
-from benchmarks._beeline import GENERATED, RESULTS, SHARED, use_shared_data
 from cnnc.metrics import auprc, auroc
+
+from ._common import GENERATED, RESULTS, SHARED, header_line, run_header, use_shared_data
 
 DATA = {"mESC": ("mESC", 500), "mDC": ("mDC", 1000), "mHSC-L": ("mHSC-L", 1000), "PBMC": None}
 LABELS = {"mESC": "mESC TFs+500", "mDC": "mDC TFs+1000", "mHSC-L": "mHSC-L TFs+1000", "PBMC": "PBMC 68k reduced"}
@@ -603,6 +604,7 @@ def write(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "function.json").write_text(json.dumps(results, indent=1))
     lines = [
+        *([header_line(results["run"]), ""] if "run" in results else []),
         f"cnnc {results['cnnc_version']}. Gene sets with at least {MIN_MEMBERS} members in the data and at most "
         f"{MAX_LISTED} genes listed: WikiPathways (CC0, release 2026-06-10; human sets mapped to mouse orthologs for "
         "BEELINE; the collection the method was chosen on) and Hallmark (MSigDB v7.0; the check collection). A third "
@@ -725,7 +727,7 @@ def main() -> None:
     import scanpy as sc
 
     sc.settings.verbosity = 0
-    results = {"repeats": args.repeats, "data": {}, "cnnc_version": cnnc.__version__}
+    results = {"repeats": args.repeats, "data": {}, "cnnc_version": cnnc.__version__, "run": run_header("default")}
     previous = RESULTS / "function.json"
     if previous.is_file():
         old = json.loads(previous.read_text())
