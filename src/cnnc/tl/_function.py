@@ -536,6 +536,10 @@ def assign_function(
         rows = max(1, BLOCK_PAIRS // len(known))
         for s in range(0, n_genes, rows):
             block = scorer.block(slice(s, s + rows), known)
+            if aggregate == "softmax" and len(parts) > 1:  # the exponentials once, summed over each fold's columns
+                keep = np.column_stack([np.ones(len(known), bool)] + [folds_of_known != f for f in parts[1:]])
+                out[:, s : s + rows] = fm.soft_max_subsets(block, keep, temperature).T - hub[s : s + rows]
+                continue
             for i, f in enumerate(parts):
                 use = block if f is None else block[:, folds_of_known != f]
                 out[i, s : s + rows] = _aggregate(use, aggregate, top_k, temperature) - hub[s : s + rows]
