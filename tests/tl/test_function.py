@@ -339,3 +339,17 @@ def test_propagation_members_are_scored_out_of_fold(pbmc):
     assert np.isfinite(score.loc[base]).all()
     # members do not get the walk's restart mass: they rank among the other genes, not all on top
     assert (score.loc[base] < full.max()).any()
+
+
+def test_soft_max_subsets_is_the_soft_max_of_each_subset():
+    from cnnc.tl import _function_methods as fm
+
+    rng = np.random.default_rng(0)
+    block = rng.normal(scale=20, size=(50, 9)).astype(np.float32)
+    block[3, :] = np.nan
+    block[5, [0, 1, 2]] = np.nan
+    keep = np.column_stack([np.ones(9, bool), np.arange(9) % 3 != 0, np.arange(9) >= 3])
+    got = fm.soft_max_subsets(block, keep, 0.5)
+    for j in range(keep.shape[1]):
+        np.testing.assert_allclose(got[:, j], _soft_max_mean(block[:, keep[:, j]].astype(np.float64), 0.5), rtol=1e-6)
+    assert np.isnan(got[3]).all()

@@ -389,8 +389,8 @@ def assign_function(
     cv_folds
         Folds of each set's members for the reliability columns (members held out a fold at a time; folds drawn
         with a fixed seed); ``0`` = no reliability columns (not allowed for ``"propagation"`` and ``"combined"``,
-        which score members out of fold). Each fold costs one more aggregation of the set's pair scores (and one
-        more walk for the walking methods).
+        which score members out of fold). The folds reuse each set's pair scores: with the soft maximum they add
+        little time (PBMCs, 137 sets: 7.4 s against 7.8 s without); each fold is one more walk for the walking methods.
     n_candidates, max_members
         Only for models whose evidence depends on pair images: non-members read per set, and members they are read
         against.
@@ -536,6 +536,10 @@ def assign_function(
         rows = max(1, BLOCK_PAIRS // len(known))
         for s in range(0, n_genes, rows):
             block = scorer.block(slice(s, s + rows), known)
+            if aggregate == "softmax" and len(parts) > 1:  # the exponentials once, summed over each fold's columns
+                keep = np.column_stack([np.ones(len(known), bool)] + [folds_of_known != f for f in parts[1:]])
+                out[:, s : s + rows] = fm.soft_max_subsets(block, keep, temperature).T - hub[s : s + rows]
+                continue
             for i, f in enumerate(parts):
                 use = block if f is None else block[:, folds_of_known != f]
                 out[i, s : s + rows] = _aggregate(use, aggregate, top_k, temperature) - hub[s : s + rows]

@@ -88,6 +88,26 @@ def fold_ids(n_members: int, folds: int, rng: np.random.Generator) -> np.ndarray
     return rng.permutation(np.arange(n_members) % folds)
 
 
+def soft_max_subsets(block: np.ndarray, keep: np.ndarray, temperature: float) -> np.ndarray:
+    """Row-wise soft maximum ``T · log(mean of exp(x / T))`` over the finite values of each subset of columns.
+
+    ``keep`` is boolean columns × subsets; the result rows × subsets (NaN where a row has no finite value in a
+    subset). The same numbers as the soft maximum of each subset on its own: the exponentials are taken once,
+    against the row's largest value over all columns (float64, so that no subset's terms underflow for pair scores
+    within ±60), and summed over each subset's columns.
+    """
+    finite = np.isfinite(block)
+    with np.errstate(invalid="ignore"):
+        top = np.max(np.where(finite, block, -np.inf), axis=1)
+    top = np.where(np.isfinite(top), top, 0.0).astype(np.float64)
+    terms = np.where(finite, np.exp((np.where(finite, block, 0.0) - top[:, None]) / temperature), 0.0)
+    weights = keep.astype(np.float64)
+    sums, counts = terms @ weights, finite.astype(np.float64) @ weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = top[:, None] + temperature * np.log(sums / np.maximum(counts, 1))
+    return np.where(counts > 0, out, np.nan)
+
+
 def held_out_percentiles(score: np.ndarray, held: np.ndarray, outside: np.ndarray) -> np.ndarray:
     """Fraction of the genes ``outside`` that each ``held`` gene scores above (ties count half; NaN lowest)."""
     if not len(outside):  # a set of every gene: nothing to rank its members against
