@@ -17,9 +17,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 #: Run as scripts by the baselines' own interpreters (benchmarks/baselines/setup.sh), where neither cnnc nor
-#: this package is installed: they import their sibling ``_baseline_io`` as a top-level module.
+#: this package is installed: they import their baseline (arboreto, regdiffusion, gies) and their sibling
+#: ``_baseline_io`` as top-level modules.
 BASELINE_RUNNERS = {
     "benchmarks.baselines._baseline_io",
+    "benchmarks.baselines.run_gies",
     "benchmarks.baselines.run_grnboost2",
     "benchmarks.baselines.run_regdiffusion",
     "benchmarks.baselines.time_grnboost2",
