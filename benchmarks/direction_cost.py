@@ -4,7 +4,7 @@ On data made as ``benchmarks/scale.py`` makes them (resampled real BEELINE cells
 default), each in a fresh process, one after the other:
 
 - ``context prior alone``: the context statistics the default model reads and its prior feature for every
-  (regulator, gene) pair (``cnnc._context.context_statistics`` + ``features``): no edge table, no evidence;
+  (regulator, gene) pair (``cnnc.models.ContextStatistics`` + ``features``): no edge table, no evidence;
 - ``default (direction="auto")``: ``cnnc.tl.predict_interactions(adata, tfs=...)`` end to end with the default model
   (``cnnc-pairs``): no pair image is computed, as its images do not move its score and showed no direction skill;
 - ``default (direction="images")``: the same, computing the pair images for ``p_ab``/``p_ba``. When ``--image-tfs``
@@ -43,10 +43,8 @@ def child(kind: str, n_cells: int, n_tfs: int) -> dict:
     model = cnnc.models.load("default")
     t = time.perf_counter()
     if kind == "prior":
-        from cnnc._context import context_statistics
-
-        regs = np.arange(n_tfs)
-        stats = context_statistics(adata.X, regs, features=model.spec.features)
+        regs = np.arange(n_tfs)  # the dense prior (every gene × every gene) of the public ContextStatistics
+        stats = cnnc.models.ContextStatistics.from_matrix(adata.X, features=model.spec.features)
         a, b = np.repeat(regs, N_GENES), np.tile(np.arange(N_GENES), n_tfs)
         keep = a != b
         prior = stats.features(a[keep], b[keep], tuple(model.spec.features))
