@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cnnc
 from benchmarks._beeline import (
     CELLS,
     GENERATED,
@@ -43,8 +44,6 @@ from benchmarks._beeline import (
     use_shared_data,
 )
 from benchmarks._common import versus
-
-import cnnc
 from cnnc._features import ContextStatistics
 
 SETS = [f"{c}/{n}" for c in CELLS for n in NETWORKS] + ["GSD/synthetic"]

@@ -62,9 +62,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import GENERATED, RESULTS, SHARED, use_shared_data
-
 import cnnc
+from benchmarks._beeline import GENERATED, RESULTS, SHARED, use_shared_data
 from cnnc.metrics import auprc, auroc
 from cnnc.tl._function import read_gmt
 

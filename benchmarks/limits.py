@@ -62,7 +62,6 @@ def bandwidth_gbs(mib: int = 256) -> float:
 
 def engine(n_cells: int, n_regulators: int) -> dict:
     from benchmarks._scale_data import in_memory
-
     from cnnc._engine._images import PairImager
     from cnnc._engine._params import PairImageParams
 

@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cnnc
 from benchmarks._beeline import GENERATED, RESULTS, dense, load_cell
 from benchmarks.transfer import one_way_edges, wilson
-
-import cnnc
 
 SETS = ("mHSC-L:STRING", "mHSC-L:Specific", "mESC:Specific")
 PARTS = RESULTS / "original_cv"

@@ -38,9 +38,8 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import GENERATED, RESULTS, use_shared_data
-
 import cnnc
+from benchmarks._beeline import GENERATED, RESULTS, use_shared_data
 from cnnc._engine._params import PairImageParams
 from cnnc._scoring import predict_both_ways
 from cnnc._training._examples import Examples, data_set_context

@@ -52,9 +52,9 @@ N_GENES = 2000
 
 def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     import torch
-    from benchmarks._scale_data import in_memory
 
     import cnnc
+    from benchmarks._scale_data import in_memory
 
     torch.set_num_threads(2)
     adata = in_memory(n_cells, N_GENES)
@@ -79,9 +79,9 @@ def child_whole(n_cells: int, n_genes: int, n_tfs: int) -> dict:
     naming this model; cnnc-context's |Pearson| context has the whole-transcriptome form measured here.)
     """
     import torch
-    from benchmarks._scale_data import whole_transcriptome
 
     import cnnc
+    from benchmarks._scale_data import whole_transcriptome
     from cnnc.tl import _predict
 
     torch.set_num_threads(2)

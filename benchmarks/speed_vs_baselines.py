@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cnnc
 from benchmarks._beeline import CELLS, RESULTS, dense, load_cell
 from benchmarks.prewarm_baselines import regulators_of
-
-import cnnc
 
 
 def main(cells: list[str], with_grnboost2: bool) -> dict:

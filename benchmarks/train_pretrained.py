@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import CELLS, RESULTS, load_cell
-
 import cnnc
+from benchmarks._beeline import CELLS, RESULTS, load_cell
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "cnnc" / "models" / "weights"
 DEFAULT = "cnnc-pairs"

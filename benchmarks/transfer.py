@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cnnc
 from benchmarks._beeline import (
     CELLS,
     GENERATED,
@@ -42,8 +43,6 @@ from benchmarks._beeline import (
     table_lookup,
 )
 from benchmarks._common import versus
-
-import cnnc
 from cnnc._features import ContextStatistics
 from cnnc.metrics import summarize
 

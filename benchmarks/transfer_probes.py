@@ -39,6 +39,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.stats import rankdata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cnnc
 from benchmarks._beeline import (
     CELLS,
     GENERATED,
@@ -51,8 +52,6 @@ from benchmarks._beeline import (
     use_shared_data,
 )
 from benchmarks._common import geometric_mean
-
-import cnnc
 from cnnc._features import MARGINAL_FEATURES, ContextStatistics, context_z
 from cnnc.metrics import summarize
 
