@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from benchmarks._beeline import use_shared_data
+from ._beeline import use_shared_data
 
 #: Expected counts are multiplied by this before Poisson sampling (gives ~18 % nonzero values).
 CAPTURE = 0.005

@@ -12,8 +12,12 @@ warning (``nitpicky = False``).
 
 Two things are generated here at every build, into git-ignored paths (see ``docs/.gitignore``):
 
-- ``docs/tutorials/``: the notebooks of ``../tutorials/*.ipynb`` are copied in (rendered with their stored
-  outputs, never executed: ``nb_execution_mode = "off"``) and ``docs/tutorials/index.md`` lists them.
+- ``docs/tutorials/``: the notebooks of ``../tutorials/*.ipynb`` are copied in and ``docs/tutorials/index.md``
+  lists them. The notebooks are stored without outputs (a test refuses stored outputs) and every build executes
+  them (``nb_execution_mode = "force"``) with this source tree's cnnc (``src`` first on the kernel's
+  ``PYTHONPATH``) and the public data of ``../shared/data`` when it is there (``CNNC_DATA_DIR``): every output shown
+  comes from the code of the same commit. ``CNNC_DOCS_EXECUTE=0`` skips the execution for a quick look at the
+  text (the tutorials then show no outputs); a notebook that fails fails the build.
 - ``docs/_auto/benchmark_tables.md``: the benchmarks page's body. It includes every table the benchmark scripts
   wrote to ``docs/_generated/*.md``; a known table that is missing shows a short note naming the script to run.
 
@@ -91,8 +95,17 @@ exclude_patterns = ["_build", "_generated", "_auto", "**.ipynb_checkpoints", ".g
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "amsmath", "html_image", "substitution"]
 myst_heading_anchors = 3
 myst_substitutions = {"version": release}
-nb_execution_mode = "off"  # tutorials are rendered with the outputs stored in them
+# Tutorials are executed at every build: their outputs always come from the code being documented.
+EXECUTE = os.environ.get("CNNC_DOCS_EXECUTE", "1") != "0"
+nb_execution_mode = "force" if EXECUTE else "off"
+nb_execution_timeout = 1800  # seconds per notebook (the slowest takes ~1-2 min on 2 busy cores)
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
 nb_merge_streams = True
+# The kernel imports the documented source tree and reads the project's public data when it sits beside the checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+if (ROOT.parent / "shared" / "data").is_dir():
+    os.environ.setdefault("CNNC_DATA_DIR", str((ROOT.parent / "shared" / "data").resolve()))
 
 # -- autodoc / autosummary / napoleon ----------------------------------------------------------------------------
 autosummary_generate = True
@@ -147,19 +160,20 @@ TUTORIALS_SRC = ROOT / "tutorials"
 TUTORIALS_DST = HERE / "tutorials"
 TUTORIAL_ASSETS = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 
-# Tables the benchmark scripts write (``docs/_generated/<file>``): file → (section title, command that makes it).
+# Tables the benchmarks write (``docs/_generated/<file>``): file → (section title, command that makes it, run from the
+# repository root).
 # Any other ``docs/_generated/*.md`` is included too, after these, under its own headings.
 BENCHMARK_TABLES = {
-    "accuracy.md": ("Within a data set: the faithful CNNC, regulator-disjoint CV", "python benchmarks/accuracy.py"),
-    "transfer.md": ("Unseen cell types: the default model", "python benchmarks/transfer.py"),
-    "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
-    "limits.md": ("Against the machine's limits", "python benchmarks/limits.py"),
-    "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
+    "accuracy.md": ("Within a data set: the faithful CNNC, regulator-disjoint CV", "python -m benchmarks.accuracy"),
+    "transfer.md": ("Unseen cell types: the default model", "python -m benchmarks.transfer"),
+    "histograms.md": ("Pair-image engine speed", "python -m benchmarks.histograms"),
+    "limits.md": ("Against the machine's limits", "python -m benchmarks.limits"),
+    "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python -m benchmarks.scale --part all"),
     "transfer_probes.md": (
         "What limits the default on unseen cell types: per-truth images, stacking, clusters",
-        "python benchmarks/transfer_probes.py",
+        "python -m benchmarks.transfer_probes",
     ),
-    "time_lag.md": ("Direction from time-lagged trajectories", "python benchmarks/time_lag.py"),
+    "time_lag.md": ("Direction from time-lagged trajectories", "python -m benchmarks.time_lag"),
     "direction.md": (
         "Direction from pair images: a rule chosen on training cell types",
         "python -m benchmarks.direction",
@@ -174,15 +188,17 @@ BENCHMARK_TABLES = {
     ),
     "original_cv.md": (
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
-        "python benchmarks/original_cv.py",
+        "python -m benchmarks.original_cv",
     ),
-    "function.md": ("Gene function: hidden Hallmark members", "python benchmarks/function.py --scale"),
-    "pathways.md": ("Pathway edges: CNNC's KEGG pairs, gene-disjoint CV", "python benchmarks/pathways.py"),
-    "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python benchmarks/causal.py"),
-    "study.md": (
-        "Cheap pair scorers across cell types",
-        "python benchmarks/study/study.py && python benchmarks/study/make_report.py > docs/_generated/study.md",
+    "function.md": (
+        "Gene function: hidden WikiPathways and Hallmark members",
+        "python -m benchmarks.function && python -m benchmarks.function --explain",
     ),
+    "pathways.md": (
+        "Pathway edges: CNNC's KEGG pairs, gene-disjoint CV",
+        "the retired benchmarks/pathways.py (repository history, commit 1f39d38 and earlier)",
+    ),
+    "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python -m benchmarks.causal"),
 }
 
 
@@ -251,7 +267,8 @@ def copy_tutorials() -> list[Path]:
     ]
     if sources:
         lines += [
-            "Notebooks from the repository's `tutorials/` folder, shown with the outputs stored in them.",
+            "Notebooks from the repository's `tutorials/` folder, executed when this documentation was built: every"
+            " output comes from the documented version of cnnc.",
             "",
             "```{toctree}",
             ":maxdepth: 1",

@@ -38,14 +38,10 @@ def check_direction_mode(direction) -> str:
 
 def images_rank(model) -> bool:
     """Whether the model's pair images move its edge score (if not, they only split ``p_ab`` from ``p_ba``)."""
-    cfg = model.module.config
-    if not (cfg.get("wide") and cfg.get("direction_from_images") and cfg.get("deep_scale") == 0):
-        return True
     if model.spec.task != "direction" or model.spec.edge_score != "interaction":
         return True
-    weight, bias = (p.detach().cpu().numpy() for p in (model.module.wide.weight, model.module.wide.bias))
-    # the two directions get the same linear evidence: then P(interaction) does not depend on the images' split
-    return not (np.array_equal(weight[1], weight[2]) and bias[1] == bias[2])
+    # the two directions share one linear evidence: then P(interaction) does not depend on the images' split
+    return not model.evidence_from_features()
 
 
 def reads_images(model, direction: str) -> bool:
@@ -58,11 +54,10 @@ def prior_probabilities(model, extra: np.ndarray) -> np.ndarray:
 
     For a model whose images do not rank (:func:`images_rank` is False) this is the ``p_none`` the full model gives.
     """
-    weight, bias = (
-        p.detach().cpu().numpy().astype(np.float64) for p in (model.module.wide.weight, model.module.wide.bias)
-    )
-    logits = np.asarray(extra, dtype=np.float64) @ weight.T + bias
-    p_none = 1.0 / (1.0 + np.exp(np.clip(logits[:, 1] - logits[:, 0], -700, 700)))
+    (weights, offset), *_ = model.linear_evidence()  # log(P(interaction) / P(none)), per feature
+    w = np.array([weights[f] for f in model.spec.features], dtype=np.float64)
+    evidence = np.asarray(extra, dtype=np.float64) @ w + offset
+    p_none = 1.0 / (1.0 + np.exp(np.clip(evidence, -700, 700)))
     out = np.full((len(p_none), 3), np.nan, dtype=np.float32)
     out[:, 0] = p_none
     return out

@@ -172,3 +172,18 @@ def test_train_then_predict(gsd, tmp_path):
     assert len(pd.read_csv(tmp_path / "e.csv")) > 0
     out = run("train", tmp_path / "gsd.h5ad", "--truth", tmp_path / "nope.csv", "-o", tmp_path / "m.safetensors")
     assert out.returncode == 1 and "nope.csv: no such file" in out.stderr
+
+
+def test_every_option_has_help_text():
+    """`cnnc COMMAND --help` explains every option."""
+    import argparse
+
+    from cnnc._cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in [("cnnc", parser), *subparsers.choices.items()]:
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"{name}: option {action.option_strings or action.dest} has no help text"

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._tables import EDGE_COLUMNS
+
 
 def edges(
     adata,
@@ -15,12 +17,17 @@ def edges(
     top: int | None = None,
     min_score: float | None = None,
     min_cells: int | None = None,
+    max_q: float | None = None,
     regulators: list[str] | None = None,
     groups: str | Sequence[str] | None = None,
     network: bool = False,
     signed: bool = True,
 ) -> pd.DataFrame:
-    """Return the edges scored by :func:`cnnc.tl.predict_interactions` (or cross-validation in :func:`cnnc.tl.train`).
+    """Return the edges a tool wrote to ``adata.uns[key]["edges"]``.
+
+    Any tool's edge table: :func:`cnnc.tl.predict_interactions`, :func:`cnnc.tl.causal_scores`,
+    :func:`cnnc.tl.causal_network`, cross-validation in :func:`cnnc.tl.train`; each begins with ``regulator, target,
+    score`` (higher = stronger).
 
     Parameters
     ----------
@@ -34,6 +41,10 @@ def edges(
         Keep edges with ``score >= min_score``.
     min_cells
         Keep edges whose genes are both detected in at least this many cells (the ``n_cells`` column).
+    max_q
+        Keep edges with ``qvalue <= max_q`` (Benjamini–Hochberg: the expected fraction of false edges among those kept
+        is at most ``max_q``; see the ``pvalue`` column in :func:`cnnc.tl.predict_interactions`). Applied before
+        ``top``. E.g. regulons for decoupler: ``cnnc.get.edges(adata, max_q=0.05, network=True)``.
     regulators
         Keep edges of these regulators.
     groups
@@ -49,14 +60,21 @@ def edges(
 
     Returns
     -------
-    DataFrame sorted by decreasing score (by group first, with groups): ``regulator, target, p_none, p_ab, p_ba,
-    score, sign, corr, n_cells, direction, direction_evidence`` (``group`` first with groups; what each column
-    holds: :func:`cnnc.tl.predict_interactions`), or ``source, target, weight`` with ``network=True``.
+    DataFrame sorted by decreasing score (by group first, with groups): the tool's table, e.g. ``regulator, target,
+    score, p_none, p_ab, p_ba, sign, corr, n_cells, pvalue, qvalue, direction, direction_evidence`` for a prediction
+    (``group`` first with groups; what each column holds: :func:`cnnc.tl.predict_interactions`), or ``source,
+    target, weight`` with ``network=True``.
     """
     store = adata.uns.get(key)
     if not isinstance(store, dict) or "edges" not in store:
         raise KeyError(f"No predicted edges in adata.uns[{key!r}]; run cnnc.tl.predict_interactions(adata) first.")
     table = store["edges"]
+    missing = [c for c in EDGE_COLUMNS if c not in getattr(table, "columns", [])]
+    if missing:
+        raise ValueError(
+            f"adata.uns[{key!r}]['edges'] lacks the columns {missing} every edge table has (made by an older cnnc?): "
+            "re-run the tool that wrote it."
+        )
     grouped = "group" in table.columns
     if groups is not None:
         if not grouped:
@@ -86,6 +104,15 @@ def edges(
                 "cnnc.tl.predict_interactions."
             )
         table = table[table["n_cells"] >= min_cells]
+    if max_q is not None:
+        if "qvalue" not in table.columns:
+            raise ValueError(
+                f"adata.uns[{key!r}]['edges'] has no qvalue column (made by an older cnnc): re-run "
+                "cnnc.tl.predict_interactions."
+            )
+        if isinstance(max_q, bool) or not 0 < float(max_q) <= 1:
+            raise ValueError(f"max_q must be a q-value cut-off in (0, 1], e.g. 0.05; got {max_q!r}.")
+        table = table[table["qvalue"] <= max_q]
     if top is not None:
         if top < 1:
             raise ValueError(f"top must be >= 1, got {top}.")
