@@ -24,6 +24,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from benchmarks._beeline import GENERATED, RESULTS
 
@@ -65,6 +66,9 @@ def run_child(kind: str, n_cells: int, n_tfs: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+SMALL = 'default (direction="auto"), as many regulators as the images run'
+
+
 def main(n_cells: int, n_tfs: int, image_tfs: int) -> dict:
     runs = {
         "context prior alone": run_child("prior", n_cells, n_tfs),
@@ -72,47 +76,42 @@ def main(n_cells: int, n_tfs: int, image_tfs: int) -> dict:
         'default (direction="images")': run_child("images", n_cells, image_tfs),
     }
     if image_tfs != n_tfs:
-        runs['default (direction="auto"), as many regulators as the images run'] = run_child("auto", n_cells, image_tfs)
+        runs[SMALL] = run_child("auto", n_cells, image_tfs)
     for label, r in runs.items():
         print(label, r, flush=True)
+    return report({"n_cells": n_cells, "n_genes": N_GENES, "tfs": n_tfs, "runs": runs})
+
+
+def report(out: dict) -> dict:
+    """Ratios and the table from the runs; an images run on fewer regulators is extrapolated only beside its own
+    "auto" run (its images' extra time per pair), else shown as measured."""
+    runs, n_tfs = out["runs"], out["tfs"]
     prior = runs["context prior alone"]["seconds"]
-    auto = runs['default (direction="auto")']
-    images = runs['default (direction="images")']
-    extrapolated = images["tfs"] != n_tfs
+    auto, images = runs['default (direction="auto")'], runs['default (direction="images")']
+    extrapolated = images["tfs"] != n_tfs and SMALL in runs
     if extrapolated:  # the images' extra time grows with the pairs; the rest is the same as "auto"
-        small = runs['default (direction="auto"), as many regulators as the images run']
-        per_pair = (images["seconds"] - small["seconds"]) / images["pairs"]
-        images_seconds = auto["seconds"] + per_pair * auto["pairs"]
+        per_pair = (images["seconds"] - runs[SMALL]["seconds"]) / images["pairs"]
+        images_seconds, pairs = auto["seconds"] + per_pair * auto["pairs"], auto["pairs"]
+        label = (
+            f" (extra time per pair measured on {images['tfs']} regulators, {images['pairs']:,} pairs; extrapolated)"
+        )
     else:
-        images_seconds = images["seconds"]
-    out = {
-        "n_cells": n_cells,
-        "n_genes": N_GENES,
-        "tfs": n_tfs,
-        "runs": runs,
-        "ratio_auto": auto["seconds"] / prior,
-        "images_seconds": images_seconds,
-        "ratio_images": images_seconds / prior,
-        "images_extrapolated": extrapolated,
-    }
+        images_seconds, pairs = images["seconds"], images["pairs"]
+        label = "" if images["tfs"] == n_tfs else f" on {images['tfs']} regulators only, as measured"
+    out.update(ratio_auto=auto["seconds"] / prior, images_seconds=images_seconds,
+               ratio_images=images_seconds / prior, images_extrapolated=extrapolated)  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "direction_cost.json").write_text(json.dumps(out, indent=1))
-    extra = (
-        f" (images' extra time per pair measured on {images['tfs']} regulators, {images['pairs']:,} pairs)"
-        if extrapolated
-        else ""
-    )
     lines = [
-        f"End to end, {n_cells:,} cells × {N_GENES:,} genes (resampled real BEELINE cells), {n_tfs:,} regulators × "
-        f"all genes, model {auto['model']}, each run in a fresh process on a shared 2-core machine.",
+        f"End to end, {out['n_cells']:,} cells × {out['n_genes']:,} genes (resampled real BEELINE cells), {n_tfs:,} "
+        f"regulators × all genes, model {auto['model']}, each run in a fresh process on a shared 2-core machine.",
         "",
         "| run | pairs | wall time | × context prior alone |",
         "|---|---|---|---|",
         f"| context prior alone | {runs['context prior alone']['pairs']:,} | {prior:.1f} s | 1 |",
-        f'| default (direction="auto"), no pair image | {auto["pairs"]:,} | {auto["seconds"]:.1f} s | '
+        f'| default (direction="auto"): no pair image | {auto["pairs"]:,} | {auto["seconds"]:.1f} s | '
         f"×{out['ratio_auto']:.2f} |",
-        f'| default (direction="images"){extra} | {auto["pairs"]:,} | {images_seconds:.1f} s'
-        f"{' (extrapolated)' if extrapolated else ''} | ×{out['ratio_images']:.1f} |",
+        f'| default (direction="images"){label} | {pairs:,} | {images_seconds:.1f} s | ×{out["ratio_images"]:.1f} |',
     ]
     GENERATED.mkdir(parents=True, exist_ok=True)
     (GENERATED / "direction_cost.md").write_text("\n".join(lines) + "\n")
@@ -128,5 +127,9 @@ if __name__ == "__main__":
     p.add_argument("--cells", type=int, default=10_000)
     p.add_argument("--tfs", type=int, default=1000)
     p.add_argument("--image-tfs", type=int, default=100)
+    p.add_argument("--render", type=Path, help="write the table from the runs of an earlier direction_cost.json")
     args = p.parse_args()
-    main(args.cells, args.tfs, args.image_tfs)
+    if args.render:
+        report(json.loads(args.render.read_text()))
+    else:
+        main(args.cells, args.tfs, args.image_tfs)
