@@ -52,7 +52,8 @@ def test_network_without_a_direction_call_draws_lines(pbmc):
     """A score that is not p_ab (e.g. the default model's p_ab + p_ba) and no direction column: no arrowheads."""
     adata = pbmc.copy()
     table = adata.uns["cnnc"]["edges"]
-    adata.uns["cnnc"]["edges"] = table.assign(score=table["p_ab"] + table["p_ba"])
+    table = table.drop(columns=["direction", "direction_evidence"], errors="ignore")
+    adata.uns["cnnc"]["edges"] = table.assign(score=1 - table["p_none"])
     ax = cnnc.pl.network(adata, top=12, show=False)
     assert all(type(a.get_arrowstyle()).__name__ == "Curve" for a in _arrows(ax))
     plt.close("all")
