@@ -30,12 +30,42 @@ def sachs_pairs():
 def test_card(model):
     spec = model.spec
     assert spec.task == "direction" and spec.classes == ["none", "a->b", "b->a"]
-    assert spec.image_params.scaling == "rank" and spec.image_params.bins == 16
+    assert spec.image_params.scaling == "rank+standard" and spec.image_params.bins == 16
+    assert spec.architecture["in_channels"] == 2
     assert spec.species == ["any"] and not spec.features
-    assert "causal_pairs" in spec.training["generator"]
+    assert spec.training["generators"] == {"varied": 0.7, "cells": 0.3}
     assert "sachs direction accuracy (18 edges)" in spec.metrics
+    assert any(k.startswith("tuebingen direction accuracy") for k in spec.metrics)
     entry = cnnc.models.available().loc["cnnc-causal"]
     assert entry["bundled"] and entry["task"] == "direction"
+
+
+def test_previous_version_loads_by_name(model):
+    old = cnnc.models.load("cnnc-causal-1")
+    assert old.spec.image_params.scaling == "rank" and old.spec.architecture["in_channels"] == 1
+    assert old.sha256 != model.sha256
+    assert cnnc.models.available().loc["cnnc-causal-1", "bundled"]
+
+
+def test_direction_is_antisymmetric(model):
+    """score(x, y) = -score(y, x) exactly: each pair is read both ways and the two readings averaged."""
+    adata = cnnc.datasets.causal_pairs(40, n_cells=700, seed=77, generator="varied")
+    pairs = adata.uns["pairs"]
+    forward = list(zip(pairs["gene_a"], pairs["gene_b"], strict=True))
+    backward = [(b, a) for a, b in forward]
+    ab = cnnc.tl.predict_interactions(adata, model=model, pairs=forward, copy=True).uns["cnnc"]["edges"]
+    ba = cnnc.tl.predict_interactions(adata, model=model, pairs=backward, copy=True).uns["cnnc"]["edges"]
+    ab, ba = ab.set_index(["regulator", "target"]).loc[forward], ba.set_index(["regulator", "target"]).loc[backward]
+    np.testing.assert_array_equal(ab["p_ab"].to_numpy(), ba["p_ba"].to_numpy())
+    np.testing.assert_array_equal(ab["p_none"].to_numpy(), ba["p_none"].to_numpy())
+
+
+def test_scores_sachs_shaped_data(model, sachs_pairs):
+    adata, _ = sachs_pairs
+    out = cnnc.tl.causal_scores(adata, model=model, n_boot=2, copy=True).uns["cnnc_causal"]
+    edges = out["edges"]
+    assert len(edges) == 55 and np.isfinite(edges[["score", "direction", "p_none"]].to_numpy()).all()
+    assert (edges["direction"] >= 0).all() and out["params"]["model"] == "cnnc-causal"
 
 
 def test_direction_on_held_out_synthetic_pairs(model):
@@ -53,13 +83,15 @@ def test_direction_on_held_out_synthetic_pairs(model):
     assert roc_auc_score(causal, 1 - p["p_none"]) > 0.85
 
 
-def test_sachs_raw_and_log_give_the_same_calls(model, sachs_pairs):
+def test_sachs_units_do_not_matter(model, sachs_pairs):
+    """Ranks and z-scores do not change when a variable's unit does (here: doubled, exact in floating point)."""
     adata, pairs = sachs_pairs
     raw = cnnc.tl.predict_interactions(adata, model=model, pairs=pairs, copy=True).uns["cnnc"]["edges"]
-    logged = cnnc.datasets.sachs(log=True)
-    log = cnnc.tl.predict_interactions(logged, model=model, pairs=pairs, copy=True).uns["cnnc"]["edges"]
-    model_columns = ["regulator", "target", "p_none", "p_ab", "p_ba", "score"]  # ranks: log1p changes nothing
-    np.testing.assert_array_equal(raw[model_columns].to_numpy(), log[model_columns].to_numpy())
+    doubled = adata.copy()
+    doubled.X = doubled.X * 2
+    other = cnnc.tl.predict_interactions(doubled, model=model, pairs=pairs, copy=True).uns["cnnc"]["edges"]
+    model_columns = ["regulator", "target", "p_none", "p_ab", "p_ba", "score"]
+    np.testing.assert_array_equal(raw[model_columns].to_numpy(), other[model_columns].to_numpy())
 
 
 def test_sachs_numbers_match_the_benchmark(model, sachs_pairs):

@@ -5,5 +5,6 @@ from ._io import load_file
 from ._model import Model
 from ._registry import available, info, load, register
 from ._spec import ModelSpec
+from .._training._causal import train_causal
 
-__all__ = ["CNNC", "Model", "ModelSpec", "available", "info", "load", "load_file", "register"]
+__all__ = ["CNNC", "Model", "ModelSpec", "available", "info", "load", "load_file", "register", "train_causal"]
