@@ -97,6 +97,12 @@ def causal_scores(
     - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
       intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
       wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
+    - **Reliability.** ``cnnc-causal`` (version 2; version 1 stays loadable as ``"cnnc-causal-1"``) is measured
+      with a decision forced on every pair in ``docs/_generated/causal.md`` (``python -m benchmarks.causal``):
+      {causal_numbers}
+      Directions are unreliable where the pair carries none: near-symmetric pairs (linear relations with
+      Gaussian-like noise) give ``direction`` near 0, and a confounded pair (both driven by a third variable) still
+      gets a direction from its image. Treat a direction whose interval includes 0 as undetermined.
 
     Parameters
     ----------
@@ -105,7 +111,8 @@ def causal_scores(
         variables for the partial correlation to be meaningful.
     model
         A :class:`cnnc.models.Model`, a registry name or a file path: a direction model (classes ``none``,
-        ``a->b``, ``b->a``) whose recipe reads any values (``scaling="rank"`` or ``"standard"``).
+        ``a->b``, ``b->a``) whose recipe reads any values (``scaling="rank"``, ``"standard"`` or
+        ``"rank+standard"``).
     variables
         The variables to score, every pair of them (default: all, at most :data:`MAX_VARIABLES`).
     {doc_any_values}
