@@ -212,7 +212,7 @@ def cnnc_scores(adata, model, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     return edges.loc[pairs, ["p_none", "p_ab", "p_ba"]]
 
 
-def sachs_tables(model) -> dict:
+def sachs_tables(model, *, network_boot: int = N_NETWORK_BOOT) -> dict:
     adata = cnnc.datasets.sachs()
     x = adata.X.astype(np.float64)
     names = list(adata.var_names)
@@ -285,7 +285,7 @@ def sachs_tables(model) -> dict:
         (c, e): bool(d > 0)
         for c, e, d in zip(per_edge["cause"], per_edge["effect"], per_edge["direction"], strict=True)
     }
-    network = network_direction(adata, model, edges, image_says)
+    network = network_direction(adata, model, edges, image_says, n_boot=network_boot)
     for name, d in network.items():
         direction[name] = d["direction"]
     direction["cnnc-causal, conditional images"] = conditional_direction(x, model, names, edges)
@@ -323,7 +323,7 @@ def _network_calls(adata, model, edges, image_says, *, true_skeleton: bool = Fal
     return {"correct": np.array(correct), "source": source, "n_links": len(links), "true_links": len(links & truth)}
 
 
-def network_direction(adata, model, edges, image_says) -> dict:
+def network_direction(adata, model, edges, image_says, *, n_boot: int = N_NETWORK_BOOT) -> dict:
     """causal_network's Sachs rows: direction on the 18 edges, what oriented each, skeleton recall and precision."""
     out = {}
     for name, kwargs in NETWORK.items():
@@ -342,7 +342,7 @@ def network_direction(adata, model, edges, image_says) -> dict:
             # the spread of the count over resamples of the cells (skeleton and images both recomputed)
             rng = np.random.default_rng(0)
             counts = []
-            for _ in range(N_NETWORK_BOOT):
+            for _ in range(n_boot):
                 boot = adata[rng.integers(0, adata.n_obs, adata.n_obs)].copy()
                 boot.obs_names_make_unique()
                 scored = cnnc.tl.causal_scores(boot, model=model, n_boot=0, copy=True).uns["cnnc_causal"]["edges"]
@@ -830,8 +830,6 @@ def main(argv: list[str] | None = None) -> None:
         "--network-boot", type=int, default=N_NETWORK_BOOT, help="resamples of the cells for causal_network's spread"
     )
     args = parser.parse_args(argv)
-    global N_NETWORK_BOOT
-    N_NETWORK_BOOT = args.network_boot
     import torch
 
     torch.set_num_threads(1)
@@ -839,7 +837,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {
         "model": args.model,
         "model_sha256": model.sha256,
-        "sachs": sachs_tables(model),
+        "sachs": sachs_tables(model, network_boot=args.network_boot),
         "synthetic": synthetic_direction(model),
         "synthetic_readout": synthetic_direction(model, seed=987_655, readout=1.0),
         "synthetic_varied": synthetic_direction(model, seed=987_656, generator="varied"),
