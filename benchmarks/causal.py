@@ -212,7 +212,7 @@ def cnnc_scores(adata, model, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     return edges.loc[pairs, ["p_none", "p_ab", "p_ba"]]
 
 
-def sachs_tables(model, *, network_boot: int = N_NETWORK_BOOT) -> dict:
+def sachs_tables(model, *, network_boot: int = N_NETWORK_BOOT, n_boot: int = N_BOOT) -> dict:
     adata = cnnc.datasets.sachs()
     x = adata.X.astype(np.float64)
     names = list(adata.var_names)
@@ -234,7 +234,7 @@ def sachs_tables(model, *, network_boot: int = N_NETWORK_BOOT) -> dict:
     undirected = {k: auroc_auprc(y, np.array([m[i, j] for i, j in ij])) for k, m in scores.items()}
     undirected["cnnc-causal 1 - P(none)"] = auroc_auprc(y, 1 - proba["p_none"].to_numpy())
     t0 = time.time()
-    scored = cnnc.tl.causal_scores(adata, model=model, n_boot=N_BOOT, seed=0, copy=True).uns["cnnc_causal"]["edges"]
+    scored = cnnc.tl.causal_scores(adata, model=model, n_boot=n_boot, seed=0, copy=True).uns["cnnc_causal"]["edges"]
     scores_seconds = time.time() - t0
     by_pair = {frozenset((row.regulator, row.target)): row for row in scored.itertuples()}
     undirected["cnnc-causal"] = auroc_auprc(y, np.array([by_pair[frozenset(p)].score for p in pairs]))
@@ -296,7 +296,7 @@ def sachs_tables(model, *, network_boot: int = N_NETWORK_BOOT) -> dict:
         "network": network,
         "cnnc_seconds": round(cnnc_seconds, 2),
         "causal_scores_seconds": round(scores_seconds, 2),
-        "n_boot": N_BOOT,
+        "n_boot": n_boot,
     }
 
 
@@ -829,6 +829,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--network-boot", type=int, default=N_NETWORK_BOOT, help="resamples of the cells for causal_network's spread"
     )
+    parser.add_argument("--n-boot", type=int, default=N_BOOT, help="resamples of the cells in causal_scores")
     args = parser.parse_args(argv)
     import torch
 
@@ -837,7 +838,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {
         "model": args.model,
         "model_sha256": model.sha256,
-        "sachs": sachs_tables(model, network_boot=args.network_boot),
+        "sachs": sachs_tables(model, network_boot=args.network_boot, n_boot=args.n_boot),
         "synthetic": synthetic_direction(model),
         "synthetic_readout": synthetic_direction(model, seed=987_655, readout=1.0),
         "synthetic_varied": synthetic_direction(model, seed=987_656, generator="varied"),

@@ -61,7 +61,9 @@ def _stored_params(adata, key: str) -> PairImageParams:
         base = base["image"]  # a prediction records the image recipe of its model
     fields = PairImageParams.__dataclass_fields__
     if isinstance(base, dict) and all(k in base for k in fields):
-        return PairImageParams.from_dict({k: base[k] for k in fields})
+        params = PairImageParams.from_dict({k: base[k] for k in fields})
+        # a recipe of several channels (e.g. "rank+standard") is drawn by its first view, the ranks
+        return PairImageParams.from_dict({**params.to_dict(), "scaling": params.views[0]})
     return PairImageParams()
 
 
@@ -104,7 +106,8 @@ def pair_histogram(
     Uses the image stored by :func:`cnnc.tl.pair_histograms` under ``key`` when the pair is there,
     otherwise computes it on the fly with the stored recipe (or CNNC's defaults). Low expression is
     at the bottom left; tick labels are bin centres in ``log10(expression + pseudocount)`` (rank fractions or
-    z-scores with the ``"rank"`` or ``"standard"`` recipe).
+    z-scores with the ``"rank"`` or ``"standard"`` recipe). A recipe of two channels (``"rank+standard"``, as
+    ``cnnc-causal`` reads) is drawn by its rank channel.
 
     Parameters
     ----------
