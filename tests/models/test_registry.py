@@ -216,5 +216,5 @@ def test_unknown_names_and_bad_registrations(registry):
 
 def test_public_namespace():
     assert sorted(models.__all__) == sorted(
-        ["CNNC", "Model", "ModelSpec", "load", "available", "info", "register", "load_file"]
+        ["CNNC", "Model", "ModelSpec", "load", "available", "info", "register", "load_file", "train_causal"]
     )
