@@ -97,9 +97,8 @@ def causal_scores(
     - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
       intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
       wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
-    - **Reliability.** ``cnnc-causal`` (version 2; version 1 stays loadable as ``"cnnc-causal-1"``) is measured
-      with a decision forced on every pair in ``docs/_generated/causal.md`` (``python -m benchmarks.causal``):
-      {causal_numbers}
+    - **Reliability.** Measured with a decision forced on every pair in ``docs/_generated/causal.md``
+      (``python -m benchmarks.causal``): {causal_numbers}
       Directions are unreliable where the pair carries none: near-symmetric pairs (linear relations with
       Gaussian-like noise) give ``direction`` near 0, and a confounded pair (both driven by a third variable) still
       gets a direction from its image. Treat a direction whose interval includes 0 as undetermined.
