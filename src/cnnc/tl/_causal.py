@@ -103,7 +103,7 @@ def causal_scores(
       original benchmark) at 0.56 [0.43, 0.68] (continuous pairs 0.58 [0.45, 0.73]) and 12 of
       the 18 Sachs edges from pooled cells; ``"cnnc-causal-2"`` (two-channel images) at 0.48 [0.35, 0.61]
       (continuous 0.50 [0.36, 0.65]) and 9/18, below version 1; IGCI, RECI and a compression
-      baseline reach 0.65-0.67 on the same pairs (95% bootstrap intervals over the pairs). Neither
+      baseline reach 0.65-0.67 on the same pairs, cdt's RECI 0.71 (95% bootstrap intervals over the pairs). Neither
       model is at the field's level (about 0.75).
       Directions are unreliable where the pair carries none: near-symmetric pairs (linear relations with
       Gaussian-like noise) give ``direction`` near 0, and a confounded pair (both driven by a third variable) still
