@@ -120,3 +120,29 @@ def test_readout_off_changes_nothing():
     a = cnnc.datasets.causal_pairs(15, n_cells=60, seed=9)
     b = cnnc.datasets.causal_pairs(15, n_cells=60, seed=9, readout=0.0)
     np.testing.assert_array_equal(a.X, b.X)
+
+
+def test_varied_generator_layout_and_labels():
+    adata = cnnc.datasets.causal_pairs(60, n_cells=300, seed=5, generator="varied")
+    pairs = adata.uns["pairs"]
+    assert adata.shape == (300, 120) and np.isfinite(adata.X).all()
+    assert set(pairs["label"]) <= {"none", "a->b", "b->a"} and (pairs["label"] != "none").sum() > 20
+    assert adata.uns["dataset"]["generator"] == "varied"
+    again = cnnc.datasets.causal_pairs(60, n_cells=300, seed=5, generator="varied")
+    np.testing.assert_array_equal(adata.X, again.X)
+    # ties from rounding and discretisation: some variables take far fewer values than there are samples
+    levels = np.array([len(np.unique(adata.X[:, j])) for j in range(adata.n_vars)])
+    assert (levels < 100).any() and (levels == 300).any()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"generator": "other"}, "generator must be one of"),
+        ({"generator": "varied", "readout": 0.5}, "options of the 'cells' generator"),
+        ({"generator": "varied", "p_interventions": 0.3}, "options of the 'cells' generator"),
+    ],
+)
+def test_varied_generator_refuses_cells_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cnnc.datasets.causal_pairs(3, **kwargs)

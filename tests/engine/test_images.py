@@ -258,3 +258,20 @@ def test_sparse_and_dense_pixel_writes_agree(monkeypatch, sparse_below):
     a, b = all_pairs(X.shape[1])
     imager = PairImager(X, np.arange(X.shape[1]))
     assert_matches_numpy(X, imager.counts(a, b), imager.images(a, b), a, b)
+
+
+def test_rank_and_standard_views_are_the_channels_of_a_two_view_recipe():
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((400, 4))
+    x[:, 1] = np.exp(x[:, 0]) + 0.3 * rng.standard_normal(400)
+    a, b = np.array([0, 1, 2]), np.array([1, 3, 0])
+    both = PairImager(x, np.arange(4), PairImageParams(bins=12, scaling="rank+standard")).images(a, b)
+    assert both.shape == (3, 2, 12, 12)
+    for channel, view in enumerate(("rank", "standard")):
+        one = PairImager(x, np.arange(4), PairImageParams(bins=12, scaling=view)).images(a, b)
+        np.testing.assert_array_equal(both[:, channel], one)
+    # the pair read the other way is the transpose, in every channel
+    back = PairImager(x, np.arange(4), PairImageParams(bins=12, scaling="rank+standard")).images(b, a)
+    np.testing.assert_array_equal(back, both.transpose(0, 1, 3, 2))
+    assert PairImageParams(scaling="rank+standard").views == ("rank", "standard")

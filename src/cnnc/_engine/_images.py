@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ._binning import GeneBinner
@@ -44,6 +46,22 @@ class PairImager:
         cache: bool = True,
     ) -> None:
         self.params = params or PairImageParams()
+        self._views = None
+        if len(self.params.views) > 1:  # one imager per channel, each of one view (e.g. ranks and z-scores)
+            self._views = [
+                PairImager(
+                    matrix,
+                    genes,
+                    replace(self.params, scaling=view),
+                    gene_names=gene_names,
+                    chunk_cells=chunk_cells,
+                    cache=cache,
+                )
+                for view in self.params.views
+            ]
+            first = self._views[0]
+            self.source, self.binner, self.n_cells = first.source, first.binner, first.n_cells
+            return
         kwargs = {} if chunk_cells is None else {"chunk_cells": chunk_cells}
         genes = np.asarray(genes)
         if self.params.scaling != "log":  # ranks / z-scores need every cell: the variables involved are read once
@@ -56,13 +74,25 @@ class PairImager:
         self._lookup = count_lookup(self.params, self.n_cells)
 
     def counts(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``n × bins × bins`` int32 joint counts, rows = bins of ``a`` (positions among the binned genes)."""
+        """``n × bins × bins`` int32 joint counts, rows = bins of ``a`` (positions among the binned genes).
+
+        For a recipe of several views, the counts of its first view (the ranks).
+        """
+        if self._views is not None:
+            return self._views[0].counts(a, b)
         return pair_counts(self.binner, np.asarray(a), np.asarray(b))
 
     def codes(self) -> np.ndarray:
-        """Every cell's bin code of every binned gene (``n_cells × n_genes`` uint8)."""
+        """Every cell's bin code of every binned gene (``n_cells × n_genes`` uint8); of the first view if several."""
+        if self._views is not None:
+            return self._views[0].codes()
         return self.binner.codes()
 
     def images(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``n × bins × bins`` float32 images, rows = bins of ``b`` (CNNC's transposed histogram)."""
+        """``n × bins × bins`` float32 images, rows = bins of ``b`` (CNNC's transposed histogram).
+
+        ``n × views × bins × bins`` for a recipe of several views (``"rank+standard"``).
+        """
+        if self._views is not None:
+            return np.stack([v.images(a, b) for v in self._views], axis=1)
         return pair_images(self.binner, np.asarray(a), np.asarray(b), self._lookup)

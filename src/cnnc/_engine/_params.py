@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 TRANSFORMS = ("cnnc", "density", "counts")
-SCALINGS = ("log", "rank", "standard")
+SCALINGS = ("log", "rank", "standard", "rank+standard")
+#: Recipes whose image has one channel per view of the variables (in this order)
+VIEWS = {"rank+standard": ("rank", "standard")}
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,9 @@ class PairImageParams:
         non-negative); ``"rank"`` (any continuous or discrete variable, negative values allowed: each value's
         mid-rank among the cells divided by the number of cells, so bins are quantiles and the image does not
         change under any increasing transform of a variable; tied values share their average rank);
-        ``"standard"`` (any variable with some spread: ``(x - mean) / sd``). ``pseudocount`` is used by
-        ``"log"`` only.
+        ``"standard"`` (any variable with some spread: ``(x - mean) / sd``); ``"rank+standard"`` (a two-channel
+        image: the ``"rank"`` image, which does not depend on units, and the ``"standard"`` image, which keeps the
+        shape of each variable's distribution). ``pseudocount`` is used by ``"log"`` only.
     """
 
     bins: int = 32
@@ -59,6 +62,11 @@ class PairImageParams:
             raise ValueError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}.")
         if self.scaling not in SCALINGS:
             raise ValueError(f"scaling must be one of {SCALINGS}, got {self.scaling!r}.")
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """The scaling of each image channel: one, or two for ``"rank+standard"``."""
+        return VIEWS.get(self.scaling, (self.scaling,))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON- and h5ad-safe)."""

@@ -47,7 +47,7 @@ def predict_both_ways(
     proba = model.predict_proba(images, extra_ab, batch_size=batch_size, device=device, precision=precision)
     if symmetric:
         flipped = model.predict_proba(
-            np.ascontiguousarray(images.transpose(0, 2, 1)),
+            np.ascontiguousarray(np.swapaxes(images, -1, -2)),
             extra_ba,
             batch_size=batch_size,
             device=device,

@@ -209,25 +209,166 @@ def _latent_pair(
     return np.column_stack([x, y]), info
 
 
+GENERATORS = ("cells", "varied")
+#: Families of the varied generator: each component of a cause, each mechanism, each noise
+VARIED_COMPONENTS = ("gaussian", "uniform", "laplace", "student-t", "lognormal", "gamma", "beta")
+VARIED_MECHANISMS = ("linear", "spline", "monotone spline", "gaussian process", "monotone gaussian process")
+VARIED_NOISES = ("additive", "multiplicative", "heteroscedastic", "post-nonlinear")
+
+
+def _component(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
+    """``n`` draws of one component of a cause: a random family, heavy-tailed and skewed ones included."""
+    if kind == "gaussian":
+        return rng.standard_normal(n)
+    if kind == "uniform":
+        return rng.uniform(-1.7, 1.7, n)
+    if kind == "laplace":
+        return rng.laplace(0, 0.7, n)
+    if kind == "student-t":
+        return rng.standard_t(rng.uniform(1.5, 5), n) * 0.6
+    if kind == "lognormal":
+        return rng.lognormal(0, rng.uniform(0.3, 1.2), n) * (1 if rng.random() < 0.5 else -1)
+    if kind == "gamma":
+        return rng.gamma(rng.uniform(0.5, 5), 1, n)
+    if kind == "beta":
+        return rng.beta(rng.uniform(0.3, 3), rng.uniform(0.3, 3), n) * 3
+    raise ValueError(kind)
+
+
+def _varied_cause(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A mixture of 1-5 components of random families, weights, locations and scales."""
+    k = int(rng.choice([1, 1, 2, 3, 4, 5]))
+    comp = rng.choice(k, size=n, p=rng.dirichlet(np.ones(k)))
+    out = np.empty(n)
+    for c in range(k):
+        cells = comp == c
+        kind = VARIED_COMPONENTS[int(rng.integers(len(VARIED_COMPONENTS)))]
+        out[cells] = rng.normal(0, 2) + rng.lognormal(0, 0.5) * _component(rng, kind, int(cells.sum()))
+    return out
+
+
+def _curve(rng: np.random.Generator, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Knots ``t`` in [0, 1] and values of a random curve of family ``kind`` (spline or Gaussian-process draw)."""
+    if kind in ("gaussian process", "monotone gaussian process"):
+        t = np.linspace(0, 1, 40)
+        scale = rng.uniform(0.1, 1.0)
+        cov = np.exp(-0.5 * (t[:, None] - t[None]) ** 2 / scale**2) + 1e-8 * np.eye(len(t))
+        v = np.linalg.cholesky(cov) @ rng.standard_normal(len(t))
+        if kind.startswith("monotone"):
+            v = np.concatenate([[0.0], np.cumsum(np.exp(v[1:]))])
+        return t, v
+    t = np.sort(np.concatenate([[0.0, 1.0], rng.uniform(0, 1, int(rng.integers(2, 7)))]))
+    if kind == "monotone spline":
+        return t, np.concatenate([[0.0], np.cumsum(rng.gamma(0.7, 1.0, len(t) - 1))])
+    return t, rng.standard_normal(len(t))
+
+
+def _mechanism(rng: np.random.Generator, kind: str, x: np.ndarray) -> np.ndarray:
+    """A random function of family ``kind`` (``VARIED_MECHANISMS``) of ``x``, standardized."""
+    if kind == "linear":
+        return _standardize(x)
+    lo, hi = np.quantile(x, [0.0, 1.0])
+    t, v = _curve(rng, kind)
+    f = PchipInterpolator(lo + t * max(hi - lo, 1e-12), v, extrapolate=True)(x)
+    f = f if np.isfinite(f).all() and f.std() > 0 else x
+    return _standardize(f) * (1 if rng.random() < 0.5 else -1)
+
+
+def _varied_noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Noise of a random family (Gaussian, uniform, Laplace, Student t or a two-component mixture), standardized."""
+    kind = int(rng.integers(5))
+    if kind == 4:
+        return _standardize(_varied_cause(rng, n))
+    return _standardize(_component(rng, ("gaussian", "uniform", "laplace", "student-t")[kind], n))
+
+
+def _varied_effect(rng: np.random.Generator, x: np.ndarray, mechanism: str, noise: str) -> np.ndarray:
+    """The effect of ``x`` through a random mechanism and noise model (``VARIED_NOISES``)."""
+    f = _mechanism(rng, mechanism, x)
+    scale = float(np.exp(rng.uniform(np.log(0.05), np.log(1.2))))
+    eps = _varied_noise(rng, len(x))
+    if noise == "additive":
+        return f + scale * eps
+    if noise == "multiplicative":
+        return np.exp(rng.uniform(0.2, 1.0) * f) * np.exp(scale * eps)
+    if noise == "heteroscedastic":
+        t, v = _curve(rng, "gaussian process")
+        lo, hi = x.min(), max(x.max(), x.min() + 1e-12)
+        sd = np.exp(0.7 * np.interp((x - lo) / (hi - lo), t, v))
+        return f + scale * sd / sd.mean() * eps
+    if noise == "post-nonlinear":
+        return _mechanism(rng, "monotone spline", f + scale * eps)
+    raise ValueError(noise)
+
+
+def _measured(rng: np.random.Generator, v: np.ndarray) -> np.ndarray:
+    """A variable as a measurement may give it: sometimes rounded (ties), discretised, or with a few outliers."""
+    v = _standardize(v) * rng.lognormal(0, 1) + rng.normal(0, 3)
+    u = rng.random()
+    if u < 0.1:  # a few levels (a discretised or ordinal variable)
+        edges = np.quantile(v, np.sort(rng.uniform(0, 1, int(rng.integers(2, 12)))))
+        v = np.searchsorted(edges, v).astype(np.float64)
+    elif u < 0.3:  # rounded to a grid: ties
+        v = np.round(v / (v.std() * rng.uniform(0.01, 0.3) + 1e-12))
+    if rng.random() < 0.15:  # outliers
+        k = max(1, int(len(v) * rng.uniform(0.001, 0.02)))
+        cells = rng.choice(len(v), k, replace=False)
+        v[cells] = v.mean() + v.std() * rng.choice([-1, 1], k) * rng.uniform(3, 10, k)
+    return v
+
+
+def _varied_pair(rng: np.random.Generator, n: int, label: str) -> tuple[np.ndarray, dict]:
+    """Values ``(n, 2)`` of a pair of the varied generator (cause first when causal) and its description."""
+    mechanisms = rng.choice(VARIED_MECHANISMS, 2)
+    noises = rng.choice(VARIED_NOISES, 2)
+    info = {"mechanism": str(mechanisms[0]), "cause": "mixture", "noise": str(noises[0]), "interventions": False}
+    if label == "none":
+        z = _varied_cause(rng, n)
+        if rng.random() < 0.5:
+            x, y = z, _varied_cause(rng, n)
+            info.update(mechanism="independent", noise="")
+        else:
+            x = _varied_effect(rng, z, mechanisms[0], noises[0])
+            y = _varied_effect(rng, z, mechanisms[1], noises[1])
+            info.update(mechanism=f"confounded ({'/'.join(mechanisms)})", noise="/".join(noises))
+    else:
+        x = _varied_cause(rng, n)
+        y = _varied_effect(rng, x, mechanisms[0], noises[0])
+    info["readout"] = False
+    return np.column_stack([_measured(rng, x), _measured(rng, y)]), info
+
+
 def causal_pairs(
     n_pairs: int = 1000,
     *,
     n_cells: int = 1000,
     seed: int = 0,
     p_none: float = 1 / 3,
-    p_interventions: float = 0.3,
+    p_interventions: float | None = None,
     inhibition: float = 0.0,
     readout: float = 0.0,
+    generator: str = "cells",
 ) -> AnnData:
     """Synthetic cause → effect pairs of many mechanisms, with their true direction.
 
     Each pair is two variables measured over the same ``n_cells`` samples: either a cause and its effect (in a
     random order, so ``a->b`` and ``b->a`` are equally frequent) or two variables with no causal link ("none").
     Pairs are independent of each other (a row of the AnnData is a sample of every pair, not one cell seen by
-    all variables). This is the generator ``cnnc-causal`` is trained on, in the spirit of RCC (Lopez-Paz et
+    all variables). ``cnnc-causal`` is trained on pairs of both generators, in the spirit of RCC (Lopez-Paz et
     al., ICML 2015) and NCC (Lopez-Paz et al., CVPR 2017).
 
-    Causal pairs: ``effect = mechanism(cause)`` with
+    ``generator="varied"``: pairs as varied as real measurements. A cause is a mixture of 1-5 components of
+    random families (``VARIED_COMPONENTS``: Gaussian, uniform, Laplace, Student t with 1.5-5 degrees of freedom,
+    log-normal, gamma, beta), weights, locations and scales; a mechanism is linear, a random spline or a draw of a
+    Gaussian process (random length scale), monotone or not (``VARIED_MECHANISMS``), with a random sign; the
+    noise (Gaussian, uniform, Laplace, Student t or a mixture, 0.05-1.2 times the signal's sd) is additive,
+    multiplicative, heteroscedastic (its sd a Gaussian-process draw over the cause) or inside a random monotone
+    function (post-nonlinear) (``VARIED_NOISES``). Each variable is then measured in its own units (random
+    scale and offset); 10% are discretised to 2-12 levels, 20% rounded to a grid (ties), 15% get 0.1-2% outliers
+    at 3-10 sd. "none" pairs: two independent mixtures, or two effects of a hidden mixture. The options
+    ``p_interventions``, ``inhibition`` and ``readout`` belong to the ``"cells"`` generator.
+
+    ``generator="cells"`` (the default) describes single cells pooled over perturbations. Causal pairs: ``effect = mechanism(cause)`` with
 
     - a cause of one of ``CAUSES``: Gaussian, uniform, Gaussian mixture (2-5 modes), skewed (log-normal or
       gamma), heavy-tailed (Student t) or discrete (2-10 levels);
@@ -270,6 +411,9 @@ def causal_pairs(
         Fraction of the interventions on a cause that inhibit its activity rather than move it.
     readout
         Fraction of the pairs measured through a cytometer-like readout (noise, floor and rounding on both).
+    generator
+        ``"cells"`` (cells pooled over perturbation regimes, the options above; ``p_interventions`` defaults to
+        0.3) or ``"varied"`` (mixtures, splines, Gaussian processes, four noise models, ties and outliers).
 
     Returns
     -------
@@ -295,6 +439,15 @@ def causal_pairs(
         if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
             msg = f"{name} must be an integer >= {low}, got {value!r}."
             raise ValueError(msg)
+    if generator not in GENERATORS:
+        raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}.")
+    if generator == "varied" and (p_interventions is not None or inhibition != 0 or readout != 0):
+        msg = (
+            "p_interventions, inhibition and readout are options of the 'cells' generator; the 'varied' generator "
+            "has no perturbation regimes or cytometer readout: leave them at their defaults."
+        )
+        raise ValueError(msg)
+    p_interventions = 0.3 if p_interventions is None else p_interventions
     probabilities = (("p_none", p_none), ("p_interventions", p_interventions), ("inhibition", inhibition))
     for name, value in (*probabilities, ("readout", readout)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -307,7 +460,10 @@ def causal_pairs(
     rows = []
     for i in range(n_pairs):
         label = "none" if rng.random() < p_none else ("a->b" if rng.random() < 0.5 else "b->a")
-        xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition, readout)
+        if generator == "varied":
+            xy, info = _varied_pair(rng, n_cells, label)
+        else:
+            xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition, readout)
         if label == "b->a":
             xy = xy[:, ::-1]
         if label == "none" and rng.random() < 0.5:
@@ -334,5 +490,6 @@ def causal_pairs(
     )
     adata.uns["dataset"] = {"source": "cnnc.datasets.causal_pairs", "name": "causal pairs", "species": "synthetic"}
     adata.uns["dataset"]["seed"] = int(seed)
+    adata.uns["dataset"]["generator"] = generator
     logg.info("    finished", time=start, deep=f"{len(causal):,} causal and {n_pairs - len(causal):,} unlinked pairs")
     return adata

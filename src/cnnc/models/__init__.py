@@ -5,6 +5,7 @@ Also the context prior the models' features are made from (:class:`ContextStatis
 """
 
 from .._prior import MARGINAL_FEATURES, MEASURES, ContextStatistics, context_z
+from .._training._causal import train_causal
 from ._cnnc import CNNC
 from ._io import load_file
 from ._model import Model
@@ -24,4 +25,5 @@ __all__ = [
     "load",
     "load_file",
     "register",
+    "train_causal",
 ]

@@ -66,7 +66,9 @@ def _stored_params(adata, key: str) -> PairImageParams:
         base = base["image"]  # a prediction records the image recipe of its model
     fields = PairImageParams.__dataclass_fields__
     if isinstance(base, dict) and all(k in base for k in fields):
-        return PairImageParams.from_dict({k: base[k] for k in fields})
+        params = PairImageParams.from_dict({k: base[k] for k in fields})
+        # a recipe of several channels (e.g. "rank+standard") is drawn by its first view, the ranks
+        return PairImageParams.from_dict({**params.to_dict(), "scaling": params.views[0]})
     return PairImageParams()
 
 
@@ -183,7 +185,8 @@ def pair_histogram(
     expression), each axis spanning the gene's range, and each bin is coloured by its number of cells on a log
     scale (empty bins blank). ``scale="model"`` draws the image exactly as the model reads it: the stored image of
     :func:`cnnc.tl.pair_histograms` under ``key``, or one computed with the recipe stored there (or CNNC's
-    defaults), in ``log10(expression + pseudocount)`` bins.
+    defaults), in ``log10(expression + pseudocount)`` bins; a recipe of two channels (``"rank+standard"``) is
+    drawn by its rank channel.
 
     The title says how many cells express both genes (``n_cells``) and, when ``key`` holds a prediction of
     :func:`cnnc.tl.predict_interactions` that scored the pair, the model's call: its score, q-value and direction

@@ -28,7 +28,7 @@ def direction_model(model, function: str) -> Model:
             f"{function} needs a direction model with classes {DIRECTION_CLASSES}, such as 'cnnc-causal'; "
             f"model {mdl.name!r} has task {mdl.spec.task!r} and classes {list(mdl.spec.classes)}."
         )
-    if mdl.spec.image_params.scaling not in ("rank", "standard") or mdl.spec.features:
+    if mdl.spec.image_params.scaling not in ("rank", "standard", "rank+standard") or mdl.spec.features:
         raise ValueError(
             f"Model {mdl.name!r} reads log-expression or extra features; {function} takes any measured values "
             "and needs a model whose pair images bin ranks or z-scores without extra features, e.g. 'cnnc-causal'."
