@@ -56,7 +56,11 @@ def expression_view(adata: AnnData, *, layer: str | None = None, use_raw: bool |
     check_unique(names)
     if layer is not None:
         if layer not in adata.layers:
-            raise KeyError(f"Layer {layer!r} not found; available layers: {list(adata.layers.keys()) or 'none'}.")
+            available = list(adata.layers.keys())
+            raise KeyError(
+                f"Layer {layer!r} not found; available layers: {available or 'none'}. Pass one of them as layer=, "
+                "or layer=None to read X."
+            )
         return ExpressionView(adata.layers[layer], names, f"layer {layer!r}")
     if adata.X is None:
         raise ValueError("adata.X is None: pass a `layer` that holds log-expression.")
@@ -105,7 +109,11 @@ def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int
         c for c in difflib.get_close_matches(gene, as_str.tolist(), n=3, cutoff=0.6) if c not in prefixed
     ]
     close = close[:3]
-    hint = f" Did you mean {close}?" if close else ""
+    hint = (
+        f" Did you mean {close}?"
+        if close
+        else " Check the spelling, and that the names are of the kind the data uses (symbols or IDs, species)."
+    )
     raise KeyError(f"Gene {gene!r} is not in {where}.{hint}")
 
 

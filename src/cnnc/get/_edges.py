@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._validate import as_integer, as_number
+
 
 def edges(
     adata,
@@ -52,6 +54,8 @@ def edges(
     DataFrame sorted by decreasing score (by group first, with groups): ``regulator, target, p_none, p_ab, p_ba,
     score, sign, corr, n_cells`` (``group`` first with groups), or ``source, target, weight`` with ``network=True``.
     """
+    top = as_integer(top, "top", low=1, none=True, example=100, meaning="edges kept per group")
+    min_score = as_number(min_score, "min_score", none=True, example=0.5)
     store = adata.uns.get(key)
     if not isinstance(store, dict) or "edges" not in store:
         raise KeyError(f"No predicted edges in adata.uns[{key!r}]; run cnnc.tl.predict_interactions(adata) first.")
@@ -67,7 +71,9 @@ def edges(
         known = [str(g) for g in pd.unique(table["group"].astype(str))]
         unknown = [g for g in groups if g not in known]
         if unknown:
-            raise ValueError(f"groups {unknown} are not in adata.uns[{key!r}]['edges']; its groups are {known}.")
+            raise ValueError(
+                f"groups {unknown} are not in adata.uns[{key!r}]['edges']; its groups are {known}: pass some of those."
+            )
         table = table[table["group"].astype(str).isin(groups)]
     order = ["group", "score"] if grouped else ["score"]
     table = table.sort_values(order, ascending=[True] * (len(order) - 1) + [False], kind="stable")
@@ -86,8 +92,6 @@ def edges(
             )
         table = table[table["n_cells"] >= min_cells]
     if top is not None:
-        if top < 1:
-            raise ValueError(f"top must be >= 1, got {top}.")
         table = table.groupby("group", observed=True, sort=False).head(top) if grouped else table.head(top)
     table = table.reset_index(drop=True)
     if network:
@@ -145,6 +149,10 @@ def network_diff(
     """
     if top is None and min_score is None:
         raise ValueError("Pass `top` or `min_score` (or both): they decide which edges are in a network.")
+    top = as_integer(top, "top", low=1, none=True, example=100, meaning="edges in each group's network")
+    min_score = as_number(min_score, "min_score", none=True, example=0.5)
+    if str(group_a) == str(group_b):
+        raise ValueError(f"group_a and group_b are both {str(group_a)!r}: pass two different groups to compare.")
     table = edges(adata, key=key, groups=[str(group_a), str(group_b)])
     columns = ["score", "sign", "n_cells"]
     index = ["regulator", "target"]

@@ -27,6 +27,7 @@ from .._evidence import keep_min_cells, pair_evidence, signs
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
 from .._utils import cross_pairs
+from .._validate import regulator_flags
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -46,7 +47,7 @@ def _resolve_model(model) -> Model:
 def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
     if tfs is None:
         if "is_tf" in adata.var.columns:
-            tfs = adata.var_names[adata.var["is_tf"].astype(bool)].tolist()
+            tfs = adata.var_names[regulator_flags(adata.var["is_tf"])].tolist()
         elif "tfs" in adata.uns:
             tfs = list(adata.uns["tfs"])
         else:
