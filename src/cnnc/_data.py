@@ -67,10 +67,15 @@ def expression_view(adata: AnnData, *, layer: str | None = None, use_raw: bool |
     return ExpressionView(adata.X, names, "X")
 
 
+def unknown_modality(mdata, mod) -> str:
+    """The message for a modality that is not in the MuData."""
+    return f"Modality {mod!r} not in the MuData; available: {list(mdata.mod.keys())}: pass one of them as mod=."
+
+
 def modality_view(mdata, mod: str, *, layer: str | None = None, use_raw: bool | None = None) -> ExpressionView:
     """A modality of a MuData, with rows mapped to the MuData's cells."""
     if mod not in mdata.mod:
-        raise KeyError(f"Modality {mod!r} not in the MuData; available: {list(mdata.mod.keys())}.")
+        raise KeyError(unknown_modality(mdata, mod))
     view = expression_view(mdata.mod[mod], layer=layer, use_raw=use_raw)
     view.label = f"modality {mod!r} {view.label}"
     pos = mdata.obs_names.get_indexer(mdata.mod[mod].obs_names)
@@ -88,7 +93,7 @@ def modality_anndata(data, mod: str | None, function: str) -> AnnData:
             f"e.g. {function}(mdata, mod={next(iter(data.mod), 'rna')!r}, ...)."
         )
     if not isinstance(mod, str) or mod not in data.mod:
-        raise KeyError(f"Modality {mod!r} not in the MuData; available: {list(data.mod.keys())}.")
+        raise KeyError(unknown_modality(data, mod))
     return data.mod[mod]
 
 

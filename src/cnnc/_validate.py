@@ -203,3 +203,73 @@ def refuse_huge(matrix, what: str) -> None:
             f"{what} hold values up to {float(np.max(np.abs(finite))):.3g}: variances and correlations overflow "
             f"beyond {MAX_MAGNITUDE:.0e}. Rescale the values (e.g. divide by a power of 10, or log-transform them)."
         )
+
+
+def check_groupby_column(column: pd.Series, groupby: str) -> None:
+    """Refuse an ``adata.obs`` column that does not split the cells into groups (continuous values)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return
+    values = column.dropna()
+    continuous = pd.api.types.is_float_dtype(values.dtype) and not np.all(np.mod(values.to_numpy(), 1) == 0)
+    many = values.nunique() > max(50, len(values) // 3)
+    if continuous or many:
+        raise ValueError(
+            f"adata.obs[{groupby!r}] holds {values.nunique():,} distinct {'continuous ' if continuous else ''}values "
+            f"for {len(values):,} cells: it does not split the cells into groups. Pass a categorical column (e.g. "
+            f"clusters from sc.tl.leiden, or pd.cut(adata.obs[{groupby!r}], bins=4))."
+        )
+
+
+def check_groups_list(groups) -> list[str] | None:
+    """``groups`` as a list of names (one string is one group); an empty list is refused."""
+    if groups is None:
+        return None
+    groups = [groups] if isinstance(groups, str) else [str(g) for g in groups]
+    if not groups:
+        raise ValueError("groups is empty: pass the categories to score, or groups=None for all of them.")
+    return groups
+
+
+def group_varp_keys(adata, key_added: str, groups, previous=()) -> list[str]:
+    """Names of the groups' matrices in ``adata.varp``: ``f"{key_added}_{group}"`` with ``/`` as ``_``.
+
+    Two groups whose names give the same key (``"a/b"`` and ``"a_b"``) get distinct keys (``_2``, ``_3`` appended,
+    logged). A key that exists in ``adata.varp`` and is not one of ``previous`` (the matrices of the result being
+    replaced) is someone else's: refused before anything is computed.
+    """
+    keys, seen = [], set()
+    for group in groups:
+        base = f"{key_added}_{group}".replace("/", "_")
+        key, n = base, 1
+        while key in seen:
+            n += 1
+            key = f"{base}_{n}"
+        if key != base:
+            logg.warning(f"group {str(group)!r} would share adata.varp[{base!r}] with another group: it is {key!r}")
+        seen.add(key)
+        keys.append(key)
+    taken = [k for k in keys if k in getattr(adata, "varp", {}) and k not in set(previous)]
+    if taken:
+        raise ValueError(
+            f"adata.varp[{taken[0]!r}] exists and is not a matrix of the prediction under key_added={key_added!r} "
+            f"(e.g. an earlier prediction with key_added={taken[0]!r}); the group's matrix would replace it. Pass "
+            f"another key_added, e.g. key_added={key_added + '_groups'!r}, or delete adata.varp[{taken[0]!r}] first."
+        )
+    return keys
+
+
+def previous_matrices(adata, key: str) -> list[str]:
+    """The ``adata.varp`` keys of the result in ``adata.uns[key]`` (a prediction's ``varp_key``/``varp_keys``)."""
+    entry = getattr(adata, "uns", {}).get(key)
+    if not isinstance(entry, dict):
+        return []
+    keys = list(entry.get("varp_keys", [])) + ([entry["varp_key"]] if entry.get("varp_key") else [])
+    return [str(k) for k in keys if str(k) in getattr(adata, "varp", {})]
+
+
+def drop_previous_matrices(adata, key: str) -> list[str]:
+    """Delete the ``varp`` matrices of the previous result under ``key`` (they are replaced); returns their keys."""
+    keys = previous_matrices(adata, key)
+    for k in keys:
+        del adata.varp[k]
+    return keys

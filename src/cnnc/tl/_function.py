@@ -662,9 +662,10 @@ def assign_function(
     Parameters
     ----------
     adata
-        Cells × genes with log-normalized expression. Raw counts are refused.
+        Cells × genes with log-normalized expression, at least 20 cells. Raw counts are refused.
     gene_sets
-        A dict of set name → genes, the path of a GMT file, or a decoupler-style DataFrame with columns
+        A dict of set name → genes, the path of a GMT file (gzipped or not), the path of a CSV/TSV table
+        (``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``), or a decoupler-style DataFrame, with columns
         ``source`` (set name) and ``target`` (gene); extra columns (e.g. ``weight``) are ignored.
     model
         A :class:`cnnc.models.Model`, a registry name or a file; ``None`` = ``"cnnc-pairs"``, the model measured in
@@ -680,7 +681,8 @@ def assign_function(
         strongest link, large ones the mean of all links.
     top_k
         For ``aggregate="top_k"``: pair scores averaged per gene and set, the ``top_k`` strongest (``None``: all
-        members).
+        members). Refused with ``aggregate="softmax"`` (unless left at its default), where it would be ignored;
+        so is a ``temperature`` other than the default with ``aggregate="top_k"``.
     signed
         Read anti-correlated pairs as uncorrelated (``|Pearson|`` set to 0 before scoring): genes that go down where
         the members go up are not counted as linked to them. Only for pair scores made from ``|Pearson|`` alone
@@ -695,13 +697,14 @@ def assign_function(
         Sets with fewer members in the data are skipped (logged).
     n_candidates, max_members
         Only for models whose evidence depends on pair images: non-members read per set, and members they are read
-        against.
+        against. Refused (like ``batch_size`` and ``device``) with other models and ``method="context"``.
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
     batch_size, device
         Pair images per batch and torch device, for models that read images.
     key_added
-        Key in ``adata.varm`` and ``adata.uns``.
+        Key in ``adata.varm`` and ``adata.uns``. A previous result of ``assign_function`` there is replaced (with a
+        warning); anything else there (a prediction, a user's entry) is refused.
     copy
         Return a modified copy instead of writing in place.
 

@@ -27,7 +27,13 @@ from .._evidence import keep_min_cells, pair_evidence, signs
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
 from .._utils import cross_pairs
-from .._validate import regulator_flags
+from .._validate import (
+    check_groups_need_groupby,
+    drop_previous_matrices,
+    previous_matrices,
+    refuse_ignored,
+    regulator_flags,
+)
 from ..models import Model
 from ..models import load as load_model
 from ..models._model import PRECISIONS
@@ -146,7 +152,9 @@ def predict_interactions(
         modalities (e.g. ``("prot", "rna")``: regulators from the protein modality, targets from RNA), scored
         over the cells present in both. Needs ``pairs`` or ``tfs``, and a model without context features
         (e.g. ``"cnnc-causal"``); results go to ``mdata.uns[key_added]["edges"]`` (with the modality of each side)
-        and, when every variable is in ``mdata.var_names``, ``mdata.varp[key_added]``. Runs in this process.
+        and, when every variable is in ``mdata.var_names``, ``mdata.varp[key_added]``. Runs in this process;
+        ``min_cells`` counts the cells shared by the two modalities (at least 20 are needed); ``groupby`` and
+        ``distributed=True`` are refused.
     batch_size
         Pairs per batch of images.
     symmetric
@@ -200,6 +208,7 @@ def predict_interactions(
         Model name and sha256, package version, image recipe, input used, ``min_cells``; with ``groupby`` the
         key, the groups and, per group, its cells and pairs (``params["per_group"]``).
     """
+    check_groups_need_groupby(groups, groupby)
     if isinstance(mod, str) or (mod is None and _is_mudata(adata)):
         # A MuData: score one modality, in place in the (copied) MuData; every other argument passes through.
         arguments = {k: v for k, v in locals().items() if k not in ("adata", "mod", "copy")}
@@ -224,6 +233,11 @@ def predict_interactions(
 
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+        refuse_ignored(
+            {k: v for k, v in (("groupby", groupby), ("distributed", distributed)) if v},
+            "for pairs across modalities (scored in this process, over the cells of both)",
+            "score each group's cells separately, e.g. on mdata[mdata.obs[key] == group]",
+        )
         return predict_mudata(
             adata,
             mdl,
@@ -238,6 +252,7 @@ def predict_interactions(
             chunk_cells=chunk_cells,
             device=device,
             precision=precision,
+            min_cells=min_cells,
             key_added=key_added,
             copy=copy,
         )
@@ -281,9 +296,11 @@ def predict_interactions(
     )
     adata = adata.copy() if copy else adata
     if replaced:
-        logg.warning(f"replacing the previous prediction in {replaced}")
+        stale = [f"adata.varp[{k!r}]" for k in previous_matrices(adata, key_added) if k != key_added]
+        logg.warning(f"replacing the previous prediction in {' and '.join([replaced, *stale])}")
     if groupby is None:
         edges, n_scored, n_cells = run(view, a, b)
+        drop_previous_matrices(adata, key_added)  # computed: the previous matrices go (none is left stale)
         adata.varp[key_added] = _varp(adata, edges, names, key_added)
         params.update(
             {
@@ -297,6 +314,7 @@ def predict_interactions(
         written = f"adata.varp[{key_added!r}] (regulator × target scores)"
     else:
         edges, varp_keys, per_group = predict_groups(adata, view, a, b, run, groupby, groups, min_cells, key_added)
+        drop_previous_matrices(adata, key_added)
         groups_scored = list(edges["group"].cat.categories)
         for group, varp_key in zip(groups_scored, varp_keys, strict=True):
             adata.varp[varp_key] = _varp(adata, edges[edges["group"] == group], names, key_added)

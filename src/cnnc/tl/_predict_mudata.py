@@ -7,8 +7,9 @@ import pandas as pd
 from scanpy import logging as logg
 from scipy import sparse
 
-from .._checks import refuse_raw_counts
+from .._checks import check_cells, dedupe_pairs, refuse_raw_counts
 from .._data import modality_view, refuse_foreign_result, resolve_genes
+from .._evidence import keep_min_cells, pair_evidence
 from .._pair_data import combined_matrix, used_columns
 from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
@@ -24,7 +25,13 @@ def _candidates(view_a, view_b, *, tfs, targets, pairs, same: bool):
         if same and (a == b).any():
             g = view_a.var_names[a[a == b][0]]
             raise ValueError(f"Pair ({g!r}, {g!r}) pairs a variable with itself; drop it.")
-        return a, b
+        if same:
+            return dedupe_pairs(a, b, view_a.var_names.astype(str))
+        # across modalities the two sides index different name lists: the same numbers are the same pair
+        keep = ~pd.DataFrame({"a": a, "b": b}).duplicated().to_numpy()
+        if not keep.all():
+            logg.warning(f"{int((~keep).sum()):,} pairs are given more than once; each pair is scored once.")
+        return a[keep], b[keep]
     if tfs is None:
         raise ValueError(
             "A MuData needs the candidate pairs: pass `pairs=[(a, b), ...]`, or `tfs=[...]` (variables of the first "
@@ -60,6 +67,7 @@ def predict_mudata(
     precision: str,
     key_added: str,
     copy: bool,
+    min_cells: int = 0,
 ):
     """Score pairs of a MuData's variables (see :func:`cnnc.tl.predict_interactions`, ``mod=``)."""
     if type(mdata).__name__ != "MuData":
@@ -105,9 +113,19 @@ def predict_mudata(
         ]
         cols = np.arange(len(names))
         checks = [(views[0], cols_a), (views[1], cols_b)]
+    check_cells(matrix.shape[0], what=f"The cells shared by modalities {mods[0]!r} and {mods[1]!r}")
     if mdl.spec.image_params.scaling == "log":  # an expression model; rank / standard recipes read any values
         for view, columns in checks:
             refuse_raw_counts(view.matrix, columns, what=f"Values in {view.label}")
+    keep_min_cells(np.zeros(0, dtype=np.int64), min_cells)  # validate before any work
+    _, coexpressed = pair_evidence(matrix, cols[a], cols[b], chunk_cells=chunk_cells)
+    keep = keep_min_cells(coexpressed, min_cells)
+    if not keep.any():
+        raise ValueError(
+            f"No pair is detected (> 0) together in min_cells={min_cells} cells or more (at most "
+            f"{int(coexpressed.max(initial=0))}): lower min_cells, or pass other pairs."
+        )
+    a, b, ia, ib = a[keep], b[keep], ia[keep], ib[keep]
 
     start = logg.info(f"scoring {len(a):,} pairs of modalities {mods[0]!r} × {mods[1]!r} with model {mdl.name!r}")
     imager = make_imager(matrix, cols, mdl.spec.image_params, gene_names=names, chunk_cells=chunk_cells)
@@ -155,6 +173,7 @@ def predict_mudata(
             precision=precision,
             layer=layer,
             mod=list(mods),
+            min_cells=int(min_cells),
             n_pairs=int(len(a)),
             n_cells=int(imager.n_cells),
             distributed=False,
