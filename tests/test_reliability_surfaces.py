@@ -420,3 +420,96 @@ def test_gene_set_files_property(tmp_path_factory, sets, form):
         text = f"source{sep}target\n" + "".join(f"{k}{sep}{g}\n" for k, v in sets.items() for g in v)
     path.write_bytes(gzip.compress(text.encode()) if form.endswith(".gz") else text.encode())
     assert gene_sets_dict(path) == sets
+
+
+# --- groups and MuData ---------------------------------------------------------------------------------------------
+
+
+def grouped(groups=("A", "B"), n: int = 60) -> ad.AnnData:
+    adata = log_data(n * len(groups), seed=3)
+    adata.obs["grp"] = pd.Categorical(np.repeat(list(groups), n))
+    return adata
+
+
+def pair_of_modalities(prot_cells: int = 80):
+    import mudata as md
+
+    rna = log_data(80, seed=1)
+    rna.var_names = [f"r{i}" for i in range(rna.n_vars)]
+    prot = log_data(prot_cells, 4, seed=2)
+    prot.var_names = [f"p{i}" for i in range(4)]
+    return md.MuData({"rna": rna, "prot": prot})
+
+
+def test_groups_without_groupby_same_words_everywhere(tmp_path):
+    words = "selects categories of"
+    for data, kwargs in ((grouped(), {}), (pair_of_modalities(), {"mod": ("prot", "rna"), "model": "cnnc-causal"})):
+        with pytest.raises(ValueError, match=f"groups {words} groupby, but no groupby was given"):
+            cnnc.tl.predict_interactions(data, tfs=["p0" if kwargs else "G0"], groups=["A"], **kwargs)
+    path = tmp_path / "g.h5ad"
+    grouped().write_h5ad(path)
+    code, err = run_cli(["predict", path, "--tfs", "G0", "--groups", "A", "--edges", tmp_path / "e.csv"])
+    assert code == 1 and f"--groups {words} --groupby, but no --groupby was given" in err
+
+
+def test_group_names_that_give_one_key_keep_both_matrices(log):
+    adata = grouped(("a/b", "a_b"))
+    cnnc.tl.predict_interactions(adata, tfs=["G0", "G1"], groupby="grp", min_cells=0)
+    keys = adata.uns["cnnc"]["varp_keys"]
+    assert keys == ["cnnc_a_b", "cnnc_a_b_2"] and all(k in adata.varp for k in keys)
+    edges = adata.uns["cnnc"]["edges"]
+    for group, key in zip(adata.uns["cnnc"]["params"]["groups"], keys, strict=True):
+        assert adata.varp[key].nnz == (edges["group"] == group).sum()
+    assert "would share adata.varp['cnnc_a_b']" in log.getvalue()
+
+
+def test_a_group_key_owned_by_another_result_is_refused():
+    adata = grouped()
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], min_cells=0, key_added="cnnc_A")
+    before = adata.varp["cnnc_A"].copy()
+    with pytest.raises(ValueError, match=r"varp\['cnnc_A'\] exists and is not a matrix of the prediction"):
+        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", min_cells=0)
+    assert (adata.varp["cnnc_A"] != before).nnz == 0 and "cnnc" not in adata.uns
+
+
+def test_a_replaced_prediction_leaves_no_stale_matrix(log):
+    adata = grouped()
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], min_cells=0)
+    assert sorted(adata.varp) == ["cnnc"]
+    assert "adata.varp['cnnc_A'] and adata.varp['cnnc_B']" in log.getvalue()
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", min_cells=0)
+    assert sorted(adata.varp) == ["cnnc_A", "cnnc_B"]
+
+
+def test_a_continuous_groupby_column_is_named_as_such():
+    adata = grouped()
+    adata.obs["score"] = np.random.default_rng(0).random(adata.n_obs)
+    with pytest.raises(ValueError, match=r"continuous values .* does not split the cells into groups.*pd.cut"):
+        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="score")
+    with pytest.raises(ValueError, match="groups is empty"):
+        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", groups=[])
+
+
+def test_pairs_across_modalities_read_min_cells_cells_and_pairs_once():
+    mdata = pair_of_modalities()
+    cnnc.tl.predict_interactions(mdata, model="cnnc-causal", mod=("prot", "rna"), tfs=["p0"], min_cells=45)
+    edges = mdata.uns["cnnc"]["edges"]
+    prot, rna = mdata.mod["prot"].X, mdata.mod["rna"].X
+    together = {f"r{j}": int(((prot[:, 0] > 0) & (rna[:, j] > 0)).sum()) for j in range(rna.shape[1])}
+    assert set(edges["target"]) == {g for g, n in together.items() if n >= 45} and 0 < len(edges) < 12
+    assert mdata.uns["cnnc"]["params"]["min_cells"] == 45
+    twice = pair_of_modalities()
+    cnnc.tl.predict_interactions(
+        twice, model="cnnc-causal", mod=("prot", "rna"), pairs=[("p0", "r1"), ("p0", "r1"), ("p1", "r2")], min_cells=0
+    )
+    assert len(twice.uns["cnnc"]["edges"]) == 2
+    with pytest.raises(ValueError, match="groupby='grp' has no effect for pairs across modalities"):
+        cnnc.tl.predict_interactions(twice, model="cnnc-causal", mod=("prot", "rna"), tfs=["p0"], groupby="grp")
+
+
+def test_a_modality_covering_few_cells_is_refused():
+    mdata = pair_of_modalities(prot_cells=10)
+    with pytest.raises(ValueError, match="Only 10 cells"):
+        cnnc.tl.predict_interactions(mdata, model="cnnc-causal", mod=("prot", "rna"), tfs=["p0"])
+    assert "cnnc" not in mdata.uns

@@ -79,7 +79,9 @@ def _genes(value: str | None) -> str | list[str] | None:
         return names
     names = [g.strip() for g in value.split(",") if g.strip()]
     if not names:
-        raise CliError(f"No gene names in {value!r}.")
+        raise CliError(
+            f"No gene names in {value!r}: pass GENE1,GENE2,..., a file with one gene a line, or human/mouse."
+        )
     return names
 
 

@@ -15,6 +15,14 @@ import numpy as np
 import pandas as pd
 from scanpy import logging as logg
 
+
+class ArgumentError(ValueError, TypeError):
+    """An argument of the wrong kind (e.g. a string or a bool for a number).
+
+    Both a ``ValueError`` and a ``TypeError``, so that code catching either (as before this module) still catches it.
+    """
+
+
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
 
@@ -47,7 +55,7 @@ def as_number(
     wanted = f"a finite number {where}".strip() + (" or None" if none else "")
     fix = f" Pass e.g. {name}={example!r}." if example is not None else ""
     if isinstance(value, bool | np.bool_) or not isinstance(value, Real | np.integer | np.floating):
-        raise TypeError(f"{name} must be {wanted}, got {value!r} ({type(value).__name__}).{fix}")
+        raise ArgumentError(f"{name} must be {wanted}, got {value!r} ({type(value).__name__}).{fix}")
     number = float(value)
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
@@ -74,7 +82,7 @@ def as_integer(
     fix = f" Pass e.g. {name}={example!r}." if example is not None else ""
     meaning = f" ({meaning})" if meaning else ""
     if isinstance(value, bool | np.bool_) or not isinstance(value, Real | np.integer | np.floating):
-        raise TypeError(f"{name} must be {wanted}{meaning}, got {value!r} ({type(value).__name__}).{fix}")
+        raise ArgumentError(f"{name} must be {wanted}{meaning}, got {value!r} ({type(value).__name__}).{fix}")
     if isinstance(value, Integral | np.integer):
         number = int(value)
     elif math.isfinite(float(value)) and float(value).is_integer():
@@ -91,7 +99,7 @@ def as_bool(value, name: str, *, none: bool = False) -> bool | None:
     if value is None and none:
         return None
     if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False{' or None' if none else ''}, got {value!r}.")
+        raise ArgumentError(f"{name} must be True or False{' or None' if none else ''}, got {value!r}.")
     return bool(value)
 
 
@@ -103,7 +111,7 @@ def as_seed(value, name: str = "seed") -> int:
 def as_key(value, name: str = "key_added") -> str:
     """A key of ``adata.uns``/``varp``/``varm``: a non-empty string without ``/`` (h5ad cannot store it)."""
     if not isinstance(value, str) or not value.strip():
-        raise TypeError(f"{name} must be a non-empty string, got {value!r}. Pass e.g. {name}='cnnc_result'.")
+        raise ArgumentError(f"{name} must be a non-empty string, got {value!r}. Pass e.g. {name}='cnnc_result'.")
     if "/" in value:
         raise ValueError(f"{name}={value!r} holds '/', which .h5ad files cannot store in a key. Use '_' instead.")
     return value

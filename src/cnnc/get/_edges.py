@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validate import as_integer, as_number
+from .._validate import as_integer, as_number, check_groups_list
 
 
 def edges(
@@ -67,7 +67,7 @@ def edges(
                 f"adata.uns[{key!r}] holds one network, not one per group: drop `groups`, or predict with "
                 "cnnc.tl.predict_interactions(adata, groupby=...)."
             )
-        groups = [groups] if isinstance(groups, str) else [str(g) for g in groups]
+        groups = check_groups_list(groups)
         known = [str(g) for g in pd.unique(table["group"].astype(str))]
         unknown = [g for g in groups if g not in known]
         if unknown:
@@ -79,6 +79,8 @@ def edges(
     table = table.sort_values(order, ascending=[True] * (len(order) - 1) + [False], kind="stable")
     if regulators is not None:
         wanted = {str(r).lower() for r in ([regulators] if isinstance(regulators, str) else regulators)}
+        if not wanted:
+            raise ValueError("regulators is empty: pass regulator names, or regulators=None for every regulator.")
         table = table[table["regulator"].astype(str).str.lower().isin(wanted)]
         if table.empty:
             raise ValueError(f"None of {sorted(wanted)} is a regulator in adata.uns[{key!r}]['edges'].")

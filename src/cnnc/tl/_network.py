@@ -182,7 +182,8 @@ def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
         skeleton = list(zip(skeleton.iloc[:, 0], skeleton.iloc[:, 1], strict=True))
     if isinstance(skeleton, str) or not isinstance(skeleton, Iterable):
         raise TypeError(
-            f"skeleton must be None or pairs of variable names, e.g. skeleton=[('a', 'b'), ...]; got {skeleton!r}."
+            f"skeleton must be None or pairs of variable names (not one string), e.g. skeleton=[('a', 'b'), ...]; "
+            f"got {skeleton!r}."
         )
     position = {str(v): k for k, v in enumerate(labels)}
     adjacent = np.zeros((len(labels), len(labels)), dtype=bool)

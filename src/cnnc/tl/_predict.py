@@ -178,8 +178,8 @@ def predict_interactions(
         Key of a categorical ``adata.obs`` column: one network per category, from that category's cells only, with
         the same model (memory as for one network: groups are scored one after the other).
     groups
-        With ``groupby``, the categories to score (default: all). Categories with fewer than ``max(min_cells, 3)``
-        cells are skipped with a warning.
+        With ``groupby``, the categories to score (default: all; refused without ``groupby``). Categories with fewer
+        than ``max(min_cells, 3)`` cells are skipped with a warning.
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``. A previous prediction under that key is replaced
         (logged); other content of ``adata.uns[key_added]`` is refused.
@@ -194,8 +194,10 @@ def predict_interactions(
 
     ``adata.varp[key_added]``
         Sparse ``n_vars × n_vars`` matrix: entry (i, j) = P(gene i regulates gene j) for scored pairs. With
-        ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (``/`` replaced by ``_``; names in
-        ``adata.uns[key_added]["varp_keys"]``, in the order of ``params["groups"]``).
+        ``groupby``: one matrix per group, ``adata.varp[f"{key_added}_{group}"]`` (``/`` replaced by ``_``, ``_2``
+        appended when two groups give one name; names in ``adata.uns[key_added]["varp_keys"]``, in the order of
+        ``params["groups"]``). A key that holds another result's matrix is refused; the matrices of a previous
+        prediction under ``key_added`` are removed.
     ``adata.uns[key_added]["edges"]``
         DataFrame ``regulator, target, p_none, p_ab, p_ba, score, sign, corr, n_cells`` sorted by score
         (``p_ab``: regulator → target; ``score`` = ``p_ab`` for direction models, or ``p_ab + p_ba`` when the
