@@ -34,6 +34,10 @@ def _check(y_true, score) -> tuple[np.ndarray, np.ndarray]:
                     f"{name} holds {int(missing.sum())} missing values (None/NaN/NA), e.g. at position "
                     f"{int(np.flatnonzero(missing)[0])}: drop those pairs, or give each a label and a score."
                 )
+    if y.dtype == object and all(
+        isinstance(v, bool | np.bool_ | int | np.integer | float | np.floating) for v in y.flat
+    ):
+        y = y.astype(np.float64)  # numbers held as Python objects
     if y.ndim != 1 or s.ndim != 1:
         raise ValueError(
             f"y_true and score must be 1-d arrays, got shapes {y.shape} and {s.shape}: pass one label and one score "

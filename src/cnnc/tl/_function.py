@@ -118,7 +118,7 @@ def _read_set_table(path: Path) -> pd.DataFrame:
 
 
 def gene_sets_dict(gene_sets) -> dict[str, list[str]]:
-    """Normalise gene sets (dict, GMT or CSV/TSV path, or decoupler-style DataFrame) to ``{name: [genes]}``."""
+    """Normalise gene sets (dict or Series of lists, GMT or CSV/TSV path, decoupler-style DataFrame) to a dict."""
     if isinstance(gene_sets, str | Path | os.PathLike):
         path = Path(gene_sets)
         if not path.is_file():
@@ -142,7 +142,7 @@ def gene_sets_dict(gene_sets) -> dict[str, list[str]]:
             )
         frame = gene_sets[[cols[src], cols[tgt]]].dropna().astype(str)
         sets = {str(k): v.tolist() for k, v in frame.groupby(cols[src], sort=False)[cols[tgt]]}
-    elif isinstance(gene_sets, Mapping):
+    elif isinstance(gene_sets, Mapping | pd.Series):
         sets = {str(name): _set_members(name, genes) for name, genes in gene_sets.items()}
     else:
         raise TypeError(

@@ -28,6 +28,7 @@ from .._scoring import cluster_client, edge_probabilities, make_imager, predicti
 from .._tables import read_pairs
 from .._utils import cross_pairs
 from .._validate import (
+    as_integer,
     check_groups_need_groupby,
     drop_previous_matrices,
     previous_matrices,
@@ -262,8 +263,7 @@ def predict_interactions(
     check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
     regulators = None if pairs is not None else _regulators(adata, tfs, view.var_names)
     a, b = candidate_positions(view.var_names, regulators, targets, pairs)
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     keep_min_cells(np.zeros(0, dtype=np.int64), min_cells)  # validate before any work

@@ -14,6 +14,7 @@ from .._pair_data import combined_matrix, used_columns
 from .._scoring import edge_probabilities, make_imager, prediction_params, score_pairs
 from .._tables import read_pairs
 from .._utils import cross_pairs
+from .._validate import as_integer
 
 
 def _candidates(view_a, view_b, *, tfs, targets, pairs, same: bool):
@@ -96,8 +97,7 @@ def predict_mudata(
     views = [modality_view(mdata, m, layer=layer, use_raw=use_raw) for m in mods]
     same = mods[0] == mods[1]
     ia, ib = _candidates(views[0], views[1], tfs=tfs, targets=targets, pairs=pairs, same=same)
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
     if same:
         cols, (a, b) = used_columns(len(views[0].var_names), ia, ib)
         matrix = views[0].matrix
