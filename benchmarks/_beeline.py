@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+from ._common import GENERATED, RESULTS, ROOT, SHARED, use_shared_data
+
+#: The paths are re-exported from ._common, where they live.
+__all__ = [
+    "CELLS",
+    "GENERATED",
+    "NETWORKS",
+    "RESULTS",
+    "ROOT",
+    "SHARED",
+    "baseline_tables",
+    "candidates",
+    "correlation_scores",
+    "dense",
+    "load_cell",
+    "table_lookup",
+    "use_shared_data",
+]
+
 CELLS = ("mDC", "mESC", "mHSC-L")
 NETWORKS = ("Specific", "STRING", "Non-Specific")
-RESULTS = ROOT / "benchmarks" / "results"
-GENERATED = ROOT / "docs" / "_generated"
-
-
-def use_shared_data() -> None:
-    """Read BEELINE from ../shared/data (no download)."""
-    if SHARED.is_dir():
-        os.environ.setdefault("CNNC_DATA_DIR", str(SHARED))
 
 
 def load_cell(cell: str, size: int = 500, *, lofgof: bool = False):
@@ -89,7 +95,7 @@ def baseline_tables(adata, regulators: list[str]) -> dict[str, pd.DataFrame]:
     """GRNBoost2's and regdiffusion's edge tables of ``adata`` (cached; a missing venv is reported and skipped)."""
     out = {}
     try:
-        from benchmarks.baselines import BaselineUnavailableError, grnboost2, regdiffusion
+        from .baselines import BaselineUnavailableError, grnboost2, regdiffusion
     except ImportError as e:  # pragma: no cover
         print(f"baselines unavailable: {e}")
         return out

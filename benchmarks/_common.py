@@ -1,11 +1,78 @@
-"""What several benchmarks share: the wins / geometric-mean summary and one way to measure peak memory."""
+"""What several benchmarks share: the run header, the wins / geometric-mean summary and peak memory."""
 
 from __future__ import annotations
 
+import os
 import resource
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+#: The repository (benchmarks run from here: ``python -m benchmarks.NAME``).
+ROOT = Path(__file__).resolve().parents[1]
+#: Real public data (BEELINE, Hallmark, ...) beside the repository; never downloaded by a benchmark.
+SHARED = ROOT.parent / "shared" / "data"
+#: Where benchmarks write their JSON results and their Markdown tables (included by the docs).
+RESULTS = ROOT / "benchmarks" / "results"
+GENERATED = ROOT / "docs" / "_generated"
+
+
+def use_shared_data() -> None:
+    """Read BEELINE and the other public data sets from ../shared/data (no download)."""
+    if SHARED.is_dir():
+        os.environ.setdefault("CNNC_DATA_DIR", str(SHARED))
+
+
+def model_version(model: str = "default") -> dict:
+    """Name and version of a registered model, read through the public registry.
+
+    A model has no version number of its own: it is named by its registry name, the first 12 hex digits of its
+    file's sha256, and the cnnc version and date that created it.
+    """
+    import cnnc
+
+    loaded = cnnc.models.load(model)
+    return {
+        "model": loaded.name,
+        "sha256": loaded.sha256[:12],
+        "made_with": loaded.spec.cnnc_version,
+        "created": str(loaded.spec.created)[:10],
+    }
+
+
+def run_header(*models: str, trained: str | None = None) -> dict:
+    """What a benchmark run ran: cnnc's version, each model's name and version, the machine's load.
+
+    ``models``: registered model names (``"default"`` resolves to the registry's default); ``trained``: a note for
+    models trained within the run (e.g. the recipe). Printed as it is made; :func:`header_line` gives the line a
+    generated table starts with, and the dict goes into the results JSON under ``"run"``.
+    """
+    import cnnc
+
+    run = {
+        "cnnc_version": cnnc.__version__,
+        "default_model": str(cnnc.models.available().query("default").index[0]),
+        "models": list({v["model"]: v for v in map(model_version, models)}.values()),  # each model once
+        "trained": trained,
+        "cores": os.cpu_count(),
+        "load_at_start": os.getloadavg()[0],
+    }
+    print(header_line(run), flush=True)
+    return run
+
+
+def header_line(run: dict) -> str:
+    """One line naming cnnc's version and the models of a run (made by :func:`run_header`)."""
+    parts = [f"cnnc {run['cnnc_version']}"]
+    for m in run["models"]:
+        default = " (the default)" if m["model"] == run["default_model"] else ""
+        parts.append(
+            f"model `{m['model']}`{default}, sha256 {m['sha256']}, made with cnnc {m['made_with']} on {m['created']}"
+        )
+    if run.get("trained"):
+        parts.append(f"models trained in this run: {run['trained']}")
+    return "Ran with " + "; ".join(parts) + "."
 
 
 def geometric_mean(ratios) -> float:

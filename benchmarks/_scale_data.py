@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from benchmarks._beeline import use_shared_data
 from scipy import sparse
+
+from ._beeline import use_shared_data
 
 #: Expected counts are multiplied by this before Poisson sampling (gives ~18 % nonzero values).
 CAPTURE = 0.005

@@ -11,7 +11,7 @@ three folds (each pair scored once, by the model that never saw its regulator).
 
 Training budget (2 CPU cores): at most ``--epochs`` epochs (early stopping patience 3), Adam, batch 256.
 
-Usage: python benchmarks/accuracy.py [--sets mHSC-L/STRING ...] [--epochs 10] [--no-baselines]
+Usage: python -m benchmarks.accuracy [--sets mHSC-L/STRING ...] [--epochs 10] [--no-baselines]
 Writes benchmarks/results/accuracy.json and docs/_generated/accuracy.md; per-data-set CV edges are cached in
 benchmarks/results/cache/ so an interrupted run resumes.
 """
@@ -21,31 +21,17 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import (
-    CELLS,
-    GENERATED,
-    NETWORKS,
-    RESULTS,
-    baseline_tables,
-    correlation_scores,
-    dense,
-    load_cell,
-    table_lookup,
-    use_shared_data,
-)
-from benchmarks._common import versus
-
 import cnnc
-from cnnc._features import ContextStatistics
+from cnnc.models import ContextStatistics
+
+from ._beeline import CELLS, NETWORKS, baseline_tables, correlation_scores, dense, load_cell, table_lookup
+from ._common import GENERATED, RESULTS, header_line, run_header, use_shared_data, versus
 
 SETS = [f"{c}/{n}" for c in CELLS for n in NETWORKS] + ["GSD/synthetic"]
 METHODS = ("CNNC (faithful)", "context z (default model)", "|Pearson|", "|Spearman|", "GRNBoost2", "regdiffusion")
@@ -111,6 +97,7 @@ def run(sets: list[str], epochs: int, baselines: bool, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     out_file = RESULTS / "accuracy.json"
     results = json.loads(out_file.read_text()) if out_file.is_file() else {"rows": [], "seconds": {}, "folds": {}}
+    results["run"] = run_header(trained="recipe cnnc-original, regulator-disjoint 3-fold CV within each data set")
     for name in sets:
         adata, truth = load_set(name)
         names = pd.Index(adata.var_names)
@@ -162,6 +149,7 @@ def _write(results: dict) -> None:
     order = [s for s in SETS if s in set(df["dataset"])]
     methods = [m for m in METHODS if m in set(df["method"])]
     lines = [
+        *([header_line(results["run"]), ""] if "run" in results else []),
         "3-fold regulator-disjoint cross-validation within each data set (no regulator in both training and test).",
         "Each cell is **AUPRC ratio / EPR / AUROC** over every regulator × gene pair of the test regulators, the",
         'three folds pooled (random: 1 / 1 / 0.5). Baselines are scored on exactly the same pairs. "context z" is the',

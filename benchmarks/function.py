@@ -45,7 +45,7 @@ with the hub correction, tried after them (``OPTIONS``); the default did not cha
 ``--scale`` also times ``assign_function`` on random log data (``--scale-genes`` genes × 1,000 random sets) and
 records the peak memory traced by tracemalloc.
 
-Usage: python benchmarks/function.py [--repeats 5] [--data mESC mDC mHSC-L PBMC] [--scale] [--options]
+Usage: python -m benchmarks.function [--repeats 5] [--data mESC mDC mHSC-L PBMC] [--scale] [--options]
 Writes benchmarks/results/function.json and docs/_generated/function.md.
 """
 
@@ -53,20 +53,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import GENERATED, RESULTS, SHARED, use_shared_data
-
 import cnnc
 from cnnc.metrics import auprc, auroc
-from cnnc.tl._function import read_gmt
+
+from ._common import GENERATED, RESULTS, header_line, run_header, use_shared_data
 
 DATA = {"mESC": ("mESC", 500), "mDC": ("mDC", 1000), "mHSC-L": ("mHSC-L", 1000), "PBMC": None}
 LABELS = {"mESC": "mESC TFs+500", "mDC": "mDC TFs+1000", "mHSC-L": "mHSC-L TFs+1000", "PBMC": "PBMC 68k reduced"}
@@ -126,22 +122,23 @@ MIN_MEMBERS = 10
 
 
 def load(name: str):
-    """Expression (AnnData, log values in X), its gene symbols upper-cased, and the matching Hallmark file."""
+    """Expression (AnnData, log values in X) and the species of its Hallmark sets."""
     import scanpy as sc
 
     if name == "PBMC":
         raw = sc.datasets.pbmc68k_reduced().raw.to_adata()
-        return raw, SHARED / "genesets" / "hallmark.human.gmt"
+        return raw, "human"
     use_shared_data()
     cell, size = DATA[name]
-    return cnnc.datasets.beeline(cell, "Specific", size), SHARED / "genesets" / "hallmark.mouse.gmt"
+    return cnnc.datasets.beeline(cell, "Specific", size), "mouse"
 
 
-def members_in_data(gmt: Path, names: pd.Index) -> dict[str, np.ndarray]:
+def members_in_data(species: str, names: pd.Index) -> dict[str, np.ndarray]:
     """Positions of each Hallmark set's members in the data (case-insensitive), sets with >= MIN_MEMBERS."""
     upper = pd.Index(names.str.upper())
     out = {}
-    for name, genes in read_gmt(gmt).items():
+    use_shared_data()
+    for name, genes in cnnc.datasets.hallmark(species).items():
         pos = np.unique(upper.get_indexer(pd.Index(genes).str.upper()))
         pos = pos[pos >= 0]
         if len(pos) >= MIN_MEMBERS:
@@ -411,6 +408,7 @@ def write(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "function.json").write_text(json.dumps(results, indent=1))
     lines = [
+        *([header_line(results["run"]), ""] if "run" in results else []),
         "Hallmark gene sets (MSigDB v7.0; mouse orthologs for BEELINE) with at least 10 members in the data; a third of",
         f"each set's members hidden ({results['repeats']} seeded hidings, metrics averaged per set); candidates = every",
         "gene that is not a known member. *above |Pearson|*: fraction of sets whose AUROC is higher than |Pearson|",
@@ -514,6 +512,7 @@ def main() -> None:
 
     sc.settings.verbosity = 0
     results = {"repeats": args.repeats, "data": {}, "cnnc_version": cnnc.__version__}
+    results["run"] = run_header(*dict.fromkeys(["default", *(r["model"] for r in RUNS.values() if "model" in r)]))
     previous = RESULTS / "function.json"
     if previous.is_file():
         old = json.loads(previous.read_text())

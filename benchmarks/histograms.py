@@ -14,8 +14,9 @@ the input matrix exists, so the figure is what the engine adds (output images in
 
 Usage::
 
-    python benchmarks/histograms.py            # 1,000 / 10,000 / 100,000 cells (several minutes)
-    python benchmarks/histograms.py --quick    # small sizes, < 60 s (CI)
+    python -m benchmarks.histograms            # 1,000 / 10,000 / 100,000 cells (several minutes)
+    python -m benchmarks.histograms --quick    # small sizes, < 60 s (CI)
+    python -m benchmarks.histograms --size 10000 200 200   # one size (cells, regulators, targets), no table
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
+import anndata as ad
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import peak_mib, reset_peak, rss_mib
+import cnnc
+
+from ._common import GENERATED, RESULTS, ROOT, header_line, peak_mib, reset_peak, rss_mib, run_header
 
 # (n_cells, n_regulators, n_targets): pairs = every regulator × every target.
 FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 2_000), (100_000, 50, 1_000)]
@@ -114,29 +117,36 @@ def time_loop(dense_by_gene: np.ndarray, a: np.ndarray, b: np.ndarray, seconds: 
     return best[0], best[1], done
 
 
-def run_engine(X, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bin the genes, count every pair and transform to float32 images (what cnnc.tl.pair_histograms computes)."""
-    from cnnc._engine._images import PairImager
-
-    # The genes used, and each pair's positions among them (as cnnc.tl.pair_histograms maps them, in O(n)).
-    used = np.zeros(X.shape[1], dtype=bool)
-    used[a] = used[b] = True
-    genes = np.flatnonzero(used)
-    position = np.cumsum(used) - 1
-    imager = PairImager(X, genes)
-    return imager.images(position[a], position[b])
+def as_anndata(X) -> ad.AnnData:
+    """The matrix as an AnnData with gene names ``g0``, ``g1``, ..."""
+    return ad.AnnData(X, var=pd.DataFrame(index=[f"g{i}" for i in range(X.shape[1])]))
 
 
-def time_engine(X, a, b, repeats: int) -> tuple[float, float, np.ndarray]:
+def pair_list(adata: ad.AnnData, a: np.ndarray, b: np.ndarray, form: str = "tuples"):
+    """The pairs (positions a, b) by gene name: a list of ``(gene_a, gene_b)`` tuples or a DataFrame."""
+    names = np.asarray(adata.var_names, dtype=object)
+    if form == "frame":
+        return pd.DataFrame({"gene_a": names[a], "gene_b": names[b]})
+    return list(zip(names[a].tolist(), names[b].tolist(), strict=True))
+
+
+def run_engine(adata: ad.AnnData, pairs) -> np.ndarray:
+    """Bin the genes, count every pair and transform to float32 images: one public call."""
+    adata.uns.pop("cnnc", None)  # a fresh result each time (no "replacing" warning)
+    cnnc.tl.pair_histograms(adata, pairs, store_bins=False)
+    return adata.uns.pop("cnnc")["histograms"]
+
+
+def time_engine(adata: ad.AnnData, pairs, repeats: int) -> tuple[float, float, np.ndarray]:
     """Best wall-clock time of ``repeats`` runs, the CPU seconds (all threads) of that run, and its images."""
-    run_engine(X, a[:10], b[:10])  # compile (or load the numba cache) outside the timing
+    run_engine(adata, pairs[:10])  # compile (or load the numba cache) outside the timing
     best = (np.inf, np.inf)
     images = None
     for _ in range(repeats):
         images = None  # free the previous output first
         gc.collect()
         start, cpu = time.perf_counter(), time.process_time()
-        images = run_engine(X, a, b)
+        images = run_engine(adata, pairs)
         wall = time.perf_counter() - start
         if wall < best[0]:
             best = (wall, time.process_time() - cpu)
@@ -147,10 +157,12 @@ def memory_child(n_cells: int, n_regulators: int, n_targets: int, seed: int) -> 
     """Subprocess body: build the input, reset the RSS high-water mark, run the engine once, print MiB added."""
     X = synthetic_expression(n_cells, n_regulators + n_targets, seed)
     a, b = pair_set(n_regulators, n_targets, X.shape[1], seed)
-    run_engine(X, a[:10], b[:10])  # compiled code loaded before the measurement
+    adata = as_anndata(X)
+    pairs = pair_list(adata, a, b)
+    run_engine(adata, pairs[:10])  # compiled code loaded before the measurement
     before = rss_mib()
     reset_peak()  # the high-water mark of making the input is not the engine's
-    images = run_engine(X, a, b)
+    images = run_engine(adata, pairs)
     print(
         json.dumps(
             {
@@ -164,7 +176,17 @@ def memory_child(n_cells: int, n_regulators: int, n_targets: int, seed: int) -> 
 
 def measure_memory(n_cells: int, n_regulators: int, n_targets: int, seed: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--memory-child", str(n_cells), str(n_regulators), str(n_targets), str(seed)],
+        [
+            sys.executable,
+            "-m",
+            __spec__.name,
+            "--memory-child",
+            str(n_cells),
+            str(n_regulators),
+            str(n_targets),
+            str(seed),
+        ],
+        cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
@@ -180,6 +202,7 @@ class Row:
     loop_rate: float
     loop_cpu: float
     engine_rate: float
+    frame_rate: float
     engine_seconds: float
     engine_cpu: float
     peak_mib: float
@@ -194,7 +217,9 @@ def benchmark(n_cells: int, n_regulators: int, n_targets: int, *, loop_seconds: 
     dense_by_gene = np.ascontiguousarray(X.T.toarray())  # the loop gets contiguous per-gene vectors for free
     loop_rate, loop_cpu, loop_images = time_loop(dense_by_gene, a, b, loop_seconds, seed)
     del dense_by_gene
-    engine_seconds, engine_cpu, images = time_engine(X, a, b, repeats)
+    adata = as_anndata(X)
+    frame_seconds, _, _ = time_engine(adata, pair_list(adata, a, b, "frame"), repeats)
+    engine_seconds, engine_cpu, images = time_engine(adata, pair_list(adata, a, b), repeats)
     # The loop's images, bit for bit, on every pair the loop computed.
     for p, reference in loop_images.items():
         np.testing.assert_array_equal(images[p], reference.astype(np.float32), err_msg=f"pair {p}")
@@ -207,6 +232,7 @@ def benchmark(n_cells: int, n_regulators: int, n_targets: int, *, loop_seconds: 
         loop_rate=loop_rate,
         loop_cpu=loop_cpu,
         engine_rate=len(a) / engine_seconds,
+        frame_rate=len(a) / frame_seconds,
         engine_seconds=engine_seconds,
         engine_cpu=engine_cpu,
         peak_mib=mem["peak_mib"],
@@ -222,6 +248,14 @@ def main() -> None:
     parser.add_argument("--loop-seconds", type=float, default=None, help="time spent on the loop per size")
     parser.add_argument("--repeats", type=int, default=3, help="engine runs per size (best is reported)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--size",
+        nargs=3,
+        type=int,
+        action="append",
+        metavar=("CELLS", "REGULATORS", "TARGETS"),
+        help="measure this size only (repeatable; prints, writes no table)",
+    )
     parser.add_argument("--memory-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -230,7 +264,8 @@ def main() -> None:
 
     import numba
 
-    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    run = run_header()
+    sizes = args.size or (QUICK_SIZES if args.quick else FULL_SIZES)
     loop_seconds = args.loop_seconds or (1.5 if args.quick else 3.0)
     print(
         f"numba threads: {numba.get_num_threads()}, cores: {os.cpu_count()}, "
@@ -238,39 +273,47 @@ def main() -> None:
     )
     header = (
         f"{'cells':>8} {'pairs':>8} {'nonzero':>8} {'loop pairs/s':>13} {'engine pairs/s':>15} {'speed-up':>9} "
-        f"{'loop CPU µs/pair':>17} {'engine CPU µs/pair':>19} {'CPU ratio':>10} {'engine s':>9} {'peak MiB':>9} "
-        f"{'output MiB':>11} {'checked':>8} {'load':>5}"
+        f"{'as frame':>9} {'loop CPU µs/pair':>17} {'engine CPU µs/pair':>19} {'CPU ratio':>10} {'engine s':>9} "
+        f"{'peak MiB':>9} {'output MiB':>11} {'checked':>8} {'load':>5}"
     )
     print(header)
     print("-" * len(header))
     md = [
-        "| cells | pairs | loop pairs/s | engine pairs/s | speed-up | CPU ratio | engine peak MiB | load |",
-        "|---|---|---|---|---|---|---|---|",
+        "| cells | pairs | loop pairs/s | engine pairs/s | speed-up | speed-up, pairs as a DataFrame | CPU ratio "
+        "| engine peak MiB | load |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for n_cells, n_regulators, n_targets in sizes:
         r = benchmark(n_cells, n_regulators, n_targets, loop_seconds=loop_seconds, repeats=args.repeats, seed=args.seed)
+        rows.append(r)
         engine_cpu_per_pair = r.engine_cpu / r.n_pairs
         print(
             f"{r.n_cells:>8,} {r.n_pairs:>8,} {r.density:>8.1%} {r.loop_rate:>13,.0f} {r.engine_rate:>15,.0f} "
-            f"{r.engine_rate / r.loop_rate:>8,.0f}x {r.loop_cpu * 1e6:>17,.1f} {engine_cpu_per_pair * 1e6:>19,.2f} "
-            f"{r.loop_cpu / engine_cpu_per_pair:>9,.0f}x {r.engine_seconds:>9.2f} {r.peak_mib:>9.0f} "
-            f"{r.output_mib:>11.0f} {r.checked:>8,} {r.load:>5.1f}",
+            f"{r.engine_rate / r.loop_rate:>8,.0f}x {r.frame_rate / r.loop_rate:>8,.0f}x {r.loop_cpu * 1e6:>17,.1f} "
+            f"{engine_cpu_per_pair * 1e6:>19,.2f} {r.loop_cpu / engine_cpu_per_pair:>9,.0f}x "
+            f"{r.engine_seconds:>9.2f} {r.peak_mib:>9.0f} {r.output_mib:>11.0f} {r.checked:>8,} {r.load:>5.1f}",
             flush=True,
         )
         md.append(
             f"| {r.n_cells:,} | {r.n_pairs:,} | {r.loop_rate:,.0f} | {r.engine_rate:,.0f} | "
-            f"{r.engine_rate / r.loop_rate:,.0f}× | {r.loop_cpu / engine_cpu_per_pair:,.0f}× | {r.peak_mib:.0f} | {r.load:.1f} |"
+            f"{r.engine_rate / r.loop_rate:,.0f}× | {r.frame_rate / r.loop_rate:,.0f}× | "
+            f"{r.loop_cpu / engine_cpu_per_pair:,.0f}× | {r.peak_mib:.0f} | {r.load:.1f} |"
         )
-    if not args.quick:
-        out = Path(__file__).resolve().parents[1] / "docs" / "_generated" / "histograms.md"
-        out.parent.mkdir(parents=True, exist_ok=True)
+    if not args.quick and not args.size:
+        GENERATED.mkdir(parents=True, exist_ok=True)
         note = (
-            "Engine vs the original per-pair `numpy.histogram2d` loop, measured in the same run on 2 cores "
-            "(speed-up: wall clock; CPU ratio: CPU time per pair; load: other processes on the machine)."
+            "Engine (`cnnc.tl.pair_histograms`, pairs as a list of tuples) vs the original per-pair "
+            "`numpy.histogram2d` loop, measured in the same run on 2 cores (speed-up: wall clock; the same with the "
+            "pairs as a DataFrame beside it; CPU ratio: CPU time per pair; load: 1-minute load average of the machine)."
         )
-        out.write_text(note + "\n\n" + "\n".join(md) + "\n")
+        (GENERATED / "histograms.md").write_text(header_line(run) + "\n\n" + note + "\n\n" + "\n".join(md) + "\n")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        results = {"run": run, "rows": [asdict(r) for r in rows]}
+        (RESULTS / "histograms.json").write_text(json.dumps(results, indent=1, default=float))
     print(
         "speed-up: wall-clock pairs/s of the engine (2 threads) over the loop (1 thread), measured in this run.\n"
+        "as frame: the same with the pairs given as a DataFrame (the difference is the cost of reading tuples).\n"
         "CPU ratio: CPU time per pair of the loop over that of the engine (all its threads): what one core buys.\n"
         "load: 1-minute load average after the row; above the core count, other processes share the cores."
     )

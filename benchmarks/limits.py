@@ -4,8 +4,8 @@ Measured in one run on the machine it runs on:
 
 1. the machine: float32 and bfloat16 matrix-multiply throughput (torch, all threads; the peak a CNN can approach)
    and memory bandwidth (numpy copy of 256 MiB, bytes read + written per second);
-2. the histogram engine (binning included) on 10,000 resampled real cells × 2,000 genes (benchmarks/_scale_data.py):
-   pairs/s against the bandwidth bound. Bytes per pair, a lower bound of the traffic: the walked (sparser) gene's
+2. the histogram engine (``cnnc.tl.pair_histograms`` with the pairs as a DataFrame, binning included) on 10,000
+   resampled real cells × 2,000 genes (benchmarks/_scale_data.py): pairs/s against the bandwidth bound. Bytes per pair, a lower bound of the traffic: the walked (sparser) gene's
    nonzero cells (4-byte index + 1-byte code each), one code of the other gene per such cell, and the float32
    image written (bins² × 4 bytes);
 3. the faithful CNNC network (FLOPs per pair counted by torch's FlopCounterMode) against the GEMM peak, in the
@@ -15,7 +15,7 @@ Measured in one run on the machine it runs on:
 4. what bfloat16 does to accuracy: AUROC of the shipped ``cnnc-original`` on every regulator × gene pair of BEELINE
    mHSC-L STRING in float32 and in bfloat16 (needs ../shared/data).
 
-Usage: python benchmarks/limits.py [--quick]
+Usage: python -m benchmarks.limits [--quick]
 Writes benchmarks/results/limits.json and docs/_generated/limits.md.
 """
 
@@ -24,16 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from benchmarks._beeline import GENERATED, RESULTS  # noqa: E402
+import cnnc
+
+from ._beeline import SHARED, candidates, load_cell, table_lookup
+from ._common import GENERATED, RESULTS, header_line, run_header
+from ._scale_data import in_memory
+
+#: Pixels per side of the images the engine measurement makes (``cnnc.tl.pair_histograms``'s default).
+BINS = 32
 
 
 def _best_rate(fn, work: float, seconds: float = 2.0, min_reps: int = 3) -> float:
@@ -61,23 +65,21 @@ def bandwidth_gbs(mib: int = 256) -> float:
 
 
 def engine(n_cells: int, n_regulators: int) -> dict:
-    from benchmarks._scale_data import in_memory
-
-    from cnnc._engine._images import PairImager
-    from cnnc._engine._params import PairImageParams
-
     adata = in_memory(n_cells, 2000)
     x = adata.X
     genes = np.arange(x.shape[1])
     a = np.repeat(np.arange(n_regulators), len(genes))
     b = np.tile(genes, n_regulators)
-    params = PairImageParams()
+    a, b = a[a != b], b[a != b]  # a gene paired with itself has no image
+    names = np.asarray(adata.var_names, dtype=object)
+    pairs = pd.DataFrame({"gene_a": names[a], "gene_b": names[b]})
     nnz = np.diff(x.tocsc().indptr)
     walked = np.minimum(nnz[a], nnz[b])
-    bytes_per_pair = float(np.mean(walked * 6) + params.bins**2 * 4)
+    bytes_per_pair = float(np.mean(walked * 6) + BINS**2 * 4)
 
     def run():
-        PairImager(x, genes, params).images(a, b)
+        adata.uns.pop("cnnc", None)
+        cnnc.tl.pair_histograms(adata, pairs, bins=BINS, store_bins=False)
 
     pairs_per_s = _best_rate(run, len(a), seconds=3.0)
     return {
@@ -91,8 +93,6 @@ def engine(n_cells: int, n_regulators: int) -> dict:
 
 def cnn_variants(quick: bool) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
-
-    import cnnc
 
     model = cnnc.models.load("cnnc-original")
     module = model.module.eval()
@@ -136,14 +136,10 @@ def cnn_variants(quick: bool) -> dict:
 
 
 def bf16_accuracy() -> dict | None:
-    from benchmarks._beeline import SHARED, candidates, load_cell, table_lookup
+    from cnnc.metrics import summarize
 
     if not SHARED.is_dir():
         return None
-    import pandas as pd
-
-    import cnnc
-    from cnnc.metrics import summarize
 
     adata, truths = load_cell("mHSC-L")
     truth = truths["STRING"]
@@ -170,6 +166,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
     res = {
+        "run": run_header("cnnc-original"),
         "machine": {
             "cpu": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads(),
@@ -177,7 +174,7 @@ def main() -> None:
             "gemm_gflops_float32": gemm_gflops(torch.float32),
             "gemm_gflops_bfloat16": gemm_gflops(torch.bfloat16),
             "bandwidth_gbs": bandwidth_gbs(),
-        }
+        },
     }
     print(res["machine"], flush=True)
     res["engine"] = engine(2_000 if args.quick else 10_000, 20 if args.quick else 100)
@@ -195,6 +192,8 @@ def write_report(res: dict) -> None:
     m, e, c = res["machine"], res["engine"], res["cnn"]
     bound_engine = m["bandwidth_gbs"] * 1e9 / e["bytes_per_pair"]
     lines = [
+        header_line(res["run"]),
+        "",
         f"Machine: {m['threads']} threads, float32 GEMM {m['gemm_gflops_float32']:.0f} GFLOP/s, bfloat16 GEMM "
         f"{m['gemm_gflops_bfloat16']:.0f} GFLOP/s, memory bandwidth {m['bandwidth_gbs']:.1f} GB/s (copy).",
         "",

@@ -9,7 +9,7 @@ for each threshold:
   and early precision ratio when the pairs below the threshold are ranked last (the edges a user would see), and the
   fraction of ground-truth edges that fall below it.
 
-Run: ``python benchmarks/min_cells.py`` (about 2 minutes on one core); writes ``benchmarks/results/min_cells.json``.
+Run: ``python -m benchmarks.min_cells`` (about 2 minutes on one core); writes ``benchmarks/results/min_cells.json``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import time
 import numpy as np
 import pandas as pd
 import scanpy as sc
-from _beeline import CELLS, NETWORKS, RESULTS, load_cell
 
 import cnnc
+
+from ._beeline import CELLS, NETWORKS, load_cell
+from ._common import RESULTS, run_header
 
 THRESHOLDS = (0, 3, 5, 10, 20, 50)
 
@@ -84,7 +86,8 @@ def beeline() -> dict:
 
 def main() -> None:
     sc.settings.verbosity = 1
-    result = {"pbmc68k_reduced": pbmc()}
+    result = {"run": run_header("default")}
+    result["pbmc68k_reduced"] = pbmc()
     print(pd.DataFrame(result["pbmc68k_reduced"]["thresholds"]).T.to_string(), flush=True)
     result["beeline"] = beeline()
     RESULTS.mkdir(exist_ok=True)

@@ -6,7 +6,7 @@ CNNC's 3-class labels and VGG-like network). Reported per (cell type, truth): AU
 over folds, the epochs each fold trained, and direction accuracy (p_ab > p_ba) on the truth's one-way TF -> TF
 edges with its 95% Wilson interval. The recipe's fit settings are used as shipped (see ``cnnc.tl.recipes()``).
 
-Usage: python benchmarks/original_cv.py [--sets mHSC-L:STRING mHSC-L:Specific mESC:Specific]
+Usage: python -m benchmarks.original_cv [--sets mHSC-L:STRING mHSC-L:Specific mESC:Specific]
 Each set writes benchmarks/results/original_cv/<cell>_<truth>.json; ``--report`` collects them into
 benchmarks/results/original_cv.json and docs/_generated/original_cv.md.
 """
@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import GENERATED, RESULTS, dense, load_cell
-from benchmarks.transfer import one_way_edges, wilson
-
 import cnnc
+
+from ._beeline import dense, load_cell
+from ._common import GENERATED, RESULTS, header_line, run_header
+from .transfer import one_way_edges, wilson
 
 SETS = ("mHSC-L:STRING", "mHSC-L:Specific", "mESC:Specific")
 PARTS = RESULTS / "original_cv"
@@ -67,6 +65,7 @@ def within_regulator(edges: pd.DataFrame, truth: pd.DataFrame, names: pd.Index, 
 
 
 def run_set(cell: str, net: str, seed: int = 0) -> dict:
+    run = run_header(trained="recipe cnnc-original, regulator-disjoint 3-fold CV")
     adata, truths = load_cell(cell)
     t0 = time.perf_counter()
     cnnc.tl.train(adata, truths[net], recipe="cnnc-original", folds=3, seed=seed, use_raw=False, final=False)
@@ -80,6 +79,7 @@ def run_set(cell: str, net: str, seed: int = 0) -> dict:
         "direction": direction(cv["edges"], truths[net], pd.Index(adata.var_names)),
         "within_regulator": within_regulator(cv["edges"], truths[net], pd.Index(adata.var_names), dense(adata)),
         "seconds": time.perf_counter() - t0,
+        "run": run,
     }
     PARTS.mkdir(parents=True, exist_ok=True)
     (PARTS / f"{cell}_{net}.json").write_text(json.dumps(out, indent=1, default=float))
@@ -88,7 +88,10 @@ def run_set(cell: str, net: str, seed: int = 0) -> dict:
 
 def report() -> dict:
     parts = [json.loads(p.read_text()) for p in sorted(PARTS.glob("*.json"))]
+    runs = {header_line(p["run"]) for p in parts if "run" in p}
     lines = [
+        *sorted(runs),
+        *([""] if runs else []),
         "The faithful CNNC (`cnnc-original` recipe), regulator-disjoint 3-fold cross-validation within one cell type",
         "and truth (every pair of the test regulators; random: AUROC 0.5, AUPRC ratio 1, direction 0.5).",
         "",

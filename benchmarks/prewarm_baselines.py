@@ -1,6 +1,6 @@
 """Run the benchmark-only baselines on each BEELINE cell type once, so benchmark runs read them from the cache.
 
-Usage: python benchmarks/prewarm_baselines.py [grnboost2] [regdiffusion]
+Usage: python -m benchmarks.prewarm_baselines [grnboost2] [regdiffusion]
 """
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ from __future__ import annotations
 import sys
 import time
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import CELLS, dense, load_cell
-from benchmarks.baselines import grnboost2, regdiffusion
+from ._beeline import CELLS, dense, load_cell
+from .baselines import grnboost2, regdiffusion
 
 
 def regulators_of(adata, truths) -> list[str]:

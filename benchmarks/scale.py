@@ -1,6 +1,7 @@
 """Scale: TF × all-genes networks on 10⁴ cells in memory and 10⁶ cells from disk, against GRNBoost2, in one run.
 
-Data: resampled real BEELINE cells (benchmarks/_scale_data.py): 2,000 genes, ~18 % nonzero, float32 CSR.
+Data: resampled real BEELINE cells (benchmarks/_scale_data.py): 2,000 genes, ~18 % nonzero, float32 CSR. "The
+default model" is the registry's default (``cnnc.models.available()``); every table names it and its version.
 
 ``--part end-to-end`` (default): 10,000 cells × 2,000 genes, 1,000 regulators (the first 1,000 genes) × all genes.
 Every measurement runs in a fresh process; peak RSS is the process's high-water mark (VmHWM, imports and input data
@@ -20,18 +21,19 @@ lazily (``anndata.experimental.read_elem_lazy``: a dask array of CSR chunks of 2
 X is never materialised. Then the same on a dask.distributed LocalCluster of 2 worker processes, with the peak RSS of
 the driving process and of each worker.
 
-``--part whole-transcriptome``: 50,000 cells × 30,000 genes (benchmarks/_scale_data.py's ``whole_transcriptome``: the
-real profiles reused, ever sparser copies, ~10 % nonzero), in memory, the default model on ``--wt-tfs`` regulators
-(default 100) × all genes. Beyond 20,000 genes the context features use 3,000 genes of highest variance + the
-regulators (cnnc._context): wall time, the time of the context statistics and of the edge evidence, and the peak RSS.
+``--part whole-transcriptome``: 50,000 cells × ``--wt-genes`` genes (default 30,000; benchmarks/_scale_data.py's
+``whole_transcriptome``: the real profiles reused, ever sparser copies, ~10 % nonzero), in memory, each of
+``--wt-models`` (default: the default model and ``cnnc-context``) on ``--wt-tfs`` regulators (default 100) × all
+genes: wall time of the public call and peak RSS, or the model's refusal where it refuses that many genes.
 
-Usage: python benchmarks/scale.py [--part end-to-end|out-of-core|whole-transcriptome|all] [--quick]
+Usage: python -m benchmarks.scale [--part end-to-end|out-of-core|whole-transcriptome|all] [--quick]
 Writes benchmarks/results/scale.json and docs/_generated/scale.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -42,19 +44,17 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from benchmarks._beeline import GENERATED, RESULTS  # noqa: E402
-from benchmarks._common import peak_mib, reset_peak  # noqa: E402
+import cnnc
+
+from ._common import GENERATED, RESULTS, ROOT, header_line, peak_mib, reset_peak, run_header
+from ._scale_data import in_memory, whole_transcriptome, write_h5ad
+from .baselines.api import HERE, venv_python
 
 N_GENES = 2000
 
 
 def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     import torch
-    from benchmarks._scale_data import in_memory
-
-    import cnnc
 
     torch.set_num_threads(2)
     adata = in_memory(n_cells, N_GENES)
@@ -72,63 +72,49 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     }
 
 
-def child_whole(n_cells: int, n_genes: int, n_tfs: int) -> dict:
-    """cnnc-context on a whole-transcriptome-sized matrix; times of its phases from wrapped helpers.
-
-    (The default cnnc-pairs's context measures need a genes × genes context of at most 20,000 genes and refuse more,
-    naming this model; cnnc-context's |Pearson| context has the whole-transcriptome form measured here.)
-    """
+def child_whole(n_cells: int, n_genes: int, n_tfs: int, model: str) -> dict:
+    """One model on a whole-transcriptome-sized matrix: wall time of the public call and peak RSS, or its refusal."""
     import torch
-    from benchmarks._scale_data import whole_transcriptome
-
-    import cnnc
-    from cnnc.tl import _predict
 
     torch.set_num_threads(2)
     t = time.perf_counter()
     adata = whole_transcriptome(n_cells, n_genes)
     made = time.perf_counter() - t
-    phases = {}
-
-    def timed(name, fn):
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            out = fn(*args, **kwargs)
-            phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
-            return out
-
-        return wrapper
-
-    _predict.context_statistics = timed("context_statistics_s", _predict.context_statistics)
-    _predict.pair_evidence = timed("evidence_s", _predict.pair_evidence)
-    import gc
-
     gc.collect()
     reset_peak()  # the peak of making the data is not the prediction's
     before = peak_mib()
-    t = time.perf_counter()
-    cnnc.tl.predict_interactions(adata, model="cnnc-context", tfs=list(adata.var_names[:n_tfs]), use_raw=False)
-    seconds = time.perf_counter() - t
-    params = adata.uns["cnnc"]["params"]
-    return {
+    out = {
+        "model": cnnc.models.load(model).name,
         "n_cells": n_cells,
         "n_genes": n_genes,
         "n_tfs": n_tfs,
         "nonzero": float(adata.X.nnz / (n_cells * n_genes)),
         "data_mib": (adata.X.data.nbytes + adata.X.indices.nbytes + adata.X.indptr.nbytes) / 2**20,
         "data_seconds": made,
+        "before_mib": before,
+    }
+    t = time.perf_counter()
+    try:
+        cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), use_raw=False)
+    except ValueError as e:  # a model that refuses this many genes says so: the refusal is the result
+        return {**out, "refused": str(e), "seconds": time.perf_counter() - t, "peak_mib": peak_mib()}
+    params = adata.uns["cnnc"]["params"]
+    return {
+        **out,
         "candidates": params["n_candidates"],
         "pairs": params["n_pairs"],
-        "seconds": seconds,
-        **phases,
-        "before_mib": before,
+        "seconds": time.perf_counter() - t,
         "peak_mib": peak_mib(),
     }
 
 
-def whole_transcriptome_run(quick: bool, n_tfs: int) -> dict:
-    n_cells, n_genes = (5_000, 25_000) if quick else (50_000, 30_000)
-    return _run_child("whole", str(n_cells), str(n_genes), str(n_tfs))
+def whole_transcriptome_run(quick: bool, n_tfs: int, n_genes: int, models: list[str]) -> list[dict]:
+    n_cells = 5_000 if quick else 50_000
+    rows = []
+    for model in models:
+        rows.append(_run_child("whole", str(n_cells), str(n_genes), str(n_tfs), model))
+        print(rows[-1], flush=True)
+    return rows
 
 
 def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
@@ -136,8 +122,6 @@ def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
     cnnc-original (bfloat16). ``memory()`` returns the memory figures recorded after each run; ``between()`` runs
     between the two."""
     import anndata as ad
-
-    import cnnc
 
     adata = ad.AnnData(
         X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
@@ -205,7 +189,7 @@ def child_cluster(path: str, n_tfs: int, image_pairs: int, n_workers: int) -> di
 
 def _run_child(*args: str) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, "-m", __spec__.name, "--child", *args], capture_output=True, text=True, cwd=ROOT, check=False
     )
     if proc.returncode:
         raise RuntimeError(f"child {args} failed:\n{proc.stderr[-3000:]}")
@@ -213,9 +197,6 @@ def _run_child(*args: str) -> dict:
 
 
 def grnboost2_per_target(n_cells: int, n_tfs: int, n_targets: int) -> dict:
-    from benchmarks._scale_data import in_memory
-    from benchmarks.baselines.api import HERE, venv_python
-
     adata = in_memory(n_cells, N_GENES)
     genes = list(adata.var_names)
     rng = np.random.default_rng(1)
@@ -248,12 +229,17 @@ def grnboost2_per_target(n_cells: int, n_tfs: int, n_targets: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def default_label() -> str:
+    """The row label of the default model: its registry name, marked as the default."""
+    return f"{cnnc.models.load('default').name} (default model)"
+
+
 def end_to_end(quick: bool, grnboost2_targets: int = 100) -> dict:
     n_cells, tfs_small, tfs_large = (2_000, 5, 500) if quick else (10_000, 10, 1_000)
     res = {"n_cells": n_cells, "n_genes": N_GENES, "n_tfs": tfs_large, "rows": []}
     for n_tfs in (tfs_small, tfs_large):
         r = _run_child("cnnc", str(n_cells), str(n_tfs), "default", "float32")
-        res["rows"].append({"method": "cnnc (default model)", "n_tfs": n_tfs, "measured": True, **r})
+        res["rows"].append({"method": default_label(), "n_tfs": n_tfs, "measured": True, **r})
         print(res["rows"][-1], flush=True)
     n_pairs_full = tfs_large * (N_GENES - 1)
     for precision in ("float32", "bfloat16"):
@@ -297,8 +283,6 @@ def end_to_end(quick: bool, grnboost2_targets: int = 100) -> dict:
 
 
 def out_of_core(quick: bool) -> dict:
-    from benchmarks._scale_data import write_h5ad
-
     n_cells = 100_000 if quick else 1_000_000
     cache = RESULTS / "cache" / "scale"
     cache.mkdir(parents=True, exist_ok=True)
@@ -306,6 +290,7 @@ def out_of_core(quick: bool) -> dict:
     path = write_h5ad(cache / f"resampled-{n_cells}.h5ad", n_cells, N_GENES)
     written = time.perf_counter() - t
     r = _run_child("out-of-core", str(path), "1000", "2000")
+    r["default_model"] = default_label()
     r["cluster"] = _run_child("cluster", str(path), "1000", "2000", "2")
     return {
         "n_cells": n_cells,
@@ -319,7 +304,9 @@ def out_of_core(quick: bool) -> dict:
 def write_report(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=1, default=float))
-    lines = []
+    lines = [header_line(results["run"]), ""] if "run" in results else []
+    if results.get("provenance"):  # parts recorded by earlier versions of this benchmark: where each comes from
+        lines += [results["provenance"], ""]
     e2e = results.get("end_to_end")
     if e2e:
         lines += [
@@ -336,13 +323,14 @@ def write_report(results: dict) -> None:
                 f"{r['peak_mib']:,.0f} MiB |"
             )
         rows = {(r["method"], r["n_tfs"], r["measured"]): r for r in e2e["rows"]}
-        big = rows.get(("cnnc (default model)", e2e["n_tfs"], True))
-        small = next((r for k, r in rows.items() if k[0] == "cnnc (default model)" and k[1] != e2e["n_tfs"]), None)
+        default = next((r["method"] for r in e2e["rows"] if r["method"].endswith("(default model)")), None)
+        big = rows.get((default, e2e["n_tfs"], True))
+        small = next((r for k, r in rows.items() if k[0] == default and k[1] != e2e["n_tfs"]), None)
         grn = rows.get(("GRNBoost2", e2e["n_tfs"], False))
         lines.append("")
         if big and small:
             lines.append(
-                f"- cnnc default model: {big['pairs'] / small['pairs']:.0f}× more pairs, peak RSS "
+                f"- {default}: {big['pairs'] / small['pairs']:.0f}× more pairs, peak RSS "
                 f"{small['peak_mib']:,.0f} → {big['peak_mib']:,.0f} MiB (×{big['peak_mib'] / small['peak_mib']:.2f})"
             )
         if big and grn:
@@ -361,7 +349,7 @@ def write_report(results: dict) -> None:
             f"Out of core: {ooc['n_cells']:,} cells × {ooc['n_genes']:,} genes in an .h5ad of {ooc['file_gib']:.1f} GiB, "
             f"read lazily (X is a dask {ooc['x_type']} of 20,000-cell CSR chunks).",
             "",
-            f"- default model, {d['pairs']:,} pairs: {d['seconds']:,.0f} s, peak RSS {d['peak_mib']:,.0f} MiB "
+            f"- {ooc.get('default_model', 'default model')}, {d['pairs']:,} pairs: {d['seconds']:,.0f} s, peak RSS {d['peak_mib']:,.0f} MiB "
             f"({d['before_mib']:,.0f} MiB after imports, before X is read)",
             f"- cnnc-original (bfloat16), {o['pairs']:,} pairs: {o['seconds']:,.0f} s, peak RSS {o['peak_mib']:,.0f} MiB",
         ]
@@ -374,23 +362,29 @@ def write_report(results: dict) -> None:
             lines += [
                 f"- the same on a dask.distributed LocalCluster of {c['n_workers']} worker processes (the workers read, "
                 f"bin and count the file's chunks; this process drives; peak RSS of the driver "
-                f"{c['clientpeak_mib']:,.0f} MiB): default model {c['default']['seconds']:,.0f} s, worker peaks "
+                f"{c['clientpeak_mib']:,.0f} MiB): {ooc.get('default_model', 'default model')} {c['default']['seconds']:,.0f} s, worker peaks "
                 f"{peaks('default')} MiB; cnnc-original {c['original']['seconds']:,.0f} s, worker peaks "
                 f"{peaks('original')} MiB (each worker keeps the bin codes of its own chunks: 1 byte per cell and gene, "
                 "plus 5 bytes per nonzero value)",
             ]
     wt = results.get("whole_transcriptome")
-    if wt:
+    if isinstance(wt, list) and wt:
+        w = wt[0]
         lines += [
             "",
-            f"Whole transcriptome, {wt['n_cells']:,} cells × {wt['n_genes']:,} genes in memory ({wt['nonzero']:.1%} "
-            f"nonzero), default model, {wt['n_tfs']:,} regulators × all genes ({wt['candidates']:,} candidate pairs, "
-            f"{wt['pairs']:,} co-expressed in ≥ 10 cells and scored): {wt['seconds']:,.0f} s in all, of which context "
-            f"statistics over 3,000 highly variable genes + the regulators {wt.get('context_statistics_s', 0):,.0f} s "
-            f"and edge evidence {wt.get('evidence_s', 0):,.0f} s; peak RSS {wt['peak_mib']:,.0f} MiB "
-            f"({wt['before_mib']:,.0f} MiB with the data loaded, before the prediction; the data: "
-            f"{wt.get('data_mib', 0):,.0f} MiB).",
+            f"Whole transcriptome, {w['n_cells']:,} cells × {w['n_genes']:,} genes in memory ({w['nonzero']:.1%} "
+            f"nonzero; the data: {w['data_mib']:,.0f} MiB), {w['n_tfs']:,} regulators × all genes; wall time of "
+            "`cnnc.tl.predict_interactions` and peak RSS (in brackets: with the data loaded, before the call):",
+            "",
         ]
+        for w in wt:
+            if "refused" in w:
+                lines.append(f"- {w['model']}: refused after {w['seconds']:,.0f} s: “{w['refused']}”")
+                continue
+            lines.append(
+                f"- {w['model']}: {w['candidates']:,} candidate pairs, {w['pairs']:,} co-expressed in ≥ 10 cells and "
+                f"scored: {w['seconds']:,.0f} s, peak RSS {w['peak_mib']:,.0f} MiB ({w['before_mib']:,.0f} MiB)"
+            )
     GENERATED.mkdir(parents=True, exist_ok=True)
     (GENERATED / "scale.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -400,6 +394,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=("end-to-end", "out-of-core", "whole-transcriptome", "all"), default="end-to-end")
     p.add_argument("--wt-tfs", type=int, default=100, help="regulators of the whole-transcriptome run (default 100)")
+    p.add_argument("--wt-genes", type=int, default=30_000, help="genes of the whole-transcriptome run (default 30,000)")
+    p.add_argument(
+        "--wt-models",
+        nargs="+",
+        default=["default", "cnnc-context"],
+        help="models of the whole-transcriptome run (default: the default model and cnnc-context)",
+    )
     p.add_argument("--quick", action="store_true", help="small sizes (minutes)")
     p.add_argument("--grnboost2-targets", type=int, default=100, help="targets GRNBoost2 is timed on (default 100)")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -410,7 +411,7 @@ def main() -> None:
         if kind == "cnnc":
             out = child_cnnc(int(rest[0]), int(rest[1]), rest[2], rest[3])
         elif kind == "whole":
-            out = child_whole(int(rest[0]), int(rest[1]), int(rest[2]))
+            out = child_whole(int(rest[0]), int(rest[1]), int(rest[2]), rest[3])
         elif kind == "cluster":
             out = child_cluster(rest[0], int(rest[1]), int(rest[2]), int(rest[3]))
         else:
@@ -419,6 +420,7 @@ def main() -> None:
         return
     file = RESULTS / "scale.json"
     results = json.loads(file.read_text()) if file.is_file() and not args.quick else {}
+    results["run"] = run_header("default", "cnnc-original", *args.wt_models)
     if args.part in ("end-to-end", "all"):
         results["end_to_end"] = end_to_end(args.quick, args.grnboost2_targets)
         write_report(results)
@@ -426,7 +428,7 @@ def main() -> None:
         results["out_of_core"] = out_of_core(args.quick)
         write_report(results)
     if args.part in ("whole-transcriptome", "all"):
-        results["whole_transcriptome"] = whole_transcriptome_run(args.quick, args.wt_tfs)
+        results["whole_transcriptome"] = whole_transcriptome_run(args.quick, args.wt_tfs, args.wt_genes, args.wt_models)
         write_report(results)
 
 

@@ -5,7 +5,7 @@ regulator × gene pair of the truths' regulators, then each baseline from a fres
 same expression and regulators. Prints seconds and the ratio baseline / cnnc. Run it on a quiet machine: the
 timings of a loaded one are not comparable between processes.
 
-Usage: python benchmarks/speed_vs_baselines.py [--cells mDC mESC mHSC-L] [--grnboost2]
+Usage: python -m benchmarks.speed_vs_baselines [--cells mDC mESC mHSC-L] [--grnboost2]
 Writes benchmarks/results/speed_vs_baselines.json.
 """
 
@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import CELLS, RESULTS, dense, load_cell
-from benchmarks.prewarm_baselines import regulators_of
 
 import cnnc
 
+from ._beeline import CELLS, dense, load_cell
+from ._common import RESULTS, run_header
+from .prewarm_baselines import regulators_of
+
 
 def main(cells: list[str], with_grnboost2: bool) -> dict:
-    from benchmarks.baselines import grnboost2, regdiffusion
+    from .baselines import grnboost2, regdiffusion
 
+    run = run_header("default")
+    model = run["default_model"]
     rows = []
     for cell in cells:
         adata, truths = load_cell(cell)
@@ -35,19 +35,19 @@ def main(cells: list[str], with_grnboost2: bool) -> dict:
         scored = adata.copy()
         t0 = time.perf_counter()
         cnnc.tl.predict_interactions(scored, tfs=regs, use_raw=False)
-        row = {"cell": cell, "n_pairs": len(scored.uns["cnnc"]["edges"]), "cnnc-pairs": time.perf_counter() - t0}
+        row = {"cell": cell, "n_pairs": len(scored.uns["cnnc"]["edges"]), model: time.perf_counter() - t0}
         baselines = [("regdiffusion", regdiffusion)] + ([("GRNBoost2", grnboost2)] if with_grnboost2 else [])
         for label, fn in baselines:
             with tempfile.TemporaryDirectory() as cache:
                 t0 = time.perf_counter()
                 fn(dense(adata), list(adata.var_names), regs, seed=0, cache_dir=cache)
                 row[label] = time.perf_counter() - t0
-        ratios = ", ".join(f"{k} ×{row[k] / row['cnnc-pairs']:.1f}" for k, _ in baselines)
-        print(f"{cell}: cnnc-pairs {row['cnnc-pairs']:.1f} s; {ratios} slower", flush=True)
+        ratios = ", ".join(f"{k} ×{row[k] / row[model]:.1f}" for k, _ in baselines)
+        print(f"{cell}: {model} {row[model]:.1f} s; {ratios} slower", flush=True)
         rows.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "speed_vs_baselines.json").write_text(json.dumps({"rows": rows}, indent=1))
-    return {"rows": rows}
+    (RESULTS / "speed_vs_baselines.json").write_text(json.dumps({"run": run, "rows": rows}, indent=1))
+    return {"run": run, "rows": rows}
 
 
 if __name__ == "__main__":

@@ -17,22 +17,20 @@ Time, per cell type:
 Each uses windows of 10 or 20 equal-count bins (time points: one per point), lags of 1 or 2 windows, and the
 signed or absolute lagged correlation. Nothing is tuned: every combination is reported.
 
-Usage: python benchmarks/time_lag.py     Writes benchmarks/results/time_lag.json and docs/_generated/time_lag.md.
+Usage: python -m benchmarks.time_lag     Writes benchmarks/results/time_lag.json and docs/_generated/time_lag.md.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import CELLS, GENERATED, RESULTS, dense, load_cell
-from benchmarks.transfer import one_way_edges, wilson
+from ._beeline import CELLS, dense, load_cell
+from ._common import GENERATED, RESULTS, header_line, run_header
+from .transfer import one_way_edges, wilson
 
 TRUTHS = ("Specific", "Non-Specific", "Lofgof")
 
@@ -78,6 +76,7 @@ def lagged_correlation(traj: np.ndarray, a: np.ndarray, b: np.ndarray, lag: int)
 
 
 def main() -> None:
+    run = run_header()  # no model: lagged correlations only
     rows = []
     for cell in CELLS:
         adata, truths = load_cell(cell, lofgof=True)
@@ -102,10 +101,12 @@ def main() -> None:
                             )  # fmt: skip
         print(f"{cell}: done", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "time_lag.json").write_text(json.dumps({"rows": rows}, indent=1))
+    (RESULTS / "time_lag.json").write_text(json.dumps({"run": run, "rows": rows}, indent=1))
     df = pd.DataFrame(rows)
     outside = df[(df["ci_low"] > 0.5) | (df["ci_high"] < 0.5)]
     lines = [
+        header_line(run),
+        "",
         "Direction from time-lagged correlation on one-way TF -> TF true edges (accuracy of the call a -> b; 95% Wilson",
         f"interval). {len(df)} combinations of clock, windows, lag and signed/absolute correlation, none tuned.",
         "",

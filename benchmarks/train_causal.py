@@ -27,15 +27,14 @@ import numpy as np
 import torch
 
 import cnnc
-from cnnc._engine._images import PairImager
-from cnnc._engine._params import PairImageParams
 from cnnc.models import CNNC, Model, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "cnnc" / "models" / "weights"
 CLASSES = ["none", "a->b", "b->a"]
 LABEL = {c: i for i, c in enumerate(CLASSES)}
-IMAGE = PairImageParams(bins=16, scaling="rank")
+#: The image recipe (``cnnc.tl.pair_histograms``'s parameters; the others at their defaults).
+IMAGE = {"bins": 16, "pseudocount": 0.01, "density_pseudocount": 0.0001, "transform": "cnnc", "scaling": "rank"}
 ARCHITECTURE = {
     "image_size": 16,
     "filters": [32, 64],
@@ -52,10 +51,8 @@ SIZES = ((300, 0.2), (1000, 0.35), (3000, 0.3), (7500, 0.15))
 def images_of(adata) -> tuple[np.ndarray, np.ndarray]:
     """Pair images (rank recipe) and class labels of a ``causal_pairs`` AnnData."""
     pairs = adata.uns["pairs"]
-    imager = PairImager(adata.X, np.arange(adata.n_vars), IMAGE, gene_names=list(adata.var_names))
-    a = adata.var_names.get_indexer(pairs["gene_a"])
-    b = adata.var_names.get_indexer(pairs["gene_b"])
-    return imager.images(a, b), pairs["label"].map(LABEL).to_numpy()
+    images = cnnc.tl.pair_histograms(adata, pairs[["gene_a", "gene_b"]], store_bins=False, copy=True, **IMAGE)
+    return images.uns["cnnc"]["histograms"], pairs["label"].map(LABEL).to_numpy()
 
 
 def make_set(
@@ -171,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         name="cnnc-causal",
         task="direction",
         classes=CLASSES,
-        image=IMAGE.to_dict(),
+        image=dict(IMAGE),
         architecture=net.config,
         gene_matching="exact",
         species=["any"],

@@ -4,28 +4,26 @@ Each model is ``cnnc.tl.train([mDC, mESC, mHSC-L], [their ground truths], recipe
 on BEELINE TFs+500 from ../shared/data (ground truths per recipe below). Deterministic given its seed. Writes
 src/cnnc/models/weights/<name>.safetensors and its entry in src/cnnc/models/weights/registry.json (sha256, training
 data, the choices made by validation, and the leave-one-cell-type-out numbers of the same recipe from
-benchmarks/results/transfer.json: run benchmarks/transfer.py first; for cnnc-original also the regulator-disjoint
-cross-validation of benchmarks/original_cv.py).
+benchmarks/results/transfer.json: run ``python -m benchmarks.transfer`` first; for cnnc-original also the
+regulator-disjoint cross-validation of ``python -m benchmarks.original_cv``).
 
-Usage: python benchmarks/train_pretrained.py [--seed 0] [--recipes cnnc-pairs]
+Usage: python -m benchmarks.train_pretrained [--seed 0] [--recipes cnnc-pairs]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import CELLS, RESULTS, load_cell
-
 import cnnc
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "cnnc" / "models" / "weights"
+from ._beeline import CELLS, load_cell
+from ._common import RESULTS, ROOT
+
+WEIGHTS = ROOT / "src" / "cnnc" / "models" / "weights"
 DEFAULT = "cnnc-pairs"
 #: Ground truths each recipe trains on (the faithful CNNC: ChIP-seq only, as in the paper).
 TRUTHS = {

@@ -13,7 +13,7 @@ truth, b -> a not true) of Specific, Non-Specific and Lofgof, the accuracy of p_
 interval, beside three fixed cues (the regulator has the higher mean, variance or detection rate). Nothing is
 chosen on the left-out cell type.
 
-Usage: python benchmarks/transfer.py [--recipes cnnc-pairs cnnc-pairs-no-images] [--no-baselines]
+Usage: python -m benchmarks.transfer [--recipes cnnc-pairs cnnc-pairs-no-images] [--no-baselines]
 Writes benchmarks/results/transfer.json and docs/_generated/transfer.md.
 """
 
@@ -22,30 +22,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import (
-    CELLS,
-    GENERATED,
-    RESULTS,
-    baseline_tables,
-    candidates,
-    correlation_scores,
-    dense,
-    load_cell,
-    table_lookup,
-)
-from benchmarks._common import versus
-
 import cnnc
-from cnnc._features import ContextStatistics
 from cnnc.metrics import summarize
+from cnnc.models import ContextStatistics
+
+from ._beeline import CELLS, baseline_tables, candidates, correlation_scores, dense, load_cell, table_lookup
+from ._common import GENERATED, RESULTS, header_line, run_header, versus
 
 DIRECTION_TRUTHS = ("Specific", "Non-Specific", "Lofgof")
 #: A trivial prior that reads no pair at all: ChIP-seq truths list more targets among well-detected genes
@@ -132,6 +120,7 @@ EARLIER_BASELINES = RESULTS / "transfer_baselines_earlier.json"
 def run(recipes: list[str], baselines: bool, tag: str = "", cells=CELLS, previous: Path | None = None) -> dict:
     data = {cell: load_cell(cell, lofgof=True) for cell in CELLS}
     results = {"rows": [], "direction": [], "seconds": {}, "choices": {}}
+    results["run"] = run_header(trained=f"recipes {', '.join(recipes)}, on the two cell types not left out")
     for left_out in cells:
         adata, truths = data[left_out]
         names = pd.Index(adata.var_names)
@@ -217,6 +206,7 @@ def _write(results: dict, recipes: list[str], tag: str = "") -> None:
     )
     order = [m for m in (*recipes, *fixed) if m in table.columns]
     lines = [
+        *([header_line(results["run"]), ""] if "run" in results else []),
         "Leave-one-cell-type-out (BEELINE TFs+500): each cell is **AUPRC ratio / EPR / AUROC** on every regulator × gene",
         "pair of the left-out cell type (random: 1 / 1 / 0.5). cnnc models never saw the left-out cell type or its labels;",
         "every choice (context prior, image weight, edge score) was made by validation between the two training cell",
@@ -289,6 +279,7 @@ def combine(tags: list[str], recipes: list[str], previous: Path | None) -> dict:
         results["direction"] += [d for d in part["direction"] if d["method"] in recipes or tag == tags[0]]
         results["seconds"].update(part["seconds"])
         results["choices"].update(part["choices"])
+        results.setdefault("run", part.get("run"))
     methods = {r["method"] for r in results["rows"]}
     if not methods & {"GRNBoost2", "regdiffusion"}:
         results["rows"] += previous_rows(previous)

@@ -22,7 +22,7 @@
 Nothing here is chosen on a left-out cell type; probe 3 reports every k. Seeds: probe 1 trains each network with
 seeds 0, 1, 2 and reports the mean and the range.
 
-Usage: python benchmarks/transfer_probes.py [--probes heads stack clusters cnnc_labels] [--seeds 0 1 2]
+Usage: python -m benchmarks.transfer_probes [--probes heads stack clusters cnnc_labels] [--seeds 0 1 2]
 Writes benchmarks/results/transfer_probes.json and docs/_generated/transfer_probes.md.
 """
 
@@ -30,31 +30,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.cluster.vq import kmeans2
 from scipy.stats import rankdata
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._beeline import (
-    CELLS,
-    GENERATED,
-    RESULTS,
-    baseline_tables,
-    candidates,
-    dense,
-    load_cell,
-    table_lookup,
-    use_shared_data,
-)
-from benchmarks._common import geometric_mean
-
 import cnnc
-from cnnc._features import MARGINAL_FEATURES, ContextStatistics, context_z
 from cnnc.metrics import summarize
+from cnnc.models import MARGINAL_FEATURES, ContextStatistics, context_z
+
+from ._beeline import CELLS, baseline_tables, candidates, dense, load_cell, table_lookup, use_shared_data
+from ._common import GENERATED, RESULTS, geometric_mean, header_line, run_header
 
 OUT = RESULTS / "transfer_probes.json"
 DOC = GENERATED / "transfer_probes.md"
@@ -250,7 +237,7 @@ def _versus_rows(rows: list[dict], base: str) -> list[str]:
 
 
 def markdown(result: dict) -> str:
-    lines = []
+    lines = [header_line(result["run"]), ""] if "run" in result else []
     if "heads" in result:
         df = pd.DataFrame(result["heads"])
         lines += [
@@ -308,6 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     use_shared_data()
     data = {cell: load_cell(cell, lofgof=True) for cell in CELLS}
     result = json.loads(OUT.read_text()) if OUT.is_file() and not args.no_write else {}
+    result["run"] = run_header("default", trained="per-truth networks, stacks and image networks of the probes")
     if "stack" in args.probes:
         result["stack"] = probe_stack(data)
     if "clusters" in args.probes:

@@ -147,30 +147,30 @@ TUTORIALS_SRC = ROOT / "tutorials"
 TUTORIALS_DST = HERE / "tutorials"
 TUTORIAL_ASSETS = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 
-# Tables the benchmark scripts write (``docs/_generated/<file>``): file → (section title, command that makes it).
+# Tables the benchmarks write (``docs/_generated/<file>``): file → (section title, command that makes it, run from the
+# repository root).
 # Any other ``docs/_generated/*.md`` is included too, after these, under its own headings.
 BENCHMARK_TABLES = {
-    "accuracy.md": ("Within a data set: the faithful CNNC, regulator-disjoint CV", "python benchmarks/accuracy.py"),
-    "transfer.md": ("Unseen cell types: the default model", "python benchmarks/transfer.py"),
-    "histograms.md": ("Pair-image engine speed", "python benchmarks/histograms.py"),
-    "limits.md": ("Against the machine's limits", "python benchmarks/limits.py"),
-    "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python benchmarks/scale.py --part all"),
+    "accuracy.md": ("Within a data set: the faithful CNNC, regulator-disjoint CV", "python -m benchmarks.accuracy"),
+    "transfer.md": ("Unseen cell types: the default model", "python -m benchmarks.transfer"),
+    "histograms.md": ("Pair-image engine speed", "python -m benchmarks.histograms"),
+    "limits.md": ("Against the machine's limits", "python -m benchmarks.limits"),
+    "scale.md": ("Scale: 10⁴ cells in memory, 10⁶ cells from disk", "python -m benchmarks.scale --part all"),
     "transfer_probes.md": (
         "What limits the default on unseen cell types: per-truth images, stacking, clusters",
-        "python benchmarks/transfer_probes.py",
+        "python -m benchmarks.transfer_probes",
     ),
-    "time_lag.md": ("Direction from time-lagged trajectories", "python benchmarks/time_lag.py"),
+    "time_lag.md": ("Direction from time-lagged trajectories", "python -m benchmarks.time_lag"),
     "original_cv.md": (
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
-        "python benchmarks/original_cv.py",
+        "python -m benchmarks.original_cv",
     ),
-    "function.md": ("Gene function: hidden Hallmark members", "python benchmarks/function.py --scale"),
-    "pathways.md": ("Pathway edges: CNNC's KEGG pairs, gene-disjoint CV", "python benchmarks/pathways.py"),
-    "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python benchmarks/causal.py"),
-    "study.md": (
-        "Cheap pair scorers across cell types",
-        "python benchmarks/study/study.py && python benchmarks/study/make_report.py > docs/_generated/study.md",
+    "function.md": ("Gene function: hidden Hallmark members", "python -m benchmarks.function --scale"),
+    "pathways.md": (
+        "Pathway edges: CNNC's KEGG pairs, gene-disjoint CV",
+        "the retired benchmarks/pathways.py (repository history, commit 1f39d38 and earlier)",
     ),
+    "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python -m benchmarks.causal"),
 }
 
 

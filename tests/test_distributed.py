@@ -38,7 +38,9 @@ def _edges(adata, key="cnnc"):
 @pytest.mark.parametrize("model_name", ["tiny", "default"])
 def test_cluster_prediction_equals_in_process(gsd, tiny_model, regulators, client, model_name):
     model = tiny_model if model_name == "tiny" else "default"
-    here = cnnc.tl.predict_interactions(gsd, model=model, tfs=regulators, distributed=False, copy=True)
+    here = cnnc.tl.predict_interactions(
+        gsd, model=model, tfs=regulators, settings=cnnc.tl.ScoringSettings(distributed=False), copy=True
+    )
     lazy = _lazy(gsd)
     cnnc.tl.predict_interactions(lazy, model=model, tfs=regulators)  # auto: a client is active and X is dask
     assert lazy.uns["cnnc"]["params"]["distributed"] is True
@@ -88,7 +90,9 @@ def test_a_worker_lost_mid_run_loses_nothing(gsd, tiny_model, regulators, client
 
 def test_distributed_errors(gsd, tiny_model, regulators, client):
     with pytest.raises(ValueError, match="needs the expression as a dask array"):
-        cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, distributed=True, copy=True)
+        cnnc.tl.predict_interactions(
+            gsd, model=tiny_model, tfs=regulators, settings=cnnc.tl.ScoringSettings(distributed=True), copy=True
+        )
     # in-memory data with an active client stays in process
     out = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, copy=True)
     assert out.uns["cnnc"]["params"]["distributed"] is False

@@ -16,7 +16,9 @@ def test_distributed_true_without_client(gsd, tiny_model, regulators):
     lazy = gsd.copy()
     lazy.X = da.from_array(np.asarray(gsd.X), chunks=(300, gsd.n_vars))
     with pytest.raises(ValueError, match="no dask.distributed Client is active"):
-        cnnc.tl.predict_interactions(lazy, model=tiny_model, tfs=regulators, distributed=True)
+        cnnc.tl.predict_interactions(
+            lazy, model=tiny_model, tfs=regulators, settings=cnnc.tl.ScoringSettings(distributed=True)
+        )
     here = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, copy=True)
     cnnc.tl.predict_interactions(lazy, model=tiny_model, tfs=regulators)
     assert lazy.uns["cnnc"]["params"]["distributed"] is False

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from cnnc._features import ContextStatistics
+from cnnc._prior import ContextStatistics
 
 
 def test_context_statistics_match_numpy():

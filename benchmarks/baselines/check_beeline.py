@@ -5,26 +5,23 @@ Prints AUROC and AUPRC ratio (average precision / positive rate) of each baselin
 
 Usage (from the repository root, after ``bash benchmarks/baselines/setup.sh``)::
 
-    python benchmarks/baselines/check_beeline.py STRING/mHSC-L/TFs+500 Specific/mDC/TFs+500
-    python benchmarks/baselines/check_beeline.py --tfs tf-csv STRING/mHSC-L/TFs+500
+    python -m benchmarks.baselines.check_beeline STRING/mHSC-L/TFs+500 Specific/mDC/TFs+500
+    python -m benchmarks.baselines.check_beeline --tfs tf-csv STRING/mHSC-L/TFs+500
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+from .._common import SHARED
+from . import api
 
-from benchmarks.baselines import api  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data" / "beeline-genelink"
+DATA = SHARED / "beeline-genelink"
 
 
 def load_folder(folder: Path, tf_source: str) -> tuple[np.ndarray, list[str], list[str], pd.DataFrame]:

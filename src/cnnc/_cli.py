@@ -85,6 +85,32 @@ def _genes(value: str | None) -> str | list[str] | None:
     return names
 
 
+def _intervention_targets(value: str | None) -> dict | None:
+    """``--intervention-targets``: a CSV/TSV file of ``condition,target`` rows (empty or ``none``: observational)."""
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise CliError(f"--intervention-targets {value}: no such file (expected condition,target rows, CSV or TSV).")
+    mapping: dict[str, list[str] | None] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.replace("\t", ",").split(",")]
+        if len(fields) != 2:
+            raise CliError(f"{value}, line {number}: expected two fields, condition and target, got {line!r}.")
+        label, target = fields
+        if number == 1 and label.lower() == "condition":
+            continue  # a header
+        if target.lower() in ("", "none"):
+            mapping.setdefault(label, None)
+        else:
+            mapping[label] = [*(mapping.get(label) or []), target]
+    if not mapping:
+        raise CliError(f"{value}: no condition,target rows.")
+    return mapping
+
+
 def _read(path: Path, mod: str | None):
     """The data object to write back, and the AnnData to compute on."""
     if not path.is_file():
@@ -188,9 +214,12 @@ def predict(args) -> int:
         min_cells=args.min_cells,
         groupby=args.groupby,
         groups=groups,
-        batch_size=args.batch_size,
-        chunk_cells=args.chunk_cells,
-        precision=args.precision,
+        interventions=args.interventions,
+        control=None if args.control is None else [c.strip() for c in args.control.split(",") if c.strip()],
+        intervention_targets=_intervention_targets(args.intervention_targets),
+        settings=cnnc.tl.ScoringSettings(
+            batch_size=args.batch_size, chunk_cells=args.chunk_cells, precision=args.precision
+        ),
         key_added=args.key_added,
     )
     params = adata.uns[args.key_added]["params"]
@@ -288,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-cells", type=int, default=10, help="cells co-expressing a pair to score it (%(default)s)")
     p.add_argument("--groupby", help="obs column: one network per category")
     p.add_argument("--groups", help="with --groupby, the categories to score: A,B,...")
+    p.add_argument("--interventions", help="obs column of each cell's condition or guide: direction from perturbations")
+    p.add_argument("--control", help="with --interventions, the label(s) of unperturbed cells: A,B,...")
+    p.add_argument(
+        "--intervention-targets",
+        help="with --interventions, a CSV/TSV of condition,target rows (default: a label names its perturbed gene)",
+    )
     p.add_argument("--key-added", default="cnnc", help="key in uns/varp (default: %(default)s)")
     p.add_argument("--top", type=int, help="with --edges, write the top edges only (per group)")
     p.add_argument("--network", action="store_true", help="with --edges, write decoupler's source/target/weight")

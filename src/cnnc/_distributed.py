@@ -3,7 +3,7 @@
 When a :class:`distributed.Client` is active and the expression is a dask array, everything that reads cells runs
 where the cell chunks are: each worker scans, bins and counts its own chunks; only small objects move. Per chunk: the
 genes' ranges (a few KB), its bin codes (kept on the worker that made them), its share of the Gram matrix for the
-context features; per batch of pairs: each chunk's partial joint counts (``batch × bins × bins`` int32), summed in a
+context prior (:mod:`cnnc._prior`); per batch of pairs: each chunk's partial joint counts (``batch × bins × bins`` int32), summed in a
 tree on the workers, then turned into images and read by the model on a worker, which returns only the
 probabilities (:mod:`cnnc._scoring._cluster`). The model is sent to every worker once. All tasks are pure functions of their inputs, so a worker lost
 mid-run costs only a recomputation: the scheduler redoes its tasks from the chunks' lineage.
@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine._source import ExpressionSource, is_dask_array
-from ._features import ContextStatistics, GramSums, check_context_genes, needs_scaled
 
-__all__ = ["chunk_columns", "cluster_client", "cluster_context_statistics", "row_chunks", "tree_sum"]
+__all__ = ["chunk_columns", "cluster_client", "row_chunks", "tree_sum"]
 
 #: Partial results summed per task in the tree reduction.
 FAN_IN = 8
@@ -71,17 +70,11 @@ def chunk_columns(chunk, genes: np.ndarray):
     return next(source.iter_blocks(genes))[1]
 
 
-def _gram_task(chunk, n_genes: int, scaled: bool):
-    sums = GramSums.zeros(n_genes, scaled=scaled)
-    sums.add(chunk_columns(chunk, np.arange(n_genes)))
-    return sums
-
-
 def _add(*parts):
     first = parts[0]
     if isinstance(first, tuple):
         return tuple(sum(p[i] for p in parts) for i in range(len(first)))
-    if isinstance(first, GramSums):
+    if not isinstance(first, np.ndarray):  # e.g. Gram sums, which add with +
         out = first
         for p in parts[1:]:
             out = out + p
@@ -110,14 +103,3 @@ def tree_sum(client, futures: list):
         groups = [futures[i : i + FAN_IN] for i in range(0, len(futures), FAN_IN)]
         futures = [client.submit(_add, *g, pure=False) if len(g) > 1 else g[0] for g in groups]
     return futures[0]
-
-
-def cluster_context_statistics(client, matrix, *, features=("z_context",)) -> ContextStatistics:
-    """:class:`cnnc._features.ContextStatistics` of a dask array, its Gram matrix reduced on the workers."""
-    import dask
-
-    n = int(matrix.shape[1])
-    check_context_genes(n)
-    scaled = needs_scaled(features)
-    parts = client.compute([dask.delayed(_gram_task)(c, n, scaled) for _, c in row_chunks(matrix)])
-    return ContextStatistics.from_gram_sums(tree_sum(client, parts).result(), features=features)

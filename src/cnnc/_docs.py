@@ -23,6 +23,18 @@ doc_any_values = """\
 layer, use_raw
     Where the values are (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present)."""
 
+doc_interventions = """\
+interventions
+    Column of ``adata.obs`` with each cell's condition (a guide or treatment label, strings or categories), or
+    ``None``. Pairs with a perturbed variable on either side get their direction (and score) from how the
+    perturbation moves the other variable; see :doc:`/interventions`.
+control
+    With ``interventions``: the label or labels of the unperturbed cells (e.g. ``"non-targeting"``).
+intervention_targets
+    With ``interventions``: a dict condition label → the perturbed variable (a name or a list of names), or
+    ``None`` for an observational condition. Default: a label that names a variable perturbs it (guides named by
+    their gene); any other label must be a control."""
+
 doc_uns_result = """\
 batch_size
     Pairs per batch of images.

@@ -15,6 +15,7 @@ A ``label`` column (or a third entry per tuple) is kept for the readers that use
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from os import PathLike
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from scanpy import logging as logg
 
 #: Accepted names of the two gene columns, in order of preference (compared case-insensitively).
 PAIR_COLUMNS = (("regulator", "target"), ("gene_a", "gene_b"), ("gene1", "gene2"), ("source", "target"))
+
+#: The leading columns of every edge table a tool writes to ``uns[key]["edges"]``, in this order; ``score`` ranks
+#: the edges (higher = stronger), whatever else a tool adds after them.
+EDGE_COLUMNS = ("regulator", "target", "score")
 
 PAIR_TABLE_HELP = (
     "a DataFrame with regulator/target (or gene_a/gene_b, Gene1/Gene2, source/target) columns, a list of "
@@ -68,6 +73,9 @@ def pair_table(table, *, what: str = "The pair table", labels: bool = False, fir
         raise TypeError(f"{what} must be {PAIR_TABLE_HELP}; got {type(table).__name__}.")
     rows = list(table)
     widths = (2, 3) if labels else (2,)
+    frame = _uniform_pairs(rows, widths)
+    if frame is not None:
+        return frame
     bad = [r for r in rows if isinstance(r, str) or not isinstance(r, Sequence | np.ndarray) or len(r) not in widths]
     if bad:
         form = (
@@ -80,6 +88,21 @@ def pair_table(table, *, what: str = "The pair table", labels: bool = False, fir
     if width == 3 and any(len(r) == 2 for r in rows):
         raise ValueError(f"{what} mixes (gene_a, gene_b) pairs and (gene_a, gene_b, label) triples; use one form.")
     return pd.DataFrame(rows, columns=["a", "b", "label"][:width], dtype=object)
+
+
+def _uniform_pairs(rows: list, widths: tuple[int, ...]) -> pd.DataFrame | None:
+    """The columns of a list of tuples (or lists) all of one accepted width, read without a Python check per pair.
+
+    ``None`` for anything else (the caller then checks each entry and names the bad one).
+    """
+    if not rows or not set(map(type, rows)) <= {tuple, list}:
+        return None
+    width = set(map(len, rows))
+    if len(width) != 1 or (width := width.pop()) not in widths:
+        return None
+    names = ("a", "b", "label")[:width]
+    columns = {n: np.fromiter(map(itemgetter(i), rows), dtype=object, count=len(rows)) for i, n in enumerate(names)}
+    return pd.DataFrame(columns, copy=False)
 
 
 def read_pairs(pairs) -> pd.DataFrame:
@@ -107,6 +130,17 @@ def read_ground_truth(ground_truth) -> pd.DataFrame:
     return table
 
 
+def edge_table(regulator, target, score, /, **columns) -> pd.DataFrame:
+    """An edge table: :data:`EDGE_COLUMNS`, then ``columns`` in their order, sorted by decreasing score (stable).
+
+    The index is made of strings (h5ad writes it); ties keep the order given.
+    """
+    table = pd.DataFrame({"regulator": regulator, "target": target, "score": score, **columns})
+    table = table.sort_values("score", ascending=False, kind="stable", ignore_index=True)
+    table.index = table.index.astype(str)
+    return table
+
+
 def predicted_edges(adata: AnnData, key: str) -> pd.DataFrame:
     """The edge table :func:`cnnc.tl.predict_interactions` wrote to ``adata.uns[key]['edges']``, checked."""
     if key not in adata.uns or not isinstance(adata.uns[key], dict) or "edges" not in adata.uns[key]:
@@ -117,7 +151,7 @@ def predicted_edges(adata: AnnData, key: str) -> pd.DataFrame:
     edges = adata.uns[key]["edges"]
     if not isinstance(edges, pd.DataFrame):
         raise TypeError(f"adata.uns[{key!r}]['edges'] must be a pandas DataFrame, got {type(edges).__name__}.")
-    missing = [c for c in ("regulator", "target", "score") if c not in edges.columns]
+    missing = [c for c in EDGE_COLUMNS if c not in edges.columns]
     if missing:
         raise ValueError(
             f"adata.uns[{key!r}]['edges'] lacks the columns {missing} (has {list(edges.columns)}); "

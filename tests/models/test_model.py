@@ -89,13 +89,13 @@ def _spec(**kw) -> ModelSpec:
     return ModelSpec(**base)
 
 
-def test_temperature_calibration_and_sigmoid():
+def test_softmax_and_sigmoid():
     torch.manual_seed(1)
     net = CNNC(filters=(4, 8, 16), dense=16).eval()
     x = np.random.default_rng(0).random((6, 1, 32, 32), dtype=np.float32)
     logits = net(torch.from_numpy(x)).detach()
-    calibrated = Model(net, _spec(architecture=net.config, calibration={"temperature": 2.5}))
-    np.testing.assert_allclose(calibrated.predict_proba(x), torch.softmax(logits / 2.5, 1).numpy(), rtol=1e-5)
+    model = Model(net, _spec(architecture=net.config))
+    np.testing.assert_allclose(model.predict_proba(x), torch.softmax(logits, 1).numpy(), rtol=1e-5)
 
     torch.manual_seed(1)
     net1 = CNNC(filters=(4, 8, 16), dense=16, n_classes=1).eval()

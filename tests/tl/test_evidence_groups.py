@@ -121,7 +121,7 @@ def test_groupby_backed_equals_in_memory(pbmc, tiny_model, tmp_path):
     backed = ad.read_h5ad(tmp_path / "p.h5ad", backed="r")
     kwargs = {"model": tiny_model, "tfs": PBMC_TFS, "targets": PBMC_TARGETS, "groupby": "louvain", "groups": ["0", "3"]}
     cnnc.tl.predict_interactions(pbmc, use_raw=False, **kwargs)
-    cnnc.tl.predict_interactions(backed, use_raw=False, chunk_cells=17, **kwargs)
+    cnnc.tl.predict_interactions(backed, use_raw=False, settings=cnnc.tl.ScoringSettings(chunk_cells=17), **kwargs)
     pd.testing.assert_frame_equal(cnnc.get.edges(backed), cnnc.get.edges(pbmc), atol=1e-6, check_categorical=False)
     assert set(cnnc.get.edges(pbmc)["group"]) == {"0", "3"}
 

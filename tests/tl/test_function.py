@@ -107,7 +107,7 @@ def test_context_method_and_top_k_none_is_mean_context_z(pbmc):
     cnnc.tl.assign_function(
         pbmc, sets, method="context", aggregate="top_k", top_k=None, signed=False, hub_correction=0, key_added="ctx"
     )
-    from cnnc._features import ContextStatistics
+    from cnnc._prior import ContextStatistics
 
     stats = ContextStatistics.from_matrix(pbmc.raw.X)
     pos = pbmc.raw.var_names.get_indexer(sets["ifn"])
@@ -149,25 +149,6 @@ def test_default_pair_scores_are_the_models_predicted_interactions(pbmc):
     got = pbmc.varm["cnnc_function"]["s"]
     np.testing.assert_allclose(got[targets].to_numpy(), expected[targets].to_numpy(), rtol=1e-4, atol=1e-5)
     assert np.isnan(got["IRF7"])  # the member has no other member to be scored against
-
-
-@pytest.mark.parametrize("eigh_max_genes", [2000, 0])  # full eigendecomposition, Lanczos iterations
-@pytest.mark.parametrize(
-    "feature", ["z_mean:pearson+abs_scaled+pc1_removed", "z_mean:abs_pearson+scaled+abs_pc1_removed"]
-)
-def test_mean_feature_is_the_models_context_feature(_pbmc, monkeypatch, eigh_max_genes, feature):
-    """The memory-lean feature equals the one ContextStatistics makes for prediction (all measures at once)."""
-    from cnnc._features import ContextStatistics
-    from cnnc.tl import _function
-
-    monkeypatch.setattr(_function, "EIGH_MAX_GENES", eigh_max_genes)
-    x = _pbmc.raw.X
-    expected = ContextStatistics.from_matrix(x, features=[feature]).means[feature]
-    np.fill_diagonal(expected, 0.0)
-    got = _function.mean_feature(x, feature)
-    assert got.dtype == np.float32 and got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, atol=1e-4)
-    assert np.abs(expected).max() > 5  # not trivially small
 
 
 def test_hub_correction_subtracts_each_genes_score_against_all_genes(pbmc):

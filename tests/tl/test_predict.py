@@ -22,10 +22,12 @@ def _assert_same_params(got: dict, want: dict):
 
 def test_predict_writes_varp_and_edges(gsd, tiny_model, regulators, tmp_path):
     adata = gsd.copy()
-    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=regulators, batch_size=7)
+    cnnc.tl.predict_interactions(
+        adata, model=tiny_model, tfs=regulators, settings=cnnc.tl.ScoringSettings(batch_size=7)
+    )
     edges = adata.uns["cnnc"]["edges"]
     assert len(edges) == len(regulators) * (adata.n_vars - 1)
-    assert list(edges.columns) == ["regulator", "target", "p_none", "p_ab", "p_ba", "score", "sign", "corr", "n_cells"]
+    assert list(edges.columns) == ["regulator", "target", "score", "p_none", "p_ab", "p_ba", "sign", "corr", "n_cells"]
     np.testing.assert_allclose(edges[["p_none", "p_ab", "p_ba"]].sum(1), 1, atol=1e-5)
     assert (edges["score"].diff().dropna() <= 0).all()
     net = adata.varp["cnnc"]
@@ -44,15 +46,16 @@ def test_predict_writes_varp_and_edges(gsd, tiny_model, regulators, tmp_path):
 
 def test_batch_size_does_not_change_scores(gsd, tiny_model, regulators):
     a, b = gsd.copy(), gsd.copy()
-    cnnc.tl.predict_interactions(a, model=tiny_model, tfs=regulators, batch_size=3)
-    cnnc.tl.predict_interactions(b, model=tiny_model, tfs=regulators, batch_size=1000)
+    cnnc.tl.predict_interactions(a, model=tiny_model, tfs=regulators, settings=cnnc.tl.ScoringSettings(batch_size=3))
+    with pytest.warns(FutureWarning, match=r"settings=cnnc.tl.ScoringSettings\(batch_size=1000\)"):
+        cnnc.tl.predict_interactions(b, model=tiny_model, tfs=regulators, batch_size=1000)  # the former keyword
     pd.testing.assert_frame_equal(a.uns["cnnc"]["edges"], b.uns["cnnc"]["edges"], atol=1e-6)
 
 
 def test_symmetric_prediction_reads_both_orientations(gsd, tiny_model):
     adata = gsd.copy()
     pairs = [("SOX9", "AMH"), ("AMH", "SOX9")]
-    cnnc.tl.predict_interactions(adata, model=tiny_model, pairs=pairs, symmetric=True)
+    cnnc.tl.predict_interactions(adata, model=tiny_model, pairs=pairs, settings=cnnc.tl.ScoringSettings(symmetric=True))
     e = adata.uns["cnnc"]["edges"].set_index(["regulator", "target"])
     # the (a, b) and (b, a) predictions mirror each other: p_ab of one is p_ba of the other
     assert e.loc[("SOX9", "AMH"), "p_ab"] == pytest.approx(e.loc[("AMH", "SOX9"), "p_ba"], abs=1e-6)
@@ -93,7 +96,9 @@ def test_predict_bad_input(gsd, tiny_model):
     with pytest.raises(ValueError, match="itself"):
         cnnc.tl.predict_interactions(adata, model=tiny_model, pairs=[("SOX9", "SOX9")])
     with pytest.raises(ValueError, match="batch_size"):
-        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], batch_size=0)
+        cnnc.tl.ScoringSettings(batch_size=0)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['batchsize'\]"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], batchsize=10)
     raw = adata.copy()
     raw.X = np.round(raw.X * 300)
     with pytest.raises(ValueError, match="raw counts"):
@@ -126,7 +131,9 @@ def test_backed_prediction_matches_memory(gsd, tiny_model, tmp_path, regulators)
     backed = ad.read_h5ad(path, backed="r")
     mem = gsd.copy()
     cnnc.tl.predict_interactions(mem, model=tiny_model, tfs=regulators[:3])
-    cnnc.tl.predict_interactions(backed, model=tiny_model, tfs=regulators[:3], chunk_cells=300)
+    cnnc.tl.predict_interactions(
+        backed, model=tiny_model, tfs=regulators[:3], settings=cnnc.tl.ScoringSettings(chunk_cells=300)
+    )
     pd.testing.assert_frame_equal(mem.uns["cnnc"]["edges"], backed.uns["cnnc"]["edges"], atol=1e-6)
 
 
@@ -146,7 +153,9 @@ def test_predictions_and_pair_images_never_overwrite_each_other(gsd, tiny_model)
 
 def test_bfloat16_prediction_ranks_like_float32(gsd, tiny_model, regulators):
     exact = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, copy=True)
-    fast = cnnc.tl.predict_interactions(gsd, model=tiny_model, tfs=regulators, precision="bfloat16", copy=True)
+    fast = cnnc.tl.predict_interactions(
+        gsd, model=tiny_model, tfs=regulators, settings=cnnc.tl.ScoringSettings(precision="bfloat16"), copy=True
+    )
     assert fast.uns["cnnc"]["params"]["precision"] == "bfloat16"
     assert exact.uns["cnnc"]["params"]["precision"] == "float32"
     e = exact.uns["cnnc"]["edges"].set_index(["regulator", "target"])

@@ -133,7 +133,7 @@ def test_wide_prior_with_image_branch_off_ranks_by_the_prior(gsd):
     adata = gsd.copy()
     cnnc.tl.predict_interactions(adata, model=model, tfs=["SOX9", "GATA4"])
     edges = adata.uns["cnnc"]["edges"]
-    from cnnc._features import ContextStatistics
+    from cnnc._prior import ContextStatistics
 
     stats = ContextStatistics.from_matrix(adata.X)
     names = adata.var_names

@@ -13,6 +13,7 @@ from scanpy import logging as logg
 
 from .._metrics import summarize
 from .._scoring import edge_probabilities, score_pairs
+from .._tables import edge_table
 from .._utils import cross_pairs
 from ..models import Model, ModelSpec
 from ._labels import regulator_folds
@@ -53,8 +54,8 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
             context.imager, a, b, model, device=options["device"], symmetric=options["symmetric"], extra=extra
         )
         probabilities = edge_probabilities(proba, model)
-        score = probabilities["score"]
-        frames.append(pd.DataFrame({"regulator": names[a], "target": names[b], **probabilities, "fold": k}))
+        score = probabilities.pop("score")
+        frames.append(edge_table(names[a], names[b], score, **probabilities, fold=k))
         y = np.fromiter(((i, j) in truth for i, j in zip(a, b, strict=True)), dtype=bool, count=len(a))
         row = {"fold": k, "n_regulators": len(test_regs), "epochs": fit.best_epoch + 1, "seconds": fit.seconds}
         if y.any() and not y.all():
@@ -73,7 +74,7 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
             "cv_auprc_ratio_mean": float(table["auprc_ratio"].mean()),
             "cv_epr_mean": float(table["epr"].mean()),
         }
-    edges = pd.concat(frames, ignore_index=True).sort_values("score", ascending=False, kind="stable", ignore_index=True)
-    edges.index = edges.index.astype(str)
+    edges = pd.concat(frames, ignore_index=True)
+    edges = edge_table(edges.pop("regulator"), edges.pop("target"), edges.pop("score"), **edges)
     table.index = table.index.astype(str)
     return CrossValidation(edges, table, metrics)

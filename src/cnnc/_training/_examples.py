@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._engine._images import PairImager
 from .._engine._params import PairImageParams
-from .._features import ContextStatistics
+from .._prior import ContextStatistics
 from ._labels import LabelledPairs, labelled_pairs, match_labelled
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from .._engine._params import PairImageParams
-from .._features import FEATURES, MARGINAL_FEATURES
+from .._prior import FEATURES, MARGINAL_FEATURES
 
 
 def _check_positive_int(name: str, value, *, optional: bool = False, why: str = "") -> None:
@@ -99,7 +99,7 @@ class Recipe:
     architecture
         :class:`cnnc.models.CNNC` arguments besides ``image_size``/``n_classes``/``n_extra_features``.
     features
-        Extra per-pair features fed to the network (see :mod:`cnnc._features`); empty in the original CNNC.
+        Extra per-pair features fed to the network (see :mod:`cnnc._prior`); empty in the original CNNC.
     wide_prior
         Fix the network's linear path to the first feature (a context score) and let the image branch learn a
         correction to it (``architecture["wide"]`` must be True).
@@ -155,7 +155,7 @@ class Recipe:
 
 
 # Candidate context priors of the default recipe: equal-weight means of context scores of association measures
-# (see cnnc._features). Chosen among by validation across the training data sets, never on a held-out one.
+# (see cnnc._prior). Chosen among by validation across the training data sets, never on a held-out one.
 _MEASURES = ("abs_pearson", "pearson", "abs_scaled", "pc1_removed")
 _MEASURE_CHOICES = tuple(
     tuple(m for i, m in enumerate(_MEASURES) if mask >> i & 1) for mask in range(1, 2 ** len(_MEASURES))

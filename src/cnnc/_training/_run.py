@@ -8,7 +8,7 @@ from scanpy import logging as logg
 
 from .._checks import refuse_nonfinite_weights, refuse_raw_counts
 from .._data import expression_view
-from .._features import mean_feature
+from .._prior import mean_feature
 from ..models import CNNC
 from ._examples import Examples, build_examples, data_set_context, match_truths
 from ._fit import fit_module

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from scanpy import logging as logg
 
-from .._features import mean_feature
 from .._metrics import summarize
+from .._prior import mean_feature
 from .._utils import cross_pairs
 from ..models._cnnc import split_direction
 
@@ -86,25 +86,18 @@ def choose_measures(stats_list, truths_list, choices, n_genes_list, rng) -> tupl
 def branch_logits(module, imager, stats, features, a, b, *, batch_size: int = 2048):
     """The image branch's and the linear path's logits of pairs (a, b) and of the swapped pairs (b, a)."""
     module.eval()
-    saved = module.config["deep_scale"], module.config["direction_from_images"]
-    saved_reads = module.config["reads_images"]
-    module.config["deep_scale"], module.config["direction_from_images"] = 1.0, False
     out = {k: np.empty((len(a), 3), np.float32) for k in ("deep_ab", "deep_ba", "wide_ab", "wide_ba")}
-    try:
-        for start in range(0, len(a), batch_size):
-            sl = slice(start, start + batch_size)
-            for tag, (x, y) in (("ab", (a[sl], b[sl])), ("ba", (b[sl], a[sl]))):
-                if saved_reads:
-                    images = torch.from_numpy(imager.images(x, y))[:, None]
-                else:
-                    side = module.config["image_size"]
-                    images = torch.zeros((len(x), 1, side, side))
-                extra = torch.from_numpy(stats.features(x, y, features))
-                wide = module.wide(extra)
-                out[f"deep_{tag}"][sl] = (module(images, extra) - wide).numpy()
-                out[f"wide_{tag}"][sl] = wide.numpy()
-    finally:
-        module.config["deep_scale"], module.config["direction_from_images"] = saved
+    for start in range(0, len(a), batch_size):
+        sl = slice(start, start + batch_size)
+        for tag, (x, y) in (("ab", (a[sl], b[sl])), ("ba", (b[sl], a[sl]))):
+            if module.config["reads_images"]:
+                images = torch.from_numpy(imager.images(x, y))[:, None]
+            else:
+                side = module.config["image_size"]
+                images = torch.zeros((len(x), 1, side, side))
+            deep, wide = module.branches(images, torch.from_numpy(stats.features(x, y, features)))
+            out[f"deep_{tag}"][sl] = deep.numpy()
+            out[f"wide_{tag}"][sl] = wide.numpy()
     return out
 
 

@@ -10,6 +10,7 @@ from ._cnnc_pairs import cnnc_pairs
 from ._genesets import hallmark
 from ._gsd import gsd
 from ._sachs import sachs
+from ._screen import simulate_screen
 from ._tfs import tfs
 
-__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "hallmark", "sachs", "tfs"]
+__all__ = ["beeline", "causal_pairs", "cnnc_pairs", "gsd", "hallmark", "sachs", "simulate_screen", "tfs"]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._tables import EDGE_COLUMNS
 from .._validate import as_integer, as_number, check_groups_list
 
 
@@ -22,7 +23,11 @@ def edges(
     network: bool = False,
     signed: bool = True,
 ) -> pd.DataFrame:
-    """Return the edges scored by :func:`cnnc.tl.predict_interactions` (or cross-validation in :func:`cnnc.tl.train`).
+    """Return the edges a tool wrote to ``adata.uns[key]["edges"]``.
+
+    Any tool's edge table: :func:`cnnc.tl.predict_interactions`, :func:`cnnc.tl.causal_scores`,
+    :func:`cnnc.tl.causal_network`, cross-validation in :func:`cnnc.tl.train`; each begins with ``regulator, target,
+    score`` (higher = stronger).
 
     Parameters
     ----------
@@ -51,8 +56,9 @@ def edges(
 
     Returns
     -------
-    DataFrame sorted by decreasing score (by group first, with groups): ``regulator, target, p_none, p_ab, p_ba,
-    score, sign, corr, n_cells`` (``group`` first with groups), or ``source, target, weight`` with ``network=True``.
+    DataFrame sorted by decreasing score (by group first, with groups): the tool's table, e.g. ``regulator, target,
+    score, p_none, p_ab, p_ba, sign, corr, n_cells`` for a prediction (``group`` first with groups), or ``source,
+    target, weight`` with ``network=True``.
     """
     top = as_integer(top, "top", low=1, none=True, example=100, meaning="edges kept per group")
     min_score = as_number(min_score, "min_score", none=True, example=0.5)
@@ -60,6 +66,12 @@ def edges(
     if not isinstance(store, dict) or "edges" not in store:
         raise KeyError(f"No predicted edges in adata.uns[{key!r}]; run cnnc.tl.predict_interactions(adata) first.")
     table = store["edges"]
+    missing = [c for c in EDGE_COLUMNS if c not in getattr(table, "columns", [])]
+    if missing:
+        raise ValueError(
+            f"adata.uns[{key!r}]['edges'] lacks the columns {missing} every edge table has (made by an older cnnc?): "
+            "re-run the tool that wrote it."
+        )
     grouped = "group" in table.columns
     if groups is not None:
         if not grouped:

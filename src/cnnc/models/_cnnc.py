@@ -234,6 +234,24 @@ class CNNC(torch.nn.Module):
         ):
             # the image branch is switched off (validation chose the prior alone): skip its cost
             return self.wide(extra.to(self.wide.weight.dtype))
+        logits, wide = self.branches(x, extra)
+        if wide is not None:
+            scale = cfg["deep_scale"]
+            if cfg["direction_from_images"]:
+                logits = split_direction(logits, scale)
+            else:
+                logits = scale * logits
+            logits = logits + wide
+        return logits
+
+    def branches(self, x: torch.Tensor, extra: torch.Tensor | None = None):
+        """The image branch's logits (at full weight, before any direction split) and the linear path's (or None).
+
+        What :meth:`forward` combines by ``deep_scale`` and ``direction_from_images``; read separately when those
+        are chosen by validation.
+        """
+        cfg = self.config
+        n_extra = cfg["n_extra_features"]
         if cfg["reads_images"]:
             h = torch.flatten(self.features(x), 1)
         else:  # an ablation that never sees an image: no convolution output at all
@@ -249,15 +267,7 @@ class CNNC(torch.nn.Module):
         elif extra is not None:
             raise ValueError("This network was built with n_extra_features=0; do not pass `extra`.")
         logits = self.head(self.hidden(h))
-        if self.wide is not None:
-            wide = self.wide(extra.to(logits.dtype))
-            scale = cfg["deep_scale"]
-            if cfg["direction_from_images"]:
-                logits = split_direction(logits, scale)
-            else:
-                logits = scale * logits
-            logits = logits + wide
-        return logits
+        return logits, (self.wide(extra.to(logits.dtype)) if self.wide is not None else None)
 
     @property
     def deep_scale(self) -> float:

@@ -137,6 +137,44 @@ class Model:
             return False
         return not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0 and not arch.get("direction_from_images"))
 
+    def evidence_from_features(self) -> bool:
+        """Whether the evidence of an interaction (not its direction) is a function of the features alone.
+
+        True for a network that reads no images, and for a wide network whose image branch has no weight on the
+        evidence (``deep_scale == 0``) and at most splits the direction (``direction_from_images``), provided the
+        linear path gives both directions the same logit: then ``P(none)`` does not depend on the image.
+        """
+        arch = self._spec.architecture
+        if not arch.get("reads_images", True):
+            return True  # an ablation that never sees an image
+        if not (arch.get("wide") and arch.get("deep_scale", 1.0) == 0):
+            return False
+        if not arch.get("direction_from_images"):
+            return True  # the image branch is off altogether
+        wide = self._module.wide
+        if wide is None or wide.weight.shape[0] != 3:
+            return False
+        weight, bias = wide.weight.detach().cpu().numpy(), wide.bias.detach().cpu().numpy()
+        return bool(np.array_equal(weight[1], weight[2]) and bias[1] == bias[2])
+
+    def linear_evidence(self) -> list[tuple[dict[str, float], float]]:
+        """The evidence of an interaction as ``log(P(class) / P(none)) = Σ w_f · feature_f + d``, per class.
+
+        For a wide network whose evidence comes from its features alone (:meth:`evidence_from_features`). With
+        ``direction_from_images`` the two directed classes share one evidence (equal linear rows), counted once.
+        """
+        if self._module.wide is None or not self.evidence_from_features():
+            raise ValueError(f"Model {self.name!r}'s evidence of an interaction is not a linear map of its features.")
+        weight = self._module.wide.weight.detach().cpu().numpy().astype(np.float64)
+        bias = self._module.wide.bias.detach().cpu().numpy().astype(np.float64)
+        if weight.shape[0] == 1:  # one sigmoid output: P(interaction) / P(none) = exp(logit)
+            rows = [(weight[0], bias[0])]
+        else:  # softmax: class c against class 0 ("none")
+            classes = [1] if self._spec.architecture.get("direction_from_images") else range(1, len(bias))
+            rows = [(weight[k] - weight[0], bias[k] - bias[0]) for k in classes]
+        names = list(self._spec.features)
+        return [({n: float(v) for n, v in zip(names, w, strict=True)}, float(d)) for w, d in rows]
+
     def blank_images(self, n: int) -> np.ndarray:
         """``n`` all-zero pair images of the shape the network takes: the input of a model that does not read them."""
         return np.zeros((n, self.image_size, self.image_size), dtype=np.float32)
@@ -218,8 +256,7 @@ class Model:
         """Class probabilities for pair images.
 
         Runs the network in evaluation mode (no dropout) under :func:`torch.inference_mode`,
-        then softmax (or sigmoid for a single output) of the logits divided by the calibration
-        temperature of the spec, if any. The network is moved to ``device`` and stays there.
+        then softmax (or sigmoid for a single output) of the logits. The network is moved to ``device`` and stays there.
         Images go through the convolutions in channels-last layout (same values, faster on CPUs);
         on the CPU at most ``CPU_FORWARD_PAIRS`` pairs go through per forward pass.
 
@@ -283,7 +320,6 @@ class Model:
 
         dev = resolve_device(device)
         module = self._module.to(dev)
-        temperature = (self._spec.calibration or {}).get("temperature")
         out = np.empty((n, k), dtype=np.float32)
         was_training = module.training
         step = min(int(batch_size), CPU_FORWARD_PAIRS) if dev.type == "cpu" else int(batch_size)
@@ -310,8 +346,6 @@ class Model:
                     x = torch.from_numpy(xb).to(dev).contiguous(memory_format=torch.channels_last)
                     e = torch.from_numpy(extra[start:stop]).to(dev) if n_extra else None
                     logits = module(x, e).float()
-                    if temperature is not None:
-                        logits = logits / temperature
                     p = torch.sigmoid(logits) if k == 1 else torch.softmax(logits, dim=1)
                     out[start:stop] = p.cpu().numpy()
         finally:
@@ -334,7 +368,6 @@ class Model:
             f"  network: filters={arch['filters']}, dense={arch['dense']}, in_channels={arch['in_channels']}, "
             f"batchnorm={arch['batchnorm']}; {n_params:,} parameters, "
             f"{self._module.flops_per_pair() / 1e6:.1f} MFLOP per pair",
-            f"  calibration: {'temperature ' + format(sp.calibration['temperature'], '.3g') if sp.calibration else 'none'}",
         ]
         if sp.training:
             lines.append("  training:")

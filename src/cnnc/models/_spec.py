@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 
@@ -82,8 +81,6 @@ class ModelSpec:
         Provenance: data sets, ground truths, number of pairs, seed, epochs, ...
     metrics
         Held-out performance, e.g. ``{"auroc": 0.9}``.
-    calibration
-        ``None`` or ``{"temperature": T}`` with ``T > 0``: logits are divided by ``T`` before softmax/sigmoid.
     edge_score
         What ranks the edges of a direction model: ``"p_ab"`` (P(regulator → target), CNNC's reading) or
         ``"interaction"`` (``1 - p_none``: evidence of an interaction either way; the direction is then read from
@@ -105,7 +102,6 @@ class ModelSpec:
     expects: str = DEFAULT_EXPECTS
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
-    calibration: dict | None = None
     edge_score: str = "p_ab"
     cnnc_version: str = field(default_factory=_cnnc_version)
     created: str = field(default_factory=_now)
@@ -179,13 +175,6 @@ class ModelSpec:
                 fail(f"{key} must be a dict, got {type(getattr(self, key)).__name__}.")
         if self.edge_score not in EDGE_SCORES:
             fail(f"edge_score must be one of {EDGE_SCORES}, got {self.edge_score!r}.")
-        if self.calibration is not None:
-            if not isinstance(self.calibration, dict) or set(self.calibration) != {"temperature"}:
-                fail(f"calibration must be None or {{'temperature': T}}, got {self.calibration!r}.")
-            t = self.calibration["temperature"]
-            if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t <= 0:
-                fail(f"calibration temperature must be a finite number > 0, got {t!r}.")
-            self.calibration = {"temperature": float(t)}
 
     @property
     def image_params(self) -> PairImageParams:
@@ -206,6 +195,8 @@ class ModelSpec:
         if not isinstance(d, dict):
             raise ValueError(f"A model spec must be a JSON object, got {type(d).__name__}.")
         known = [f.name for f in fields(cls)]
+        if d.get("calibration", 0) is None:  # files of earlier versions carry an unused, empty calibration
+            d = {k: v for k, v in d.items() if k != "calibration"}
         # fields added after format 1 was published take their defaults in older files
         d = {**{k: v for k, v in OPTIONAL_FIELDS.items() if k not in d}, **d}
         missing = [k for k in known if k not in d]

@@ -6,4 +6,5 @@ from ._function import assign_function
 from ._network import causal_network
 from ._pair_histograms import pair_histograms
 from ._predict import predict_interactions
+from ._settings import ScoringSettings
 from ._train import recipes, train

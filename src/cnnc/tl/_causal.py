@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 from scipy import stats
 
 from .._checks import check_result_key
-from .._docs import doc_any_values, doc_params, doc_uns_result
-from .._features import context_z
+from .._docs import doc_any_values, doc_interventions, doc_params, doc_uns_result
+from .._interventions import parse_interventions
+from .._prior import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._tables import edge_table
 from .._validate import as_integer, as_seed
 from ._measured import check_anndata, direction_model, measured_values
 
@@ -83,7 +84,7 @@ def _warn_constant(labels: np.ndarray, values: np.ndarray) -> None:
         )
 
 
-@doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result)
+@doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result, doc_interventions=doc_interventions)
 def causal_scores(
     adata: AnnData,
     *,
@@ -93,6 +94,9 @@ def causal_scores(
     use_raw: bool | None = None,
     n_boot: int = 20,
     seed: int = 0,
+    interventions: str | None = None,
+    control=None,
+    intervention_targets=None,
     batch_size: int = 1024,
     key_added: str = "cnnc_causal",
     copy: bool = False,
@@ -116,6 +120,11 @@ def causal_scores(
     - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
       intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
       wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
+    - **Interventions.** With ``interventions``, a pair with a perturbed variable on either side takes its
+      orientation from the interventional graph of :func:`cnnc.tl.causal_network` (direct effects, invariance,
+      Meek's rules; the image's when that graph leaves it undetermined) and its ``score`` from that graph's
+      ranking (directed links, then undirected links, then the rest); its bootstrap intervals are NaN (the
+      interventional graph is not resampled).
 
     Parameters
     ----------
@@ -132,6 +141,7 @@ def causal_scores(
         Bootstrap resamples of the cells for the intervals (``0``: none; the interval columns are then NaN).
     seed
         Seed of the resampling.
+    {doc_interventions}
     {doc_uns_result}
 
     Returns
@@ -143,7 +153,10 @@ def causal_scores(
         drives the other, ``direction >= 0``), ``target``, ``score``, ``score_low``, ``score_high``,
         ``direction`` (P(regulator → target) - P(target → regulator)), ``direction_low``, ``direction_high``,
         ``p_direction`` (bootstrap share with regulator → target), ``p_none``, ``p_forward``, ``p_backward``,
-        ``partial_corr``, ``link_context``, ``partial_context``. :func:`cnnc.tl.evaluate` reads it with
+        ``partial_corr``, ``link_context``, ``partial_context``; with ``interventions`` also ``direction_evidence``
+        (``"intervention"`` or ``"images"``), ``intervention_pvalue`` (p-value of the direct effect that oriented
+        the pair, NaN if none) and ``shift`` (rank-biserial shift of the target's distribution in cells where the
+        regulator is perturbed, 0 if it never is). :func:`cnnc.tl.evaluate` reads it with
         ``key=key_added``.
     ``"params"``
         The model (name, sha256, recipe), ``variables``, ``layer``, ``n_boot``, ``seed``, ``n_cells``, the score's
@@ -174,10 +187,13 @@ def causal_scores(
         "candidate regulators).",
     )
     _warn_constant(labels, values)
+    design = parse_interventions(adata, labels, interventions, control, intervention_targets)
     n = len(labels)
     start = logg.info(f"scoring {n * (n - 1) // 2:,} pairs of {n} variables with {mdl.name}")
     a, b = np.triu_indices(n, k=1)
     full = _pair_scores(values, mdl, a, b, batch_size)
+    from ._interventional import interventional_pairs  # builds on the network search, which imports this module
+
     rng = np.random.default_rng(seed)
     boot_score, boot_direction = [], []
     for _ in range(int(n_boot)):
@@ -195,26 +211,36 @@ def causal_scores(
         score_low = score_high = direction_low = direction_high = p_direction = nan
     # orient each pair by its direction score: regulator = the variable said to drive the other
     flip = direction < 0
-    edges = pd.DataFrame(
-        {
-            "regulator": np.where(flip, labels[b], labels[a]),
-            "target": np.where(flip, labels[a], labels[b]),
-            "score": full["score"],
-            "score_low": score_low,
-            "score_high": score_high,
-            "direction": np.abs(direction),
-            "direction_low": np.where(flip, -direction_high, direction_low),
-            "direction_high": np.where(flip, -direction_low, direction_high),
-            "p_direction": np.where(flip, 1 - p_direction, p_direction),
-            "p_none": full["p_none"],
-            "p_forward": np.where(flip, full["p_ba"], full["p_ab"]),
-            "p_backward": np.where(flip, full["p_ab"], full["p_ba"]),
-            "partial_corr": full["partial_corr"],
-            "link_context": full["link_context"],
-            "partial_context": full["partial_context"],
+    extra = {}
+    if design is not None:
+        iv = interventional_pairs(values, design, a, b)
+        decided = iv["touched"] & (iv["sign"] != 0)
+        flip = np.where(decided, iv["sign"] < 0, flip)
+        full["score"] = np.where(iv["touched"], iv["score"], full["score"])
+        score_low, score_high = (np.where(iv["touched"], np.nan, x) for x in (score_low, score_high))
+        extra = {
+            "direction_evidence": np.where(decided, "intervention", "images"),
+            "intervention_pvalue": iv["pvalue"],
+            "shift": np.where(flip, iv["shift_ba"], iv["shift_ab"]),
         }
+    edges = edge_table(
+        np.where(flip, labels[b], labels[a]),
+        np.where(flip, labels[a], labels[b]),
+        full["score"],
+        score_low=score_low,
+        score_high=score_high,
+        direction=np.where(flip, -direction, direction),
+        direction_low=np.where(flip, -direction_high, direction_low),
+        direction_high=np.where(flip, -direction_low, direction_high),
+        p_direction=np.where(flip, 1 - p_direction, p_direction),
+        p_none=full["p_none"],
+        p_forward=np.where(flip, full["p_ba"], full["p_ab"]),
+        p_backward=np.where(flip, full["p_ab"], full["p_ba"]),
+        partial_corr=full["partial_corr"],
+        link_context=full["link_context"],
+        partial_context=full["partial_context"],
+        **extra,
     )
-    edges = edges.sort_values("score", ascending=False, kind="stable", ignore_index=True)
     params = prediction_params(
         mdl,
         symmetric=True,
@@ -225,6 +251,7 @@ def causal_scores(
         n_boot=int(n_boot),
         seed=int(seed),
         n_cells=int(values.shape[0]),
+        **(design.params(labels) if design is not None else {}),
         score=(
             "mean percentile rank of the context z-scores of the image model's 1 - p_none and of |partial "
             "correlation| given all other variables"

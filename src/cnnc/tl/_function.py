@@ -33,21 +33,11 @@ import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 from scanpy import settings
-from scipy import sparse
 from tqdm.auto import tqdm
 
 from .._checks import check_cells, check_result_key, refuse_raw_counts
 from .._data import expression_view
-from .._engine._source import ExpressionSource
-from .._features import (
-    DENSE_GRAM_BYTES,
-    MEAN_PREFIX,
-    ContextStatistics,
-    _refuse_bad_values,
-    accumulate_gram,
-    check_context_genes,
-    feature_measures,
-)
+from .._prior import FEATURES, MEAN_PREFIX, ContextStatistics, dense_statistics
 from .._scoring import make_imager, score_pairs
 from .._utils import cross_pairs, package_version
 from .._validate import as_bool, as_choice, as_integer, as_number, refuse_huge, refuse_ignored
@@ -60,7 +50,7 @@ FUNCTION_MODEL = "cnnc-pairs"
 METHODS = ("model", "context")
 AGGREGATES = ("softmax", "top_k")
 #: Context features read from |Pearson| alone (blind to the sign of the correlation).
-ABS_FEATURES = ("abs_pearson", "z_regulator", "z_target", "z_context")
+ABS_FEATURES = FEATURES
 #: Gene × member pair scores held at a time (float64 features of one block of genes).
 BLOCK_PAIRS = 2_000_000
 
@@ -254,197 +244,6 @@ def _aggregate(block: np.ndarray, aggregate: str, top_k: int | None, temperature
     return _top_k_mean(block, top_k)
 
 
-def context_statistics(matrix, *, chunk_cells: int = 20_000) -> tuple[ContextStatistics, np.ndarray]:
-    """The context statistics of the data and which gene pairs correlate positively (boolean genes × genes).
-
-    The same numbers as :meth:`ContextStatistics.from_matrix`, computed from the Gram matrix a block of rows at a
-    time: besides the float64 Gram, memory holds the float32 |Pearson| and the boolean signs (13 bytes per gene
-    pair in all, 5.2 GB for 20,000 genes), never a float64 genes × genes covariance or correlation.
-    """
-    source = ExpressionSource(matrix, chunk_cells=chunk_cells)
-    n = source.n_genes
-    check_context_genes(n)
-    gram, total = np.zeros((n, n)), np.zeros(n)
-    for _, block in source.iter_blocks(np.arange(n)):
-        accumulate_gram(block, gram, total)
-    cells = source.n_cells
-    mean = total / cells
-    sd = np.sqrt(np.clip(np.diag(gram) / cells - mean**2, 0, None))
-    abs_corr = np.empty((n, n), dtype=np.float32)
-    positive = np.empty((n, n), dtype=bool)
-    mu = np.empty(n, dtype=np.float32)
-    spread = np.empty(n, dtype=np.float32)
-    step = max(1, 2**22 // n)
-    for s in range(0, n, step):
-        rows = slice(s, min(s + step, n))
-        cov = gram[rows] / cells - np.outer(mean[rows], mean)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            corr = cov / np.outer(sd[rows], sd)
-        corr[~np.isfinite(corr)] = 0.0  # a constant gene correlates with nothing
-        positive[rows] = corr > 0
-        block = np.abs(np.clip(corr, -1, 1)).astype(np.float32)
-        diag = (np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop))
-        block[diag] = np.nan
-        mu[rows] = np.nanmean(block, axis=1)
-        spread[rows] = np.nanstd(block, axis=1)
-        block[diag] = 1.0
-        abs_corr[rows] = block
-    del gram
-    spread[spread == 0] = 1.0
-    return ContextStatistics(abs_corr, mu, spread), positive
-
-
-#: Up to this many genes the first principal component comes from a full eigendecomposition (as in
-#: ``cnnc._features``); above, from Lanczos iterations on the Gram matrix (``scipy.sparse.linalg.eigsh``).
-EIGH_MAX_GENES = 2000
-
-
-def mean_feature(matrix, name: str, *, chunk_cells: int = 20_000) -> np.ndarray:
-    """A model's ``"z_mean:..."`` context feature of every gene pair (float32 genes × genes), memory-lean.
-
-    The same numbers as ``ContextStatistics.from_matrix(matrix, features=[name]).means[name]``, made one measure at a
-    time and a block of rows at a time from the Gram matrix: memory holds one float64 Gram matrix and the float32 result
-    (12 bytes per gene pair, 4.5 GiB for 20,000 genes) instead of every measure's genes × genes matrices at once. Values
-    that are NaN, infinite or negative are refused, as for prediction. With more than :data:`EIGH_MAX_GENES` genes the
-    first principal component is found by Lanczos iterations, equal to the full eigendecomposition's up to float
-    precision.
-    """
-    parts = feature_measures(name)
-    source = ExpressionSource(matrix, chunk_cells=chunk_cells)
-    n = source.n_genes
-    check_context_genes(n)
-    out = np.zeros((n, n), dtype=np.float32)
-    for base, reads in (("pearson", ("pearson", "pc1_removed")), ("scaled", ("scaled",))):
-        if not any(m.removeprefix("abs_") in reads for m in parts):
-            continue  # one data pass (one Gram matrix) per base correlation that a measure reads
-        gram, total = np.zeros((n, n)), np.zeros(n)
-        for _, block in source.iter_blocks(np.arange(n)):
-            _refuse_bad_values(block.tocsc(), None)
-            _add_gram(_cell_scaled(block) if base == "scaled" else block, gram, total)
-        corr = _GramCorrelation(gram, total, source.n_cells)
-        pc1 = None
-        for measure in parts:
-            kind = measure.removeprefix("abs_")
-            if kind == base:
-                _add_context_z(out, lambda rows, c=corr: c.rows(rows), absolute=measure.startswith("abs_"))
-            elif kind == "pc1_removed" and base == "pearson":
-                pc1 = _PC1Removed(corr)
-                _add_context_z(out, pc1.rows, absolute=measure.startswith("abs_"))
-        del gram, corr, pc1  # the PC1 rows read this Gram matrix too: free it before the next pass
-    out /= np.float32(len(parts))
-    np.fill_diagonal(out, 0.0)
-    return out
-
-
-def _add_gram(block, gram: np.ndarray, total: np.ndarray) -> None:
-    """Add a cells × genes block's ``X^T X`` and column sums, a band of genes at a time (float64).
-
-    The same sums as ``accumulate_gram``, without its genes × genes temporary (3.2 GB for 20,000 genes): dense
-    cell chunks (fast BLAS), each multiplied into the Gram matrix one band of rows at a time.
-    """
-    n = block.shape[1]
-    block = block.tocsr()
-    cells = max(1, DENSE_GRAM_BYTES // (8 * max(n, 1)))
-    for start in range(0, block.shape[0], cells):
-        dense = block[start : start + cells].toarray().astype(np.float64, copy=False)
-        total += dense.sum(axis=0)
-        for rows in _row_blocks(n):
-            gram[rows] += dense[:, rows].T @ dense
-
-
-def _cell_scaled(block):
-    """Each cell (row) divided by its largest value (a cell without expression stays 0), float64 CSR."""
-    block = block.tocsr().astype(np.float64)
-    top = np.asarray(block.max(axis=1).todense()).ravel()
-    scale = np.divide(1.0, top, out=np.zeros_like(top), where=top > 0)
-    return sparse.diags(scale) @ block
-
-
-class _GramCorrelation:
-    """Rows of the signed Pearson correlation, computed on demand from the Gram matrix (as ``_correlation``)."""
-
-    def __init__(self, gram: np.ndarray, total: np.ndarray, cells: int) -> None:
-        self.gram, self.cells = gram, cells
-        self.mean = total / cells
-        self.sd = np.sqrt(np.clip(np.diag(gram) / cells - self.mean**2, 0, None))
-        self.n = len(total)
-
-    def rows(self, rows: slice) -> np.ndarray:
-        cov = self.gram[rows] / self.cells - np.outer(self.mean[rows], self.mean)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            corr = cov / np.outer(self.sd[rows], self.sd)
-        corr[~np.isfinite(corr)] = 0.0
-        return np.clip(corr, -1, 1)
-
-    def diag(self) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = (np.diag(self.gram) / self.cells - self.mean * self.mean) / (self.sd * self.sd)
-        out[~np.isfinite(out)] = 0.0
-        return np.clip(out, -1, 1)
-
-    def matvec(self, x: np.ndarray) -> np.ndarray:
-        out = np.empty(self.n)
-        for rows in _row_blocks(self.n):
-            out[rows] = self.rows(rows) @ x
-        return out
-
-
-class _PC1Removed:
-    """Rows of the correlation after removing the first principal component (as ``_pc1_removed``)."""
-
-    def __init__(self, corr: _GramCorrelation) -> None:
-        self.corr = corr
-        n = corr.n
-        if n <= EIGH_MAX_GENES:
-            values, vectors = np.linalg.eigh(corr.rows(slice(0, n)))
-            self.value, self.vector = values[-1], vectors[:, -1]
-        else:
-            from scipy.sparse.linalg import LinearOperator, eigsh
-
-            op = LinearOperator((n, n), matvec=corr.matvec, dtype=np.float64)
-            values, vectors = eigsh(op, k=1, which="LA", v0=np.ones(n))
-            self.value, self.vector = values[0], vectors[:, 0]
-        self.sd = np.sqrt(np.clip(corr.diag() - self.value * self.vector**2, 0, None))
-
-    def rows(self, rows: slice) -> np.ndarray:
-        resid = self.corr.rows(rows) - self.value * np.outer(self.vector[rows], self.vector)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = resid / np.outer(self.sd[rows], self.sd)
-        out[~np.isfinite(out)] = 0.0
-        return np.clip(out, -1, 1)
-
-
-def _row_blocks(n: int):
-    step = max(1, 2**22 // n)
-    for s in range(0, n, step):
-        yield slice(s, min(s + step, n))
-
-
-def _add_context_z(out: np.ndarray, rows_of, *, absolute: bool) -> None:
-    """Add a measure's context z (as ``context_z``: z within row a + z within row b, diagonal excluded) to ``out``.
-
-    ``rows_of(rows)`` gives float64 rows of the symmetric measure; two passes (row statistics, then z) hold only a
-    block of rows at a time.
-    """
-    n = out.shape[0]
-    mu, sd = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
-
-    def block(rows):
-        m = rows_of(rows)
-        m = (np.abs(m) if absolute else m).astype(np.float32)
-        m[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = np.nan
-        return m
-
-    for rows in _row_blocks(n):
-        m = block(rows)
-        mu[rows] = np.nanmean(m, axis=1)
-        sd[rows] = np.nanstd(m, axis=1)
-    sd[sd == 0] = 1.0
-    for rows in _row_blocks(n):
-        m = block(rows)
-        out[rows] += (m - mu[rows, None]) / sd[rows, None] + (m - mu[None, :]) / sd[None, :]  # NaN diagonal
-
-
 class _PairScorer:
     """Scores of every gene against a set of member genes: the model's log-odds of interaction, or context z.
 
@@ -502,51 +301,16 @@ class _PairScorer:
 
 
 def _features_only(model: Model) -> bool:
-    """Whether the model's evidence of an interaction (not its direction) is a function of its features alone.
-
-    True for a model that reads no images, and for a wide model whose image branch has no weight on the evidence
-    (``deep_scale == 0``) and only splits the direction (``direction_from_images``), provided the linear path gives
-    both directions the same logit: then ``P(none)`` does not depend on the image (see ``split_direction``).
-    """
-    arch = model.spec.architecture
-    if not arch.get("reads_images", True):
-        return True  # an ablation that never sees an image
-    image_weight_zero = arch.get("wide") and arch.get("deep_scale", 1.0) == 0
-    if image_weight_zero and not arch.get("direction_from_images"):
-        return True  # the image branch is off altogether
-    wide = getattr(model.module, "wide", None)
-    if not (image_weight_zero and arch.get("direction_from_images")):
-        return False
-    if wide is None or wide.weight.shape[0] != 3:
-        return False
-    weight = wide.weight.detach().cpu().numpy()
-    bias = wide.bias.detach().cpu().numpy()
-    return bool(np.array_equal(weight[1], weight[2]) and bias[1] == bias[2])
+    """Whether the model's evidence of an interaction is a function of its features alone (asked of the model)."""
+    return model.evidence_from_features()
 
 
 def _linear_coefficients(model: Model) -> list[tuple[dict[str, float], float]]:
-    """The model's evidence of interaction as ``log(P(class) / P(none)) = Σ w_f · feature_f + d`` per class.
-
-    A wide network whose image branch is off (``deep_scale == 0``) is a linear map of its features; the
-    calibration temperature divides everything. With ``direction_from_images`` the two directed classes share one
-    evidence of an interaction (their linear rows are equal, see :func:`_features_only`), counted once.
-    """
-    wide = model.module.wide
-    weight = wide.weight.detach().cpu().numpy().astype(np.float64)
-    bias = wide.bias.detach().cpu().numpy().astype(np.float64)
-    temperature = float((model.spec.calibration or {}).get("temperature") or 1.0)
-    names = list(model.spec.features)
-    unknown = [n for n in names if n not in ABS_FEATURES and not n.startswith(MEAN_PREFIX)]
+    """The model's evidence of interaction per class, as a linear map of features this module can compute."""
+    unknown = [n for n in model.spec.features if n not in ABS_FEATURES and not n.startswith(MEAN_PREFIX)]
     if unknown:
         raise ValueError(f"Model {model.name!r} reads features {unknown} that gene-set scoring cannot compute.")
-    if weight.shape[0] == 1:  # one sigmoid output: P(interaction) / P(none) = exp(logit)
-        rows = [(weight[0], bias[0])]
-    else:  # softmax: class c against class 0 ("none")
-        classes = [1] if model.spec.architecture.get("direction_from_images") else range(1, len(bias))
-        rows = [(weight[k] - weight[0], bias[k] - bias[0]) for k in classes]
-    return [
-        ({n: float(v) / temperature for n, v in zip(names, w, strict=True)}, float(d) / temperature) for w, d in rows
-    ]
+    return model.linear_evidence()
 
 
 def _image_scores(imager, model: Model, genes: np.ndarray, members: np.ndarray, *, batch_size, device) -> np.ndarray:
@@ -769,13 +533,13 @@ def assign_function(
         f"scoring {n_genes:,} genes for {len(matched)} gene sets"
         + (f" with model {mdl.name!r}" if mdl is not None else " with the context formula")
     )
-    stats = positive = None
-    if method == "context" or not exact or any(f in ABS_FEATURES for f in mdl.spec.features):
-        stats, positive = context_statistics(view.matrix)
-    means = {}
-    if method == "model" and exact:  # the model's "z_mean:..." context features, as predict_interactions makes them
-        means = {f: mean_feature(view.matrix, f) for f in mdl.spec.features if f.startswith(MEAN_PREFIX)}
-    scorer = _PairScorer(stats, mdl if exact else None, method, positive if signed else None, means)
+    # |Pearson| and its signs for the context formula, and the model's "z_mean:..." features, one engine pass
+    wanted = [] if mdl is None or not exact else [f for f in mdl.spec.features if f.startswith(MEAN_PREFIX)]
+    abs_needed = method == "context" or not exact or any(f in ABS_FEATURES for f in mdl.spec.features)
+    stats = dense_statistics(view.matrix, features=[*(ABS_FEATURES if abs_needed else ()), *wanted], signs=abs_needed)
+    scorer = _PairScorer(
+        stats if abs_needed else None, mdl if exact else None, method, stats.positive if signed else None, stats.means
+    )
     imager = None
     if not exact:
         scorer.method = "context"  # the prior that picks the candidates read as images

@@ -19,8 +19,10 @@ from scanpy import logging as logg
 from scipy import stats
 
 from .._checks import check_result_key
-from .._docs import doc_any_values, doc_params, doc_uns_result
+from .._docs import doc_any_values, doc_interventions, doc_params, doc_uns_result
+from .._interventions import parse_interventions
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._tables import edge_table
 from .._validate import as_integer, as_number
 from ._causal import partial_correlation
 from ._measured import check_anndata, direction_model, measured_values
@@ -205,7 +207,7 @@ def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
     return adjacent
 
 
-@doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result)
+@doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result, doc_interventions=doc_interventions)
 def causal_network(
     adata: AnnData,
     *,
@@ -216,6 +218,9 @@ def causal_network(
     alpha: float = 0.01,
     max_cond: int | None = 3,
     skeleton=None,
+    interventions: str | None = None,
+    control=None,
+    intervention_targets=None,
     batch_size: int = 1024,
     key_added: str = "cnnc_network",
     copy: bool = False,
@@ -239,6 +244,12 @@ def causal_network(
     4. **Pair images.** Edges still undirected are oriented by the model's ``P(a -> b) - P(b -> a)`` (each pair
        read both ways), as in :func:`cnnc.tl.causal_scores`.
 
+    With ``interventions``, steps 2-3 become: links whose ends a perturbation moves directly, and links to a
+    perturbed variable that does not move the other end, are oriented from the interventions (``oriented_by``
+    ``"intervention"``; direct effects are added to the skeleton), then Meek's rules propagate them; colliders
+    of the pooled cells are not used (perturbed and control cells are no single causal structure). See
+    :doc:`/interventions`.
+
     Conditional-independence tests assume one causal structure behind all cells. Cells pooled from conditions
     that perturb different variables, cycles (feedback) and unmeasured common causes break that assumption, and
     with thousands of cells small dependences are significant, which leaves many links and few colliders: check
@@ -261,6 +272,7 @@ def causal_network(
     skeleton
         ``None`` (estimate it) or the links to orient: pairs of variable names, or a DataFrame whose first two
         columns hold them; then no link is removed by the tests.
+    {doc_interventions}
     {doc_uns_result}
 
     Returns
@@ -268,8 +280,9 @@ def causal_network(
     ``None`` or the copy. Writes ``adata.uns[key_added]`` with
 
     ``"edges"``
-        DataFrame, one row per link: ``regulator`` and ``target`` (the orientation), ``oriented_by``
-        (``"collider"``, ``"meek"`` or ``"image"``), ``partial_corr`` (given all other variables, on the normal
+        DataFrame, one row per link, sorted by ``score``: ``regulator`` and ``target`` (the orientation),
+        ``score`` (``|partial_corr|``: the strength of the link given every other variable), ``oriented_by``
+        (``"intervention"``, ``"collider"``, ``"meek"`` or ``"image"``), ``partial_corr`` (given all other variables, on the normal
         scores), ``direction`` (the image model's P(regulator → target) - P(target → regulator); negative when the
         graph overrode the image), ``p_forward``, ``p_backward``, ``p_none``.
     ``"colliders"``
@@ -302,6 +315,7 @@ def causal_network(
         why_three="colliders",
         max_hint="causal_network searches; pass variables=[...] (e.g. the top links of cnnc.tl.causal_scores).",
     )
+    design = parse_interventions(adata, labels, interventions, control, intervention_targets)
     given = skeleton is not None
     adjacent = _parse_skeleton(skeleton, labels) if given else ~np.eye(len(labels), dtype=bool)
     constant = labels[values.std(axis=0) == 0]
@@ -315,10 +329,18 @@ def causal_network(
     n = values.shape[0]
     gaussian = normal_scores(values)
     corr = np.corrcoef(gaussian.T)
-    if not given:
-        adjacent = _skeleton(corr, n, float(alpha), max_cond, adjacent)
-    colliders = unshielded_colliders(corr, n, adjacent, max_cond, float(alpha))
-    directed, how = propagate(adjacent, colliders)
+    if design is not None:
+        from ._interventional import interventional_graph  # it builds on this module's search
+
+        graph = interventional_graph(
+            values, design, alpha=float(alpha), max_cond=max_cond, skeleton=adjacent if given else None
+        )
+        adjacent, directed, how, colliders = graph["adjacent"], graph["directed"], graph["how"], graph["colliders"]
+    else:
+        if not given:
+            adjacent = _skeleton(corr, n, float(alpha), max_cond, adjacent)
+        colliders = unshielded_colliders(corr, n, adjacent, max_cond, float(alpha))
+        directed, how = propagate(adjacent, colliders)
     a, b = np.nonzero(np.triu(adjacent, 1))
     if len(a):
         imager = make_imager(values, np.arange(len(labels)), mdl.spec.image_params, gene_names=list(map(str, labels)))
@@ -329,19 +351,17 @@ def causal_network(
     # the graph's orientation where it has one, else the image's (a tie keeps the order given)
     flip = np.where(directed[a, b] | directed[b, a], directed[b, a], image_direction < 0)
     partial = partial_correlation(gaussian)
-    edges = pd.DataFrame(
-        {
-            "regulator": np.where(flip, labels[b], labels[a]),
-            "target": np.where(flip, labels[a], labels[b]),
-            "oriented_by": np.array(["image", "collider", "meek"], dtype=object)[how[a, b]],
-            "partial_corr": partial[a, b],
-            "direction": np.where(flip, -image_direction, image_direction),
-            "p_forward": np.where(flip, proba[:, 2], proba[:, 1]),
-            "p_backward": np.where(flip, proba[:, 1], proba[:, 2]),
-            "p_none": proba[:, 0],
-        }
+    edges = edge_table(
+        np.where(flip, labels[b], labels[a]),
+        np.where(flip, labels[a], labels[b]),
+        np.abs(partial[a, b]),  # the strength of the link given the rest of the graph ranks the edges
+        oriented_by=np.array(["image", "collider", "meek", "intervention"], dtype=object)[how[a, b]],
+        partial_corr=partial[a, b],
+        direction=np.where(flip, -image_direction, image_direction),
+        p_forward=np.where(flip, proba[:, 2], proba[:, 1]),
+        p_backward=np.where(flip, proba[:, 1], proba[:, 2]),
+        p_none=proba[:, 0],
     )
-    edges = edges.sort_values("partial_corr", key=np.abs, ascending=False, kind="stable", ignore_index=True)
     found = pd.DataFrame(
         [(labels[i], labels[k], labels[j], p) for i, k, j, p in colliders],
         columns=["cause_1", "effect", "cause_2", "p_separation"],
@@ -357,9 +377,13 @@ def causal_network(
         max_cond=-1 if max_cond is None else int(max_cond),
         skeleton="given" if given else "estimated",
         n_cells=int(n),
+        **(design.params(labels) if design is not None else {}),
         method=(
             "PC-stable skeleton (Fisher z of partial correlations of normal scores), colliders by the separating set "
             "of largest p-value (PC-Max), Meek rules 1-3; edges left undirected oriented by the image model"
+            if design is None
+            else "PC-stable skeleton with direct interventional effects; orientations from direct effects and "
+            "invariance under interventions, Meek rules 1-3; edges left undirected oriented by the image model"
         ),
     )
     adata = adata.copy() if copy else adata
@@ -371,7 +395,8 @@ def causal_network(
         "    finished",
         time=start,
         deep=(
-            f"{len(edges)} links ({counts.get('collider', 0)} oriented by colliders, {counts.get('meek', 0)} by "
+            f"{len(edges)} links ({counts.get('intervention', 0)} oriented by interventions, "
+            f"{counts.get('collider', 0)} by colliders, {counts.get('meek', 0)} by "
             f"Meek's rules, {counts.get('image', 0)} by pair images); added adata.uns[{key_added!r}]"
         ),
     )

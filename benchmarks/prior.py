@@ -1,0 +1,107 @@
+"""The context prior at scale: ``groupby`` against one prediction, and peak memory at 25,000 genes.
+
+1. ``groupby``: the default model on PBMCs (``sc.datasets.pbmc68k_reduced()``, 700 cells × 765 genes), the human
+   TFs in the data × all genes, once on all cells and once per louvain cluster (11 clusters): the ratio of wall times
+   (best of ``--repeats`` runs each, in this process).
+2. Memory: the default model on synthetic sparse scRNA-like data of 25,000 genes (and a smaller gene count as a
+   baseline), 10 regulators × all genes, each in a fresh process: peak RSS (``ru_maxrss``) against the RSS before
+   the call, beside what one float64 genes × genes matrix would take.
+
+Usage: ``python -m benchmarks.prior [--quick]`` (public API only; prints ratios, no assertions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def groupby_ratio(repeats: int) -> dict:
+    import scanpy as sc
+
+    import cnnc
+
+    adata = sc.datasets.pbmc68k_reduced()
+    sc.settings.verbosity = 0
+
+    def best(**kwargs) -> float:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            cnnc.tl.predict_interactions(adata, tfs="human", key_added="bench", **kwargs)
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    best()  # warm-up: numba compilation, model load
+    one = best()
+    groups = best(groupby="louvain")
+    n_groups = adata.obs["louvain"].nunique()
+    return {"one_s": one, "groupby_s": groups, "n_groups": n_groups, "ratio": groups / one}
+
+
+def child(n_genes: int, n_cells: int) -> None:
+    import anndata as ad
+    import numpy as np
+    from scipy import sparse
+
+    import cnnc
+
+    rng = np.random.default_rng(0)
+    x = sparse.random(n_cells, n_genes, density=0.05, format="csr", random_state=0, dtype=np.float32)
+    x.data = np.log1p(rng.gamma(1.0, 3.0, x.nnz)).astype(np.float32)
+    adata = ad.AnnData(x)
+    adata.var_names = [f"g{i}" for i in range(n_genes)]
+    before = _rss_mib()
+    t = time.perf_counter()
+    cnnc.tl.predict_interactions(adata, tfs=list(adata.var_names[:10]), min_cells=0)
+    print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": _rss_mib(), "before_mib": before}))
+
+
+def memory(n_genes: int, n_cells: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.prior", "--child", str(n_genes), str(n_cells)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="one repeat, 2,000 cells")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    import cnnc
+
+    print(f"cnnc {cnnc.__version__}, default model {cnnc.models.load('default').name!r}")
+    g = groupby_ratio(1 if args.quick else args.repeats)
+    print(
+        f"groupby on {g['n_groups']} louvain clusters: {g['groupby_s']:.2f} s against {g['one_s']:.2f} s on all "
+        f"cells: x{g['ratio']:.2f}"
+    )
+    cells = 2_000 if args.quick else 5_000
+    for n_genes in (2_000, 25_000):
+        m = memory(n_genes, cells)
+        dense = 8 * n_genes**2 / 2**20
+        print(
+            f"{n_genes:,} genes × {cells:,} cells, 10 regulators: {m['seconds']:.0f} s, peak RSS {m['peak_mib']:,.0f} MiB "
+            f"({m['peak_mib'] - m['before_mib']:,.0f} MiB above the data loaded; one float64 genes × genes matrix: "
+            f"{dense:,.0f} MiB)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""``cnnc.datasets.simulate_screen``: a pooled CRISPRi screen on a random regulatory network, with its true edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+#: Label of the cells whose guide targets no gene.
+CONTROL = "non-targeting"
+
+
+def _random_dag(n_genes: int, n_edges: int, rng: np.random.Generator) -> np.ndarray:
+    """A random DAG as ``(regulator, target)`` rows: ``n_edges`` distinct pairs forward in a random gene order."""
+    order = rng.permutation(n_genes)
+    i, j = np.triu_indices(n_genes, k=1)
+    chosen = rng.choice(len(i), size=min(n_edges, len(i)), replace=False)
+    return np.stack([order[i[chosen]], order[j[chosen]]], axis=1)
+
+
+def _rates(
+    edges: np.ndarray, weights: np.ndarray, n_genes: int, knocked: np.ndarray, knockdown: float, noise: float, rng
+) -> np.ndarray:
+    """Cells × genes expression rates: each gene a Hill function of its regulators, knock-downs applied in order."""
+    n_cells = len(knocked)
+    basal = rng.uniform(0.5, 2.0, n_genes)
+    half = rng.uniform(0.5, 1.5, len(edges))
+    rate = np.zeros((n_cells, n_genes))
+    # topological order of the DAG (regulators before their targets)
+    indegree = np.bincount(edges[:, 1], minlength=n_genes)
+    order, ready = [], [g for g in range(n_genes) if indegree[g] == 0]
+    remaining = indegree.copy()
+    while ready:
+        g = ready.pop()
+        order.append(g)
+        for t in edges[edges[:, 0] == g, 1]:
+            remaining[t] -= 1
+            if remaining[t] == 0:
+                ready.append(t)
+    for g in order:
+        into = np.flatnonzero(edges[:, 1] == g)
+        activity = np.zeros(n_cells)
+        for e in into:
+            x = (rate[:, edges[e, 0]] / half[e]) ** 2
+            hill = x / (1 + x)  # activation in (0, 1); repression is 1 - hill
+            activity += np.abs(weights[e]) * (hill if weights[e] > 0 else 1 - hill)
+        level = basal[g] * (0.2 + activity) * np.exp(noise * rng.standard_normal(n_cells))
+        rate[:, g] = np.where(knocked == g, knockdown * level, level)
+    return rate
+
+
+def simulate_screen(
+    n_genes: int = 20,
+    *,
+    n_edges: int | None = None,
+    perturbed: float = 0.6,
+    cells_per_guide: int = 150,
+    control_cells: int = 1500,
+    knockdown: float = 0.15,
+    noise: float = 0.3,
+    depth: float = 30.0,
+    n_background: int = 200,
+    seed: int = 0,
+) -> AnnData:
+    """Simulate a pooled CRISPRi screen: a random gene network, count noise, one guide per cell.
+
+    Each gene's expression rate is a sum of Hill functions (activation or repression) of its regulators' rates
+    in a random DAG, times log-normal cell-to-cell noise; a guide knocks its gene's rate down to ``knockdown`` of
+    what it would be, and the knock-down reaches the gene's descendants through the network. Counts are Poisson
+    with mean ``depth`` × rate × a per-cell size factor (log-normal), so sparse, overdispersed, with varying depth.
+
+    Parameters
+    ----------
+    n_genes
+        Genes of the network.
+    n_edges
+        Edges of the random DAG (default: ``2 * n_genes``, i.e. 4 neighbours per gene on average).
+    perturbed
+        Share of the genes with a guide (at least one).
+    cells_per_guide
+        Cells per targeting guide.
+    control_cells
+        Cells with the non-targeting guide (label ``"non-targeting"``).
+    knockdown
+        Remaining share of a knocked-down gene's rate, in (0, 1).
+    noise
+        Standard deviation of the log-normal cell-to-cell noise of each gene's rate.
+    depth
+        Mean counts of a gene of rate 1 in a cell of size factor 1.
+    n_background
+        Genes outside the network (named ``"bg000"``, ...; log-normal rates, no regulation), so that knocking down
+        a network gene changes a cell's total counts as little as in a transcriptome.
+    seed
+        Seed of the network, the guides and the counts.
+
+    Returns
+    -------
+    Cells × genes AnnData: ``X`` raw counts (float32), ``var["in_network"]`` (False for background genes), ``obs["guide"]`` the gene targeted (or
+    ``"non-targeting"``), ``uns["ground_truth"]`` the true edges (``regulator``, ``target``, ``sign``: +1
+    activation, -1 repression), ``uns["simulation"]`` the parameters.
+
+    Examples
+    --------
+    >>> import cnnc
+    >>> screen = cnnc.datasets.simulate_screen(12, seed=1)
+    >>> sorted(screen.obs["guide"].unique())[:2]
+    ['g00', 'g01']
+    """
+    for name, value in (("n_genes", n_genes), ("cells_per_guide", cells_per_guide), ("control_cells", control_cells)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value < (3 if name == "n_genes" else 1)
+        ):
+            raise ValueError(f"{name} must be an integer >= {3 if name == 'n_genes' else 1}, got {value!r}.")
+    if not 0 < perturbed <= 1 or not 0 < knockdown < 1 or noise < 0 or depth <= 0:
+        raise ValueError("perturbed must be in (0, 1], knockdown in (0, 1), noise >= 0 and depth > 0.")
+    rng = np.random.default_rng(seed)
+    edges = _random_dag(n_genes, 2 * n_genes if n_edges is None else int(n_edges), rng)
+    weights = rng.uniform(1.0, 3.0, len(edges)) * rng.choice([1, -1], len(edges), p=[0.7, 0.3])
+    guided = np.sort(rng.choice(n_genes, size=max(1, round(perturbed * n_genes)), replace=False))
+    knocked = np.concatenate([np.full(control_cells, -1), np.repeat(guided, cells_per_guide)])
+    rate = _rates(edges, weights, n_genes, knocked, knockdown, noise, rng)
+    background = np.exp(rng.standard_normal(n_background))[None, :] * np.ones((len(knocked), 1))
+    size = np.exp(0.3 * rng.standard_normal(len(knocked)))[:, None]
+    counts = rng.poisson(depth * np.hstack([rate, background]) * size).astype(np.float32)
+    genes = np.array([f"g{g:02d}" for g in range(n_genes)])
+    guide = np.where(knocked < 0, CONTROL, genes[np.maximum(knocked, 0)])
+    adata = AnnData(
+        X=counts,
+        obs=pd.DataFrame({"guide": pd.Categorical(guide)}, index=[f"cell{k}" for k in range(len(knocked))]),
+        var=pd.DataFrame(
+            {"in_network": np.arange(n_genes + n_background) < n_genes},
+            index=np.concatenate([genes, [f"bg{g:03d}" for g in range(n_background)]]),
+        ),
+    )
+    adata.uns["ground_truth"] = pd.DataFrame(
+        {"regulator": genes[edges[:, 0]], "target": genes[edges[:, 1]], "sign": np.sign(weights).astype(int)}
+    )
+    adata.uns["simulation"] = {
+        "n_genes": int(n_genes),
+        "n_edges": len(edges),
+        "perturbed": [str(g) for g in genes[guided]],
+        "cells_per_guide": int(cells_per_guide),
+        "control_cells": int(control_cells),
+        "knockdown": float(knockdown),
+        "noise": float(noise),
+        "depth": float(depth),
+        "n_background": int(n_background),
+        "seed": int(seed),
+    }
+    return adata

@@ -1,0 +1,75 @@
+"""Settings of how pairs are read and scored, grouped in one typed object (as scvi-tools groups training settings)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, fields, replace
+
+from .._validate import as_integer
+from ..models._model import PRECISIONS
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How :func:`cnnc.tl.predict_interactions` reads cells and runs the network (not what it predicts).
+
+    Parameters
+    ----------
+    batch_size
+        Pairs per batch of images: memory is bounded by it, not by the number of pairs.
+    symmetric
+        Also read each pair's transposed image and average (the network sees both orientations).
+    chunk_cells
+        Cells read at a time (``None``: a default that bounds a block of cells × genes); on a dask cluster the
+        dask chunks decide.
+    device
+        Torch device; ``None`` picks CUDA when available, else CPU.
+    precision
+        ``"float32"`` (exact, default) or ``"bfloat16"`` (network under bfloat16 autocast: about twice as fast on
+        CPUs with bf16 instructions and on GPUs; probabilities change by ~1e-3).
+    distributed
+        Run on the workers of the active dask.distributed ``Client``: each worker bins and counts its own chunks of
+        cells and runs the model on batches of pairs; only small results travel. ``None`` does so when a client is
+        active and the expression is a dask array (e.g. ``X`` from :func:`anndata.experimental.read_elem_lazy`);
+        ``False`` keeps the work in this process.
+
+    Examples
+    --------
+    >>> cnnc.tl.predict_interactions(adata, tfs="human", settings=cnnc.tl.ScoringSettings(batch_size=256))
+    ... # doctest: +SKIP
+    """
+
+    batch_size: int = 1024
+    symmetric: bool = True
+    chunk_cells: int | None = None
+    device: str | None = None
+    precision: str = "float32"
+    distributed: bool | None = None
+
+    def __post_init__(self) -> None:
+        as_integer(self.batch_size, "batch_size", low=1, example=1024)
+        as_integer(self.chunk_cells, "chunk_cells", low=1, none=True, example=20_000)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
+        if self.distributed not in (None, True, False):
+            raise ValueError(f"distributed must be True, False or None, got {self.distributed!r}.")
+
+    @classmethod
+    def resolve(cls, settings: ScoringSettings | None, deprecated: dict, function: str) -> ScoringSettings:
+        """``settings``, updated by keywords given the former way (each named in a FutureWarning)."""
+        if settings is not None and not isinstance(settings, cls):
+            raise TypeError(f"settings must be a cnnc.tl.ScoringSettings, got {type(settings).__name__}.")
+        settings = settings or cls()
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(deprecated) - known)
+        if unknown:
+            raise TypeError(f"{function}() got unexpected keyword arguments {unknown}.")
+        if deprecated:
+            given = ", ".join(f"{k}={v!r}" for k, v in deprecated.items())
+            warnings.warn(
+                f"{function}({', '.join(deprecated)}=...) is deprecated: pass settings=cnnc.tl.ScoringSettings({given}).",
+                FutureWarning,
+                stacklevel=3,
+            )
+            settings = replace(settings, **deprecated)
+        return settings
