@@ -173,7 +173,7 @@ def predict_interactions(
         **({"mod": list(task.mods)} if task.mods else {}),
     )
     if task.replaced:
-        stale = [f"varp[{k!r}]" for k in previous_matrices(task.host, key_added) if k != key_added]
+        stale = [f"adata.varp[{k!r}]" for k in previous_matrices(task.host, key_added) if k != key_added]
         logg.warning(f"replacing the previous prediction in {' and '.join([task.replaced, *stale])}")
     host, a, b = task.host, task.a, task.b
     if groupby is None:
