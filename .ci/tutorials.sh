@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tutorials CI: execute every notebook in tutorials/ from top to bottom, offline, and fail on the first error.
-# Notebooks are executed into a temporary folder: the stored outputs in tutorials/ are never touched (after editing
-# one, re-execute it in place with this script's environment: see tutorials/README.md).
+# Notebooks are stored without outputs (tests/test_docs.py refuses stored outputs; the docs build executes them, see
+# docs/conf.py); here they are executed into a temporary folder, with this checkout's cnnc.
 #
 # The notebook tools and the tutorials' own dependencies (decoupler, igraph for Leiden clustering) go into a virtual
 # environment that sees the system site-packages (torch, scanpy, cnnc ...), so they never change the system Python.
@@ -25,6 +25,7 @@ pip_install nbconvert ipykernel ipywidgets "decoupler>=2,<3" igraph
 
 # The kernel is started as `python -m ipykernel_launcher`: make `python` the virtual environment's.
 export PATH="$(cd "$venv/bin" && pwd):$PATH"
+export PYTHONPATH="$(pwd)/src${PYTHONPATH:+:$PYTHONPATH}"
 if [ -d ../shared/data ]; then export CNNC_DATA_DIR="$(cd ../shared/data && pwd)"; fi
 
 out="$(mktemp -d)"

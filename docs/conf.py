@@ -12,8 +12,12 @@ warning (``nitpicky = False``).
 
 Two things are generated here at every build, into git-ignored paths (see ``docs/.gitignore``):
 
-- ``docs/tutorials/``: the notebooks of ``../tutorials/*.ipynb`` are copied in (rendered with their stored
-  outputs, never executed: ``nb_execution_mode = "off"``) and ``docs/tutorials/index.md`` lists them.
+- ``docs/tutorials/``: the notebooks of ``../tutorials/*.ipynb`` are copied in and ``docs/tutorials/index.md``
+  lists them. The notebooks are stored without outputs (a test refuses stored outputs) and every build executes
+  them (``nb_execution_mode = "force"``) with this source tree's cnnc (``src`` first on the kernel's
+  ``PYTHONPATH``) and the public data of ``../shared/data`` when it is there (``CNNC_DATA_DIR``): every output shown
+  comes from the code of the same commit. ``CNNC_DOCS_EXECUTE=0`` skips the execution for a quick look at the
+  text (the tutorials then show no outputs); a notebook that fails fails the build.
 - ``docs/_auto/benchmark_tables.md``: the benchmarks page's body. It includes every table the benchmark scripts
   wrote to ``docs/_generated/*.md``; a known table that is missing shows a short note naming the script to run.
 
@@ -91,8 +95,17 @@ exclude_patterns = ["_build", "_generated", "_auto", "**.ipynb_checkpoints", ".g
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "amsmath", "html_image", "substitution"]
 myst_heading_anchors = 3
 myst_substitutions = {"version": release}
-nb_execution_mode = "off"  # tutorials are rendered with the outputs stored in them
+# Tutorials are executed at every build: their outputs always come from the code being documented.
+EXECUTE = os.environ.get("CNNC_DOCS_EXECUTE", "1") != "0"
+nb_execution_mode = "force" if EXECUTE else "off"
+nb_execution_timeout = 1800  # seconds per notebook (the slowest takes ~1-2 min on 2 busy cores)
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
 nb_merge_streams = True
+# The kernel imports the documented source tree and reads the project's public data when it sits beside the checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+if (ROOT.parent / "shared" / "data").is_dir():
+    os.environ.setdefault("CNNC_DATA_DIR", str((ROOT.parent / "shared" / "data").resolve()))
 
 # -- autodoc / autosummary / napoleon ----------------------------------------------------------------------------
 autosummary_generate = True
@@ -161,11 +174,26 @@ BENCHMARK_TABLES = {
         "python -m benchmarks.transfer_probes",
     ),
     "time_lag.md": ("Direction from time-lagged trajectories", "python -m benchmarks.time_lag"),
+    "direction.md": (
+        "Direction from pair images: a rule chosen on training cell types",
+        "python -m benchmarks.direction",
+    ),
+    "direction_time.md": (
+        "Direction from time (time_key): simulations and real time courses",
+        "python -m benchmarks.direction_time",
+    ),
+    "direction_cost.md": (
+        "Do the pair images pay for themselves? Cost against the prior alone",
+        "python -m benchmarks.direction_cost",
+    ),
     "original_cv.md": (
         "The faithful CNNC by its paper's protocol: regulator-disjoint CV",
         "python -m benchmarks.original_cv",
     ),
-    "function.md": ("Gene function: hidden Hallmark members", "python -m benchmarks.function --scale"),
+    "function.md": (
+        "Gene function: hidden WikiPathways and Hallmark members",
+        "python -m benchmarks.function && python -m benchmarks.function --explain",
+    ),
     "pathways.md": (
         "Pathway edges: CNNC's KEGG pairs, gene-disjoint CV",
         "the retired benchmarks/pathways.py (repository history, commit 1f39d38 and earlier)",
@@ -239,7 +267,8 @@ def copy_tutorials() -> list[Path]:
     ]
     if sources:
         lines += [
-            "Notebooks from the repository's `tutorials/` folder, shown with the outputs stored in them.",
+            "Notebooks from the repository's `tutorials/` folder, executed when this documentation was built: every"
+            " output comes from the documented version of cnnc.",
             "",
             "```{toctree}",
             ":maxdepth: 1",

@@ -55,7 +55,7 @@ def tiny_model(gsd):
         architecture={"filters": [4, 8, 8], "dense": 16},
         recipe="cnnc-original",
         name="tiny-gsd",
-        seed=0,
+        random_state=0,
     )
 
 

@@ -1,6 +1,7 @@
 """Context statistics over a subset of genes (whole transcriptomes), on real PBMCs."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import scanpy as sc
 from scipy import stats
@@ -56,6 +57,11 @@ def test_prediction_beyond_the_gene_limit_uses_a_context_subset(pbmc, monkeypatc
     rho = stats.spearmanr(merged["score_e"], merged["score_s"])[0]
     assert rho > 0.9  # the ranking barely moves with 300 of 765 genes as context
     assert not np.allclose(merged["score_e"], merged["score_s"])  # ... but the subset path did run
+    monkeypatch.undo()
+    chosen = pbmc.copy()  # the same context asked for at any gene count
+    settings = cnnc.tl.ScoringSettings(context_genes=300)
+    cnnc.tl.predict_interactions(chosen, model=model, tfs=tfs, min_cells=0, settings=settings)
+    pd.testing.assert_frame_equal(cnnc.get.edges(chosen), s)
 
 
 def test_too_many_regulators_for_a_context(pbmc, monkeypatch):

@@ -217,6 +217,8 @@ def predict(args) -> int:
         interventions=args.interventions,
         control=None if args.control is None else [c.strip() for c in args.control.split(",") if c.strip()],
         intervention_targets=_intervention_targets(args.intervention_targets),
+        direction=args.direction,
+        time_key=args.time_key,
         settings=cnnc.tl.ScoringSettings(
             batch_size=args.batch_size, chunk_cells=args.chunk_cells, precision=args.precision
         ),
@@ -225,7 +227,7 @@ def predict(args) -> int:
     params = adata.uns[args.key_added]["params"]
     written = []
     if args.edges is not None:
-        table = cnnc.get.edges(adata, key=args.key_added, top=args.top, network=args.network)
+        table = cnnc.get.edges(adata, key=args.key_added, top=args.top, max_q=args.max_q, network=args.network)
         _write_table(table, args.edges)
         written.append(f"{len(table):,} edges to {args.edges}")
     if args.output is not None:
@@ -269,7 +271,7 @@ def train(args) -> int:
         features=features,
         layer=args.layer,
         use_raw=use_raw,
-        seed=args.seed,
+        random_state=args.random_state if args.seed is None else args.seed,
         name=args.name,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cnnc {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        help="threads for the compiled kernels and torch (sets sc.settings.n_jobs; -1: every core; default: scanpy's)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,train,demo}")
 
     p = sub.add_parser("predict", help="predict a regulatory network and write it into the file and/or a table")
@@ -323,12 +330,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--intervention-targets",
         help="with --interventions, a CSV/TSV of condition,target rows (default: a label names its perturbed gene)",
     )
+    p.add_argument(
+        "--direction",
+        choices=("auto", "images"),
+        default="auto",
+        help="'auto': pair images only where they add measured value (the default model: none, p_ab/p_ba are NaN); "
+        "'images': always compute them (default: %(default)s)",
+    )
+    p.add_argument(
+        "--time-key", help="numeric obs column (pseudotime or collection time): direction of regulator pairs from time"
+    )
     p.add_argument("--key-added", default="cnnc", help="key in uns/varp (default: %(default)s)")
     p.add_argument("--top", type=int, help="with --edges, write the top edges only (per group)")
+    p.add_argument(
+        "--max-q",
+        type=float,
+        help="with --edges, write edges with q-value <= MAX_Q only (Benjamini-Hochberg; e.g. 0.05), before --top",
+    )
     p.add_argument("--network", action="store_true", help="with --edges, write decoupler's source/target/weight")
-    p.add_argument("--batch-size", type=int, default=1024)
-    p.add_argument("--chunk-cells", type=int)
-    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
+    p.add_argument("--batch-size", type=int, default=1024, help="pairs per batch of images (%(default)s)")
+    p.add_argument("--chunk-cells", type=int, help="cells read at a time (bounds memory; default: 20,000)")
+    p.add_argument(
+        "--precision",
+        choices=("float32", "bfloat16"),
+        default="float32",
+        help="float32 (exact) or bfloat16 (about twice as fast on CPUs with bf16 units) (%(default)s)",
+    )
     p.set_defaults(run=predict)
 
     t = sub.add_parser("train", help="train a model on known edges and save it")
@@ -337,16 +364,24 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", type=Path, required=True, help="the model file to write (.safetensors)")
     t.add_argument("--tfs", help="use the edges of these regulators only: 'human', 'mouse', a file or A,B,...")
     t.add_argument("--folds", type=int, default=3, help="regulator-disjoint cross-validation folds, 0 to skip")
-    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--epochs", type=int, default=30, help="training epochs, at most (early stopping) (%(default)s)")
     t.add_argument("--features", help="extra per-pair inputs, e.g. z_context,abs_pearson")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--random-state", type=int, default=0, help="seed of negatives, splits and initialisation (%(default)s)"
+    )
+    t.add_argument("--seed", type=int, help="deprecated name of --random-state")
     t.add_argument("--name", default="custom", help="the model's name")
     t.set_defaults(run=train)
 
     d = sub.add_parser("demo", help="predict a network on scanpy's bundled PBMCs with the default model")
-    d.add_argument("--out", type=Path, default=Path(os.environ.get("CNNC_DEMO_OUT", "cnnc_output")))
-    d.add_argument("--model", default="default")
-    d.add_argument("--top", type=int, default=15)
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("CNNC_DEMO_OUT", "cnnc_output")),
+        help="folder for the demo's table and figures (default: %(default)s, or $CNNC_DEMO_OUT)",
+    )
+    d.add_argument("--model", default="default", help="registry name or .safetensors file (default: %(default)s)")
+    d.add_argument("--top", type=int, default=15, help="edges to print and draw (%(default)s)")
     d.set_defaults(run=None)
     return parser
 
@@ -355,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cnnc`` and ``python -m cnnc``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.n_jobs is not None:
+        import scanpy as sc
+
+        sc.settings.n_jobs = args.n_jobs
     if args.command == "demo":
         args.run = _demo
     import scanpy as sc

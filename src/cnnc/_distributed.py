@@ -8,7 +8,7 @@ tree on the workers, then turned into images and read by the model on a worker, 
 probabilities (:mod:`cnnc._scoring._cluster`). The model is sent to every worker once. All tasks are pure functions of their inputs, so a worker lost
 mid-run costs only a recomputation: the scheduler redoes its tasks from the chunks' lineage.
 
-dask.distributed is optional (``pip install 'cnnc[dask]'``); without it, or without an active client, nothing here
+dask.distributed is optional (``pip install -e '.[dask]'`` in cnnc's repository); without it, or without an active client, nothing here
 runs and the work stays in the calling process.
 """
 
@@ -38,7 +38,7 @@ def cluster_client(matrix, distributed: bool | None):
     except ImportError:
         if distributed:
             raise ImportError(
-                "distributed=True needs dask.distributed: pip install 'cnnc[dask]', then start a Client."
+                "distributed=True needs dask.distributed: pip install 'dask[array,distributed]' (or -e '.[dask]' in cnnc's repository), then start a Client."
             ) from None
         return None
     try:

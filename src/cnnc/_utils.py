@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pooch
 
 from ._version import __version__
+
+#: Seconds before a progress bar appears: at scanpy's default verbosity, runs longer than this show one line.
+PROGRESS_DELAY = 3.0
 
 
 def package_version() -> str:
@@ -29,3 +33,23 @@ def sha256_file(path: str | os.PathLike) -> str:
     """Hex SHA256 of a file, read in chunks: the hash the model and data registries record and check."""
     # pooch checks its downloads with this same function, so a hash written here is one pooch accepts
     return pooch.file_hash(str(path), alg="sha256")
+
+
+def resolve_random_state(random_state, seed, function: str) -> int:
+    """The seed to use: ``random_state``, or the deprecated ``seed`` (with a FutureWarning naming the fix)."""
+    if seed is not None:
+        warnings.warn(
+            f"{function}: `seed` is deprecated and will be removed; pass `random_state={seed!r}` instead.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        if random_state not in (None, 0, seed):
+            raise ValueError(
+                f"{function}: pass `random_state` only (got random_state={random_state!r}, seed={seed!r})."
+            )
+        random_state = seed
+    if random_state is None:
+        return 0
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer) or random_state < 0:
+        raise ValueError(f"{function}: random_state must be a non-negative integer seed, got {random_state!r}.")
+    return int(random_state)

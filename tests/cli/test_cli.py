@@ -60,7 +60,9 @@ def test_predict_h5ad_writes_the_file_and_an_edge_table(pbmc_file, model_file, t
     assert {r.lower() for r in edges["regulator"]} <= tfs and (edges["n_cells"] >= 10).all()
     assert result.uns["cnnc"]["params"]["n_candidates"] == 33 * (result.raw.n_vars - 1)
     table = pd.read_csv(tmp_path / "edges.csv")
-    pd.testing.assert_frame_equal(table, edges, check_dtype=False, atol=1e-6)
+    # a CSV holds the evidence labels as text
+    pd.testing.assert_frame_equal(table, edges.astype({"direction_evidence": str}), check_dtype=False, atol=1e-6)
+    assert set(table["direction_evidence"]) <= {"regulator list", "none"}
     assert f"scored {len(edges):,} pairs" in out.stdout
     # same numbers as the Python API
     adata = sc.datasets.pbmc68k_reduced()
@@ -170,3 +172,18 @@ def test_train_then_predict(gsd, tmp_path):
     assert len(pd.read_csv(tmp_path / "e.csv")) > 0
     out = run("train", tmp_path / "gsd.h5ad", "--truth", tmp_path / "nope.csv", "-o", tmp_path / "m.safetensors")
     assert out.returncode == 1 and "nope.csv: no such file" in out.stderr
+
+
+def test_every_option_has_help_text():
+    """`cnnc COMMAND --help` explains every option."""
+    import argparse
+
+    from cnnc._cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in [("cnnc", parser), *subparsers.choices.items()]:
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"{name}: option {action.option_strings or action.dest} has no help text"

@@ -217,4 +217,5 @@ def test_unknown_names_and_bad_registrations(registry):
 def test_public_namespace():
     assert sorted(models.__all__) == sorted(
         ["CNNC", "Model", "ModelSpec", "load", "available", "info", "register", "load_file"]
+        + ["ContextStatistics", "context_z", "MEASURES", "MARGINAL_FEATURES"]  # the context prior of the features
     )

@@ -32,13 +32,45 @@ def test_network_marks_repression_and_labels_evidence(pbmc):
     edges = cnnc.get.edges(pbmc, top=30)
     arrows = _arrows(ax)
     assert len(arrows) == 30
+    # no direction column, but the score is p_ab (a direction model's call): arrowheads regulator → target, a bar
+    # where the genes are anti-correlated, whose edges are dashed too
+    assert np.allclose(edges["score"], edges["p_ab"])
     bars = sum("BracketB" in type(a.get_arrowstyle()).__name__ for a in arrows)
     assert bars == int((edges["sign"] < 0).sum()) > 0
+    assert all(type(a.get_arrowstyle()).__name__ != "Curve" for a in arrows)
+    dashed = sum(a.get_linestyle() not in ("-", "solid") for a in arrows)
+    assert dashed == int((edges["sign"] < 0).sum())
     labels = {t.get_text() for t in ax.texts}
     assert {str(n) for n in edges["n_cells"]} <= labels  # each edge's co-expressing cells written on it
     plt.close("all")
     ax = cnnc.pl.network(pbmc, top=30, edge_labels=None, show=False)
     assert not ({str(n) for n in edges["n_cells"]} - set(TFS + TARGETS)) & {t.get_text() for t in ax.texts}
+    plt.close("all")
+
+
+def test_network_without_a_direction_call_draws_lines(pbmc):
+    """A score that is not p_ab (e.g. the default model's p_ab + p_ba) and no direction column: no arrowheads."""
+    adata = pbmc.copy()
+    table = adata.uns["cnnc"]["edges"]
+    adata.uns["cnnc"]["edges"] = table.assign(score=table["p_ab"] + table["p_ba"])
+    ax = cnnc.pl.network(adata, top=12, show=False)
+    assert all(type(a.get_arrowstyle()).__name__ == "Curve" for a in _arrows(ax))
+    plt.close("all")
+
+
+def test_network_arrows_only_where_a_direction_is_called(pbmc):
+    """A direction column decides: +1 regulator → target, -1 target → regulator, 0 a line without a head."""
+    adata = pbmc.copy()
+    table = adata.uns["cnnc"]["edges"]
+    adata.uns["cnnc"]["edges"] = table.assign(direction=np.resize([1, 0, -1], len(table)))
+    edges = cnnc.get.edges(adata, top=12)
+    ax = cnnc.pl.network(adata, top=12, show=False)
+    styles = [type(a.get_arrowstyle()).__name__ for a in _arrows(ax)]
+    assert sum(s == "Curve" for s in styles) == int((edges["direction"] == 0).sum()) > 0
+    assert sum(s != "Curve" for s in styles) == int((edges["direction"] != 0).sum()) > 0
+    bar = ax.get_figure().axes[-1]
+    assert "edges drawn" in bar.get_ylabel()
+    assert bar.get_ylim() == pytest.approx((edges["score"].min(), edges["score"].max()), rel=1e-5)
     plt.close("all")
 
 

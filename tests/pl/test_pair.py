@@ -47,11 +47,11 @@ def _rgba(fig: Figure) -> np.ndarray:
 
 def test_pair_histogram_returns_axes_and_draws_the_image(pbmc):
     cnnc.tl.pair_histograms(pbmc, PAIRS)
-    ax = pair_histogram(pbmc, "S100A8", "S100A9", show=False)
+    ax = pair_histogram(pbmc, "S100A8", "S100A9", scale="model", show=False)
     assert isinstance(ax, Axes)
     image = pbmc.uns["cnnc"]["histograms"][2]
     np.testing.assert_array_equal(_pixels(ax), image[::-1])  # high expression of gene b at the top
-    assert ax.get_title() == "S100A8 vs S100A9"
+    assert ax.get_title().startswith("S100A8 vs S100A9 · n_cells ")
     assert ax.get_xlabel().startswith("S100A8") and ax.get_ylabel().startswith("S100A9")
     # tick labels are bin centres in log10(x + 0.01): the first one is the zero bin of the gene
     edges_a = pbmc.uns["cnnc"]["bin_edges"][list(pbmc.uns["cnnc"]["genes"]).index("S100A8")]
@@ -61,20 +61,20 @@ def test_pair_histogram_returns_axes_and_draws_the_image(pbmc):
 def test_stored_and_on_the_fly_give_the_same_pixels(pbmc):
     fresh = pbmc.copy()
     cnnc.tl.pair_histograms(pbmc, PAIRS)
-    stored_ax = pair_histogram(pbmc, "GATA3", "CD3E", show=False)
-    fly_ax = pair_histogram(fresh, "GATA3", "CD3E", show=False)
+    stored_ax = pair_histogram(pbmc, "GATA3", "CD3E", scale="model", show=False)
+    fly_ax = pair_histogram(fresh, "GATA3", "CD3E", scale="model", show=False)
     assert "cnnc" not in fresh.uns  # drawing does not store anything
     np.testing.assert_array_equal(_pixels(stored_ax), _pixels(fly_ax))
     np.testing.assert_array_equal(_rgba(stored_ax.figure), _rgba(fly_ax.figure))
     # an explicit use_raw recomputes from that matrix, with the same result for the same data
     np.testing.assert_array_equal(
-        _pixels(pair_histogram(pbmc, "GATA3", "CD3E", use_raw=True, show=False)), _pixels(fly_ax)
+        _pixels(pair_histogram(pbmc, "GATA3", "CD3E", scale="model", use_raw=True, show=False)), _pixels(fly_ax)
     )
 
 
 def test_on_the_fly_uses_the_stored_recipe(pbmc):
     cnnc.tl.pair_histograms(pbmc, [("SPI1", "FCGR3A")], transform="density", bins=16)
-    ax = pair_histogram(pbmc, "LYZ", "CST3", show=False)  # not stored: computed with the stored recipe
+    ax = pair_histogram(pbmc, "LYZ", "CST3", scale="model", show=False)  # not stored: computed with the stored recipe
     values = np.asarray(ax.collections[0].get_array())
     assert values.size == 16 * 16
     assert abs(values.sum() - 1.0) < 1e-5  # densities over all cells
@@ -112,7 +112,7 @@ def test_existing_axes(pbmc):
 def test_grid(pbmc, tmp_path):
     cnnc.tl.pair_histograms(pbmc, PAIRS)
     path = tmp_path / "grid.pdf"
-    axes = pair_histograms(pbmc, PAIRS, ncols=2, save=path, show=False)
+    axes = pair_histograms(pbmc, PAIRS, scale="model", ncols=2, save=path, show=False)
     assert isinstance(axes, list) and len(axes) == 3 and all(isinstance(a, Axes) for a in axes)
     assert path.is_file() and path.read_bytes()[:4] == b"%PDF"
     for ax, image in zip(axes, pbmc.uns["cnnc"]["histograms"], strict=True):
@@ -121,13 +121,13 @@ def test_grid(pbmc, tmp_path):
     hidden = [a for a in fig.axes if not a.get_visible()]
     assert len(hidden) == 1  # 3 panels on a 2 × 2 grid
     # one shared colour bar for CNNC's fixed 0..1 scale
-    assert sum(a.get_ylabel() == "log density (CNNC scale)" for a in fig.axes) == 1
+    assert sum(a.get_ylabel() == "fraction of cells, log scale (0: none, 1: all)" for a in fig.axes) == 1
 
 
 def test_grid_titles_dataframe_and_per_panel_colorbars(pbmc):
     cnnc.tl.pair_histograms(pbmc, PAIRS, transform="counts")
     frame = pd.DataFrame({"regulator": ["SPI1", "GATA3"], "target": ["FCGR3A", "CD3E"]})
-    fig = pair_histograms(pbmc, frame, titles=["one", "two"], return_fig=True, show=False)
+    fig = pair_histograms(pbmc, frame, scale="model", titles=["one", "two"], return_fig=True, show=False)
     assert isinstance(fig, Figure)
     assert [a.get_title() for a in fig.axes if a.get_title()] == ["one", "two"]
     assert sum(a.get_ylabel() == "cells" for a in fig.axes) == 2  # counts differ in scale: one bar each
@@ -149,7 +149,7 @@ def test_beeline_pair(shared_data):
     adata = ad.AnnData(expression.to_numpy(), obs=pd.DataFrame(index=expression.index))
     adata.var_names = expression.columns
     a, b = adata.var_names[0], adata.var_names[1]
-    ax = pair_histogram(adata, a, b, show=False)
+    ax = pair_histogram(adata, a, b, scale="model", show=False)
     xa, xb = expression[a].to_numpy(), expression[b].to_numpy()
     H = np.histogram2d(np.log10(xa + 0.01), np.log10(xb + 0.01), bins=32)[0]
     expected = ((np.log10(H.T / len(xa) + 1e-4) + 4) / 4).astype(np.float32)
@@ -172,9 +172,9 @@ def test_mudata_protein_against_rna():
     )
     with md.set_options(pull_on_update=False):
         mdata = md.MuData({"rna": rna, "prot": prot})
-    on_the_fly = pair_histogram(mdata, "CD3", "Cd3e", mod=("prot", "rna"), show=False)
+    on_the_fly = pair_histogram(mdata, "CD3", "Cd3e", mod=("prot", "rna"), scale="model", show=False)
     cnnc.tl.pair_histograms(mdata, [("CD3", "Cd3e")], mod=("prot", "rna"))
-    stored = pair_histogram(mdata, "CD3", "Cd3e", show=False)
+    stored = pair_histogram(mdata, "CD3", "Cd3e", scale="model", show=False)
     np.testing.assert_array_equal(_pixels(stored), _pixels(on_the_fly))
     common = prot.obs_names.intersection(rna.obs_names)
     xa, xb = prot[common, "CD3"].X.ravel(), rna[common, "Cd3e"].X.ravel()
@@ -182,3 +182,32 @@ def test_mudata_protein_against_rna():
     np.testing.assert_array_equal(_pixels(stored), ((np.log10(H.T / len(xa) + 1e-4) + 4) / 4).astype(np.float32)[::-1])
     with pytest.raises(ValueError, match="needs `mod=`"):
         pair_histogram(mdata, "CD3", "Cd4", show=False)
+
+
+def test_data_scale_spans_each_gene_in_its_own_units(pbmc):
+    """Default: cells per bin of the values as stored (.raw here), each axis from 0 to the gene's maximum."""
+    ax = pair_histogram(pbmc, "SPI1", "FCGR3A", bins=10, show=False)
+    x = pbmc.raw[:, "SPI1"].X.toarray().ravel() if hasattr(pbmc.raw.X, "toarray") else pbmc.raw[:, "SPI1"].X.ravel()
+    y = pbmc.raw[:, "FCGR3A"].X.toarray().ravel() if hasattr(pbmc.raw.X, "toarray") else pbmc.raw[:, "FCGR3A"].X.ravel()
+    assert ax.get_xlim() == pytest.approx((0.0, x.max())) and ax.get_ylim() == pytest.approx((0.0, y.max()))
+    counts = np.histogram2d(x, y, bins=[np.linspace(0, x.max(), 11), np.linspace(0, y.max(), 11)])[0].T
+    drawn = np.ma.filled(ax.collections[0].get_array(), np.nan).reshape(10, 10)
+    np.testing.assert_array_equal(np.nan_to_num(drawn), counts)
+    assert ax.get_xlabel() == "SPI1 (values in .raw)"
+    assert f"n_cells {int(((x > 0) & (y > 0)).sum())} of 700" in ax.get_title()
+    assert ax.collections[0].colorbar.ax.get_ylabel() == "cells per bin (log scale)"
+    with pytest.raises(ValueError, match="scale must be"):
+        pair_histogram(pbmc, "SPI1", "FCGR3A", scale="log", show=False)
+
+
+def test_title_carries_the_model_call(pbmc):
+    """With a prediction under key: score, q-value and the direction (a called one from a direction column)."""
+    edges = pd.DataFrame(
+        {"regulator": ["SPI1"], "target": ["FCGR3A"], "score": [0.9], "p_ab": [0.6], "p_ba": [0.3], "qvalue": [0.001]}
+    )
+    pbmc.uns["pred"] = {"edges": edges}
+    title = pair_histogram(pbmc, "FCGR3A", "SPI1", key="pred", show=False).get_title()
+    assert "score 0.90" in title and "q 0.001" in title and "P(x → y) 0.30 · P(y → x) 0.60" in title
+    pbmc.uns["pred"]["edges"] = edges.assign(direction=[-1], direction_evidence=["images"])
+    title = pair_histogram(pbmc, "SPI1", "FCGR3A", key="pred", show=False).get_title()
+    assert "FCGR3A → SPI1 (images)" in title

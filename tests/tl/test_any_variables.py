@@ -224,7 +224,7 @@ def test_train_a_rank_model_on_sachs(sachs):
         scaling="rank",
         architecture={"filters": [4], "dense": 8},
         recipe="cnnc-original",  # images only: context features correlate the values themselves, not their ranks
-        seed=0,
+        random_state=0,
     )
     assert model.spec.image_params.scaling == "rank" and "rank" in model.spec.expects
     logged = cnnc.datasets.sachs(log=True)
@@ -239,6 +239,6 @@ def test_plot_labels_follow_the_recipe(sachs):
 
     matplotlib.use("Agg")
     pair_histograms(sachs, PAIRS, scaling="rank", bins=16)
-    ax = cnnc.pl.pair_histogram(sachs, "praf", "pmek", show=False)
+    ax = cnnc.pl.pair_histogram(sachs, "praf", "pmek", scale="model", show=False)
     assert "rank / n_cells" in ax.get_xlabel() and "log10" not in ax.get_xlabel()
     assert float(ax.get_xticklabels()[0].get_text()) < 0.1  # bin centres are rank fractions in (0, 1)

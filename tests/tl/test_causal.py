@@ -44,7 +44,7 @@ def test_partial_correlation_matches_regression_residuals():
 
 def test_chain_links_and_directions():
     adata = _chain()
-    cnnc.tl.causal_scores(adata, n_boot=4, seed=3)
+    cnnc.tl.causal_scores(adata, n_boot=4, random_state=3)
     result = adata.uns["cnnc_causal"]
     edges = result["edges"]
     assert len(edges) == 6 and set(map(frozenset, zip(edges["regulator"], edges["target"], strict=True))) == {
@@ -80,8 +80,8 @@ def test_order_of_variables_does_not_matter():
 
 def test_copy_and_bootstrap_reproducible():
     adata = _chain(800)
-    a = cnnc.tl.causal_scores(adata, n_boot=3, seed=5, copy=True)
-    b = cnnc.tl.causal_scores(adata, n_boot=3, seed=5, copy=True)
+    a = cnnc.tl.causal_scores(adata, n_boot=3, random_state=5, copy=True)
+    b = cnnc.tl.causal_scores(adata, n_boot=3, random_state=5, copy=True)
     assert "cnnc_causal" not in adata.uns
     pd.testing.assert_frame_equal(a.uns["cnnc_causal"]["edges"], b.uns["cnnc_causal"]["edges"])
 

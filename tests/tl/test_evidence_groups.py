@@ -61,7 +61,9 @@ def test_min_cells_drops_exactly_the_pairs_with_little_evidence(pbmc, tiny_model
     assert (kept["n_cells"] >= 10).all()
     expected = full[full["n_cells"] >= 10].reset_index(drop=True)
     assert 0 < len(expected) < len(full)  # PBMCs are sparse: the threshold does remove pairs
-    pd.testing.assert_frame_equal(kept, expected, atol=1e-6)
+    # the same pairs and scores; p-values differ: the null and the BH adjustment are those of the pairs kept
+    significance = ["pvalue", "qvalue"]
+    pd.testing.assert_frame_equal(kept.drop(columns=significance), expected.drop(columns=significance), atol=1e-6)
     assert b.uns["cnnc"]["params"]["n_pairs"] == len(kept)
     assert b.uns["cnnc"]["params"]["n_candidates"] == len(full)
     assert b.varp["cnnc"].nnz == len(kept)

@@ -27,7 +27,10 @@ def test_predict_writes_varp_and_edges(gsd, tiny_model, regulators, tmp_path):
     )
     edges = adata.uns["cnnc"]["edges"]
     assert len(edges) == len(regulators) * (adata.n_vars - 1)
-    assert list(edges.columns) == ["regulator", "target", "score", "p_none", "p_ab", "p_ba", "sign", "corr", "n_cells"]
+    assert list(edges.columns) == [
+        "regulator", "target", "score", "p_none", "p_ab", "p_ba", "sign", "corr", "n_cells", "pvalue", "qvalue",
+        "direction", "direction_evidence",
+    ]  # fmt: skip
     np.testing.assert_allclose(edges[["p_none", "p_ab", "p_ba"]].sum(1), 1, atol=1e-5)
     assert (edges["score"].diff().dropna() <= 0).all()
     net = adata.varp["cnnc"]

@@ -195,7 +195,7 @@ def test_train_reads_a_labelled_table(gsd):
             negatives,
         ]
     )
-    kwargs = {"folds": 0, "epochs": 1, "architecture": SMALL, "seed": 0, "recipe": "cnnc-original"}
+    kwargs = {"folds": 0, "epochs": 1, "architecture": SMALL, "random_state": 0, "recipe": "cnnc-original"}
     model = cnnc.tl.train(gsd.copy(), table, negative_ratio=0, **kwargs)
     plain = cnnc.tl.train(gsd.copy(), truth, **kwargs)
     known = plain.spec.training["n_known_edges"]  # (self-loops of the truth dropped)

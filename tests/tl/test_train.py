@@ -58,8 +58,12 @@ def test_train_cv_writes_heldout_edges_and_is_reproducible(gsd):
     torch.set_num_threads(1)
     truth = gsd.uns["ground_truth"]
     a1, a2 = gsd.copy(), gsd.copy()
-    m1 = cnnc.tl.train(a1, truth, folds=2, epochs=2, architecture=SMALL, seed=3, final=False, recipe="cnnc-original")
-    m2 = cnnc.tl.train(a2, truth, folds=2, epochs=2, architecture=SMALL, seed=3, final=False, recipe="cnnc-original")
+    m1 = cnnc.tl.train(
+        a1, truth, folds=2, epochs=2, architecture=SMALL, random_state=3, final=False, recipe="cnnc-original"
+    )
+    m2 = cnnc.tl.train(
+        a2, truth, folds=2, epochs=2, architecture=SMALL, random_state=3, final=False, recipe="cnnc-original"
+    )
     cv = a1.uns["cnnc_cv"]["edges"]
     # every regulator × gene pair of the known regulators was scored once, by the fold that did not train on it
     regs = truth["regulator"].unique()
@@ -142,3 +146,16 @@ def test_wide_prior_with_image_branch_off_ranks_by_the_prior(gsd):
     assert (np.diff(z) <= 1e-5).all()
     with pytest.raises(ValueError, match="must be one of the features"):
         cnnc.tl.train(gsd.copy(), truth, folds=0, features=["abs_pearson"], wide_prior="z_context")
+
+
+def test_seed_is_a_deprecated_name_of_random_state():
+    from cnnc._utils import resolve_random_state
+
+    with pytest.warns(FutureWarning, match="random_state=4"):
+        assert resolve_random_state(0, 4, "cnnc.tl.train") == 4
+    with pytest.raises(ValueError, match="pass `random_state` only"):
+        with pytest.warns(FutureWarning):
+            resolve_random_state(2, 4, "cnnc.tl.train")
+    with pytest.raises(ValueError, match="non-negative integer"):
+        resolve_random_state(-1, None, "cnnc.tl.train")
+    assert resolve_random_state(7, None, "cnnc.tl.train") == 7

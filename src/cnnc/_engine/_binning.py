@@ -11,7 +11,7 @@ from numba import prange
 
 from ._params import PairImageParams
 from ._source import ExpressionSource
-from ._threads import parallel_allowed
+from ._threads import jobs, parallel_allowed
 
 # Below these sizes a parallel region costs more than it saves (threads must wake up, and on a busy machine
 # the region waits for the slowest of them).
@@ -328,7 +328,8 @@ class GeneBinner:
         if values.dtype == np.float16:
             values = values.astype(np.float32)
         codes = _codes_parallel if len(values) >= _PARALLEL_VALUES and parallel_allowed() else _codes_serial
-        codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
+        with jobs():  # sc.settings.n_jobs threads
+            codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
 
     def _marginals(self, indptr: np.ndarray, nz_codes: np.ndarray, n_cells: int) -> np.ndarray:
@@ -349,7 +350,8 @@ class GeneBinner:
         codes = np.empty((n_genes, block.shape[0]), dtype=np.uint8)
         marginals = np.empty((n_genes, self.params.bins), dtype=np.int64)
         fill = _fill_codes_parallel if codes.size >= _PARALLEL_CODES and parallel_allowed() else _fill_codes_serial
-        fill(indptr, indices, nz_codes, self.zero_code, codes, marginals)
+        with jobs():
+            fill(indptr, indices, nz_codes, self.zero_code, codes, marginals)
         return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, marginals)
 
     def whole(self) -> BinnedBlock:

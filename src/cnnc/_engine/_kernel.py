@@ -21,7 +21,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from ._binning import BinnedBlock, GeneBinner
-from ._threads import parallel_allowed
+from ._threads import jobs, parallel_allowed
 
 # Pairs per task handed to a thread: small enough to balance the threads, large enough to amortise a task.
 _PAIRS_PER_TASK = 32
@@ -320,7 +320,8 @@ def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: boo
         return
     previous = numba.set_parallel_chunksize(1)
     try:
-        _pair_kernel(*args)
+        with jobs():  # sc.settings.n_jobs threads
+            _pair_kernel(*args)
     finally:
         numba.set_parallel_chunksize(previous)
 

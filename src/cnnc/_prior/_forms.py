@@ -135,7 +135,8 @@ def pair_prior(matrix, a, b, *, features, context=None, chunk_cells=None, gene_n
     """:class:`PairPrior` of pairs (a, b): exact at any gene count, memory bounded by a band of rows.
 
     ``context``: ``None`` (every gene up to :data:`SUBSET_ABOVE` genes, else the regulators plus the
-    :data:`CONTEXT_VARIABLE_GENES` most variable genes) or the gene positions to take each gene's context over.
+    :data:`CONTEXT_VARIABLE_GENES` most variable genes), an integer ``k`` (the regulators plus the ``k`` most
+    variable genes) or the gene positions to take each gene's context over.
     With a dask.distributed ``client`` (and a dask array) a whole Gram matrix is summed on the workers.
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)

@@ -14,6 +14,7 @@ import numpy as np
 from .._distributed import cluster_client
 from .._engine._images import PairImager
 from .._engine._params import PairImageParams
+from .._engine._threads import jobs
 from .._utils import package_version
 from ._batch import ExtraFeatures, predict_both_ways, run_batches, symmetrize
 from ._cluster import ClusterImager, OnCluster
@@ -81,17 +82,18 @@ def score_pairs(
         runner = InProcess(
             imager, model, symmetric=symmetric, batch_size=batch_size, device=device, precision=precision
         )
-    return run_batches(
-        runner,
-        a,
-        b,
-        n_classes=model.n_classes,
-        batch_size=batch_size,
-        symmetric=symmetric,
-        extra=extra,
-        progress=progress,
-        on_batch=on_batch,
-    )
+    with jobs():  # torch and the kernels on sc.settings.n_jobs threads
+        return run_batches(
+            runner,
+            a,
+            b,
+            n_classes=model.n_classes,
+            batch_size=batch_size,
+            symmetric=symmetric,
+            extra=extra,
+            progress=progress,
+            on_batch=on_batch,
+        )
 
 
 def edge_probabilities(proba: np.ndarray, model) -> dict[str, np.ndarray]:

@@ -15,6 +15,8 @@ import numpy as np
 from scanpy import settings
 from tqdm.auto import tqdm
 
+from .._utils import PROGRESS_DELAY
+
 #: ``extra(a, b)``: the model's extra per-pair features of a batch of pairs (positions among the imager's genes).
 ExtraFeatures = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -96,8 +98,14 @@ def run_batches(
     ``on_batch(k)`` is called after the ``k``-th batch's probabilities arrived (from 0).
     """
     out = np.empty((len(a), n_classes), dtype=np.float32)
+    # shown at scanpy's default verbosity (warning) once a run takes more than a few seconds (PROGRESS_DELAY)
     bar = tqdm(
-        total=len(a), desc="scoring pairs", unit="pair", unit_scale=True, disable=not progress or settings.verbosity < 2
+        total=len(a),
+        desc="cnnc: scoring pairs",
+        unit="pair",
+        unit_scale=True,
+        disable=not progress or settings.verbosity < 1,
+        delay=PROGRESS_DELAY,
     )
     pending: deque = deque()
     done = 0

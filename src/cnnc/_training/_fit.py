@@ -11,6 +11,8 @@ from scanpy import logging as logg
 from scanpy import settings
 from tqdm.auto import tqdm
 
+from .._engine._threads import with_jobs
+from .._utils import PROGRESS_DELAY
 from ..models._device import resolve_device
 
 
@@ -53,6 +55,7 @@ def _evaluate(module, images, extra, labels, batch_size, device) -> tuple[float,
     return total / len(labels), correct / len(labels)
 
 
+@with_jobs  # torch on sc.settings.n_jobs threads
 def fit_module(
     module: torch.nn.Module,
     images: np.ndarray,
@@ -98,7 +101,7 @@ def fit_module(
     result = FitResult()
     best_state, best_loss, since_best = None, np.inf, 0
     start = time.perf_counter()
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=settings.verbosity < 2, leave=False)
+    bar = tqdm(range(epochs), desc="cnnc: training", unit="epoch", disable=settings.verbosity < 1, delay=PROGRESS_DELAY)
     for epoch in bar:
         module.train()
         running, seen = 0.0, 0

@@ -165,7 +165,7 @@ RECIPES: dict[str, Recipe] = {
     "cnnc-pairs": Recipe(
         name="cnnc-pairs",
         description=(
-            "Default. A small CNNC network reads the 16×16 pair image in both orientations and says which way a pair "
+            "A small CNNC network reads the 16×16 pair image in both orientations and says which way a pair "
             "interacts (none / regulator→target / target→regulator, CNNC's labels with swapped pairs); its linear "
             "path is fixed to a context prior (an equal-weight mean of context-normalised association measures, "
             "chosen by validation across the training cell types), and the image branch's weight is chosen the "

@@ -18,6 +18,7 @@ def edges(
     top: int | None = None,
     min_score: float | None = None,
     min_cells: int | None = None,
+    max_q: float | None = None,
     regulators: list[str] | None = None,
     groups: str | Sequence[str] | None = None,
     network: bool = False,
@@ -41,6 +42,10 @@ def edges(
         Keep edges with ``score >= min_score``.
     min_cells
         Keep edges whose genes are both detected in at least this many cells (the ``n_cells`` column).
+    max_q
+        Keep edges with ``qvalue <= max_q`` (Benjamini–Hochberg: the expected fraction of false edges among those kept
+        is at most ``max_q``; see the ``pvalue`` column in :func:`cnnc.tl.predict_interactions`). Applied before
+        ``top``. E.g. regulons for decoupler: ``cnnc.get.edges(adata, max_q=0.05, network=True)``.
     regulators
         Keep edges of these regulators.
     groups
@@ -57,7 +62,8 @@ def edges(
     Returns
     -------
     DataFrame sorted by decreasing score (by group first, with groups): the tool's table, e.g. ``regulator, target,
-    score, p_none, p_ab, p_ba, sign, corr, n_cells`` for a prediction (``group`` first with groups), or ``source,
+    score, p_none, p_ab, p_ba, sign, corr, n_cells, pvalue, qvalue, direction, direction_evidence`` for a prediction
+    (``group`` first with groups; what each column holds: :func:`cnnc.tl.predict_interactions`), or ``source,
     target, weight`` with ``network=True``.
     """
     top = as_integer(top, "top", low=1, none=True, example=100, meaning="edges kept per group")
@@ -105,6 +111,15 @@ def edges(
                 "cnnc.tl.predict_interactions."
             )
         table = table[table["n_cells"] >= min_cells]
+    if max_q is not None:
+        if "qvalue" not in table.columns:
+            raise ValueError(
+                f"adata.uns[{key!r}]['edges'] has no qvalue column (made by an older cnnc): re-run "
+                "cnnc.tl.predict_interactions."
+            )
+        if isinstance(max_q, bool) or not 0 < float(max_q) <= 1:
+            raise ValueError(f"max_q must be a q-value cut-off in (0, 1], e.g. 0.05; got {max_q!r}.")
+        table = table[table["qvalue"] <= max_q]
     if top is not None:
         table = table.groupby("group", observed=True, sort=False).head(top) if grouped else table.head(top)
     table = table.reset_index(drop=True)

@@ -132,7 +132,6 @@ def function_candidates(
                 use_raw=use_raw,
                 cmap=cmap,
                 colorbar=False,
-                tick_every=16,
                 title=f"{row.gene} vs {member_genes[m]}  r={corr[i, m]:+.2f}",
                 ax=ax,
                 show=False,

@@ -24,10 +24,12 @@ from ._utils import finish
 
 LAYOUTS = ("spring", "kamada_kawai", "circular", "shell")
 #: Per-edge evidence columns of the edge table drawn when present.
-EVIDENCE_COLUMNS = ("sign", "corr", "n_cells")
+EVIDENCE_COLUMNS = ("sign", "corr", "n_cells", "direction", "p_ab")
 EDGE_LABELS = ("auto", "n_cells", "score", "corr")
 #: With ``edge_labels="auto"``, edges are labelled with their co-expressing cells up to this many edges.
 AUTO_LABEL_EDGES = 30
+#: Smallest distance between two nodes of a component, in layout units (a component of n nodes spans ~1.5·sqrt(n)).
+MIN_NODE_GAP = 0.8
 _REGULATOR_COLOR = "#d95f02"
 _TARGET_COLOR = "#7fa7cf"
 _EDGE_CMAP = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.35, 1.0, 256)), name="cnnc_edges")
@@ -142,17 +144,25 @@ def _pack_components(graph, layout: str) -> dict[str, np.ndarray]:
         elif len(nodes) == 2:
             pos = {nodes[0]: np.array([-0.5, 0.0]), nodes[1]: np.array([0.5, 0.0])}
         elif layout == "spring":
-            pos = nx.spring_layout(sub, k=2.0 / np.sqrt(len(nodes)), iterations=200, seed=0)
+            # started from Kamada-Kawai's even spacing: hubs' targets spread around them instead of bunching
+            start = nx.kamada_kawai_layout(sub)
+            pos = nx.spring_layout(sub, pos=start, k=3.0 / np.sqrt(len(nodes)), iterations=100, seed=0)
         else:
             pos = nx.kamada_kawai_layout(sub)
         xy = np.array([pos[n] for n in nodes], dtype=float)
         xy -= xy.mean(axis=0)
         extent = np.abs(xy).max()
-        radius = 0.5 * np.sqrt(len(nodes))
+        radius = 0.75 * np.sqrt(len(nodes))
         if extent > 0:
             xy *= radius / extent
+        if len(nodes) > 2:  # spread crowded parts (a hub's targets): nearest nodes at least MIN_NODE_GAP apart
+            gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+            nearest = gaps[~np.eye(len(nodes), dtype=bool)].min()
+            if 0 < nearest < MIN_NODE_GAP:
+                xy *= min(MIN_NODE_GAP / nearest, 2.5)
+                radius = float(np.abs(xy).max())
         placed.append((dict(zip(nodes, xy, strict=True)), max(radius, 0.5)))
-    gap = 0.6
+    gap = 1.6
     # rows about 1.5 times as wide as the packing is tall, to suit a landscape figure
     row_width = max(max(2 * r for _, r in placed), 1.5 * np.sqrt(sum((2 * r + gap) ** 2 for _, r in placed)))
     out, x, y, row_height = {}, 0.0, 0.0, 0.0
@@ -198,6 +208,146 @@ def _layout(
     return {n: np.asarray(pos[n], dtype=float) for n in nodes}
 
 
+def _draw_edges(ax: Axes, selected: pd.DataFrame, pos, node_size, norm, edge_labels):
+    """Draw the edges (shade and width by score, arrowheads where a direction is called, dashed when corr < 0).
+
+    Returns the edges' signs and directions.
+    """
+    scores = selected["score"].to_numpy()
+    strength = np.clip((scores - norm.vmin) / (norm.vmax - norm.vmin), 0, 1)
+    sign = selected["sign"].to_numpy() if "sign" in selected.columns else np.ones(len(selected))
+    direction = edge_directions(selected)
+    pairs = set(zip(selected["regulator"], selected["target"], strict=True))
+    labels = selected[edge_labels] if edge_labels else [None] * len(selected)
+    rows = zip(
+        selected[["regulator", "target"]].itertuples(index=False), strength, sign, direction, labels, strict=True
+    )
+    for (reg, tgt), w, sg, d, label in rows:
+        rad = 0.18 if (tgt, reg) in pairs else 0.06
+        if label is not None:
+            _label_edge(ax, pos[reg], pos[tgt], rad, label)
+        start, end = (tgt, reg) if d < 0 else (reg, tgt)
+        head = ("-|>" if sg >= 0 else "-[, widthB=0.5, lengthB=0") if d != 0 else "-"
+        arrow = FancyArrowPatch(
+            pos[start],
+            pos[end],
+            arrowstyle=head,
+            mutation_scale=9 + 5 * w,
+            connectionstyle=f"arc3,rad={rad if d >= 0 else -rad}",
+            shrinkA=np.sqrt(node_size[start]) / 2 + 1,
+            shrinkB=np.sqrt(node_size[end]) / 2 + 1,
+            linewidth=0.6 + 2.4 * w,
+            linestyle="-" if sg >= 0 else (0, (3, 2)),
+            color=_EDGE_CMAP(0.15 + 0.85 * w),
+            alpha=0.45 + 0.55 * w,
+            zorder=1,
+        )
+        ax.add_patch(arrow)
+    return sign, direction
+
+
+def _legend(ax: Axes, query, sign, direction, edge_labels) -> None:
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=9, mfc=_REGULATOR_COLOR, mec="white", label="regulator"),
+        Line2D([], [], ls="", marker="o", ms=7, mfc=_TARGET_COLOR, mec="white", label="target only"),
+    ]
+    if query:
+        handles.append(Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="black", mew=2, label="query gene"))
+    if (direction != 0).any():
+        handles.append(Line2D([], [], color="0.3", marker=">", ms=6, label="direction called"))
+    handles.append(Line2D([], [], color="0.3", label="no direction called" if (direction == 0).any() else "corr > 0"))
+    if (sign < 0).any():
+        handles.append(Line2D([], [], color="0.3", ls=(0, (3, 2)), label="corr < 0"))
+    if edge_labels:
+        handles.append(Line2D([], [], ls="", marker="$n$", ms=7, color="0.3", label=f"edge label: {edge_labels}"))
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=min(len(handles), 4),
+        fontsize="small",
+        frameon=False,
+    )
+
+
+#: Offsets (points, as unit directions) tried for a gene's label, after the one pointing away from its neighbours.
+_LABEL_DIRECTIONS = [
+    np.array(d, dtype=float) / np.hypot(*d)
+    for d in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+]
+
+
+def edge_directions(selected: pd.DataFrame) -> np.ndarray:
+    """Per edge: +1 (regulator → target), -1 (target → regulator) or 0 (no direction called: no arrowhead).
+
+    The ``direction`` column of the edge table decides when there is one. Without it, a table whose score is
+    ``p_ab`` (a direction model ranking regulator → target, e.g. ``"cnnc-causal"``) calls every edge's direction
+    (+1); any other table (e.g. the default model's ``p_ab + p_ba``) calls none.
+    """
+    if "direction" not in selected.columns:
+        directed = "p_ab" in selected.columns and np.allclose(
+            pd.to_numeric(selected["p_ab"]).to_numpy(dtype=float),
+            selected["score"].to_numpy(dtype=float),
+            equal_nan=False,
+        )
+        return np.full(len(selected), 1 if directed and len(selected) else 0, dtype=np.int8)
+    values = pd.to_numeric(selected["direction"], errors="coerce").to_numpy(dtype=float)
+    return np.sign(np.nan_to_num(values, nan=0.0)).astype(np.int8)
+
+
+def _outward(node: str, pos: dict, neighbours: dict) -> np.ndarray:
+    """Unit vector from the centre of a gene's neighbours to the gene (up when they surround it)."""
+    around = [pos[m] for m in neighbours.get(node, ()) if m != node]
+    if not around:
+        return np.array([0.0, 1.0])
+    d = pos[node] - np.mean(around, axis=0)
+    norm = np.hypot(*d)
+    return d / norm if norm > 1e-9 * max(1.0, np.abs(pos[node]).max()) else np.array([0.0, 1.0])
+
+
+def _place_labels(ax: Axes, nodes, pos, node_size, neighbours, style) -> None:
+    """Write each gene's name beside its node where it covers no other name, node or edge label (greedy, in order)."""
+    renderer = ax.figure.canvas.get_renderer()
+    to_pixels = ax.transData.transform
+    boxes = []
+    for n in nodes:  # the nodes as boxes, so names do not cover them
+        cx, cy = to_pixels(pos[n])
+        r = np.sqrt(node_size[n]) / 2 * ax.figure.dpi / 72
+        boxes.append((cx - r, cy - r, cx + r, cy + r))
+    for text in list(ax.texts):  # the edge labels written so far: names keep clear of them too
+        box = text.get_window_extent(renderer)
+        boxes.append((box.x0, box.y0, box.x1, box.y1))
+    for n in nodes:
+        gap = np.sqrt(node_size[n]) / 2 + 2
+        first = _outward(n, pos, neighbours)
+        text = None
+        for direction in [first, *_LABEL_DIRECTIONS]:
+            ha = "left" if direction[0] > 0.35 else "right" if direction[0] < -0.35 else "center"
+            va = "bottom" if direction[1] > 0.35 else "top" if direction[1] < -0.35 else "center"
+            if text is not None:
+                text.remove()
+            text = ax.annotate(
+                n, pos[n], xytext=tuple(gap * direction), textcoords="offset points", ha=ha, va=va, **style(n)
+            )
+            box = text.get_window_extent(renderer)
+            box = (box.x0, box.y0, box.x1, box.y1)
+            node_box = boxes[nodes.index(n)]
+            if not any(_overlap(box, other) for other in boxes if other is not node_box):
+                break
+        else:
+            text.remove()  # no free place: the first choice, overlapping
+            text = ax.annotate(
+                n, pos[n], xytext=tuple(gap * first), textcoords="offset points", ha="center", va="center", **style(n)
+            )
+            box = text.get_window_extent(renderer)
+            box = (box.x0, box.y0, box.x1, box.y1)
+        boxes.append(box)
+
+
+def _overlap(a, b, pad: float = 1.0) -> bool:
+    return a[0] < b[2] + pad and b[0] < a[2] + pad and a[1] < b[3] + pad and b[1] < a[3] + pad
+
+
 @doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def network(
     adata: AnnData,
@@ -217,9 +367,13 @@ def network(
 ) -> Axes | Figure | None:
     """Draw the highest-scoring predicted edges as a directed graph.
 
-    Arrows point from regulator to target; their width, opacity and shade grow with the score. Edges whose
-    expression correlation is negative (``sign`` -1, repression-like) end in a bar instead of an arrowhead.
-    Genes that regulate a drawn edge are orange, genes that are only targets blue.
+    An edge's width, opacity and shade grow with its score; the colour bar spans the scores of the edges drawn.
+    An edge has an arrowhead only where a direction was called: the edge table's ``direction`` column decides
+    (+1 regulator → target, -1 target → regulator, 0 no arrowhead); without that column, edges scored by ``p_ab``
+    (a direction model's regulator → target probability) point regulator → target, and edges scored otherwise (the
+    default model's ``p_ab + p_ba``) are drawn as lines. Edges whose expression correlation is negative (``sign`` -1,
+    repression-like) are dashed, and a called direction ends in a bar instead of an arrowhead. Genes that regulate
+    a drawn edge are orange, genes that are only targets blue; names are placed where they cover no other name.
 
     Parameters
     ----------
@@ -291,42 +445,15 @@ def network(
     scores = selected["score"].to_numpy()
     lo, hi = float(scores.min()), float(scores.max())
     norm = Normalize(vmin=lo, vmax=hi) if hi > lo else Normalize(vmin=hi - 0.5, vmax=hi + 0.5)
-    strength = (scores - lo) / (hi - lo) if hi > lo else np.ones_like(scores)
 
     query = {g.lower() for g in genes} if genes is not None else set()
     is_regulator = {n: n in set(regulators) for n in nodes}
     node_size = {n: (260.0 if is_regulator[n] else 150.0) for n in nodes}
-    pairs = set(zip(selected["regulator"], selected["target"], strict=True))
-
-    sign = selected["sign"].to_numpy() if "sign" in selected.columns else np.ones(len(selected))
     if edge_labels == "auto":
         edge_labels = "n_cells" if "n_cells" in selected.columns and len(selected) <= AUTO_LABEL_EDGES else None
     if edge_labels is not None and edge_labels not in selected.columns:
         raise ValueError(f"edge_labels={edge_labels!r}: adata.uns[{key!r}]['edges'] has no such column.")
-    for (reg, tgt), w, sg, label in zip(
-        selected[["regulator", "target"]].itertuples(index=False),
-        strength,
-        sign,
-        selected[edge_labels] if edge_labels else [None] * len(selected),
-        strict=True,
-    ):
-        rad = 0.18 if (tgt, reg) in pairs else 0.06
-        if label is not None:
-            _label_edge(ax, pos[reg], pos[tgt], rad, label)
-        arrow = FancyArrowPatch(
-            pos[reg],
-            pos[tgt],
-            arrowstyle="-|>" if sg >= 0 else "-[, widthB=0.5, lengthB=0",
-            mutation_scale=9 + 5 * w,
-            connectionstyle=f"arc3,rad={rad}",
-            shrinkA=np.sqrt(node_size[reg]) / 2 + 1,
-            shrinkB=np.sqrt(node_size[tgt]) / 2 + 1,
-            linewidth=0.6 + 2.4 * w,
-            color=_EDGE_CMAP(0.15 + 0.85 * w),
-            alpha=0.45 + 0.55 * w,
-            zorder=1,
-        )
-        ax.add_patch(arrow)
+    sign, direction = _draw_edges(ax, selected, pos, node_size, norm, edge_labels)
 
     xy = np.array([pos[n] for n in nodes])
     ax.scatter(
@@ -338,44 +465,27 @@ def network(
         linewidths=[2.0 if n.lower() in query else 0.8 for n in nodes],
         zorder=2,
     )
-    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
-    for n, (x, y) in zip(nodes, xy, strict=True):
-        ax.annotate(
-            n,
-            (x, y),
-            xytext=(0, np.sqrt(node_size[n]) / 2 + 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=8 if len(nodes) > 40 else 9,
-            fontweight="bold" if n.lower() in query else "normal",
-            path_effects=halo,
-            zorder=3,
-        )
-
-    ax.margins(0.08)
+    ax.margins(0.1)
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_axis_off()
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    neighbours = {}
+    for reg, tgt in zip(selected["regulator"], selected["target"], strict=True):
+        neighbours.setdefault(reg, []).append(tgt)
+        neighbours.setdefault(tgt, []).append(reg)
 
-    handles = [
-        Line2D([], [], ls="", marker="o", ms=9, mfc=_REGULATOR_COLOR, mec="white", label="regulator"),
-        Line2D([], [], ls="", marker="o", ms=7, mfc=_TARGET_COLOR, mec="white", label="target only"),
-    ]
-    if query:
-        handles.append(Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="black", mew=2, label="query gene"))
-    if (sign < 0).any():
-        handles.append(Line2D([], [], color="0.3", marker=">", ms=6, label="corr > 0"))
-        handles.append(Line2D([], [], color="0.3", marker="|", ms=9, mew=2, label="corr < 0"))
-    if edge_labels:
-        handles.append(Line2D([], [], ls="", marker="$n$", ms=7, color="0.3", label=f"edge label: {edge_labels}"))
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncols=len(handles),
-        fontsize="small",
-        frameon=False,
-    )
+    def style(n):
+        return {
+            "fontsize": 8 if len(nodes) > 40 else 9,
+            "fontweight": "bold" if n.lower() in query else "normal",
+            "path_effects": halo,
+            "zorder": 3,
+        }
+
+    fig.canvas.draw()  # final axes limits, so that labels are placed in the figure's pixels
+    order = sorted(nodes, key=lambda n: (not is_regulator[n], -len(neighbours.get(n, ()))))
+    _place_labels(ax, order, pos, node_size, neighbours, style)
+    _legend(ax, query, sign, direction, edge_labels)
     colorbar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=ListedColormap(_EDGE_CMAP(np.linspace(0.15, 1.0, 256)))),
         ax=ax,
@@ -383,7 +493,7 @@ def network(
         aspect=20,
         pad=0.01,
     )
-    colorbar.set_label("score")
+    colorbar.set_label(f"score (edges drawn: {lo:.2f}–{hi:.2f})")
     around = f" around {', '.join(genes[:4])}{'…' if len(genes) > 4 else ''}" if genes is not None else ""
     where = f"{key}, {group}" if group is not None else key
     ax.set_title(f"Top {len(selected)} predicted edges{around} ({where})", fontsize="medium")

@@ -6,17 +6,22 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
 
+from .._data import _is_mudata
 from .._docs import doc_ax, doc_params, doc_show_save
 from .._engine._params import PairImageParams
 from .._pair_data import resolve_pairs
 from .._tables import read_pairs
 from ._utils import finish
 
+#: Colour bar of the data-scale image.
+_DATA_COLORBAR_LABEL = "cells per bin (log scale)"
 _COLORBAR_LABEL = {
-    "cnnc": "log density (CNNC scale)",
+    "cnnc": "fraction of cells, log scale (0: none, 1: all)",
     "density": "fraction of cells",
     "counts": "cells",
 }
@@ -80,6 +85,78 @@ def _tick_labels(edges: np.ndarray | None, bins: int, every: int):
     return positions, [f"{centres[int(p)] + 0.0:.1f}".replace("-0.0", "0.0") for p in positions - 0.5]
 
 
+def _pair_values(adata, gene_a, gene_b, *, layer, use_raw, mod):
+    """The two genes' values over the cells as the data store them, their names and where they were read."""
+    resolved = resolve_pairs(adata, [(gene_a, gene_b)], layer=layer, use_raw=use_raw, mod=mod)
+    imager = resolved.imager
+    columns = imager.binner.genes[[resolved.a[0], resolved.b[0]]]
+    values = np.concatenate([block.toarray() for _, block in imager.source.iter_blocks(columns)])
+    name_a, name_b = resolved.pairs.iloc[0]
+    return values[:, 0].astype(np.float64), values[:, 1].astype(np.float64), name_a, name_b, resolved.expression
+
+
+def _edge_call(adata, key: str, name_a: str, name_b: str) -> dict | None:
+    """The prediction's row of the pair under ``key`` (either orientation), as seen from ``name_a``, or None."""
+    store = adata.uns.get(key) if hasattr(adata, "uns") else None
+    table = store.get("edges") if isinstance(store, dict) else None
+    if not isinstance(table, pd.DataFrame) or "group" in table.columns or len(table) == 0:
+        return None
+    reg, tgt = table["regulator"].astype(str).str.lower(), table["target"].astype(str).str.lower()
+    for flipped, hit in (
+        (False, (reg == name_a.lower()) & (tgt == name_b.lower())),
+        (True, (reg == name_b.lower()) & (tgt == name_a.lower())),
+    ):
+        if hit.any():
+            row = table[hit.to_numpy()].iloc[0].to_dict()
+            return row | {"flipped": flipped}
+    return None
+
+
+def _direction_text(row: dict, name_a: str, name_b: str) -> str:
+    """The model's direction call in words: from a ``direction`` column when the table has one, else p_ab vs p_ba."""
+    src, dst = (name_b, name_a) if row["flipped"] else (name_a, name_b)
+    if "direction" in row and pd.notna(row["direction"]):
+        d = row["direction"]
+        d = int(np.sign(float(d))) if isinstance(d, int | float | np.number) else d
+        called = {1: f"{src} → {dst}", -1: f"{dst} → {src}", 0: "direction not called"}.get(d, str(d))
+        evidence = row.get("direction_evidence")
+        if evidence is not None and not (isinstance(evidence, float) and np.isnan(evidence)):
+            evidence = f"{evidence:.2f}" if isinstance(evidence, float | np.floating) else str(evidence)
+            called += f" ({evidence})"
+        return called
+    if "p_ab" in row and "p_ba" in row:  # no call: the two probabilities, as x → y and y → x
+        forward, backward = (row["p_ba"], row["p_ab"]) if row["flipped"] else (row["p_ab"], row["p_ba"])
+        return f"P(x → y) {forward:.2f} · P(y → x) {backward:.2f}"
+    return ""
+
+
+def _call_title(row: dict | None, name_a: str, name_b: str, counted: tuple[int, int] | None) -> str:
+    """The pair and how many cells express both genes; the model's score, q-value and direction."""
+    first = f"{name_a} vs {name_b}" + ("" if counted is None else f" · n_cells {counted[0]:,} of {counted[1]:,}")
+    if row is None:
+        return first
+    parts = [f"score {row['score']:.2f}"]
+    if "qvalue" in row and pd.notna(row["qvalue"]):
+        parts.append(f"q {row['qvalue']:.1g}")
+    direction = _direction_text(row, name_a, name_b)
+    return first + "\n" + " · ".join(parts) + (f"\n{direction}" if direction else "")
+
+
+def _data_scale(ax, x, y, *, bins: int, cmap, colorbar: bool, norm):
+    """A joint histogram in the data's own units: each axis spans the gene's values, cells per bin in colour."""
+    edges_x = np.linspace(min(0.0, x.min()), max(x.max(), 1e-9), bins + 1)
+    edges_y = np.linspace(min(0.0, y.min()), max(y.max(), 1e-9), bins + 1)
+    counts, _, _ = np.histogram2d(x, y, bins=[edges_x, edges_y])
+    counts[counts == 0] = np.nan  # empty bins stay blank
+    mesh = ax.pcolormesh(edges_x, edges_y, counts.T, cmap=cmap, norm=norm, rasterized=True)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label=_DATA_COLORBAR_LABEL)
+    ax.set_xlim(edges_x[0], edges_x[-1])
+    ax.set_ylim(edges_y[0], edges_y[-1])
+    ax.set_box_aspect(1)
+    return mesh
+
+
 @doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def pair_histogram(
     adata,
@@ -87,43 +164,51 @@ def pair_histogram(
     gene_b: str,
     *,
     key: str = "cnnc",
+    scale: str = "data",
+    bins: int = 16,
     layer: str | None = None,
     use_raw: bool | None = None,
     mod: str | tuple[str, str] | None = None,
     cmap: str = "viridis",
     colorbar: bool = True,
-    tick_every: int = 8,
     title: str | None = None,
     ax: Axes | None = None,
     show: bool | None = None,
     save: bool | str | Path | None = None,
     return_fig: bool = False,
 ) -> Axes | plt.Figure | None:
-    """Draw the CNNC pair image of ``gene_a`` (x axis) against ``gene_b`` (y axis).
+    """Draw the pair image of ``gene_a`` (x axis) against ``gene_b`` (y axis): how many cells have which values.
 
-    Uses the image stored by :func:`cnnc.tl.pair_histograms` under ``key`` when the pair is there,
-    otherwise computes it on the fly with the stored recipe (or CNNC's defaults). Low expression is
-    at the bottom left; tick labels are bin centres in ``log10(expression + pseudocount)`` (rank fractions or
-    z-scores with the ``"rank"`` or ``"standard"`` recipe).
+    By default (``scale="data"``) the two genes' values are binned in the data's own units (e.g. log-normalized
+    expression), each axis spanning the gene's range, and each bin is coloured by its number of cells on a log
+    scale (empty bins blank). ``scale="model"`` draws the image exactly as the model reads it: the stored image of
+    :func:`cnnc.tl.pair_histograms` under ``key``, or one computed with the recipe stored there (or CNNC's
+    defaults), in ``log10(expression + pseudocount)`` bins.
+
+    The title says how many cells express both genes (``n_cells``) and, when ``key`` holds a prediction of
+    :func:`cnnc.tl.predict_interactions` that scored the pair, the model's call: its score, q-value and direction
+    (the ``direction`` column when the table has one, else ``p_ab`` against ``p_ba``).
 
     Parameters
     ----------
     adata
         AnnData (or MuData with ``mod``) holding log-expression.
     gene_a, gene_b
-        The pair; ``gene_a`` is the image's columns, ``gene_b`` its rows (CNNC's orientation).
+        The pair; ``gene_a`` on the x axis (the image's columns), ``gene_b`` on the y axis.
     key
-        Where :func:`cnnc.tl.pair_histograms` stored images.
+        A prediction (its call goes into the title) or, with ``scale="model"``, stored pair images.
+    scale
+        ``"data"``: bins in the data's units; ``"model"``: the image the model reads.
+    bins
+        Bins per axis with ``scale="data"`` (the model's image has its recipe's bins).
     layer, use_raw, mod
-        Where to read expression when the image is computed on the fly (see :func:`cnnc.tl.pair_histograms`).
+        Where to read expression (see :func:`cnnc.tl.pair_histograms`).
     cmap
         Colour map.
     colorbar
         Draw a colour bar.
-    tick_every
-        Label every ``tick_every``-th bin.
     title
-        Axes title (default: ``"gene_a vs gene_b"``).
+        Axes title (default: the pair, ``n_cells`` and the model's call).
     {doc_ax}
     {doc_show_save}
 
@@ -131,15 +216,47 @@ def pair_histogram(
     -------
     The Axes (or Figure with ``return_fig=True``), or ``None`` when shown.
     """
+    if scale not in ("data", "model"):
+        raise ValueError(f"scale must be 'data' (the data's units) or 'model' (the model's image), got {scale!r}.")
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 2:
+        raise ValueError(f"bins must be an integer >= 2, got {bins!r}.")
+    if scale == "data" or mod is not None or not _is_mudata(adata):
+        x, y, name_a, name_b, expression = _pair_values(adata, gene_a, gene_b, layer=layer, use_raw=use_raw, mod=mod)
+    else:  # a stored image of a MuData's pair: its modalities are known to the store, not here
+        x = y = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
+    else:
+        fig = ax.figure
+    if scale == "data":
+        norm = LogNorm(vmin=1, vmax=max(len(x), 2))
+        _data_scale(ax, x, y, bins=int(bins), cmap=cmap, colorbar=colorbar, norm=norm)
+        ax.set_xlabel(f"{name_a} ({_unit(expression)})")
+        ax.set_ylabel(f"{name_b} ({_unit(expression)})")
+    else:
+        name_a, name_b = _model_scale(
+            adata, ax, gene_a, gene_b, key=key, layer=layer, use_raw=use_raw, mod=mod, cmap=cmap, colorbar=colorbar
+        )
+    if title is None:
+        counted = None if x is None else (int(((x > 0) & (y > 0)).sum()), len(x))
+        title = _call_title(_edge_call(adata, key, name_a, name_b), name_a, name_b, counted)
+    ax.set_title(title, fontsize="small" if "\n" in title else "medium")
+    ax.grid(False)  # scanpy's figure style draws a grid, which would cover the pixels
+    return finish(fig, ax, writekey=f"pair_histogram_{name_a}_{name_b}", show=show, save=save, return_fig=return_fig)
+
+
+def _unit(expression: str) -> str:
+    """Axis unit: the values as stored where they were read (``X``, ``.raw`` or a layer)."""
+    return {"X": "values in X", "raw": "values in .raw"}.get(expression, f"values in {expression}")
+
+
+def _model_scale(adata, ax, gene_a, gene_b, *, key, layer, use_raw, mod, cmap, colorbar, tick_every: int = 4):
+    """The image as the model reads it, on ``ax`` (stored under ``key`` or computed with the stored recipe)."""
     stored = _stored_image(adata, key, gene_a, gene_b) if layer is None and use_raw is None and mod is None else None
     if stored is None:
         params = _stored_params(adata, key)
         stored = _compute_image(adata, gene_a, gene_b, layer=layer, use_raw=use_raw, mod=mod, params=params)
     image, edges_a, edges_b, name_a, name_b, params = stored
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4.6, 3.8))
-    else:
-        fig = ax.figure
     vmax = 1.0 if params.transform == "cnnc" else None
     sns.heatmap(
         image[::-1],
@@ -160,9 +277,7 @@ def pair_histogram(
     unit = {"rank": "rank / n_cells", "standard": "z-score"}.get(params.scaling, f"log10(x + {params.pseudocount:g})")
     ax.set_xlabel(f"{name_a}  [{unit}]")
     ax.set_ylabel(f"{name_b}  [{unit}]")
-    ax.set_title(title if title is not None else f"{name_a} vs {name_b}")
-    ax.grid(False)  # scanpy's figure style draws a grid, which would cover the pixels
-    return finish(fig, ax, writekey=f"pair_histogram_{name_a}_{name_b}", show=show, save=save, return_fig=return_fig)
+    return name_a, name_b
 
 
 @doc_params(doc_show_save=doc_show_save)
@@ -171,6 +286,8 @@ def pair_histograms(
     pairs,
     *,
     key: str = "cnnc",
+    scale: str = "data",
+    bins: int = 16,
     ncols: int = 4,
     layer: str | None = None,
     use_raw: bool | None = None,
@@ -189,12 +306,13 @@ def pair_histograms(
         AnnData (or MuData with ``mod``).
     pairs
         ``(gene_a, gene_b)`` tuples or a DataFrame (as :func:`cnnc.tl.pair_histograms` accepts).
-    key, layer, use_raw, mod, cmap
+    key, scale, bins, layer, use_raw, mod, cmap
         As in :func:`cnnc.pl.pair_histogram`.
     ncols
         Panels per row.
     titles
-        One title per panel (default ``"gene_a vs gene_b"``).
+        One title per panel (default: the pair, ``n_cells`` and the model's call, as in
+        :func:`cnnc.pl.pair_histogram`).
     {doc_show_save}
 
     Returns
@@ -207,12 +325,12 @@ def pair_histograms(
     n = len(frame)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    # With CNNC's transform every panel has the same 0..1 scale: one colour bar for the figure.
-    shared_scale = _stored_params(adata, key).transform == "cnnc"
+    # Data scale: cells per bin on one log scale; CNNC's transform: one 0..1 scale. Either way one colour bar.
+    shared_scale = scale == "data" or _stored_params(adata, key).transform == "cnnc"
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(3.9 * ncols + (0.6 if shared_scale else 0.0), 3.8 * nrows),
+        figsize=(3.6 * ncols + (0.6 if shared_scale else 0.0), 3.9 * nrows),
         squeeze=False,
         layout="constrained",
     )
@@ -222,6 +340,8 @@ def pair_histograms(
             a,
             b,
             key=key,
+            scale=scale,
+            bins=bins,
             layer=layer,
             use_raw=use_raw,
             mod=mod,
@@ -234,7 +354,6 @@ def pair_histograms(
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     if shared_scale:
-        fig.colorbar(
-            axes.flat[0].collections[0], ax=axes, shrink=min(1.0, 0.6 + 0.2 * nrows), label=_COLORBAR_LABEL["cnnc"]
-        )
+        label = _DATA_COLORBAR_LABEL if scale == "data" else _COLORBAR_LABEL["cnnc"]
+        fig.colorbar(axes.flat[0].collections[0], ax=axes, shrink=min(1.0, 0.6 + 0.2 * nrows), label=label)
     return finish(fig, list(axes.flat[:n]), writekey="pair_histograms", show=show, save=save, return_fig=return_fig)

@@ -15,6 +15,7 @@ from .._interventions import parse_interventions
 from .._prior import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
 from .._tables import edge_table
+from .._utils import resolve_random_state
 from .._validate import as_integer, as_seed
 from ._measured import check_anndata, direction_model, measured_values
 
@@ -93,13 +94,14 @@ def causal_scores(
     layer: str | None = None,
     use_raw: bool | None = None,
     n_boot: int = 20,
-    seed: int = 0,
+    random_state: int = 0,
     interventions: str | None = None,
     control=None,
     intervention_targets=None,
     batch_size: int = 1024,
     key_added: str = "cnnc_causal",
     copy: bool = False,
+    seed: int | None = None,
 ) -> AnnData | None:
     """Score every pair of variables for a direct link and for which one drives the other, with intervals.
 
@@ -139,10 +141,12 @@ def causal_scores(
     {doc_any_values}
     n_boot
         Bootstrap resamples of the cells for the intervals (``0``: none; the interval columns are then NaN).
-    seed
+    random_state
         Seed of the resampling.
     {doc_interventions}
     {doc_uns_result}
+    seed
+        Deprecated name of ``random_state`` (a FutureWarning).
 
     Returns
     -------
@@ -171,7 +175,7 @@ def causal_scores(
     """
     check_anndata(adata, "causal_scores")
     n_boot = as_integer(n_boot, "n_boot", low=0, example=20, meaning="bootstrap resamples, 0 for none")
-    seed = as_seed(seed)
+    seed = None if seed is None else as_seed(seed)
     batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
     replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_scores")
     mdl = direction_model(model, "causal_scores")
@@ -194,7 +198,7 @@ def causal_scores(
     full = _pair_scores(values, mdl, a, b, batch_size)
     from ._interventional import interventional_pairs  # builds on the network search, which imports this module
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed := resolve_random_state(random_state, seed, "cnnc.tl.causal_scores"))
     boot_score, boot_direction = [], []
     for _ in range(int(n_boot)):
         s = _pair_scores(values[rng.integers(0, len(values), len(values))], mdl, a, b, batch_size)

@@ -39,15 +39,22 @@ from .._checks import check_cells, check_result_key, refuse_raw_counts
 from .._data import expression_view
 from .._prior import FEATURES, MEAN_PREFIX, ContextStatistics, dense_statistics
 from .._scoring import make_imager, score_pairs
-from .._utils import cross_pairs, package_version
+from .._utils import PROGRESS_DELAY, cross_pairs, package_version
 from .._validate import as_bool, as_choice, as_integer, as_number, refuse_huge, refuse_ignored
 from ..models import Model
+from . import _function_methods as fm
 from ._predict import _check_species, _resolve_model
 
 #: The model gene function is scored with by default (measured by benchmarks/function.py).
 FUNCTION_MODEL = "cnnc-pairs"
 
-METHODS = ("model", "context")
+METHODS = ("model", "context", "propagation", "combined")
+#: Methods that walk the graph of predicted interactions (members scored out of fold).
+WALKS = ("propagation", "combined")
+#: Defaults of the options that only guilt by association (``method="model"`` or ``"context"``) reads.
+GBA_DEFAULTS = {"aggregate": "softmax", "temperature": 0.5, "top_k": 5, "hub_correction": 0.25}
+#: A set is ``reliable`` when its cross-validated AUROC is above random at this one-sided p-value.
+RELIABLE_ALPHA = 0.05
 AGGREGATES = ("softmax", "top_k")
 #: Context features read from |Pearson| alone (blind to the sign of the correlation).
 ABS_FEATURES = FEATURES
@@ -388,6 +395,7 @@ def assign_function(
     signed: bool | None = None,
     hub_correction: float = 0.25,
     min_size: int = 5,
+    cv_folds: int = 3,
     n_candidates: int = 50,
     max_members: int = 30,
     layer: str | None = None,
@@ -423,6 +431,24 @@ def assign_function(
     ``method="context"`` skips the model and uses the context-normalised correlation (``|Pearson|`` z-scored within
     each gene's correlations to all genes, summed over the two genes; see :func:`cnnc.tl.predict_interactions`).
 
+    ``method="propagation"`` reads the same pair scores as a graph: every gene is linked to the 10 genes it has the
+    highest log-odds of interaction with, and genes are ranked by a random walk with restart (probability 0.5) from
+    the set's members (``log2`` of the walk's stationary probability times the number of genes), so that a gene linked
+    to the members' neighbours ranks high too. ``method="combined"`` averages each gene's percentile ranks under
+    ``"model"`` and ``"propagation"``. With these two, members are scored *out of fold* (from the members of the other
+    ``cv_folds`` folds). Measured on hidden WikiPathways members (``benchmarks/function.py``, the collection these two
+    were chosen on), ``"combined"`` is above the better peer (|Pearson| propagation) on more sets than ``"model"`` in
+    all four data sets and has the higher median AUROC; on the Hallmark check collection it is not better than
+    ``"model"`` (lower median AUROC on mESC, mHSC-L and PBMC), so ``"model"`` stays the default.
+
+    Every set's own members, held out a fold at a time, measure how far its scores can be trusted on *this* data
+    (``cv_folds``): ``cv_auroc`` is the AUROC of each fold's members, scored from the other folds, against the genes
+    outside the set (0.5 = random), ``cv_pvalue`` its one-sided p-value against random, ``reliable`` whether
+    ``cv_pvalue < 0.05``. On hidden members of WikiPathways and Hallmark sets (``"combined"``), sets called reliable had higher
+    hidden-member AUROCs than the others in every data set (e.g. Hallmark mHSC-L median 0.68 against 0.56). A set
+    is hard when its members are barely co-expressed in the data, not when it has few members: treat the candidates
+    of an unreliable set as undetermined.
+
     Parameters
     ----------
     adata
@@ -436,7 +462,10 @@ def assign_function(
         ``benchmarks/function.py`` (every gene × member pair is scored exactly; models whose evidence of an
         interaction depends on pair images score only each set's best candidates).
     method
-        ``"model"`` (pair scores from ``model``) or ``"context"`` (the context formula, no model).
+        ``"model"`` (guilt by association through ``model``'s pair scores), ``"context"`` (the context formula, no
+        model), ``"propagation"`` (random walk on the graph of ``model``'s pair scores) or ``"combined"`` (mean
+        percentile rank of ``"model"`` and ``"propagation"``). ``aggregate``, ``temperature``, ``top_k`` and
+        ``hub_correction`` set guilt by association; ``"propagation"`` refuses values other than their defaults.
     aggregate
         How a gene's pair scores with a set's members become its score: ``"softmax"`` (the soft maximum above,
         at ``temperature``) or ``"top_k"`` (the mean of the ``top_k`` strongest, the former default).
@@ -459,6 +488,11 @@ def assign_function(
         evidence depends on pair images it corrects only the prior that picks the candidates.
     min_size
         Sets with fewer members in the data are skipped (logged).
+    cv_folds
+        Folds of each set's members for the reliability columns (members held out a fold at a time; folds drawn
+        with a fixed seed); ``0`` = no reliability columns (not allowed for ``"propagation"`` and ``"combined"``,
+        which score members out of fold). Each fold costs one more aggregation of the set's pair scores (and one
+        more walk for the walking methods).
     n_candidates, max_members
         Only for models whose evidence depends on pair images: non-members read per set, and members they are read
         against. Refused (like ``batch_size`` and ``device``) with other models and ``method="context"``.
@@ -482,10 +516,12 @@ def assign_function(
         Boolean DataFrame genes × sets: the set's known members in the data.
     ``adata.uns[key_added]["sets"]``
         Per set (all given sets): ``n_genes`` listed, ``n_members`` found in the data, ``n_unmatched`` genes
-        not found, ``scored``.
+        not found, ``scored``; the reliability from the set's held-out members: ``cv_auroc``, ``cv_pvalue``,
+        ``reliable`` (NaN / False when not computed: ``cv_folds=0``, models that read images, a single member).
     ``adata.uns[key_added]["params"]``
         Model name and sha256, method, pair score, ``aggregate``, ``temperature``, ``top_k``, ``signed``,
-        ``hub_correction``, ``min_size``, input used, package version.
+        ``hub_correction``, ``knn`` and ``restart`` (walking methods; -1 otherwise), ``min_size``, ``cv_folds``,
+        input used, package version.
 
     Examples
     --------
@@ -517,11 +553,17 @@ def assign_function(
         batch_size=batch_size,
         device=device,
     )
+    _check_cv_folds(cv_folds, method)
+    if method == "propagation":
+        _refuse_gba_options(aggregate=aggregate, temperature=temperature, top_k=top_k, hub_correction=hub_correction)
     if mdl is not None:
         _check_species(adata, mdl)
-    replaced = check_result_key(
-        adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)]
-    )
+    if method in WALKS and not exact:
+        raise ValueError(
+            f"method={method!r} links every gene to its best-scored partners, which needs every gene pair scored; "
+            f"model {mdl.name!r} reads pair images for its evidence of an interaction. Use model=None (cnnc-pairs)."
+        )
+    check_result_key(adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)])
     sets = gene_sets_dict(gene_sets)
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
@@ -546,23 +588,72 @@ def assign_function(
         imager = make_imager(
             view.matrix, np.arange(n_genes), mdl.spec.image_params, gene_names=view.var_names.astype(str).tolist()
         )
+    params = {
+        "method": method,
+        "model": "" if mdl is None else mdl.name,
+        "model_sha256": "" if mdl is None else (mdl.sha256 or ""),
+        "pair_score": "context z" if mdl is None else "log-odds of interaction",
+        "reads_images": bool(not exact),
+        "aggregate": aggregate,
+        "temperature": float(temperature),
+        "top_k": -1 if top_k is None else int(top_k),
+        "signed": bool(signed),
+        "hub_correction": float(hub_correction),
+        "knn": fm.KNN if method in WALKS else -1,
+        "restart": fm.RESTART if method in WALKS else -1.0,
+        "min_size": int(min_size),
+        "cv_folds": int(cv_folds),
+        "n_candidates": int(n_candidates),
+        "max_members": int(max_members),
+        "layer": layer or "",
+        "use_raw": bool(view.label == "raw"),
+        "cnnc_version": package_version(),
+    }
+    names = list(matched)
+    folds = {k: fm.fold_ids(len(v), max(cv_folds, 1), np.random.default_rng(0)) for k, v in matched.items()}
     hub = np.zeros(n_genes, dtype=np.float32)
-    if hub_correction:  # each gene's score against every gene of the data, aggregated the same way
+    if hub_correction and method != "propagation":  # each gene's score against every gene, aggregated the same way
         everyone = np.arange(n_genes)
         rows = max(1, BLOCK_PAIRS // n_genes)
         for s in range(0, n_genes, rows):
             hub[s : s + rows] = _aggregate(scorer.block(slice(s, s + rows), everyone), aggregate, top_k, temperature)
         hub *= np.float32(hub_correction)
-    names = list(matched)
-    scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
-    members = np.zeros((n_genes, len(names)), dtype=bool)
-    for j, name in enumerate(tqdm(names, desc="gene sets", unit="set", disable=settings.verbosity < 2)):
-        mem = matched[name]
-        members[mem, j] = True
-        rows = max(1, BLOCK_PAIRS // len(mem))
+
+    def gba(known: np.ndarray, folds_of_known: np.ndarray | None = None) -> np.ndarray:
+        """Guilt by association: every gene's aggregated pair scores with the ``known`` members, minus the hub term.
+
+        With ``folds_of_known``, also from the members outside each fold (rows: all, then fold by fold), reading each
+        block of pair scores once.
+        """
+        parts = [None, *fm.held_folds(folds_of_known)] if folds_of_known is not None else [None]
+        out = np.empty((len(parts), n_genes), dtype=np.float32)
+        rows = max(1, BLOCK_PAIRS // len(known))
         for s in range(0, n_genes, rows):
-            block = _aggregate(scorer.block(slice(s, s + rows), mem), aggregate, top_k, temperature)
-            scores[s : s + rows, j] = block - hub[s : s + rows]
+            block = scorer.block(slice(s, s + rows), known)
+            for i, f in enumerate(parts):
+                use = block if f is None else block[:, folds_of_known != f]
+                out[i, s : s + rows] = _aggregate(use, aggregate, top_k, temperature) - hub[s : s + rows]
+        return out if folds_of_known is not None else out[0]
+
+    if method in WALKS:
+        graph = fm.knn_graph(lambda rows: scorer.block(rows, np.arange(n_genes)), n_genes)
+        combine = None if method == "propagation" else (lambda _, known, walk: fm.mean_percentile(walk, gba(known)))
+        scores, cv = fm.propagation_scores(graph, matched, folds, combine)
+        return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
+    scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
+    cv = {}
+    for j, name in enumerate(
+        tqdm(names, desc="cnnc: gene sets", unit="set", disable=settings.verbosity < 1, delay=PROGRESS_DELAY)
+    ):
+        mem = matched[name]
+        if exact and cv_folds:
+            parts = gba(mem, folds[name])
+            scores[:, j] = parts[0]
+            cv[name] = fm.cross_validate(
+                dict(zip(fm.held_folds(folds[name]), parts[1:], strict=True)), mem, folds[name], n_genes
+            )
+        else:
+            scores[:, j] = gba(mem)
         if not exact:
             scores[:, j] = _image_rescore(
                 imager,
@@ -576,7 +667,33 @@ def assign_function(
                 batch_size=batch_size,
                 device=device,
             )
+    return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
 
+
+def _check_cv_folds(cv_folds, method: str) -> None:
+    """``cv_folds``: 0 (no reliability) or at least 2; propagation needs folds to score the members."""
+    lowest = 2 if method in WALKS else 0
+    if isinstance(cv_folds, bool) or not isinstance(cv_folds, int | np.integer) or cv_folds < lowest or cv_folds == 1:
+        need = "an integer >= 2 (members are scored out of fold)" if lowest else "0 (off) or an integer >= 2"
+        raise ValueError(f"cv_folds must be {need} for method={method!r}, got {cv_folds!r}.")
+
+
+def _refuse_gba_options(**given) -> None:
+    """Propagation does not aggregate pair scores: refuse guilt-by-association options set to other values."""
+    changed = {k: v for k, v in given.items() if v != GBA_DEFAULTS[k]}
+    if changed:
+        raise ValueError(
+            f"{sorted(changed)} apply to method='model' or 'context' (guilt by association), not to "
+            "method='propagation', which walks the graph of predicted interactions; leave them at their defaults."
+        )
+
+
+def _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params):
+    """Write scores, members, the per-set table (with the reliability columns) and params; the copy or None."""
+    n_genes = len(view.var_names)
+    members = np.zeros((n_genes, len(names)), dtype=bool)
+    for j, name in enumerate(names):
+        members[matched[name], j] = True
     frame = pd.DataFrame(scores, index=view.var_names.astype(str), columns=names)
     member_frame = pd.DataFrame(members, index=view.var_names.astype(str), columns=names)
     target = pd.Index(adata.var_names.astype(str))
@@ -586,34 +703,21 @@ def assign_function(
             logg.warning(f"{missing} scored genes are in .raw but not in adata.var_names; they are left out of varm")
         frame = frame.reindex(target)
         member_frame = member_frame.reindex(target, fill_value=False)
-
+    replaced = check_result_key(  # checked before any work; here: what is replaced, for the log
+        adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)]
+    )
     adata = adata.copy() if copy else adata
     if replaced:
         logg.warning(f"replacing the previous gene-set scores in {replaced}")
     adata.varm[key_added] = frame
-    adata.uns[key_added] = {
-        "members": member_frame,
-        "sets": table,
-        "params": {
-            "method": method,
-            "model": "" if mdl is None else mdl.name,
-            "model_sha256": "" if mdl is None else (mdl.sha256 or ""),
-            "pair_score": "context z" if mdl is None else "log-odds of interaction",
-            "reads_images": bool(not exact),
-            "aggregate": aggregate,
-            "temperature": float(temperature),
-            "top_k": -1 if top_k is None else int(top_k),
-            "signed": bool(signed),
-            "hub_correction": float(hub_correction),
-            "min_size": int(min_size),
-            "n_candidates": int(n_candidates),
-            "max_members": int(max_members),
-            "layer": layer or "",
-            "use_raw": bool(view.label == "raw"),
-            "n_sets": len(names),
-            "cnnc_version": package_version(),
-        },
-    }
+    sets = fm.reliability_columns(table, cv, RELIABLE_ALPHA)
+    adata.uns[key_added] = {"members": member_frame, "sets": sets, "params": {**params, "n_sets": len(names)}}
+    unreliable = int((~sets["reliable"] & sets["scored"]).sum())
+    if cv and unreliable:
+        logg.warning(
+            f"{unreliable} of {len(names)} gene sets are not reliable here: their own members, held out in turn, are "
+            f"not ranked above the other genes (cv_pvalue >= {RELIABLE_ALPHA}; see adata.uns[{key_added!r}]['sets'])"
+        )
     logg.info(
         "    finished",
         time=start,

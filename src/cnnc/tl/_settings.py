@@ -32,6 +32,11 @@ class ScoringSettings:
         cells and runs the model on batches of pairs; only small results travel. ``None`` does so when a client is
         active and the expression is a dask array (e.g. ``X`` from :func:`anndata.experimental.read_elem_lazy`);
         ``False`` keeps the work in this process.
+    context_genes
+        The genes each gene's context prior is taken over (models with context features): ``None`` = every gene up
+        to 20,000 genes, beyond that the regulators plus the 3,000 genes of highest variance (logged); an integer
+        ``k`` = the regulators plus the ``k`` genes of highest variance, whatever the gene count (faster on whole
+        transcriptomes; the exact context is every gene).
 
     Examples
     --------
@@ -45,12 +50,14 @@ class ScoringSettings:
     device: str | None = None
     precision: str = "float32"
     distributed: bool | None = None
+    context_genes: int | None = None
 
     def __post_init__(self) -> None:
         as_integer(self.batch_size, "batch_size", low=1, example=1024)
         as_integer(self.chunk_cells, "chunk_cells", low=1, none=True, example=20_000)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
+        as_integer(self.context_genes, "context_genes", low=2, none=True, example=2000)
         if self.distributed not in (None, True, False):
             raise ValueError(f"distributed must be True, False or None, got {self.distributed!r}.")
 

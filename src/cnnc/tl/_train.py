@@ -16,7 +16,7 @@ from .._training._cv import cross_validate
 from .._training._labels import DIRECTION_CLASSES, INTERACTION_CLASSES
 from .._training._recipes import DEFAULT_RECIPE, RECIPES, Recipe, resolve_recipe
 from .._training._run import build_all, choose_image_weight, choose_prior, fit_examples, read_dataset
-from .._utils import package_version
+from .._utils import package_version, resolve_random_state
 from ..models import Model, ModelSpec
 
 
@@ -79,10 +79,11 @@ def train(
     symmetric: bool = True,
     layer: str | None = None,
     use_raw: bool | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     device: str | None = None,
     name: str | None = None,
     key_added: str = "cnnc_cv",
+    seed: int | None = None,
     **settings,
 ) -> Model:
     """Train a CNNC model on known regulator → target interactions, by a named recipe.
@@ -122,7 +123,7 @@ def train(
     symmetric
         Score each cross-validation pair from both orientations of its image.
     {doc_expression}
-    seed
+    random_state
         Seed of negatives, splits, initialisation and batch order: the same seed gives the same model.
     device
         ``None`` picks CUDA when available, else CPU.
@@ -130,6 +131,8 @@ def train(
         Name of the model (default: the recipe's).
     key_added
         With ``folds >= 2``, cross-validated edge scores go to ``adata.uns[key_added]``.
+    seed
+        Deprecated name of ``random_state`` (a FutureWarning).
     **settings
         Overrides of the recipe's settings: pair image (``bins``, ``pseudocount``, ``density_pseudocount``,
         ``transform``, ``scaling``: ``"rank"`` or ``"standard"`` trains a model of any measured variables, negative
@@ -145,6 +148,7 @@ def train(
     validation and the cross-validated metrics. Writes ``adata.uns[key_added]`` (``edges``, ``folds``,
     ``metrics``, ``params``) when ``folds >= 2``.
     """
+    seed = resolve_random_state(random_state, seed, "cnnc.tl.train")
     _check_datasets(adata, edges)
     if "epochs" in settings:
         check_epochs(settings["epochs"])

@@ -1,0 +1,145 @@
+"""Edge significance: whether a pair is more associated than two independent genes would be.
+
+Every edge table carries ``pvalue`` and ``qvalue`` columns. The test asks whether the two genes' expression is
+associated at all; it does not test the direction, and it does not test the model's ranking score.
+
+The statistic is the pair's Pearson correlation over the cells (the ``corr`` column), standardised as
+``|corr| · sqrt(n_cells - 1)``: under permutation of either gene's cells its mean is 0 and its variance exactly 1
+whatever the genes' distributions. The null distribution is *empirical*: the same statistic for the same candidate
+pairs after each gene's cells are permuted independently (which keeps every gene's distribution, sparsity
+included, and breaks every association), restricted, as the real pairs are, to pairs co-expressed in at least
+``min_cells`` cells. The null values of all pairs are pooled; a pair's p-value is
+``(1 + #null ≥ observed) / (1 + #null)`` and ``qvalue`` is the Benjamini–Hochberg adjustment over the table (per
+group, for one network per group). Permutations are repeated until the null holds about :data:`NULL_VALUES` values
+(at most :data:`MAX_PERMUTATIONS`), so the smallest p-value is about ``1 / NULL_VALUES``.
+
+Why not the context prior itself: the prior z-scores each association within each gene's associations; in
+permuted data, where a gene's associations are all noise, that z-scoring blows a single noisy outlier up to the
+same size as a strong real association (measured on scanpy's PBMCs: the prior's null reaches the real top edges,
+and only 21 of 25,212 edges pass q < 0.05). The correlation's null does not move with the rest of the row.
+
+Cost and memory: the null reads the candidate genes of at most :data:`NULL_MAX_CELLS` cells drawn at random (the
+standardised correlation's null does not depend on the number of cells; ``min_cells`` is scaled to the subsample)
+into one sparse copy, then computes the pairs' correlations once per permutation, as the ``corr`` column is
+computed. The random generator is seeded (:data:`SEED`), so the same data give the same p-values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ._engine._source import ExpressionSource
+from ._evidence import pair_evidence
+
+#: Null values aimed at (pooled over pairs and permutations); the smallest p-value is about its inverse.
+NULL_VALUES = 200_000
+#: At most this many permutations, however few the pairs.
+MAX_PERMUTATIONS = 50
+#: The null reads at most this many cells, drawn at random.
+NULL_MAX_CELLS = 20_000
+#: At most this many pairs per permutation (a random sample of the candidate pairs when there are more).
+NULL_MAX_PAIRS = 2_000_000
+#: Seed of the permutations (and of the subsample of cells and pairs).
+SEED = 0
+#: The columns :func:`add_significance` writes.
+COLUMNS = ("pvalue", "qvalue")
+
+
+def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values) of ``pvalues``, in their order."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    m = len(p)
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(ranked, 1.0)
+    return out
+
+
+def statistic(corr: np.ndarray, n_cells: int) -> np.ndarray:
+    """``|corr| · sqrt(n_cells - 1)``: mean 0 and variance 1 under permutation, whatever the genes' distributions."""
+    return np.abs(np.asarray(corr, dtype=np.float64)) * math.sqrt(max(int(n_cells) - 1, 1))
+
+
+def _permuted_genes(matrix, genes: np.ndarray, rng: np.random.Generator, chunk_cells: int | None):
+    """The columns ``genes`` of at most :data:`NULL_MAX_CELLS` random cells, as CSC (one sparse copy)."""
+    n = int(matrix.shape[0])
+    cells = np.sort(rng.choice(n, NULL_MAX_CELLS, replace=False)) if n > NULL_MAX_CELLS else None
+    source = ExpressionSource(matrix, chunk_cells=int(chunk_cells or 20_000))
+    blocks = []
+    for first, block in source.iter_blocks(genes):
+        if cells is not None:
+            inside = cells[(cells >= first) & (cells < first + block.shape[0])] - first
+            block = block.tocsr()[inside]
+        blocks.append(sparse.csr_matrix(block))
+    return sparse.vstack(blocks, format="csc")
+
+
+def _shuffle_columns(x: sparse.csc_matrix, rng: np.random.Generator) -> sparse.csc_matrix:
+    """A copy of ``x`` with each column's cells permuted independently."""
+    out = x.copy()
+    n = out.shape[0]
+    for j in range(out.shape[1]):
+        start, stop = out.indptr[j], out.indptr[j + 1]
+        if stop > start:
+            out.indices[start:stop] = rng.choice(n, stop - start, replace=False)
+    out.has_sorted_indices = False
+    out.sort_indices()
+    return out
+
+
+def null_statistics(matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chunk_cells: int | None = None):
+    """Sorted null statistics of pairs (positions ``a``, ``b`` of ``matrix``), and the number of permutations."""
+    rng = np.random.default_rng(SEED)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    if len(a) > NULL_MAX_PAIRS:
+        pick = rng.choice(len(a), NULL_MAX_PAIRS, replace=False)
+        a, b = a[pick], b[pick]
+    genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    pa, pb = inverse[: len(a)], inverse[len(a) :]
+    x = _permuted_genes(matrix, genes, rng, chunk_cells)
+    floor = math.ceil(min_cells * x.shape[0] / int(matrix.shape[0]))  # min_cells, scaled to the subsample
+    n_perm = int(np.clip(math.ceil(NULL_VALUES / max(len(a), 1)), 1, MAX_PERMUTATIONS))
+    values = []
+    for _ in range(n_perm):
+        corr, both = pair_evidence(_shuffle_columns(x, rng), pa, pb)
+        values.append(statistic(corr[both >= floor], x.shape[0]))
+    return np.sort(np.concatenate(values)), n_perm
+
+
+def pvalues(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """Empirical p-values ``(1 + #null ≥ observed) / (1 + #null)`` of ``observed`` statistics (``null`` sorted)."""
+    exceed = len(null) - np.searchsorted(null, np.asarray(observed, dtype=np.float64), side="left")
+    return (1.0 + exceed) / (1.0 + len(null))
+
+
+def add_significance(
+    edges: pd.DataFrame, matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chunk_cells: int | None = None
+) -> pd.DataFrame:
+    """``edges`` with ``pvalue`` and ``qvalue`` columns (see the module's docstring).
+
+    ``edges`` are the pairs (positions ``a``, ``b`` of ``matrix``) in that order, with their ``corr`` over all
+    ``matrix.shape[0]`` cells (computed here when the table has no ``corr`` column); ``min_cells`` is the
+    co-expression floor they passed.
+    """
+    edges = edges.copy()
+    if len(edges) == 0:
+        for c in COLUMNS:
+            edges[c] = pd.Series([], dtype=np.float64)
+        return edges
+    if "corr" in edges.columns:
+        corr = edges["corr"].to_numpy()
+    else:
+        corr, _ = pair_evidence(matrix, a, b, chunk_cells=chunk_cells)
+    null, _ = null_statistics(matrix, a, b, min_cells=min_cells, chunk_cells=chunk_cells)
+    p = pvalues(statistic(corr, matrix.shape[0]), null) if len(null) else np.ones(len(edges))
+    edges["pvalue"] = p
+    edges["qvalue"] = benjamini_hochberg(p)
+    return edges

@@ -1,0 +1,89 @@
+"""Edge significance: p-values from a null of independently permuted genes, Benjamini–Hochberg q-values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scanpy as sc
+from scipy import sparse
+
+import cnnc
+from cnnc._evidence import keep_min_cells, pair_evidence
+from cnnc._significance import add_significance, benjamini_hochberg, pvalues
+from cnnc.tl._regulators import species_tfs
+
+
+@pytest.fixture(scope="module")
+def pbmc():
+    return sc.datasets.pbmc68k_reduced()
+
+
+def _tf_pairs(adata):
+    names = adata.raw.var_names
+    reg = np.flatnonzero(names.isin(species_tfs("human", names)))
+    a = np.repeat(reg, len(names))
+    b = np.tile(np.arange(len(names)), len(reg))
+    return a[a != b], b[a != b]
+
+
+def _significant(matrix, a, b, min_cells=10):
+    """The q-values of the TF pairs of ``matrix`` as predict_interactions computes them (min_cells floor first)."""
+    corr, both = pair_evidence(matrix, a, b)
+    keep = keep_min_cells(both, min_cells)
+    edges = pd.DataFrame({"corr": corr[keep]})
+    return add_significance(edges, matrix, a[keep], b[keep], min_cells=min_cells)["qvalue"].to_numpy()
+
+
+def _shuffle_each_gene(matrix, seed):
+    """Each gene's cells permuted independently: every association broken, every gene's distribution kept."""
+    rng = np.random.default_rng(seed)
+    x = sparse.csc_matrix(matrix, copy=True)
+    for j in range(x.shape[1]):
+        lo, hi = x.indptr[j], x.indptr[j + 1]
+        x.indices[lo:hi] = rng.choice(x.shape[0], hi - lo, replace=False)
+    x.has_sorted_indices = False
+    x.sort_indices()
+    return x.tocsr()
+
+
+def test_benjamini_hochberg_by_hand():
+    p = np.array([0.01, 0.04, 0.03, 0.5])
+    # sorted 0.01, 0.03, 0.04, 0.5 → 0.04, 0.06, 0.0533, 0.5 → running minimum from the top
+    assert np.allclose(benjamini_hochberg(p), [0.04, 0.0533333, 0.0533333, 0.5])
+    assert benjamini_hochberg(np.array([])).shape == (0,)
+
+
+def test_pvalues_count_null_values_at_least_as_large():
+    null = np.sort(np.array([0.5, 1.0, 2.0, 3.0]))
+    assert np.allclose(pvalues(np.array([0.1, 2.0, 9.0]), null), [5 / 5, 3 / 5, 1 / 5])
+
+
+def test_calibrated_when_every_gene_is_shuffled(pbmc):
+    """With no association left, at most 1% of edges reach q < 0.05 (BH under the global null: usually none)."""
+    a, b = _tf_pairs(pbmc)
+    for seed in (0, 1, 2):
+        q = _significant(_shuffle_each_gene(pbmc.raw.X, seed), a, b)
+        assert len(q) > 10_000
+        assert (q < 0.05).mean() <= 0.01, f"seed {seed}: {(q < 0.05).mean():.2%} of shuffled edges at q < 0.05"
+
+
+def test_real_pbmc_associations_are_significant(pbmc):
+    a, b = _tf_pairs(pbmc)
+    q = _significant(pbmc.raw.X, a, b)
+    assert (q < 0.05).sum() >= 50
+
+
+@pytest.mark.slow
+def test_predict_interactions_writes_pvalue_and_qvalue(pbmc):
+    adata = pbmc.copy()
+    cnnc.tl.predict_interactions(adata, tfs="human")
+    table = cnnc.get.edges(adata)
+    assert {"pvalue", "qvalue"} <= set(table.columns)
+    assert table["pvalue"].between(0, 1).all() and (table["qvalue"] >= table["pvalue"]).all()
+    kept = cnnc.get.edges(adata, max_q=0.05)
+    assert len(kept) >= 50 and (kept["qvalue"] <= 0.05).all()
+    net = cnnc.get.edges(adata, max_q=0.05, network=True)
+    assert list(net.columns) == ["source", "target", "weight"] and len(net) == len(kept)
+    with pytest.raises(ValueError, match="max_q"):
+        cnnc.get.edges(adata, max_q=0)
