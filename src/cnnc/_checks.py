@@ -147,30 +147,84 @@ def dedupe_pairs(a: np.ndarray, b: np.ndarray, names) -> tuple[np.ndarray, np.nd
     return a[keep], b[keep]
 
 
-def check_result_key(adata, key: str, *, marker: str, function: str, also=()) -> str | None:
-    """Refuse to replace foreign content of ``adata.uns[key]``; describe a previous result of ours that is replaced.
+#: What each function writes into ``adata.uns[key_added]``, as :func:`result_kind` recognises it.
+RESULT_KINDS = {
+    "cnnc.tl.predict_interactions": "a prediction (cnnc.tl.predict_interactions)",
+    "cnnc.tl.pair_histograms": "pair images (cnnc.tl.pair_histograms)",
+    "cnnc.tl.train": "a cross-validation (cnnc.tl.train)",
+    "cnnc.tl.assign_function": "gene-set scores (cnnc.tl.assign_function)",
+    "cnnc.tl.causal_scores": "causal scores (cnnc.tl.causal_scores)",
+    "cnnc.tl.causal_network": "a causal network (cnnc.tl.causal_network)",
+}
 
-    ``marker`` is a key our result always has (e.g. ``"edges"``); ``also`` lists further ``(attribute, key)`` slots
-    the function writes (e.g. ``[("varp", key)]``). Returns a phrase for the log (what is replaced) or ``None``
-    when nothing is replaced.
+
+def result_kind(entry) -> str | None:
+    """Which cnnc function wrote ``entry`` (a value of ``adata.uns``), as a phrase of :data:`RESULT_KINDS`."""
+    if not isinstance(entry, dict):
+        return None
+    params = entry.get("params") if isinstance(entry.get("params"), dict) else {}
+    if "histograms" in entry:
+        function = "cnnc.tl.pair_histograms"
+    elif "folds" in entry:
+        function = "cnnc.tl.train"
+    elif "members" in entry and "sets" in entry:
+        function = "cnnc.tl.assign_function"
+    elif "colliders" in entry or params.get("function") == "causal_network":
+        function = "cnnc.tl.causal_network"
+    elif "edges" in entry and params.get("function") == "causal_scores":
+        function = "cnnc.tl.causal_scores"
+    elif "edges" in entry:
+        function = "cnnc.tl.predict_interactions"
+    else:
+        return None
+    return RESULT_KINDS[function]
+
+
+def check_result_key(adata, key: str, *, marker: str, function: str, also=()) -> str | None:
+    """Refuse to replace what ``function`` did not write; describe a previous result of its own that is replaced.
+
+    ``adata.uns[key]`` may hold only a previous result of the same function (``marker`` is a key that result
+    always has, e.g. ``"edges"``); another function's result, or anything else, is refused. ``also`` lists further
+    ``(attribute, key)`` slots the function writes (e.g. ``[("varp", key)]``): when one of them exists without a
+    previous result of the function in ``adata.uns[key]``, someone else's matrix would be replaced, and that is
+    refused too. Returns a phrase for the log (what is replaced) or ``None`` when nothing is replaced.
     """
+    from ._validate import as_key
+
+    as_key(key)
     uns = getattr(adata, "uns", {})
     replaced = []
+    fix = f"Pass another key_added, e.g. key_added={key + '_' + marker!r}"
+    ours = False
     if key in uns:
         existing = uns[key]
-        if not (isinstance(existing, dict) and marker in existing):
+        written_by = result_kind(existing)
+        mine = isinstance(existing, dict) and marker in existing
+        if written_by is not None and (not mine or (function in RESULT_KINDS and written_by != RESULT_KINDS[function])):
+            raise ValueError(
+                f"adata.uns[{key!r}] holds {written_by}; {function} would replace it. {fix}, or delete "
+                f"adata.uns[{key!r}] first."
+            )
+        if not mine:
             if isinstance(existing, dict):
                 kind = f"a dict with keys {sorted(map(str, existing))[:5]}"
             else:
                 kind = f"a {type(existing).__name__}"
             raise ValueError(
                 f"adata.uns[{key!r}] holds something {function} did not write ({kind}); it would be replaced. "
-                f"Pass another key_added, e.g. key_added={key + '_' + marker!r}, or delete adata.uns[{key!r}] first."
+                f"{fix}, or delete adata.uns[{key!r}] first."
             )
         replaced.append(f"adata.uns[{key!r}]")
+        ours = True
     for attribute, slot in also:
         mapping = getattr(adata, attribute, None)
         if mapping is not None and slot in mapping:
+            if not ours:
+                raise ValueError(
+                    f"adata.{attribute}[{slot!r}] exists, but adata.uns[{key!r}] holds no result of {function}: "
+                    f"it was written by something else and would be replaced. {fix}, or delete "
+                    f"adata.{attribute}[{slot!r}] first."
+                )
             replaced.append(f"adata.{attribute}[{slot!r}]")
     return " and ".join(replaced) if replaced else None
 

@@ -8,11 +8,14 @@ with exit status 1 (2 for a wrong command line).
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 
+from ._validate import check_groups_need_groupby
 from ._version import __version__
 
 INPUT_SUFFIXES = (".h5ad", ".h5mu")
@@ -23,6 +26,35 @@ class CliError(Exception):
     """A problem with the user's input, reported without a traceback."""
 
 
+#: Suffixes that mark a --tfs/--targets value as a file name (a gene is never called "regulators.txt").
+LIST_SUFFIXES = (".txt", ".tsv", ".csv", ".lst", ".list", ".gz")
+#: Parameters of the Python functions named in their messages, and the options that set them here.
+OPTIONS = {
+    "key_added": "--key-added",
+    "min_cells": "--min-cells",
+    "batch_size": "--batch-size",
+    "chunk_cells": "--chunk-cells",
+    "groupby": "--groupby",
+    "groups": "--groups",
+    "use_raw": "--use-raw",
+    "layer": "--layer",
+    "tfs": "--tfs",
+    "targets": "--targets",
+    "epochs": "--epochs",
+    "folds": "--folds",
+    "top": "--top",
+}
+
+
+def _as_options(message: str) -> str:
+    """A message of the Python API in the words of the command line: ``key_added=`` becomes ``--key-added``."""
+    for name, option in OPTIONS.items():
+        message = re.sub(rf"(?<![\w.\[\'-]){name}=(?=\S)", f"{option} ", message)
+        if "_" in name:  # a bare parameter name (plain words such as "groups" stay)
+            message = re.sub(rf"(?<![\w.\[\'-]){name}(?![\w(\'=])", option, message)
+    return message
+
+
 def _genes(value: str | None) -> str | list[str] | None:
     """``--tfs``/``--targets``: a species (human, mouse), a file with one gene a line, or a comma-separated list."""
     if value is None:
@@ -30,15 +62,26 @@ def _genes(value: str | None) -> str | list[str] | None:
     if value.strip().lower() in ("human", "mouse"):
         return value.strip().lower()
     path = Path(value)
+    looks_like_file = os.sep in value or "/" in value or value.lower().endswith(LIST_SUFFIXES)
+    if looks_like_file and not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise CliError(
+            f"{value}: the gene list file {what}. Pass an existing file with one gene a line, 'human' or 'mouse', or "
+            "the genes themselves as GENE1,GENE2,..."
+        )
     if path.is_file():
         names = [line.split(",")[0].split("\t")[0].strip() for line in path.read_text().splitlines()]
         names = [n for n in names if n and not n.startswith("#")]
         if not names:
-            raise CliError(f"{value}: the gene list file is empty.")
+            raise CliError(
+                f"{value}: the gene list file is empty: write one gene a line (lines starting # are skipped)."
+            )
         return names
     names = [g.strip() for g in value.split(",") if g.strip()]
     if not names:
-        raise CliError(f"No gene names in {value!r}.")
+        raise CliError(
+            f"No gene names in {value!r}: pass GENE1,GENE2,..., a file with one gene a line, or human/mouse."
+        )
     return names
 
 
@@ -71,19 +114,19 @@ def _intervention_targets(value: str | None) -> dict | None:
 def _read(path: Path, mod: str | None):
     """The data object to write back, and the AnnData to compute on."""
     if not path.is_file():
-        raise CliError(f"{path}: no such file.")
+        raise CliError(f"{path}: no such file. Check the path (relative paths start in the current folder).")
     suffix = path.suffix.lower()
     if suffix == ".h5ad":
         import anndata
 
         if mod is not None:
             raise CliError("--mod selects a modality of an .h5mu file; an .h5ad file has none: drop --mod.")
-        adata = anndata.read_h5ad(path)
+        adata = _read_file(anndata.read_h5ad, path)
         return adata, adata
     if suffix == ".h5mu":
         import mudata
 
-        mdata = mudata.read_h5mu(path)
+        mdata = _read_file(mudata.read_h5mu, path)
         modalities = list(mdata.mod.keys())
         if mod is None:
             if "rna" in mdata.mod:
@@ -96,6 +139,17 @@ def _read(path: Path, mod: str | None):
             raise CliError(f"{path} has no modality {mod!r}; its modalities are {modalities}.")
         return mdata, mdata.mod[mod]
     raise CliError(f"{path}: expected an {' or '.join(INPUT_SUFFIXES)} file, got {suffix or 'no suffix'!r}.")
+
+
+def _read_file(reader, path: Path):
+    """Read ``path`` with ``reader``; a file that is not what its suffix says is reported in one line."""
+    try:
+        return reader(path)
+    except (OSError, KeyError, ValueError) as error:
+        raise CliError(
+            f"{path}: cannot be read as an {path.suffix} file ({error}). Is it complete, and written by "
+            f"{'anndata' if path.suffix.lower() == '.h5ad' else 'mudata'}? Write it again, e.g. adata.write_h5ad(...)."
+        ) from None
 
 
 def _write_data(data, path: Path) -> None:
@@ -127,6 +181,13 @@ def _write_table(table, path: Path) -> None:
 
 
 def _check_outputs(args, input_suffix: str) -> None:
+    if args.edges is None:
+        ignored = [o for o, given in (("--top", args.top is not None), ("--network", args.network)) if given]
+        if ignored:
+            raise CliError(f"{' and '.join(ignored)} shape the edge table: pass --edges TABLE, or drop them.")
+    if args.top is not None and args.top < 1:
+        raise CliError(f"--top must be an integer >= 1 (edges written per group), got {args.top}: pass e.g. --top 100.")
+    check_groups_need_groupby(args.groups, args.groupby, option="--groups", by="--groupby")
     if args.output is None and args.edges is None:
         raise CliError("Nothing to write: pass -o/--output (results in a copy of the data) and/or --edges TABLE.")
     if args.output is not None and args.output.suffix.lower() != input_suffix:
@@ -187,8 +248,14 @@ def train(args) -> int:
     if args.output.suffix.lower() != ".safetensors":
         raise CliError(f"-o {args.output}: models are saved as .safetensors files.")
     if not args.truth.is_file():
-        raise CliError(f"--truth {args.truth}: no such file.")
-    truth = pd.read_csv(args.truth, sep=None, engine="python")
+        raise CliError(f"--truth {args.truth}: no such file. Check the path of the table of known edges.")
+    try:
+        truth = pd.read_csv(args.truth, sep=None, engine="python")
+    except (ValueError, OSError, pd.errors.ParserError, csv.Error) as error:
+        raise CliError(
+            f"--truth {args.truth}: cannot be read as a CSV/TSV table ({error}). Give a table with a header and "
+            "regulator,target columns."
+        ) from None
     _, adata = _read(args.input, args.mod)
     use_raw = {"auto": None, "yes": True, "no": False}[args.use_raw]
     tfs = _genes(args.tfs)
@@ -328,9 +395,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sc.settings.n_jobs = args.n_jobs
     if args.command == "demo":
-        from .__main__ import demo
-
-        return demo(args.out, model=args.model, top=args.top)
+        args.run = _demo
     import scanpy as sc
 
     sc.settings.verbosity = 1 if args.quiet else 2
@@ -340,5 +405,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cnnc {args.command}: error: {error}", file=sys.stderr)
     except (ValueError, KeyError, TypeError, FileNotFoundError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"cnnc {args.command}: error: {message}", file=sys.stderr)
+        print(f"cnnc {args.command}: error: {_as_options(str(message))}", file=sys.stderr)
     return 1
+
+
+def _demo(args) -> int:
+    """``cnnc demo``, its options checked before the data are read."""
+    from .__main__ import demo
+
+    if args.top < 1:
+        raise CliError(f"--top must be an integer >= 1 (edges printed), got {args.top}: pass e.g. --top 15.")
+    if args.out.exists() and not args.out.is_dir():
+        raise CliError(f"--out {args.out} is a file: the figures go into a folder. Pass a folder (made when missing).")
+    return demo(args.out, model=args.model, top=args.top)

@@ -56,17 +56,26 @@ def expression_view(adata: AnnData, *, layer: str | None = None, use_raw: bool |
     check_unique(names)
     if layer is not None:
         if layer not in adata.layers:
-            raise KeyError(f"Layer {layer!r} not found; available layers: {list(adata.layers.keys()) or 'none'}.")
+            available = list(adata.layers.keys())
+            raise KeyError(
+                f"Layer {layer!r} not found; available layers: {available or 'none'}. Pass one of them as layer=, "
+                "or layer=None to read X."
+            )
         return ExpressionView(adata.layers[layer], names, f"layer {layer!r}")
     if adata.X is None:
         raise ValueError("adata.X is None: pass a `layer` that holds log-expression.")
     return ExpressionView(adata.X, names, "X")
 
 
+def unknown_modality(mdata, mod) -> str:
+    """The message for a modality that is not in the MuData."""
+    return f"Modality {mod!r} not in the MuData; available: {list(mdata.mod.keys())}: pass one of them as mod=."
+
+
 def modality_view(mdata, mod: str, *, layer: str | None = None, use_raw: bool | None = None) -> ExpressionView:
     """A modality of a MuData, with rows mapped to the MuData's cells."""
     if mod not in mdata.mod:
-        raise KeyError(f"Modality {mod!r} not in the MuData; available: {list(mdata.mod.keys())}.")
+        raise KeyError(unknown_modality(mdata, mod))
     view = expression_view(mdata.mod[mod], layer=layer, use_raw=use_raw)
     view.label = f"modality {mod!r} {view.label}"
     pos = mdata.obs_names.get_indexer(mdata.mod[mod].obs_names)
@@ -84,7 +93,7 @@ def modality_anndata(data, mod: str | None, function: str) -> AnnData:
             f"e.g. {function}(mdata, mod={next(iter(data.mod), 'rna')!r}, ...)."
         )
     if not isinstance(mod, str) or mod not in data.mod:
-        raise KeyError(f"Modality {mod!r} not in the MuData; available: {list(data.mod.keys())}.")
+        raise KeyError(unknown_modality(data, mod))
     return data.mod[mod]
 
 
@@ -105,7 +114,11 @@ def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int
         c for c in difflib.get_close_matches(gene, as_str.tolist(), n=3, cutoff=0.6) if c not in prefixed
     ]
     close = close[:3]
-    hint = f" Did you mean {close}?" if close else ""
+    hint = (
+        f" Did you mean {close}?"
+        if close
+        else " Check the spelling, and that the names are of the kind the data uses (symbols or IDs, species)."
+    )
     raise KeyError(f"Gene {gene!r} is not in {where}.{hint}")
 
 

@@ -39,7 +39,8 @@ doc_uns_result = """\
 batch_size
     Pairs per batch of images.
 key_added
-    Key of the results in ``adata.uns``.
+    Key of the results in ``adata.uns``. A previous result of the same function there is replaced (with a
+    warning); another function's result or a user's entry is refused.
 copy
     Return a modified copy instead of writing in place."""
 

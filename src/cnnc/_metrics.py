@@ -8,6 +8,7 @@ published benchmarks without making scikit-learn a dependency.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ._docs import doc_params
 
@@ -21,33 +22,59 @@ score
 
 def _check(y_true, score) -> tuple[np.ndarray, np.ndarray]:
     """Validate labels and scores; return them as a bool and a float array."""
-    y = np.asarray(y_true)
+    if y_true is None or score is None:
+        raise TypeError("y_true and score must be 1-d arrays of labels and scores, got None: pass both.")
+    y = np.asarray(pd.array(y_true, dtype=object) if isinstance(y_true, pd.api.extensions.ExtensionArray) else y_true)
     s = np.asarray(score)
+    for name, values in (("y_true", y), ("score", s)):
+        if values.dtype == object and values.ndim == 1:
+            missing = pd.isna(values)
+            if missing.any():
+                raise ValueError(
+                    f"{name} holds {int(missing.sum())} missing values (None/NaN/NA), e.g. at position "
+                    f"{int(np.flatnonzero(missing)[0])}: drop those pairs, or give each a label and a score."
+                )
+    if y.dtype == object and all(
+        isinstance(v, bool | np.bool_ | int | np.integer | float | np.floating) for v in y.flat
+    ):
+        y = y.astype(np.float64)  # numbers held as Python objects
     if y.ndim != 1 or s.ndim != 1:
-        raise ValueError(f"y_true and score must be 1-d arrays, got shapes {y.shape} and {s.shape}.")
+        raise ValueError(
+            f"y_true and score must be 1-d arrays, got shapes {y.shape} and {s.shape}: pass one label and one score "
+            "per pair (e.g. score.ravel())."
+        )
     if y.shape[0] != s.shape[0]:
         raise ValueError(
-            f"y_true and score must have the same length, got {y.shape[0]} labels and {s.shape[0]} scores."
+            f"y_true and score must have the same length, got {y.shape[0]} labels and {s.shape[0]} scores: pass one "
+            "label and one score per pair, in the same order."
         )
     if y.shape[0] == 0:
-        raise ValueError("y_true and score are empty: there is nothing to evaluate.")
+        raise ValueError("y_true and score are empty: there is nothing to evaluate. Pass the scored pairs.")
     if y.dtype != bool:
         if not (np.issubdtype(y.dtype, np.number) and np.isin(y, (0, 1)).all()):
+            shown = pd.unique(pd.Series(y, dtype=object))[:5].tolist()
             raise ValueError(
-                f"y_true must be binary (bool, or 0/1 with 1 = true edge), got values {np.unique(y)[:5].tolist()}."
+                f"y_true must be binary (bool, or 0/1 with 1 = true edge), got values {shown}: convert the labels, "
+                "e.g. y_true == 'yes'."
             )
         y = y.astype(bool)
     if not np.issubdtype(s.dtype, np.number) or s.dtype == bool:
-        raise ValueError(f"score must be numeric, got dtype {s.dtype}.")
+        raise ValueError(f"score must be numeric, got dtype {s.dtype}: pass numbers (e.g. score.astype(float)).")
     s = s.astype(np.float64)
     if not np.isfinite(s).all():
         n_bad = int((~np.isfinite(s)).sum())
         raise ValueError(f"score contains {n_bad} NaN or infinite values; drop or fill those pairs first.")
     n_pos = int(y.sum())
     if n_pos == 0:
-        raise ValueError("y_true has no positives (no true edge among the pairs): the metrics are undefined.")
+        raise ValueError(
+            "y_true has no positives (no true edge among the pairs): the metrics are undefined. Include pairs that "
+            "are true edges."
+        )
     if n_pos == y.shape[0]:
-        raise ValueError("y_true has only positives (every pair is a true edge): the metrics are undefined.")
+        raise ValueError(
+            "y_true has only positives (every pair is a true edge): the metrics are undefined. Include pairs that "
+            "are not edges (negatives)."
+        )
     return y, s
 
 

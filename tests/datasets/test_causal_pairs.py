@@ -79,9 +79,9 @@ def test_seed_reproducible():
     [
         ({"n_pairs": 0}, "n_pairs must be an integer >= 1"),
         ({"n_cells": 5}, "n_cells must be an integer >= 10"),
-        ({"p_none": 1.5}, "p_none must be a probability"),
-        ({"p_interventions": -0.1}, "p_interventions must be a probability"),
-        ({"readout": 2}, "readout must be a probability"),
+        ({"p_none": 1.5}, "p_none must be a finite number in \\[0, 1\\]"),
+        ({"p_interventions": -0.1}, "p_interventions must be a finite number in \\[0, 1\\]"),
+        ({"readout": 2}, "readout must be a finite number in \\[0, 1\\]"),
     ],
 )
 def test_bad_arguments(kwargs, match):

@@ -91,7 +91,7 @@ def test_hidden_interferon_members_rank_high(pbmc, hallmark_human):
 def test_members_are_scored_leave_self_out(pbmc):
     """A member's score ignores its own (non-existent) self pair: adding a gene to the set leaves its score."""
     base = ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3", "LY6E", "IFI30"]
-    cnnc.tl.assign_function(pbmc, {"a": base, "b": [*base, "GBP2"]}, min_size=3, top_k=None)
+    cnnc.tl.assign_function(pbmc, {"a": base, "b": [*base, "GBP2"]}, min_size=3)
     score = pbmc.varm["cnnc_function"]
     assert score.loc["GBP2", "a"] == pytest.approx(score.loc["GBP2", "b"])
     assert score.loc["IRF7", "a"] != pytest.approx(score.loc["IRF7", "b"])

@@ -147,8 +147,8 @@ def test_order_of_variables_does_not_matter():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"alpha": 0}, ValueError, "alpha must be a number"),
-        ({"alpha": True}, ValueError, "alpha must be a number"),
+        ({"alpha": 0}, ValueError, "alpha must be a finite number"),
+        ({"alpha": True}, ValueError, "alpha must be a finite number"),
         ({"max_cond": -1}, ValueError, "max_cond must be"),
         ({"max_cond": 1.5}, ValueError, "max_cond must be"),
         ({"model": "default"}, ValueError, "needs a direction model|reads log-expression"),
@@ -176,7 +176,7 @@ def test_bad_data():
     adata.X[:, 1] = 1.0
     with pytest.raises(ValueError, match="constant"):
         cnnc.tl.causal_network(adata)
-    with pytest.raises(TypeError, match="Expected an AnnData"):
+    with pytest.raises(TypeError, match="expects an AnnData"):
         cnnc.tl.causal_network(np.zeros((50, 3)))
     adata = _collider(200)
     adata.uns["cnnc_network"] = {"something": 1}

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 from scipy.interpolate import PchipInterpolator
+
+from .._validate import as_integer, as_number, as_seed
 
 CAUSES = ("gaussian", "uniform", "mixture", "skewed", "heavy-tailed", "discrete")
 FUNCTIONS = ("linear", "monotone", "saturating", "non-monotone", "threshold")
@@ -435,10 +435,9 @@ def causal_pairs(
     >>> adata.uns["pairs"]["label"].isin(["none", "a->b", "b->a"]).all()
     np.True_
     """
-    for name, value, low in (("n_pairs", n_pairs, 1), ("n_cells", n_cells, 10)):
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-            msg = f"{name} must be an integer >= {low}, got {value!r}."
-            raise ValueError(msg)
+    n_pairs = as_integer(n_pairs, "n_pairs", low=1, example=1000)
+    n_cells = as_integer(n_cells, "n_cells", low=10, example=1000)
+    seed = as_seed(seed)
     if generator not in GENERATORS:
         raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}.")
     if generator == "varied" and (p_interventions is not None or inhibition != 0 or readout != 0):
@@ -448,11 +447,15 @@ def causal_pairs(
         )
         raise ValueError(msg)
     p_interventions = 0.3 if p_interventions is None else p_interventions
-    probabilities = (("p_none", p_none), ("p_interventions", p_interventions), ("inhibition", inhibition))
-    for name, value in (*probabilities, ("readout", readout)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            msg = f"{name} must be a probability in [0, 1], got {value!r}."
-            raise ValueError(msg)
+    p_none, p_interventions, inhibition, readout = (
+        as_number(value, name, low=0, high=1, example=0.3)
+        for name, value in (
+            ("p_none", p_none),
+            ("p_interventions", p_interventions),
+            ("inhibition", inhibition),
+            ("readout", readout),
+        )
+    )
     n_pairs, n_cells = int(n_pairs), int(n_cells)
     start = logg.info(f"generating {n_pairs:,} synthetic cause-effect pairs of {n_cells:,} samples")
     rng = np.random.default_rng(seed)

@@ -15,7 +15,7 @@ def hallmark(species: str = "human") -> dict[str, list[str]]:
     Parameters
     ----------
     species
-        ``"human"`` (MSigDB's own symbols) or ``"mouse"`` (the same sets mapped to mouse orthologs by the Mouse-GEM
+        ``"human"`` (MSigDB's own symbols; also ``"Homo sapiens"``, any case) or ``"mouse"`` (the same sets mapped to mouse orthologs by the Mouse-GEM
         project; an orthology-mapped Hallmark, not MSigDB's own mouse collection).
 
     Returns
@@ -35,8 +35,15 @@ def hallmark(species: str = "human") -> dict[str, list[str]]:
     >>> len(sets)  # doctest: +SKIP
     50
     """
-    if species not in SPECIES:
-        raise ValueError(f"Unknown species {species!r}: the Hallmark sets exist for {list(SPECIES)}.")
+    from ._tfs import SPECIES_ALIASES
+
+    key = SPECIES_ALIASES.get(str(species).strip().lower()) if isinstance(species, str) else None
+    if key not in SPECIES:
+        raise ValueError(
+            f"Unknown species {species!r}: the Hallmark sets exist for {list(SPECIES)}; pass species='human' or "
+            "'mouse' (for other species, map the genes to orthologs and pass the sets as a dict)."
+        )
+    species = key
     from ..tl._function import read_gmt
 
     return read_gmt(fetch(f"genesets/hallmark.{species}.gmt"))

@@ -5,6 +5,7 @@ import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 
+from .._validate import as_bool
 from ._registry import fetch
 
 _FOLDER = "sachs"
@@ -55,9 +56,7 @@ def sachs(*, log: bool = False) -> AnnData:
     >>> len(adata.uns["ground_truth"])
     18
     """
-    if not isinstance(log, bool):
-        msg = f"log must be True or False, got {log!r}."
-        raise TypeError(msg)
+    log = as_bool(log, "log")
     start = logg.info("loading the Sachs et al. (2005) protein signalling data")
     values = pd.read_csv(fetch(f"{_FOLDER}/cyto_full_data.csv"))
     network = pd.read_csv(fetch(f"{_FOLDER}/cyto_full_target.csv"), keep_default_na=False)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._tables import EDGE_COLUMNS
+from .._validate import as_integer, as_number, check_groups_list
 
 
 def edges(
@@ -65,6 +66,8 @@ def edges(
     (``group`` first with groups; what each column holds: :func:`cnnc.tl.predict_interactions`), or ``source,
     target, weight`` with ``network=True``.
     """
+    top = as_integer(top, "top", low=1, none=True, example=100, meaning="edges kept per group")
+    min_score = as_number(min_score, "min_score", none=True, example=0.5)
     store = adata.uns.get(key)
     if not isinstance(store, dict) or "edges" not in store:
         raise KeyError(f"No predicted edges in adata.uns[{key!r}]; run cnnc.tl.predict_interactions(adata) first.")
@@ -82,16 +85,20 @@ def edges(
                 f"adata.uns[{key!r}] holds one network, not one per group: drop `groups`, or predict with "
                 "cnnc.tl.predict_interactions(adata, groupby=...)."
             )
-        groups = [groups] if isinstance(groups, str) else [str(g) for g in groups]
+        groups = check_groups_list(groups)
         known = [str(g) for g in pd.unique(table["group"].astype(str))]
         unknown = [g for g in groups if g not in known]
         if unknown:
-            raise ValueError(f"groups {unknown} are not in adata.uns[{key!r}]['edges']; its groups are {known}.")
+            raise ValueError(
+                f"groups {unknown} are not in adata.uns[{key!r}]['edges']; its groups are {known}: pass some of those."
+            )
         table = table[table["group"].astype(str).isin(groups)]
     order = ["group", "score"] if grouped else ["score"]
     table = table.sort_values(order, ascending=[True] * (len(order) - 1) + [False], kind="stable")
     if regulators is not None:
         wanted = {str(r).lower() for r in ([regulators] if isinstance(regulators, str) else regulators)}
+        if not wanted:
+            raise ValueError("regulators is empty: pass regulator names, or regulators=None for every regulator.")
         table = table[table["regulator"].astype(str).str.lower().isin(wanted)]
         if table.empty:
             raise ValueError(f"None of {sorted(wanted)} is a regulator in adata.uns[{key!r}]['edges'].")
@@ -114,8 +121,6 @@ def edges(
             raise ValueError(f"max_q must be a q-value cut-off in (0, 1], e.g. 0.05; got {max_q!r}.")
         table = table[table["qvalue"] <= max_q]
     if top is not None:
-        if top < 1:
-            raise ValueError(f"top must be >= 1, got {top}.")
         table = table.groupby("group", observed=True, sort=False).head(top) if grouped else table.head(top)
     table = table.reset_index(drop=True)
     if network:
@@ -173,6 +178,10 @@ def network_diff(
     """
     if top is None and min_score is None:
         raise ValueError("Pass `top` or `min_score` (or both): they decide which edges are in a network.")
+    top = as_integer(top, "top", low=1, none=True, example=100, meaning="edges in each group's network")
+    min_score = as_number(min_score, "min_score", none=True, example=0.5)
+    if str(group_a) == str(group_b):
+        raise ValueError(f"group_a and group_b are both {str(group_a)!r}: pass two different groups to compare.")
     table = edges(adata, key=key, groups=[str(group_a), str(group_b)])
     columns = ["score", "sign", "n_cells"]
     index = ["regulator", "target"]

@@ -16,7 +16,8 @@ from .._prior import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
 from .._tables import edge_table
 from .._utils import resolve_random_state
-from ._measured import direction_model, measured_values
+from .._validate import as_integer, as_seed
+from ._measured import check_anndata, direction_model, measured_values
 
 #: All-pairs scores need the variables × variables precision matrix and every pair's image: a bound on the variables.
 MAX_VARIABLES = 500
@@ -26,7 +27,8 @@ def partial_correlation(values: np.ndarray) -> np.ndarray:
     """Partial correlation of every two columns given all the others, from the inverse correlation matrix.
 
     ``values``: samples × variables. Uses the pseudo-inverse when the correlation matrix is singular; the diagonal
-    is 1. A constant column has no correlation: its row and column are 0.
+    is 1. A constant column has no correlation: its row and column are 0. Two columns identical up to scale and
+    sign (correlation ±1) keep that correlation (the pseudo-inverse alone would give them the opposite sign).
     """
     values = np.asarray(values, dtype=np.float64)
     sd = values.std(axis=0)
@@ -36,7 +38,10 @@ def partial_correlation(values: np.ndarray) -> np.ndarray:
         corr = np.corrcoef(values[:, varying].T)
         precision = np.linalg.pinv(corr, hermitian=True)
         d = np.sqrt(np.clip(np.diag(precision), 1e-12, None))
-        out[np.ix_(varying, varying)] = np.clip(-precision / np.outer(d, d), -1.0, 1.0)
+        partial = np.clip(-precision / np.outer(d, d), -1.0, 1.0)
+        collinear = np.abs(corr) > 1 - 1e-10
+        partial[collinear] = np.sign(corr[collinear])
+        out[np.ix_(varying, varying)] = partial
     np.fill_diagonal(out, 1.0)
     return out
 
@@ -51,13 +56,16 @@ def _pair_scores(values: np.ndarray, model, a: np.ndarray, b: np.ndarray, batch_
     n = values.shape[1]
     imager = make_imager(values, np.arange(n), model.spec.image_params, gene_names=[str(i) for i in range(n)])
     proba = score_pairs(imager, a, b, model, batch_size=batch_size, symmetric=True, progress=False)
+    constant = values.std(axis=0) == 0  # (in a resample too) no evidence of a link or of a direction
+    mask = constant[a] | constant[b]
+    proba[mask] = (1.0, 0.0, 0.0)
     link = np.zeros((n, n))
     link[a, b] = link[b, a] = 1.0 - proba[:, 0]
     partial = partial_correlation(values)
     link_z = context_z(link)[a, b].astype(np.float64)
     partial_z = context_z(np.abs(partial))[a, b].astype(np.float64)
     return {
-        "score": (_percentile(link_z) + _percentile(partial_z)) / 2,
+        "score": np.where(mask, 0.0, (_percentile(link_z) + _percentile(partial_z)) / 2),
         "p_none": proba[:, 0],
         "p_ab": proba[:, 1],
         "p_ba": proba[:, 2],
@@ -65,6 +73,16 @@ def _pair_scores(values: np.ndarray, model, a: np.ndarray, b: np.ndarray, batch_
         "link_context": link_z,
         "partial_context": partial_z,
     }
+
+
+def _warn_constant(labels: np.ndarray, values: np.ndarray) -> None:
+    """Say which variables never vary: their pairs are scored as no link, with no direction."""
+    constant = labels[values.std(axis=0) == 0]
+    if len(constant):
+        logg.warning(
+            f"variables {list(constant)[:5]} are constant over the cells: they carry no evidence of a link or a "
+            "direction; their pairs are scored p_none = 1, direction 0."
+        )
 
 
 @doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result, doc_interventions=doc_interventions)
@@ -99,7 +117,8 @@ def causal_scores(
       the rank images it changes under a log transform of a variable). A pair's value of each is z-scored
       among the values of each of its two variables to all others (the sum of the two z-scores; a variable
       correlated with everything does not make every one of its pairs an edge). The link ``score`` is the mean of
-      the percentile ranks of the two context scores over all pairs, in (0, 1].
+      the percentile ranks of the two context scores over all pairs, in (0, 1]; 0 for a pair with a variable
+      that never varies (no evidence of a link; its direction is 0 and ``p_none`` is 1).
     - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
       intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
       wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
@@ -166,10 +185,11 @@ def causal_scores(
     >>> cnnc.tl.causal_scores(adata, n_boot=5)
     >>> adata.uns["cnnc_causal"]["edges"].head()  # doctest: +SKIP
     """
-    if not isinstance(adata, AnnData):
-        raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
-        raise ValueError(f"n_boot must be an integer >= 0, got {n_boot!r}.")
+    check_anndata(adata, "causal_scores")
+    n_boot = as_integer(n_boot, "n_boot", low=0, example=20, meaning="bootstrap resamples, 0 for none")
+    seed = None if seed is None else as_seed(seed)
+    batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
+    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_scores")
     mdl = direction_model(model, "causal_scores")
     labels, values = measured_values(
         adata,
@@ -182,8 +202,8 @@ def causal_scores(
         max_hint="causal_scores scores all pairs of; pass variables=[...] (e.g. highly variable genes and the "
         "candidate regulators).",
     )
+    _warn_constant(labels, values)
     design = parse_interventions(adata, labels, interventions, control, intervention_targets)
-    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_scores")
     n = len(labels)
     start = logg.info(f"scoring {n * (n - 1) // 2:,} pairs of {n} variables with {mdl.name}")
     a, b = np.triu_indices(n, k=1)
@@ -257,6 +277,6 @@ def causal_scores(
     adata = adata.copy() if copy else adata
     adata.uns[key_added] = {"edges": edges, "params": params}
     if replaced:
-        logg.info(f"    replaced {replaced}")
+        logg.warning(f"replacing the previous causal scores in {replaced}")
     logg.info("    finished", time=start, deep=f"added adata.uns[{key_added!r}] (edges, params)")
     return adata if copy else None

@@ -22,8 +22,10 @@ of an interaction depends on the images are read on a candidate subset.
 
 from __future__ import annotations
 
+import io
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +35,12 @@ from scanpy import logging as logg
 from scanpy import settings
 from tqdm.auto import tqdm
 
-from .._checks import refuse_raw_counts
+from .._checks import check_cells, check_result_key, refuse_raw_counts
 from .._data import expression_view
 from .._prior import FEATURES, MEAN_PREFIX, ContextStatistics, dense_statistics
 from .._scoring import make_imager, score_pairs
 from .._utils import PROGRESS_DELAY, cross_pairs, package_version
+from .._validate import as_bool, as_choice, as_integer, as_number, refuse_huge, refuse_ignored
 from ..models import Model
 from . import _function_methods as fm
 from ._predict import _check_species, _resolve_model
@@ -59,28 +62,70 @@ ABS_FEATURES = FEATURES
 BLOCK_PAIRS = 2_000_000
 
 
+#: Suffixes of gene-set files read as tables (``source``/``target`` columns) rather than GMT; ``.gz`` is allowed.
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _read_text(path: Path) -> str:
+    """A text file's content, gunzipped when it is gzip (by its first bytes, whatever its name); UTF-8 or Latin-1."""
+    import gzip
+
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            raise ValueError(f"{path} starts like a gzip file but cannot be decompressed ({error}).") from None
+    if b"\x00" in data[:65536]:
+        raise ValueError(
+            f"{path} is not a text file (it holds NUL bytes): pass a GMT file, a CSV/TSV table with 'source' and "
+            "'target' columns (either may be gzipped), a dict of name -> genes, or a DataFrame."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        logg.info(f"    {path.name} is not UTF-8: read as Latin-1")
+        return data.decode("latin-1")
+
+
 def read_gmt(path: str | os.PathLike) -> dict[str, list[str]]:
-    """Gene sets of a GMT file: one set a line, ``name<TAB>description<TAB>gene<TAB>gene...``."""
+    """Gene sets of a GMT file: one set a line, ``name<TAB>description<TAB>gene<TAB>gene...`` (may be gzipped)."""
     sets: dict[str, list[str]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            fields = [f.strip() for f in line.rstrip("\r\n").split("\t")]
-            if not fields[0]:
-                continue
-            if len(fields) < 2:
-                raise ValueError(f"Line {i} of {path} is not GMT (name<TAB>description<TAB>genes...): {line[:60]!r}.")
-            sets.setdefault(fields[0], []).extend(g for g in fields[2:] if g)
+    for i, line in enumerate(_read_text(Path(path)).splitlines(), 1):
+        fields = [f.strip() for f in line.split("\t")]
+        if not fields[0]:
+            continue
+        if len(fields) < 2:
+            raise ValueError(
+                f"Line {i} of {path} is not GMT (name<TAB>description<TAB>genes...): {line[:60]!r}. A table of "
+                "set and gene columns is read when the file ends in .csv, .tsv or .txt (optionally .gz)."
+            )
+        sets.setdefault(fields[0], []).extend(g for g in fields[2:] if g)
     return sets
 
 
+def _read_set_table(path: Path) -> pd.DataFrame:
+    """A CSV/TSV gene-set table (separator sniffed), for :func:`gene_sets_dict`."""
+    text = _read_text(path)
+    if not text.strip():
+        raise ValueError(f"Gene set file {str(path)!r} is empty: give the sets' members.")
+    first = text.splitlines()[0]
+    sep = "\t" if "\t" in first else ","
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+
+
 def gene_sets_dict(gene_sets) -> dict[str, list[str]]:
-    """Normalise gene sets (dict, GMT path or decoupler-style DataFrame) to ``{name: [genes]}``."""
+    """Normalise gene sets (dict or Series of lists, GMT or CSV/TSV path, decoupler-style DataFrame) to a dict."""
     if isinstance(gene_sets, str | Path | os.PathLike):
         path = Path(gene_sets)
         if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise FileNotFoundError(
-                f"Gene set file {str(path)!r} does not exist; pass a GMT path, a dict or a DataFrame."
+                f"Gene set file {str(path)!r} {what}; pass a GMT path, a CSV/TSV table path, a dict or a DataFrame."
             )
+        suffixes = [x.lower() for x in path.suffixes if x.lower() != ".gz"]
+        if suffixes and suffixes[-1] in TABLE_SUFFIXES:
+            return gene_sets_dict(_read_set_table(path))
         sets = read_gmt(path)
     elif isinstance(gene_sets, pd.DataFrame):
         cols = {c.lower(): c for c in map(str, gene_sets.columns)}
@@ -90,29 +135,35 @@ def gene_sets_dict(gene_sets) -> dict[str, list[str]]:
         else:
             raise ValueError(
                 f"Cannot find the set and gene columns in {list(gene_sets.columns)}; a decoupler-style table has "
-                "columns 'source' (set name) and 'target' (gene)."
+                "columns 'source' (set name) and 'target' (gene): rename them."
             )
         frame = gene_sets[[cols[src], cols[tgt]]].dropna().astype(str)
         sets = {str(k): v.tolist() for k, v in frame.groupby(cols[src], sort=False)[cols[tgt]]}
-    elif isinstance(gene_sets, Mapping):
-        sets = {}
-        for name, genes in gene_sets.items():
-            if isinstance(genes, str):
-                raise ValueError(
-                    f"Gene set {name!r} is a string; give a list of genes, e.g. {{{name!r}: [{genes!r}]}}."
-                )
-            sets[str(name)] = [str(g) for g in genes]
+    elif isinstance(gene_sets, Mapping | pd.Series):
+        sets = {str(name): _set_members(name, genes) for name, genes in gene_sets.items()}
     else:
         raise TypeError(
             f"Unknown gene set format {type(gene_sets).__name__}: pass a dict of name -> genes, the path of a GMT "
-            "file, or a decoupler-style DataFrame with columns 'source' and 'target'."
+            "file or CSV/TSV table, or a decoupler-style DataFrame with columns 'source' and 'target'."
         )
     if not sets:
-        raise ValueError("No gene set given: the dict, file or table is empty.")
+        raise ValueError("No gene set given: the dict, file or table is empty. Give at least one set of genes.")
     empty = [k for k, v in sets.items() if not v]
     if len(empty) == len(sets):
         raise ValueError(f"Every gene set is empty (e.g. {empty[:3]}); give the members of each set.")
     return sets
+
+
+def _set_members(name, genes) -> list[str]:
+    """The members of one set of a dict: any iterable of names; missing values (None, NaN) are dropped."""
+    if isinstance(genes, str):
+        raise ValueError(f"Gene set {name!r} is a string; give a list of genes, e.g. {{{name!r}: [{genes!r}]}}.")
+    if not isinstance(genes, Iterable):
+        raise TypeError(
+            f"Gene set {name!r} is {genes!r}, not a list of genes: give a list, e.g. {{{name!r}: ['GENE1', "
+            "'GENE2']}, or drop the set."
+        )
+    return [str(g) for g in genes if not (g is None or (isinstance(g, float) and math.isnan(g)))]
 
 
 def match_members(sets: dict[str, list[str]], var_names: pd.Index, *, min_size: int) -> tuple[dict, pd.DataFrame]:
@@ -283,6 +334,55 @@ def _image_scores(imager, model: Model, genes: np.ndarray, members: np.ndarray, 
     return out.reshape(len(genes), len(members))
 
 
+def _check_arguments(
+    method, aggregate, temperature, top_k, signed, hub_correction, min_size, model, **image_only
+) -> tuple:
+    """The checked arguments of :func:`assign_function`, its model and whether every pair is scored exactly.
+
+    Refuses a parameter that would be ignored: ``top_k`` with the soft maximum, ``temperature`` with ``top_k``,
+    ``model`` with ``method="context"``, and the image options with a model that reads no images for evidence.
+    """
+    as_choice(method, "method", METHODS)
+    as_choice(aggregate, "aggregate", AGGREGATES)
+    temperature = as_number(temperature, "temperature", low=0, low_open=True, example=0.5)
+    top_k = as_integer(top_k, "top_k", low=1, none=True, example=5)
+    signed = as_bool(signed, "signed", none=True)
+    hub_correction = as_number(hub_correction, "hub_correction", low=0, example=0.25)
+    min_size = as_integer(min_size, "min_size", low=1, example=5)
+    defaults = {"n_candidates": 50, "max_members": 30, "batch_size": 1024, "device": None}
+    for name in ("n_candidates", "max_members", "batch_size"):
+        as_integer(image_only[name], name, low=1, example=defaults[name])
+    if aggregate == "softmax" and top_k != 5:
+        refuse_ignored({"top_k": top_k}, "with aggregate='softmax'", "pass aggregate='top_k' to use it, or drop it")
+    if aggregate == "top_k" and temperature != 0.5:
+        refuse_ignored(
+            {"temperature": temperature}, "with aggregate='top_k'", "pass aggregate='softmax' to use it, or drop it"
+        )
+    mdl = None
+    if method == "context":
+        refuse_ignored({"model": model} if model is not None else {}, "with method='context' (no model is read)")
+    else:
+        mdl = _resolve_model(FUNCTION_MODEL if model is None else model)
+    exact = mdl is None or _features_only(mdl)  # every gene × member pair scored (no candidate subset)
+    if exact:
+        ignored = {k: v for k, v in image_only.items() if v != defaults[k]}
+        refuse_ignored(
+            ignored,
+            "without pair images: "
+            + ("method='context' reads none" if mdl is None else f"model {mdl.name!r} scores every pair from features")
+            + "; they apply to models whose evidence depends on pair images (e.g. 'cnnc-original')",
+        )
+    sign_blind = not exact or method == "context" or all(f in ABS_FEATURES for f in mdl.spec.features)
+    if signed is None:
+        signed = sign_blind
+    elif signed and not sign_blind:
+        raise ValueError(
+            f"signed=True needs pair scores made from |Pearson| alone; model {mdl.name!r} reads "
+            f"{list(mdl.spec.features)}, which carry the sign of the correlation already. Leave signed=None."
+        )
+    return temperature, top_k, hub_correction, min_size, mdl, exact, signed
+
+
 def assign_function(
     adata: AnnData,
     gene_sets,
@@ -352,9 +452,10 @@ def assign_function(
     Parameters
     ----------
     adata
-        Cells × genes with log-normalized expression. Raw counts are refused.
+        Cells × genes with log-normalized expression, at least 20 cells. Raw counts are refused.
     gene_sets
-        A dict of set name → genes, the path of a GMT file, or a decoupler-style DataFrame with columns
+        A dict of set name → genes, the path of a GMT file (gzipped or not), the path of a CSV/TSV table
+        (``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``), or a decoupler-style DataFrame, with columns
         ``source`` (set name) and ``target`` (gene); extra columns (e.g. ``weight``) are ignored.
     model
         A :class:`cnnc.models.Model`, a registry name or a file; ``None`` = ``"cnnc-pairs"``, the model measured in
@@ -373,7 +474,8 @@ def assign_function(
         strongest link, large ones the mean of all links.
     top_k
         For ``aggregate="top_k"``: pair scores averaged per gene and set, the ``top_k`` strongest (``None``: all
-        members).
+        members). Refused with ``aggregate="softmax"`` (unless left at its default), where it would be ignored;
+        so is a ``temperature`` other than the default with ``aggregate="top_k"``.
     signed
         Read anti-correlated pairs as uncorrelated (``|Pearson|`` set to 0 before scoring): genes that go down where
         the members go up are not counted as linked to them. Only for pair scores made from ``|Pearson|`` alone
@@ -393,13 +495,14 @@ def assign_function(
         little time (PBMCs, 137 sets: 7.4 s against 7.8 s without); each fold is one more walk for the walking methods.
     n_candidates, max_members
         Only for models whose evidence depends on pair images: non-members read per set, and members they are read
-        against.
+        against. Refused (like ``batch_size`` and ``device``) with other models and ``method="context"``.
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
     batch_size, device
         Pair images per batch and torch device, for models that read images.
     key_added
-        Key in ``adata.varm`` and ``adata.uns``.
+        Key in ``adata.varm`` and ``adata.uns``. A previous result of ``assign_function`` there is replaced (with a
+        warning); anything else there (a prediction, a user's entry) is refused.
     copy
         Return a modified copy instead of writing in place.
 
@@ -436,46 +539,37 @@ def assign_function(
     ``IFITM2``, a Hallmark interferon-alpha gene left out of the list, comes second, after a monocyte gene (in these
     PBMCs the expressed interferon genes are highest in monocytes).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
-    if aggregate not in AGGREGATES:
-        raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}.")
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not temperature > 0:
-        raise ValueError(f"temperature must be a number > 0, got {temperature!r}.")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1):
-        raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
-    if signed is not None and not isinstance(signed, bool | np.bool_):
-        raise ValueError(f"signed must be True, False or None, got {signed!r}.")
-    if isinstance(hub_correction, bool) or not isinstance(hub_correction, int | float) or not hub_correction >= 0:
-        raise ValueError(f"hub_correction must be a number >= 0, got {hub_correction!r}.")
-    for name, value in (("min_size", min_size), ("n_candidates", n_candidates), ("max_members", max_members)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    temperature, top_k, hub_correction, min_size, mdl, exact, signed = _check_arguments(
+        method,
+        aggregate,
+        temperature,
+        top_k,
+        signed,
+        hub_correction,
+        min_size,
+        model,
+        n_candidates=n_candidates,
+        max_members=max_members,
+        batch_size=batch_size,
+        device=device,
+    )
     _check_cv_folds(cv_folds, method)
     if method == "propagation":
         _refuse_gba_options(aggregate=aggregate, temperature=temperature, top_k=top_k, hub_correction=hub_correction)
-    mdl = None
-    if method != "context":
-        mdl = _resolve_model(FUNCTION_MODEL if model is None else model)
+    if mdl is not None:
         _check_species(adata, mdl)
-    exact = mdl is None or _features_only(mdl)  # every gene × member pair scored (no candidate subset)
     if method in WALKS and not exact:
         raise ValueError(
             f"method={method!r} links every gene to its best-scored partners, which needs every gene pair scored; "
             f"model {mdl.name!r} reads pair images for its evidence of an interaction. Use model=None (cnnc-pairs)."
         )
-    sign_blind = not exact or method == "context" or all(f in ABS_FEATURES for f in mdl.spec.features)
-    if signed is None:
-        signed = sign_blind
-    elif signed and not sign_blind:
-        raise ValueError(
-            f"signed=True needs pair scores made from |Pearson| alone; model {mdl.name!r} reads "
-            f"{list(mdl.spec.features)}, which carry the sign of the correlation already. Leave signed=None."
-        )
+    check_result_key(adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)])
     sets = gene_sets_dict(gene_sets)
     view = expression_view(adata, layer=layer, use_raw=use_raw)
+    check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
     matched, table = match_members(sets, view.var_names, min_size=min_size)
     n_genes = len(view.var_names)
+    refuse_huge(view.matrix, f"Values in {view.label}")
     refuse_raw_counts(view.matrix, np.arange(n_genes), what=f"Values in {view.label}")
     start = logg.info(
         f"scoring {n_genes:,} genes for {len(matched)} gene sets"
@@ -613,7 +707,12 @@ def _store(adata, copy, key_added, view, names, matched, scores, table, cv, star
             logg.warning(f"{missing} scored genes are in .raw but not in adata.var_names; they are left out of varm")
         frame = frame.reindex(target)
         member_frame = member_frame.reindex(target, fill_value=False)
+    replaced = check_result_key(  # checked before any work; here: what is replaced, for the log
+        adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)]
+    )
     adata = adata.copy() if copy else adata
+    if replaced:
+        logg.warning(f"replacing the previous gene-set scores in {replaced}")
     adata.varm[key_added] = frame
     sets = fm.reliability_columns(table, cv, RELIABLE_ALPHA)
     adata.uns[key_added] = {"members": member_frame, "sets": sets, "params": {**params, "n_sets": len(names)}}

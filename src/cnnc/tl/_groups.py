@@ -9,6 +9,7 @@ from scanpy import logging as logg
 
 from .._data import ExpressionView
 from .._engine._source import subset_rows
+from .._validate import check_groupby_column, check_groups_list, group_varp_keys, previous_matrices
 
 #: Fewest cells a group needs to be scored at all (a correlation needs 3).
 MIN_GROUP_CELLS = 3
@@ -24,30 +25,24 @@ def group_rows(adata: AnnData, groupby: str, groups) -> dict[str, np.ndarray]:
     if groupby not in adata.obs.columns:
         categorical = [c for c in adata.obs.columns if isinstance(adata.obs[c].dtype, pd.CategoricalDtype)]
         raise KeyError(
-            f"groupby={groupby!r} is not a column of adata.obs; categorical columns: {categorical or 'none'}."
+            f"groupby={groupby!r} is not a column of adata.obs; categorical columns: {categorical or 'none'}: pass "
+            "one of them (or add one, e.g. clusters from sc.tl.leiden)."
         )
     column = adata.obs[groupby]
+    check_groupby_column(column, groupby)
     if not isinstance(column.dtype, pd.CategoricalDtype):
-        if column.nunique() > 1000:
-            raise ValueError(
-                f"adata.obs[{groupby!r}] has {column.nunique():,} distinct values: pass a categorical column "
-                "(e.g. clusters from sc.tl.leiden), one network is computed per category."
-            )
         column = column.astype("category")
     labels = column.astype(str).to_numpy()
     categories = [str(c) for c in column.cat.categories]
+    groups = check_groups_list(groups)
     if groups is not None:
-        groups = [groups] if isinstance(groups, str) else [str(g) for g in groups]
         unknown = [g for g in groups if g not in categories]
         if unknown:
-            raise ValueError(f"groups {unknown} are not categories of adata.obs[{groupby!r}]: {categories}.")
+            raise ValueError(
+                f"groups {unknown} are not categories of adata.obs[{groupby!r}]: {categories}; pass some of those."
+            )
         categories = [c for c in categories if c in set(groups)]
     return {c: np.flatnonzero(labels == c) for c in categories}
-
-
-def varp_key(key_added: str, group: str) -> str:
-    """Name of a group's matrix in ``adata.varp`` (``/`` is not allowed in h5ad keys)."""
-    return f"{key_added}_{group}".replace("/", "_")
 
 
 def predict_groups(adata: AnnData, view: ExpressionView, a, b, run, groupby: str, groups, min_cells: int, key_added):
@@ -61,13 +56,19 @@ def predict_groups(adata: AnnData, view: ExpressionView, a, b, run, groupby: str
         logg.warning(f"groups with fewer than {needed} cells are not scored: {small} (lower min_cells to score them).")
     rows = {g: r for g, r in rows.items() if g not in small}
     if not rows:
-        raise ValueError(f"No group of adata.obs[{groupby!r}] has {needed} cells or more; nothing to score.")
+        largest = max(small.values(), default=0)
+        fix = f"lower min_cells to at most {largest}" if largest >= MIN_GROUP_CELLS else "use coarser groups"
+        raise ValueError(
+            f"No group of adata.obs[{groupby!r}] has {needed} cells or more (the largest has {largest}); nothing to "
+            f"score: {fix}."
+        )
+    varp_keys = group_varp_keys(adata, key_added, list(rows), previous_matrices(adata, key_added))
     tables, keys, cells, scored = [], [], [], []
     for group, r in rows.items():
         logg.info(f"group {group!r} of {groupby!r}: {len(r):,} cells")
         edges, n_scored, n_cells = run(subset_view(view, r), a, b)
         tables.append(edges.assign(group=group))
-        keys.append(varp_key(key_added, group))
+        keys.append(varp_keys[len(keys)])
         cells.append(n_cells)
         scored.append(n_scored)
     edges = pd.concat(tables, ignore_index=True)

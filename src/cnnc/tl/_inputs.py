@@ -30,6 +30,7 @@ from .._data import (
 from .._pair_data import combined_matrix, used_columns
 from .._tables import read_pairs
 from .._utils import cross_pairs
+from .._validate import regulator_flags
 from ._regulators import is_species, species_tfs
 
 
@@ -109,7 +110,11 @@ def _modality_candidates(view_a, view_b, *, tfs, targets, pairs):
         frame = read_pairs(pairs)
         a = resolve_genes(view_a.var_names, frame["gene_a"], where=f"{view_a.label} var_names")
         b = resolve_genes(view_b.var_names, frame["gene_b"], where=f"{view_b.label} var_names")
-        return a, b
+        # the two sides index different name lists: the same two numbers are the same pair
+        keep = ~pd.DataFrame({"a": a, "b": b}).duplicated().to_numpy()
+        if not keep.all():
+            logg.warning(f"{int((~keep).sum()):,} pairs are given more than once; each pair is scored once.")
+        return a[keep], b[keep]
     if tfs is None:
         raise ValueError(
             "A MuData needs the candidate pairs: pass `pairs=[(a, b), ...]`, or `tfs=[...]` (variables of the first "
@@ -128,7 +133,7 @@ def _modality_candidates(view_a, view_b, *, tfs, targets, pairs):
 def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
     if tfs is None:
         if "is_tf" in adata.var.columns:
-            tfs = adata.var_names[adata.var["is_tf"].astype(bool)].tolist()
+            tfs = adata.var_names[regulator_flags(adata.var["is_tf"])].tolist()
         elif "tfs" in adata.uns:
             tfs = list(adata.uns["tfs"])
         else:

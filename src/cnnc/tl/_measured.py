@@ -9,15 +9,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from anndata import AnnData
 from scipy import sparse
 
 from .._checks import check_cells
 from .._data import expression_view, resolve_genes
+from .._validate import refuse_huge
 from ..models import Model
 from ._predict import _resolve_model
 
 DIRECTION_CLASSES = ["none", "a->b", "b->a"]
+
+
+def check_anndata(adata, function: str) -> None:
+    """The causal tools read one AnnData: a MuData is refused with the modality to pass."""
+    if type(adata).__name__ == "MuData":
+        raise TypeError(
+            f"{function} reads one AnnData; this is a MuData: pass a modality, e.g. "
+            f"{function}(mdata.mod[{next(iter(adata.mod), 'prot')!r}])."
+        )
+    if not isinstance(adata, AnnData):
+        raise TypeError(f"{function} expects an AnnData (cells × variables), got {type(adata).__name__}.")
 
 
 def direction_model(model, function: str) -> Model:
@@ -59,21 +72,63 @@ def measured_values(
         idx = np.arange(len(names))
     else:
         if isinstance(variables, str):
-            raise TypeError("variables must be a list of variable names, not one string.")
+            raise TypeError(
+                f"variables must be a list of variable names, not one string: pass variables=[{variables!r}, ...]."
+            )
         idx = resolve_genes(names, list(variables))
         if len(np.unique(idx)) < len(idx):
-            raise ValueError("variables names a variable more than once.")
+            repeated = names[idx[pd.Index(idx).duplicated()]].unique().tolist()
+            raise ValueError(f"variables names {repeated} more than once: list each variable once.")
     if len(idx) < 3:
-        raise ValueError(f"{function} needs at least 3 variables ({why_three}), got {len(idx)}.")
+        raise ValueError(
+            f"{function} needs at least 3 variables ({why_three}), got {len(idx)}: pass variables=[...] with 3 or "
+            "more names."
+        )
     if len(idx) > max_variables:
         raise ValueError(f"{len(idx):,} variables is more than the {max_variables} {max_hint}")
-    matrix = view.matrix[:, idx]
-    values = (matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)).astype(np.float64)
+    matrix = view.matrix
+    if np.dtype(getattr(matrix, "dtype", np.float64)) == np.bool_:
+        raise TypeError(
+            f"The values in {view.label} are boolean (True/False): {function} reads measured values. Pass numbers "
+            "(e.g. a layer of intensities or expression, layer=...)."
+        )
+    # backed (h5py) matrices are read by increasing column: read the columns sorted, then put them in order
+    order, position = np.unique(idx, return_inverse=True)
+    block = matrix[:, order]
+    values = (block.toarray() if sparse.issparse(block) else np.asarray(block)).astype(np.float64)[:, position]
+    check_cells(values.shape[0], what=f"{view.label} of the data")
     if not np.isfinite(values).all():
-        raise ValueError("The values hold NaN or infinite entries: impute or drop them first.")
-    check_cells(values.shape[0])
+        bad = names[idx][~np.isfinite(values).all(axis=0)].tolist()
+        raise ValueError(
+            f"The values of {bad[:5]} hold NaN or infinite entries: impute or drop them (or those cells) first."
+        )
+    refuse_huge(values, f"The values in {view.label}")
     if values.shape[0] <= len(idx):
         raise ValueError(
-            f"{values.shape[0]} cells for {len(idx)} variables: partial correlations need more cells than variables."
+            f"{values.shape[0]} cells for {len(idx)} variables: partial correlations need more cells than variables. "
+            "Pass fewer variables (variables=[...]) or more cells."
         )
-    return np.asarray(names[idx], dtype=object), values
+    labels = np.asarray(names[idx], dtype=object)
+    refuse_identical(values, labels)
+    return labels, values
+
+
+def refuse_identical(values: np.ndarray, labels: np.ndarray) -> None:
+    """Refuse two variables that are the same up to scale and shift (correlation ±1): nothing tells them apart.
+
+    Their partial correlation given the others is undefined (the correlation matrix is singular), and no image
+    can say which drives the other.
+    """
+    varying = values.std(axis=0) > 0
+    if varying.sum() < 2:
+        return
+    corr = np.corrcoef(values[:, varying].T)
+    np.fill_diagonal(corr, 0.0)
+    i, j = np.nonzero(np.triu(np.abs(corr) > 1 - 1e-10, 1))
+    if len(i):
+        names = labels[varying]
+        shown = ", ".join(f"{names[a]!r} and {names[b]!r}" for a, b in zip(i[:3], j[:3], strict=True))
+        raise ValueError(
+            f"Variables {shown} are identical up to scale and sign (correlation ±1): their partial correlation "
+            "is undefined and nothing tells which drives the other. Keep one of each such pair (variables=[...])."
+        )

@@ -9,7 +9,7 @@ are oriented by the pair-image model, as :func:`cnnc.tl.causal_scores` does for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 import numpy as np
@@ -23,8 +23,9 @@ from .._docs import doc_any_values, doc_interventions, doc_params, doc_uns_resul
 from .._interventions import parse_interventions
 from .._scoring import make_imager, prediction_params, score_pairs
 from .._tables import edge_table
+from .._validate import as_integer, as_number
 from ._causal import partial_correlation
-from ._measured import direction_model, measured_values
+from ._measured import check_anndata, direction_model, measured_values
 
 #: The adjacency search tests subsets of neighbours: bounded variables keep it (and the pair images) small.
 MAX_VARIABLES = 200
@@ -181,19 +182,27 @@ def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
         if skeleton.shape[1] < 2:
             raise ValueError("skeleton as a DataFrame needs two columns of variable names (e.g. regulator, target).")
         skeleton = list(zip(skeleton.iloc[:, 0], skeleton.iloc[:, 1], strict=True))
-    if isinstance(skeleton, str):
-        raise TypeError("skeleton must be None or pairs of variable names, not one string.")
+    if isinstance(skeleton, str) or not isinstance(skeleton, Iterable):
+        raise TypeError(
+            f"skeleton must be None or pairs of variable names (not one string), e.g. skeleton=[('a', 'b'), ...]; "
+            f"got {skeleton!r}."
+        )
     position = {str(v): k for k, v in enumerate(labels)}
     adjacent = np.zeros((len(labels), len(labels)), dtype=bool)
     for pair in skeleton:
         if isinstance(pair, str) or len(pair) != 2:
-            raise ValueError(f"skeleton must hold pairs of variable names; got {pair!r}.")
+            raise ValueError(
+                f"skeleton must hold pairs of variable names, e.g. skeleton=[('a', 'b'), ...]; got {pair!r}."
+            )
         a, b = (str(v) for v in pair)
         missing = [v for v in (a, b) if v not in position]
         if missing:
-            raise ValueError(f"skeleton names {missing} which are not among the variables scored.")
+            raise ValueError(
+                f"skeleton names {missing}, which are not among the variables scored: add them to variables=[...] "
+                "or drop those links."
+            )
         if a == b:
-            raise ValueError(f"skeleton links {a!r} to itself.")
+            raise ValueError(f"skeleton links {a!r} to itself: drop that pair (a link joins two variables).")
         adjacent[position[a], position[b]] = adjacent[position[b], position[a]] = True
     return adjacent
 
@@ -290,14 +299,11 @@ def causal_network(
     >>> cnnc.tl.causal_network(adata)
     >>> adata.uns["cnnc_network"]["edges"].head()  # doctest: +SKIP
     """
-    if not isinstance(adata, AnnData):
-        raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
-    if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}.")
-    if max_cond is not None and (isinstance(max_cond, bool) or not isinstance(max_cond, int | np.integer)):
-        raise ValueError(f"max_cond must be None or an integer >= 0, got {max_cond!r}.")
-    if max_cond is not None and max_cond < 0:
-        raise ValueError(f"max_cond must be None or an integer >= 0, got {max_cond!r}.")
+    check_anndata(adata, "causal_network")
+    alpha = as_number(alpha, "alpha", low=0, high=1, low_open=True, high_open=True, example=0.01)
+    max_cond = as_integer(max_cond, "max_cond", low=0, none=True, example=3)
+    batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
+    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_network")
     mdl = direction_model(model, "causal_network")
     labels, values = measured_values(
         adata,
@@ -314,8 +320,10 @@ def causal_network(
     adjacent = _parse_skeleton(skeleton, labels) if given else ~np.eye(len(labels), dtype=bool)
     constant = labels[values.std(axis=0) == 0]
     if len(constant):
-        raise ValueError(f"Variables {list(constant)} are constant: a test of independence needs variation.")
-    replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_network")
+        raise ValueError(
+            f"Variables {list(constant)} are constant: a test of independence needs variation. Leave them out "
+            "(variables=[...])."
+        )
     kind = "given" if given else "estimated"
     start = logg.info(f"searching a network of {len(labels)} variables ({kind} skeleton)")
     n = values.shape[0]
@@ -381,7 +389,7 @@ def causal_network(
     adata = adata.copy() if copy else adata
     adata.uns[key_added] = {"edges": edges, "colliders": found, "params": params}
     if replaced:
-        logg.info(f"    replaced {replaced}")
+        logg.warning(f"replacing the previous causal network in {replaced}")
     counts = edges["oriented_by"].value_counts()
     logg.info(
         "    finished",

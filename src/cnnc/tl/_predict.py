@@ -28,6 +28,7 @@ from .._scoring import cluster_client, edge_probabilities, make_imager, predicti
 from .._significance import add_significance
 from .._tables import edge_table
 from .._time import check_time_key
+from .._validate import check_groups_need_groupby, drop_previous_matrices, previous_matrices, refuse_ignored
 from ..models import Model
 from ..models import load as load_model
 from ._groups import group_rows, predict_groups
@@ -188,6 +189,7 @@ def predict_interactions(
     settings = ScoringSettings.resolve(settings, deprecated, "cnnc.tl.predict_interactions")
     keep_min_cells(np.zeros(0, dtype=np.int64), min_cells)  # validate before any work
     check_direction_mode(direction)
+    check_groups_need_groupby(groups, groupby)
     mdl = _resolve_model(model)
     _check_species(adata, mdl)
     out = adata.copy() if copy else adata
@@ -199,6 +201,12 @@ def predict_interactions(
         raise ValueError("time_key is read for one modality at a time: pass mod='rna' (a modality name), not a pair.")
     times = None if time_key is None else check_time_key(task.host, time_key)
     images = reads_images(mdl, direction)
+    if task.mods is not None:
+        refuse_ignored(
+            {k: v for k, v in (("groupby", groupby), ("distributed", settings.distributed)) if v},
+            "for pairs across modalities (scored in this process, over the cells of both)",
+            "score each group's cells separately, e.g. on mdata[mdata.obs[key] == group]",
+        )
     client = cluster_client(task.view.matrix, settings.distributed if task.mods is None else False)
     run = partial(
         _network, mdl=mdl, images=images, client=client, min_cells=min_cells, settings=settings, mods=task.mods
@@ -217,7 +225,8 @@ def predict_interactions(
         time_key=time_key or "",
     )
     if task.replaced:
-        logg.warning(f"replacing the previous prediction in {task.replaced}")
+        stale = [f"adata.varp[{k!r}]" for k in previous_matrices(task.host, key_added) if k != key_added]
+        logg.warning(f"replacing the previous prediction in {' and '.join([task.replaced, *stale])}")
     host, a, b = task.host, task.a, task.b
     directions = partial(
         add_directions,
@@ -241,6 +250,7 @@ def predict_interactions(
             params.update(design.params(names))
         params.update(n_pairs=n_scored, n_candidates=int(len(a)), n_regulators=int(edges["regulator"].nunique()))
         params["n_cells"] = n_cells
+        drop_previous_matrices(host, key_added)  # computed: the previous matrices go (none is left stale)
         host.varp[key_added] = _varp(host, edges, key_added, task.mods)
         host.uns[key_added] = {"edges": edges, "varp_key": key_added, "params": params}
         written = f"varp[{key_added!r}] (regulator × target scores)"
@@ -249,6 +259,7 @@ def predict_interactions(
             raise ValueError("groupby scores one modality's cells; pairs across modalities have no groupby: drop it.")
         edges, varp_keys, per_group = predict_groups(host, task.view, a, b, run, groupby, groups, min_cells, key_added)
         edges = directions(edges, rows_of_groups=group_rows(host, groupby, groups) if times is not None else None)
+        drop_previous_matrices(host, key_added)
         scored = list(edges["group"].cat.categories)
         for group, varp_key in zip(scored, varp_keys, strict=True):
             host.varp[varp_key] = _varp(host, edges[edges["group"] == group], key_added)

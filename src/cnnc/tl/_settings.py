@@ -5,9 +5,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, fields, replace
 
-import numpy as np
-
 from .._docs import doc_chunk_cells, doc_params
+from .._validate import as_integer
 from ..models._model import PRECISIONS
 
 
@@ -55,17 +54,11 @@ class ScoringSettings:
     context_genes: int | None = None
 
     def __post_init__(self) -> None:
-        b = self.batch_size
-        if isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {b!r}.")
-        c = self.chunk_cells
-        if c is not None and (isinstance(c, bool) or not isinstance(c, int | np.integer) or c < 1):
-            raise ValueError(f"chunk_cells must be a positive integer or None, got {c!r}.")
+        as_integer(self.batch_size, "batch_size", low=1, example=1024)
+        as_integer(self.chunk_cells, "chunk_cells", low=1, none=True, example=20_000)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
-        k = self.context_genes
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2):
-            raise ValueError(f"context_genes must be an integer >= 2 or None, got {k!r}.")
+        as_integer(self.context_genes, "context_genes", low=2, none=True, example=2000)
         if self.distributed not in (None, True, False):
             raise ValueError(f"distributed must be True, False or None, got {self.distributed!r}.")
 
