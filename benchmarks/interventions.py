@@ -65,7 +65,8 @@ SACHS_CANDIDATES = (
     "(weights 0.25 and 1); shift kept only where not contradicted, with |partial correlation|; PC-stable skeleton "
     "oriented by shift asymmetry and Meek's rules, alone, with the transitive reduction of the 'moves' graph "
     "added, and with that reduction replacing the skeleton on perturbed pairs; the first graph with its "
-    "undirected links oriented by shift asymmetry; the first graph's tiers with strengths (shift, |partial "
+    "undirected links oriented by shift asymmetry; the first graph plus the reduced 'moves' graph or every "
+    "direct effect, directed; the first graph's tiers with strengths (shift, |partial "
     "correlation|), (shift, |partial correlation|, |direct effect z|) [shipped]. Table: docs/interventions.md"
 )
 SETTINGS = {
