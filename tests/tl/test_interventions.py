@@ -245,3 +245,29 @@ def test_cli_interventions(screen_1e4, tiny_model, tmp_path):
     truth = set(zip(screen_1e4.uns["ground_truth"]["regulator"], screen_1e4.uns["ground_truth"]["target"], strict=True))
     right, wrong = _calls(table, truth)
     assert right >= 15 and wrong <= 2
+
+
+def test_pair_scores_rank_by_tier_then_total_effect_directness_and_direct_effect():
+    from cnnc.tl._interventional import pair_scores
+
+    p = 4
+    adjacent = np.zeros((p, p), dtype=bool)
+    adjacent[0, 1] = adjacent[1, 0] = adjacent[2, 3] = adjacent[3, 2] = True
+    directed = np.zeros((p, p), dtype=bool)
+    directed[2, 3] = True  # one directed edge, one undirected link
+    shift = np.zeros((p, p))
+    shift[0, 1], shift[2, 3] = 0.9, 0.1  # the undirected link moves much more
+    partial = np.full((p, p), 0.2)
+    graph = {"adjacent": adjacent, "directed": directed, "shift": shift, "direct_z": np.zeros((p, p))}
+    score = pair_scores({**graph, "partial": partial})
+    assert score[2, 3] > score[0, 1] > score[3, 2]  # directed first, then the undirected link, then against
+    assert score[0, 1] == score[1, 0]  # an undirected link scores the same both ways: total effect either way
+    assert score[0, 1] > score[0, 2] and np.isneginf(np.diag(score)).all()
+    # equal tiers: the larger total effect ranks higher, and so does the larger |partial correlation|
+    directed[2, 3] = False
+    score = pair_scores({**graph, "directed": directed, "partial": partial})
+    assert score[0, 1] > score[2, 3]
+    partial[2, 3] = partial[3, 2] = 0.9
+    shift[2, 3] = 0.9
+    score = pair_scores({**graph, "directed": directed, "shift": shift, "partial": partial})
+    assert score[2, 3] > score[0, 1]  # same total effect, more direct

@@ -125,7 +125,8 @@ def causal_scores(
     - **Interventions.** With ``interventions``, a pair with a perturbed variable on either side takes its
       orientation from the interventional graph of :func:`cnnc.tl.causal_network` (direct effects, invariance,
       Meek's rules; the image's when that graph leaves it undetermined) and its ``score`` from that graph's
-      ranking (directed links, then undirected links, then the rest); its bootstrap intervals are NaN (the
+      ranking (directed links, then undirected links, then the rest; within each, the mean percentile rank of the
+      total effect, |partial correlation| and the direct effect); its bootstrap intervals are NaN (the
       interventional graph is not resampled).
     - **Reliability.** Measured with a decision forced on every pair in ``docs/_generated/causal.md``
       (``python -m benchmarks.causal``): the default ``cnnc-causal`` (version 1, also
@@ -271,6 +272,12 @@ def causal_scores(
         score=(
             "mean percentile rank of the context z-scores of the image model's 1 - p_none and of |partial "
             "correlation| given all other variables"
+            + (
+                "; pairs with a perturbed variable: percentile rank of the interventional graph's ranking (tiers, "
+                "then total effect, |partial correlation| and direct effect)"
+                if design is not None
+                else ""
+            )
         ),
         intervals="95% bootstrap percentile intervals over resampled cells",
     )

@@ -159,14 +159,16 @@ def interventional_graph(
 def pair_scores(graph: dict) -> np.ndarray:
     """Variables × variables ranking score of ``a → b``: directed edges first, then undirected links, then the rest.
 
-    Within each tier, the mean percentile rank of |direct effect z| and |partial correlation|.
+    Within each tier, the strength of the link: the mean percentile rank of its total effect (the larger |shift|
+    of either side under the other's perturbation), its directness (|partial correlation| given all others) and
+    its direct effect (the larger |direct effect z| of either side on the other).
     """
     p_vars = len(graph["adjacent"])
     off = ~np.eye(p_vars, dtype=bool)
-    z = np.abs(graph["direct_z"])[off]
-    pc = np.abs(graph["partial"])[off]
+    shift, z = np.abs(graph["shift"]), np.abs(graph["direct_z"])
+    parts = (np.maximum(shift, shift.T)[off], np.abs(graph["partial"])[off], np.maximum(z, z.T)[off])
     strength = np.zeros((p_vars, p_vars))
-    strength[off] = (stats.rankdata(z) + stats.rankdata(pc)) / (2 * off.sum() + 1)
+    strength[off] = sum(stats.rankdata(x) for x in parts) / (len(parts) * (off.sum() + 1))
     directed = graph["directed"]
     tier = np.where(directed, 2.0, np.where(graph["adjacent"] & ~directed.T, 1.0, 0.0))
     score = tier + strength
