@@ -120,3 +120,20 @@ def test_sparse_layer_and_dense_x_agree():
     columns = ["regulator", "target", "score", "direction", "p_none", "partial_corr"]
     pd.testing.assert_frame_equal(a["edges"][columns], b["edges"][columns])
     assert b["params"]["layer"] == "values" and a["params"]["layer"] == ""
+
+
+def test_causal_tables_carry_significance_of_the_association():
+    adata = _chain()
+    cnnc.tl.causal_scores(adata, n_boot=0)
+    cnnc.tl.causal_network(adata)
+    for key in ("cnnc_causal", "cnnc_network"):
+        edges = adata.uns[key]["edges"]
+        assert edges[["pvalue", "qvalue"]].apply(lambda c: c.between(0, 1)).all().all()
+        linked = edges.set_index(["regulator", "target"])
+        pairs = {frozenset(p): q for p, q in linked["qvalue"].items()}
+        if frozenset(("x", "y")) in pairs:
+            assert pairs[frozenset(("x", "y"))] < 0.01  # a strong association
+        if frozenset(("x", "w")) in pairs:
+            assert pairs[frozenset(("x", "w"))] > 0.01  # independent variables
+        kept = cnnc.get.edges(adata, key=key, max_q=0.05)
+        assert (kept["qvalue"] <= 0.05).all() and len(kept) >= 1

@@ -11,9 +11,11 @@ from scipy import stats
 
 from .._checks import check_result_key
 from .._docs import doc_any_values, doc_interventions, doc_params, doc_uns_result
+from .._evidence import pair_evidence
 from .._interventions import parse_interventions
 from .._prior import context_z
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._significance import add_significance
 from .._tables import edge_table
 from .._utils import resolve_random_state
 from .._validate import as_integer, as_seed
@@ -173,8 +175,10 @@ def causal_scores(
         ``partial_corr``, ``link_context``, ``partial_context``; with ``interventions`` also ``direction_evidence``
         (``"intervention"`` or ``"images"``), ``intervention_pvalue`` (p-value of the direct effect that oriented
         the pair, NaN if none) and ``shift`` (rank-biserial shift of the target's distribution in cells where the
-        regulator is perturbed, 0 if it never is). :func:`cnnc.tl.evaluate` reads it with
-        ``key=key_added``.
+        regulator is perturbed, 0 if it never is); ``corr`` (Pearson over the cells), ``pvalue`` and ``qvalue``
+        (the chance that two independent variables, each one's cells permuted, are as correlated, and its
+        Benjamini–Hochberg adjustment: a test of association, not of the link nor of its direction).
+        :func:`cnnc.tl.evaluate` reads it with ``key=key_added``.
     ``"params"``
         The model (name, sha256, recipe), ``variables``, ``layer``, ``n_boot``, ``seed``, ``n_cells``, the score's
         definition and the cnnc version.
@@ -257,7 +261,9 @@ def causal_scores(
         link_context=full["link_context"],
         partial_context=full["partial_context"],
         **extra,
+        corr=pair_evidence(values, a, b)[0],
     )
+    edges = add_significance(edges, values, a, b, min_cells=0)  # association of the pair, as for predictions
     params = prediction_params(
         mdl,
         symmetric=True,

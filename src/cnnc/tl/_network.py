@@ -20,8 +20,10 @@ from scipy import stats
 
 from .._checks import check_result_key
 from .._docs import doc_any_values, doc_interventions, doc_params, doc_uns_result
+from .._evidence import pair_evidence
 from .._interventions import parse_interventions
 from .._scoring import make_imager, prediction_params, score_pairs
+from .._significance import add_significance
 from .._tables import edge_table
 from .._validate import as_integer, as_number
 from ._causal import partial_correlation
@@ -284,7 +286,9 @@ def causal_network(
         ``score`` (``|partial_corr|``: the strength of the link given every other variable), ``oriented_by``
         (``"intervention"``, ``"collider"``, ``"meek"`` or ``"image"``), ``partial_corr`` (given all other variables, on the normal
         scores), ``direction`` (the image model's P(regulator → target) - P(target → regulator); negative when the
-        graph overrode the image), ``p_forward``, ``p_backward``, ``p_none``.
+        graph overrode the image), ``p_forward``, ``p_backward``, ``p_none``, ``corr`` (Pearson over the cells),
+        ``pvalue`` and ``qvalue`` (association of the pair against each variable's cells permuted, and its
+        Benjamini–Hochberg adjustment).
     ``"colliders"``
         DataFrame of the unshielded colliders found: ``cause_1``, ``effect``, ``cause_2``, ``p_separation`` (the
         p-value of the two causes' separating set).
@@ -361,7 +365,9 @@ def causal_network(
         p_forward=np.where(flip, proba[:, 2], proba[:, 1]),
         p_backward=np.where(flip, proba[:, 1], proba[:, 2]),
         p_none=proba[:, 0],
+        corr=pair_evidence(values, a, b)[0],
     )
+    edges = add_significance(edges, values, a, b, min_cells=0)  # association of the pair, as for predictions
     found = pd.DataFrame(
         [(labels[i], labels[k], labels[j], p) for i, k, j, p in colliders],
         columns=["cause_1", "effect", "cause_2", "p_separation"],
