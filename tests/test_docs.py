@@ -25,7 +25,7 @@ def test_blocks_are_placed_at_the_placeholders_indentation():
 
 def test_public_docstrings_share_one_text():
     first_line = doc_chunk_cells.splitlines()[1].strip()
-    for func in (cnnc.tl.pair_histograms, cnnc.tl.predict_interactions):
+    for func in (cnnc.tl.pair_histograms, cnnc.tl.ScoringSettings):
         assert first_line in func.__doc__ and "{doc_" not in func.__doc__
     for func in (cnnc.pl.roc, cnnc.pl.pr, cnnc.pl.network, cnnc.pl.pair_histogram, cnnc.pl.pair_histograms):
         assert "sc.settings.autosave" in func.__doc__ and "{doc_" not in func.__doc__

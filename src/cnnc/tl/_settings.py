@@ -7,9 +7,11 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from .._docs import doc_chunk_cells, doc_params
 from ..models._model import PRECISIONS
 
 
+@doc_params(doc_chunk_cells=doc_chunk_cells)
 @dataclass(frozen=True)
 class ScoringSettings:
     """How :func:`cnnc.tl.predict_interactions` reads cells and runs the network (not what it predicts).
@@ -20,9 +22,8 @@ class ScoringSettings:
         Pairs per batch of images: memory is bounded by it, not by the number of pairs.
     symmetric
         Also read each pair's transposed image and average (the network sees both orientations).
-    chunk_cells
-        Cells read at a time (``None``: a default that bounds a block of cells × genes); on a dask cluster the
-        dask chunks decide.
+    {doc_chunk_cells}
+        On a dask cluster the dask chunks decide.
     device
         Torch device; ``None`` picks CUDA when available, else CPU.
     precision
