@@ -84,3 +84,16 @@ def test_pair_form_memory_does_not_hold_genes_squared(monkeypatch):
     a, b = np.repeat(np.arange(3), 39), np.concatenate([np.delete(np.arange(40), i) for i in range(3)])
     got = pair_prior(m, a, b, features=[DEFAULT]).features(a, b, [DEFAULT])[:, 0]
     np.testing.assert_allclose(got, _reference(m, DEFAULT)[a, b], atol=2e-4)
+
+
+def test_context_bands_do_not_change_the_features(monkeypatch):
+    """A context of genes walked in bands of 4 rows (sized by the gene count) gives the one-band numbers."""
+    rng = np.random.default_rng(2)
+    m = rng.gamma(1.0, 1.0, (200, 30)) * (rng.random((200, 30)) < 0.5)
+    a = np.repeat(np.arange(3), 27)
+    b = np.concatenate([np.delete(np.arange(30), [0, 1, 2]) for _ in range(3)])
+    names = [DEFAULT, *_prior.FEATURES]
+    whole = pair_prior(m, a, b, features=names, context=np.r_[0:3, 4:30:2]).features(a, b, names)
+    monkeypatch.setattr(_prior._gram, "BAND_BYTES", 8 * 30 * 4)
+    banded = pair_prior(m, a, b, features=names, context=np.r_[0:3, 4:30:2]).features(a, b, names)
+    np.testing.assert_allclose(banded, whole, atol=1e-6)

@@ -185,7 +185,7 @@ def walk_pairs(correlations, measures, n: int, rows, row_pos: np.ndarray, cols: 
     mean = {m: np.zeros(n, dtype=np.float32) for m in measures}
     std = {m: np.zeros(n, dtype=np.float32) for m in measures}
     sums = {m: np.zeros((3, n)) for m in measures}
-    for band in band_slices(n if exact else len(rows)):
+    for band in band_slices(n if exact else len(rows), columns=n):
         lo, hi = np.searchsorted(sorted_pos, [band.start, band.stop])
         sel = order[lo:hi]
         for m in measures:

@@ -152,7 +152,7 @@ def pair_prior(matrix, a, b, *, features, context=None, chunk_cells=None, gene_n
             )
         context = max(0, min(CONTEXT_VARIABLE_GENES, MAX_CONTEXT_GENES - len(must)))
     source = _source(matrix, chunk_cells)
-    held = context is None and len(kinds) * 8 * n * n <= GRAM_BYTES
+    held = context is None and len({"raw", *kinds}) * 8 * n * n <= GRAM_BYTES
     grams, sums = _gram_sources(source, matrix, n, kinds, held, gene_names, client)
     rows = None
     if context is not None:
@@ -182,8 +182,8 @@ def _pair_rows(a, b, rows, n):
 
 
 def _gram_sources(source, matrix, n, kinds, held, gene_names, client):
-    """Gram sources per kind (whole, or streamed a band at a time) and the per-gene sums."""
-    kinds = kinds or ["raw"]
+    """Gram sources per kind (whole, or streamed a band at a time) and the per-gene sums (always of the raw values)."""
+    kinds = ["raw", *(k for k in kinds if k != "raw")]
     if held:
         if client is not None:
             sums = cluster_gram_sums(client, matrix, kinds)
@@ -192,7 +192,6 @@ def _gram_sources(source, matrix, n, kinds, held, gene_names, client):
             for _, block in source.iter_blocks(np.arange(n)):
                 sums.add(block, gene_names)
         return {k: sums.source(k) for k in kinds}, sums
-    kinds = kinds if "raw" in kinds else ["raw", *kinds]
     sums = GeneSums.from_source(source, kinds, gene_names)
     streamed = {k: StreamedGram(source, k, sums.totals[k], sums.squares[k], sums.n_cells) for k in kinds}
     return streamed, sums

@@ -48,9 +48,9 @@ def dense_chunks(block, kind: str = "raw"):
         yield dense
 
 
-def band_slices(n: int, width: int | None = None):
-    """Contiguous bands of ``n`` rows, each at most ``BAND_BYTES`` of float64 rows of ``n`` columns."""
-    step = width or max(1, BAND_BYTES // (8 * max(n, 1)))
+def band_slices(n: int, columns: int | None = None):
+    """Contiguous bands of ``n`` rows, each at most ``BAND_BYTES`` of float64 rows of ``columns`` (default ``n``)."""
+    step = max(1, BAND_BYTES // (8 * max(columns or n, 1)))
     for s in range(0, n, step):
         yield slice(s, min(s + step, n))
 
