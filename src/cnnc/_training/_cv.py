@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 from scanpy import logging as logg
 
+from .._evidence import pair_evidence
 from .._metrics import summarize
 from .._scoring import edge_probabilities, score_pairs
+from .._significance import add_significance
 from .._tables import edge_table
 from .._utils import cross_pairs
 from ..models import Model, ModelSpec
@@ -39,6 +41,7 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
     truth = set(zip(known["regulator"], known["target"], strict=True))
     regulators = np.unique(examples.pairs.regulator)
     frames, rows = [], []
+    matrix, scored_a, scored_b = context.imager.source.matrix, [], []
     for k, test_regs in enumerate(regulator_folds(regulators, folds, rng)):
         module, fit = fit_fold(examples.subset(~np.isin(examples.pairs.regulator, test_regs)), options["seed"] + k)
         model = Model(module, ModelSpec(name=f"{options['name']}-fold{k}", architecture=module.config, **spec_kwargs()))
@@ -55,7 +58,10 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
         )
         probabilities = edge_probabilities(proba, model)
         score = probabilities.pop("score")
-        frames.append(edge_table(names[a], names[b], score, **probabilities, fold=k))
+        corr = pair_evidence(matrix, a, b)[0]
+        frames.append(edge_table(names[a], names[b], score, **probabilities, fold=k, corr=corr))
+        scored_a.append(a)
+        scored_b.append(b)
         y = np.fromiter(((i, j) in truth for i, j in zip(a, b, strict=True)), dtype=bool, count=len(a))
         row = {"fold": k, "n_regulators": len(test_regs), "epochs": fit.best_epoch + 1, "seconds": fit.seconds}
         if y.any() and not y.all():
@@ -76,5 +82,7 @@ def cross_validate(context, examples, known, *, folds: int, fit_fold, spec_kwarg
         }
     edges = pd.concat(frames, ignore_index=True)
     edges = edge_table(edges.pop("regulator"), edges.pop("target"), edges.pop("score"), **edges)
+    # the association of each pair, as in every edge table (the null reads the genes of the pairs scored)
+    edges = add_significance(edges, matrix, np.concatenate(scored_a), np.concatenate(scored_b), min_cells=0)
     table.index = table.index.astype(str)
     return CrossValidation(edges, table, metrics)

@@ -130,7 +130,9 @@ def train(
     name
         Name of the model (default: the recipe's).
     key_added
-        With ``folds >= 2``, cross-validated edge scores go to ``adata.uns[key_added]``.
+        With ``folds >= 2``, cross-validated edge scores go to ``adata.uns[key_added]`` (each held-out pair's
+        ``score``, the model's probabilities, ``fold``, ``corr``, and ``pvalue``/``qvalue`` of its association, as
+        in :func:`cnnc.tl.predict_interactions`).
     seed
         Deprecated name of ``random_state`` (a FutureWarning).
     **settings
