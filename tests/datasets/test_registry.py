@@ -139,7 +139,7 @@ def test_network_error_is_explained(tmp_path, monkeypatch):
 def test_session_points_cnnc_data_dir_somewhere(shared_data):
     # set by tests/conftest.py to the shared data folder unless the caller set it before the session
     assert os.environ.get("CNNC_DATA_DIR")
-    assert Path(_registry.make_pooch().abspath) == Path(os.environ["CNNC_DATA_DIR"]).resolve()
+    assert Path(_registry.make_pooch().abspath).resolve() == Path(os.environ["CNNC_DATA_DIR"]).resolve()
 
 
 def test_hallmark_sets_load_offline(shared_data):
