@@ -72,7 +72,7 @@ def _marginal_columns(marginals, a, b, name):
 
 @dataclass
 class ContextStatistics:
-    """Dense form: gene × gene |Pearson|, each gene's mean and spread of it, and whole ``"z_mean:..."`` features.
+    """Dense form: gene × gene ``|Pearson|``, each gene's mean and spread of it, and whole ``"z_mean:..."`` features.
 
     ``positive`` (when asked for) marks the gene pairs that correlate positively.
     """

@@ -128,7 +128,7 @@ def causal_scores(
       orientation from the interventional graph of :func:`cnnc.tl.causal_network` (direct effects, invariance,
       Meek's rules; the image's when that graph leaves it undetermined) and its ``score`` from that graph's
       ranking (directed links, then undirected links, then the rest; within each, the mean percentile rank of the
-      total effect, |partial correlation| and the direct effect); its bootstrap intervals are NaN (the
+      total effect, ``|partial correlation|`` and the direct effect); its bootstrap intervals are NaN (the
       interventional graph is not resampled).
     - **Reliability.** Measured with a decision forced on every pair in ``docs/_generated/causal.md``
       (``python -m benchmarks.causal``): the default ``cnnc-causal`` (version 1, also

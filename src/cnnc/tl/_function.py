@@ -437,7 +437,7 @@ def assign_function(
     to the members' neighbours ranks high too. ``method="combined"`` averages each gene's percentile ranks under
     ``"model"`` and ``"propagation"``. With these two, members are scored *out of fold* (from the members of the other
     ``cv_folds`` folds). Measured on hidden WikiPathways members (``benchmarks/function.py``, the collection these two
-    were chosen on), ``"combined"`` is above the better peer (|Pearson| propagation) on more sets than ``"model"`` in
+    were chosen on), ``"combined"`` is above the better peer (``|Pearson|`` propagation) on more sets than ``"model"`` in
     all four data sets and has the higher median AUROC; on the Hallmark check collection it is not better than
     ``"model"`` (lower median AUROC on mESC, mHSC-L and PBMC), so ``"model"`` stays the default.
 
