@@ -348,6 +348,85 @@ def _overlap(a, b, pad: float = 1.0) -> bool:
     return a[0] < b[2] + pad and b[0] < a[2] + pad and a[1] < b[3] + pad and b[1] < a[3] + pad
 
 
+def _check_arguments(genes, top, edge_labels) -> list[str] | None:
+    """Refuse a bad ``top`` or ``edge_labels`` and an empty gene list; the genes as a list of names (or None)."""
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
+        raise ValueError(f"top must be a positive integer (the number of edges to draw), got {top!r}.")
+    if isinstance(genes, str):
+        genes = [genes]
+    elif genes is not None:
+        genes = [str(g) for g in genes]
+        if not genes:
+            raise ValueError("genes is empty: pass gene names, or None for the top edges overall.")
+    if edge_labels not in (*EDGE_LABELS, None):
+        raise ValueError(f"edge_labels must be one of {EDGE_LABELS} or None, got {edge_labels!r}.")
+    return genes
+
+
+def _edges_to_draw(
+    adata, key: str, *, group, min_cells: int | None, genes: list[str] | None, top: int, min_score: float | None
+) -> pd.DataFrame:
+    """The edges of ``group`` with both genes detected in ``min_cells`` cells, then :func:`_select_edges`."""
+    table = _group_edges(predicted_edges(adata, key), group, key)
+    if min_cells is not None:
+        if "n_cells" not in table.columns:
+            raise ValueError(f"adata.uns[{key!r}]['edges'] has no n_cells column: re-run cnnc.tl.predict_interactions.")
+        table = table[table["n_cells"] >= min_cells]
+        if table.empty:
+            raise ValueError(f"No edge has n_cells >= min_cells={min_cells}; lower min_cells.")
+    return _select_edges(table, genes, top, min_score, key)
+
+
+def _figure_for(pos: dict, nodes: list[str]) -> tuple[Figure, Axes]:
+    """A figure shaped like the layout (aspect within 0.6-2) and sized with the number of genes."""
+    extent = np.ptp(np.array(list(pos.values())), axis=0) if len(nodes) > 1 else np.ones(2)
+    aspect = float(np.clip(extent[0] / extent[1], 0.6, 2.0)) if extent[1] > 0 else 2.0
+    size = float(np.clip(1.1 * np.sqrt(len(nodes)) + 2.0, 5.0, 11.0))  # the longer side, inches
+    width, height = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
+    return plt.subplots(figsize=(width + 1.0, max(height, 4.0) + 0.6), layout="constrained")
+
+
+def _edge_label_column(edge_labels: str | None, selected: pd.DataFrame, key: str) -> str | None:
+    """The column written on the edges: ``"auto"`` is ``n_cells`` for a few edges, else none."""
+    if edge_labels == "auto":
+        edge_labels = "n_cells" if "n_cells" in selected.columns and len(selected) <= AUTO_LABEL_EDGES else None
+    if edge_labels is not None and edge_labels not in selected.columns:
+        raise ValueError(f"edge_labels={edge_labels!r}: adata.uns[{key!r}]['edges'] has no such column.")
+    return edge_labels
+
+
+def _draw_nodes(ax: Axes, nodes: list[str], pos: dict, node_size: dict, is_regulator: dict, query: set) -> None:
+    """The genes as dots (regulators orange, targets only blue, query genes ringed) on an axis-free square plot."""
+    xy = np.array([pos[n] for n in nodes])
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=[node_size[n] for n in nodes],
+        c=[_REGULATOR_COLOR if is_regulator[n] else _TARGET_COLOR for n in nodes],
+        edgecolors=["black" if n.lower() in query else "white" for n in nodes],
+        linewidths=[2.0 if n.lower() in query else 0.8 for n in nodes],
+        zorder=2,
+    )
+    ax.margins(0.1)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_axis_off()
+
+
+def _name_style(n_nodes: int, query: set):
+    """The text style of a gene's name: smaller in a crowded graph, bold for query genes, a white halo."""
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+
+    def style(n):
+        return {
+            "fontsize": 8 if n_nodes > 40 else 9,
+            "fontweight": "bold" if n.lower() in query else "normal",
+            "path_effects": halo,
+            "zorder": 3,
+        }
+
+    return style
+
+
 @doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def network(
     adata: AnnData,
@@ -410,37 +489,15 @@ def network(
     --------
     >>> cnnc.pl.network(adata, ["Gata1", "Spi1"], top=30)  # doctest: +SKIP
     """
-    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
-        raise ValueError(f"top must be a positive integer (the number of edges to draw), got {top!r}.")
-    if isinstance(genes, str):
-        genes = [genes]
-    elif genes is not None:
-        genes = [str(g) for g in genes]
-        if not genes:
-            raise ValueError("genes is empty: pass gene names, or None for the top edges overall.")
-    if edge_labels not in (*EDGE_LABELS, None):
-        raise ValueError(f"edge_labels must be one of {EDGE_LABELS} or None, got {edge_labels!r}.")
-    table = _group_edges(predicted_edges(adata, key), group, key)
-    if min_cells is not None:
-        if "n_cells" not in table.columns:
-            raise ValueError(f"adata.uns[{key!r}]['edges'] has no n_cells column: re-run cnnc.tl.predict_interactions.")
-        table = table[table["n_cells"] >= min_cells]
-        if table.empty:
-            raise ValueError(f"No edge has n_cells >= min_cells={min_cells}; lower min_cells.")
-    selected = _select_edges(table, genes, int(top), min_score, key)
+    genes = _check_arguments(genes, top, edge_labels)
+    selected = _edges_to_draw(
+        adata, key, group=group, min_cells=min_cells, genes=genes, top=int(top), min_score=min_score
+    )
 
     regulators = list(dict.fromkeys(selected["regulator"]))
     nodes = regulators + [g for g in dict.fromkeys(selected["target"]) if g not in set(regulators)]
     pos = _layout(selected, nodes, regulators, layout)
-
-    if ax is None:
-        extent = np.ptp(np.array(list(pos.values())), axis=0) if len(nodes) > 1 else np.ones(2)
-        aspect = float(np.clip(extent[0] / extent[1], 0.6, 2.0)) if extent[1] > 0 else 2.0
-        size = float(np.clip(1.1 * np.sqrt(len(nodes)) + 2.0, 5.0, 11.0))  # the longer side, inches
-        width, height = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
-        fig, ax = plt.subplots(figsize=(width + 1.0, max(height, 4.0) + 0.6), layout="constrained")
-    else:
-        fig = ax.figure
+    fig, ax = _figure_for(pos, nodes) if ax is None else (ax.figure, ax)
 
     scores = selected["score"].to_numpy()
     lo, hi = float(scores.min()), float(scores.max())
@@ -449,42 +506,16 @@ def network(
     query = {g.lower() for g in genes} if genes is not None else set()
     is_regulator = {n: n in set(regulators) for n in nodes}
     node_size = {n: (260.0 if is_regulator[n] else 150.0) for n in nodes}
-    if edge_labels == "auto":
-        edge_labels = "n_cells" if "n_cells" in selected.columns and len(selected) <= AUTO_LABEL_EDGES else None
-    if edge_labels is not None and edge_labels not in selected.columns:
-        raise ValueError(f"edge_labels={edge_labels!r}: adata.uns[{key!r}]['edges'] has no such column.")
+    edge_labels = _edge_label_column(edge_labels, selected, key)
     sign, direction = _draw_edges(ax, selected, pos, node_size, norm, edge_labels)
-
-    xy = np.array([pos[n] for n in nodes])
-    ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        s=[node_size[n] for n in nodes],
-        c=[_REGULATOR_COLOR if is_regulator[n] else _TARGET_COLOR for n in nodes],
-        edgecolors=["black" if n.lower() in query else "white" for n in nodes],
-        linewidths=[2.0 if n.lower() in query else 0.8 for n in nodes],
-        zorder=2,
-    )
-    ax.margins(0.1)
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.set_axis_off()
-    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    _draw_nodes(ax, nodes, pos, node_size, is_regulator, query)
     neighbours = {}
     for reg, tgt in zip(selected["regulator"], selected["target"], strict=True):
         neighbours.setdefault(reg, []).append(tgt)
         neighbours.setdefault(tgt, []).append(reg)
-
-    def style(n):
-        return {
-            "fontsize": 8 if len(nodes) > 40 else 9,
-            "fontweight": "bold" if n.lower() in query else "normal",
-            "path_effects": halo,
-            "zorder": 3,
-        }
-
     fig.canvas.draw()  # final axes limits, so that labels are placed in the figure's pixels
     order = sorted(nodes, key=lambda n: (not is_regulator[n], -len(neighbours.get(n, ()))))
-    _place_labels(ax, order, pos, node_size, neighbours, style)
+    _place_labels(ax, order, pos, node_size, neighbours, _name_style(len(nodes), query))
     _legend(ax, query, sign, direction, edge_labels)
     colorbar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=ListedColormap(_EDGE_CMAP(np.linspace(0.15, 1.0, 256)))),
