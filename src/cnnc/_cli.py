@@ -309,7 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="threads for the compiled kernels and torch (sets sc.settings.n_jobs; -1: every core; default: scanpy's)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,train,demo}")
+    _add_predict(sub)
+    _add_train(sub)
+    _add_demo(sub)
+    return parser
 
+
+def _add_predict(sub) -> None:
+    """``cnnc predict``: the data, what to score, how to write the edges and how to run the model."""
     p = sub.add_parser("predict", help="predict a regulatory network and write it into the file and/or a table")
     _input_options(p)
     p.add_argument("-o", "--output", type=Path, help="write the data with the results (may be the input file)")
@@ -358,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=predict)
 
+
+def _add_train(sub) -> None:
+    """``cnnc train``: the data, the known edges, the model file and the training settings."""
     t = sub.add_parser("train", help="train a model on known edges and save it")
     _input_options(t)
     t.add_argument("--truth", type=Path, required=True, help="known edges: CSV/TSV with regulator,target columns")
@@ -373,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="custom", help="the model's name")
     t.set_defaults(run=train)
 
+
+def _add_demo(sub) -> None:
+    """``cnnc demo``: where to write, which model, how many edges."""
     d = sub.add_parser("demo", help="predict a network on scanpy's bundled PBMCs with the default model")
     d.add_argument(
         "--out",
@@ -383,7 +396,6 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--model", default="default", help="registry name or .safetensors file (default: %(default)s)")
     d.add_argument("--top", type=int, default=15, help="edges to print and draw (%(default)s)")
     d.set_defaults(run=None)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
