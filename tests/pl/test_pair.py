@@ -47,7 +47,7 @@ def _rgba(fig: Figure) -> np.ndarray:
 
 def test_pair_histogram_returns_axes_and_draws_the_image(pbmc):
     cnnc.tl.pair_histograms(pbmc, PAIRS)
-    ax = pair_histogram(pbmc, "S100A8", "S100A9", scale="model", show=False)
+    ax = pair_histogram(pbmc, "S100A8", "S100A9", bins="model", show=False)
     assert isinstance(ax, Axes)
     image = pbmc.uns["cnnc"]["histograms"][2]
     np.testing.assert_array_equal(_pixels(ax), image[::-1])  # high expression of gene b at the top
@@ -61,20 +61,20 @@ def test_pair_histogram_returns_axes_and_draws_the_image(pbmc):
 def test_stored_and_on_the_fly_give_the_same_pixels(pbmc):
     fresh = pbmc.copy()
     cnnc.tl.pair_histograms(pbmc, PAIRS)
-    stored_ax = pair_histogram(pbmc, "GATA3", "CD3E", scale="model", show=False)
-    fly_ax = pair_histogram(fresh, "GATA3", "CD3E", scale="model", show=False)
+    stored_ax = pair_histogram(pbmc, "GATA3", "CD3E", bins="model", show=False)
+    fly_ax = pair_histogram(fresh, "GATA3", "CD3E", bins="model", show=False)
     assert "cnnc" not in fresh.uns  # drawing does not store anything
     np.testing.assert_array_equal(_pixels(stored_ax), _pixels(fly_ax))
     np.testing.assert_array_equal(_rgba(stored_ax.figure), _rgba(fly_ax.figure))
     # an explicit use_raw recomputes from that matrix, with the same result for the same data
     np.testing.assert_array_equal(
-        _pixels(pair_histogram(pbmc, "GATA3", "CD3E", scale="model", use_raw=True, show=False)), _pixels(fly_ax)
+        _pixels(pair_histogram(pbmc, "GATA3", "CD3E", bins="model", use_raw=True, show=False)), _pixels(fly_ax)
     )
 
 
 def test_on_the_fly_uses_the_stored_recipe(pbmc):
     cnnc.tl.pair_histograms(pbmc, [("SPI1", "FCGR3A")], transform="density", bins=16)
-    ax = pair_histogram(pbmc, "LYZ", "CST3", scale="model", show=False)  # not stored: computed with the stored recipe
+    ax = pair_histogram(pbmc, "LYZ", "CST3", bins="model", show=False)  # not stored: computed with the stored recipe
     values = np.asarray(ax.collections[0].get_array())
     assert values.size == 16 * 16
     assert abs(values.sum() - 1.0) < 1e-5  # densities over all cells
@@ -112,7 +112,7 @@ def test_existing_axes(pbmc):
 def test_grid(pbmc, tmp_path):
     cnnc.tl.pair_histograms(pbmc, PAIRS)
     path = tmp_path / "grid.pdf"
-    axes = pair_histograms(pbmc, PAIRS, scale="model", ncols=2, save=path, show=False)
+    axes = pair_histograms(pbmc, PAIRS, bins="model", ncols=2, save=path, show=False)
     assert isinstance(axes, list) and len(axes) == 3 and all(isinstance(a, Axes) for a in axes)
     assert path.is_file() and path.read_bytes()[:4] == b"%PDF"
     for ax, image in zip(axes, pbmc.uns["cnnc"]["histograms"], strict=True):
@@ -127,12 +127,35 @@ def test_grid(pbmc, tmp_path):
 def test_grid_titles_dataframe_and_per_panel_colorbars(pbmc):
     cnnc.tl.pair_histograms(pbmc, PAIRS, transform="counts")
     frame = pd.DataFrame({"regulator": ["SPI1", "GATA3"], "target": ["FCGR3A", "CD3E"]})
-    fig = pair_histograms(pbmc, frame, scale="model", titles=["one", "two"], return_fig=True, show=False)
+    fig = pair_histograms(pbmc, frame, bins="model", titles=["one", "two"], return_fig=True, show=False)
     assert isinstance(fig, Figure)
     assert [a.get_title() for a in fig.axes if a.get_title()] == ["one", "two"]
     assert sum(a.get_ylabel() == "cells" for a in fig.axes) == 2  # counts differ in scale: one bar each
     with pytest.raises(ValueError, match="3 titles for 2 pairs"):
         pair_histograms(pbmc, frame, titles=["a", "b", "c"], show=False)
+
+
+def test_scale_keyword_still_works_with_a_future_warning(pbmc):
+    """``scale=`` and ``bins=`` said one thing twice; the old keyword draws the same pixels and names its successor."""
+    cnnc.tl.pair_histograms(pbmc, PAIRS)
+    with pytest.warns(FutureWarning, match=r"pair_histogram\(scale='model'\) is deprecated: pass bins='model'"):
+        old = pair_histogram(pbmc, "GATA3", "CD3E", scale="model", show=False)
+    np.testing.assert_array_equal(
+        _rgba(old.figure), _rgba(pair_histogram(pbmc, "GATA3", "CD3E", bins="model", show=False).figure)
+    )
+    with pytest.warns(FutureWarning, match=r"pair_histograms\(scale='data'\) is deprecated: pass bins=8"):
+        old = pair_histograms(pbmc, PAIRS[:2], scale="data", bins=8, return_fig=True, show=False)
+    np.testing.assert_array_equal(
+        _rgba(old), _rgba(pair_histograms(pbmc, PAIRS[:2], bins=8, return_fig=True, show=False))
+    )
+    with pytest.raises(ValueError, match="pass bins= alone"):
+        pair_histogram(pbmc, "GATA3", "CD3E", scale="data", bins="model", show=False)
+    with pytest.raises(ValueError, match="scale must be 'data'"):
+        pair_histogram(pbmc, "GATA3", "CD3E", scale="image", show=False)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'scales'"):
+        pair_histogram(pbmc, "GATA3", "CD3E", scales="model", show=False)
+    with pytest.raises(ValueError, match="bins must be an integer >= 2 .* or 'model'"):
+        pair_histogram(pbmc, "GATA3", "CD3E", bins="data", show=False)
 
 
 def test_plot_errors(pbmc):
@@ -149,7 +172,7 @@ def test_beeline_pair(shared_data):
     adata = ad.AnnData(expression.to_numpy(), obs=pd.DataFrame(index=expression.index))
     adata.var_names = expression.columns
     a, b = adata.var_names[0], adata.var_names[1]
-    ax = pair_histogram(adata, a, b, scale="model", show=False)
+    ax = pair_histogram(adata, a, b, bins="model", show=False)
     xa, xb = expression[a].to_numpy(), expression[b].to_numpy()
     H = np.histogram2d(np.log10(xa + 0.01), np.log10(xb + 0.01), bins=32)[0]
     expected = ((np.log10(H.T / len(xa) + 1e-4) + 4) / 4).astype(np.float32)
@@ -172,9 +195,9 @@ def test_mudata_protein_against_rna():
     )
     with md.set_options(pull_on_update=False):
         mdata = md.MuData({"rna": rna, "prot": prot})
-    on_the_fly = pair_histogram(mdata, "CD3", "Cd3e", mod=("prot", "rna"), scale="model", show=False)
+    on_the_fly = pair_histogram(mdata, "CD3", "Cd3e", mod=("prot", "rna"), bins="model", show=False)
     cnnc.tl.pair_histograms(mdata, [("CD3", "Cd3e")], mod=("prot", "rna"))
-    stored = pair_histogram(mdata, "CD3", "Cd3e", scale="model", show=False)
+    stored = pair_histogram(mdata, "CD3", "Cd3e", bins="model", show=False)
     np.testing.assert_array_equal(_pixels(stored), _pixels(on_the_fly))
     common = prot.obs_names.intersection(rna.obs_names)
     xa, xb = prot[common, "CD3"].X.ravel(), rna[common, "Cd3e"].X.ravel()

@@ -239,6 +239,6 @@ def test_plot_labels_follow_the_recipe(sachs):
 
     matplotlib.use("Agg")
     pair_histograms(sachs, PAIRS, scaling="rank", bins=16)
-    ax = cnnc.pl.pair_histogram(sachs, "praf", "pmek", scale="model", show=False)
+    ax = cnnc.pl.pair_histogram(sachs, "praf", "pmek", bins="model", show=False)
     assert "rank / n_cells" in ax.get_xlabel() and "log10" not in ax.get_xlabel()
     assert float(ax.get_xticklabels()[0].get_text()) < 0.1  # bin centres are rank fractions in (0, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -18,6 +19,8 @@ from .._pair_data import resolve_pairs
 from .._tables import read_pairs
 from ._utils import finish
 
+#: ``bins=`` value that draws the image the model reads (its recipe's bins), not bins in the data's units.
+MODEL_BINS = "model"
 #: Colour bar of the data-scale image.
 _DATA_COLORBAR_LABEL = "cells per bin (log scale)"
 _COLORBAR_LABEL = {
@@ -159,6 +162,36 @@ def _data_scale(ax, x, y, *, bins: int, cmap, colorbar: bool, norm):
     return mesh
 
 
+def _is_model(bins) -> bool:
+    return isinstance(bins, str) and bins == MODEL_BINS
+
+
+def _bins_of(bins, deprecated: dict, function: str) -> int | str:
+    """``bins`` checked, with the former ``scale=`` keyword folded into it (a FutureWarning names the replacement).
+
+    ``scale`` and ``bins`` said the same thing twice (the bins in the data's units, or the model's; ``bins`` was
+    ignored with ``scale="model"``): one keyword now says it.
+    """
+    unknown = sorted(set(deprecated) - {"scale"})
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r}.")
+    if "scale" in deprecated:
+        scale = deprecated["scale"]
+        if scale not in ("data", "model") or (scale == "data" and _is_model(bins)):
+            raise ValueError(
+                f"scale must be 'data' (the data's units) or 'model' (the model's image), got {scale!r} with "
+                f"bins={bins!r}; pass bins= alone: an integer (the data's units) or 'model'."
+            )
+        bins = MODEL_BINS if scale == "model" else bins
+        warnings.warn(f"{function}(scale={scale!r}) is deprecated: pass bins={bins!r}.", FutureWarning, stacklevel=3)
+    if not _is_model(bins) and (isinstance(bins, bool | str) or not isinstance(bins, int | np.integer) or bins < 2):
+        raise ValueError(
+            f"bins must be an integer >= 2 (bins in the data's units) or 'model' (the image the model reads), "
+            f"got {bins!r}."
+        )
+    return bins
+
+
 @doc_params(doc_ax=doc_ax, doc_show_save=doc_show_save)
 def pair_histogram(
     adata,
@@ -166,8 +199,7 @@ def pair_histogram(
     gene_b: str,
     *,
     key: str = "cnnc",
-    scale: str = "data",
-    bins: int = 16,
+    bins: int | str = 16,
     layer: str | None = None,
     use_raw: bool | None = None,
     mod: str | tuple[str, str] | None = None,
@@ -178,12 +210,13 @@ def pair_histogram(
     show: bool | None = None,
     save: bool | str | Path | None = None,
     return_fig: bool = False,
+    **deprecated,
 ) -> Axes | plt.Figure | None:
     """Draw the pair image of ``gene_a`` (x axis) against ``gene_b`` (y axis): how many cells have which values.
 
-    By default (``scale="data"``) the two genes' values are binned in the data's own units (e.g. log-normalized
+    By default (``bins=16``) the two genes' values are binned in the data's own units (e.g. log-normalized
     expression), each axis spanning the gene's range, and each bin is coloured by its number of cells on a log
-    scale (empty bins blank). ``scale="model"`` draws the image exactly as the model reads it: the stored image of
+    scale (empty bins blank). ``bins="model"`` draws the image exactly as the model reads it: the stored image of
     :func:`cnnc.tl.pair_histograms` under ``key``, or one computed with the recipe stored there (or CNNC's
     defaults), in ``log10(expression + pseudocount)`` bins; a recipe of two channels (``"rank+standard"``) is
     drawn by its rank channel.
@@ -199,11 +232,10 @@ def pair_histogram(
     gene_a, gene_b
         The pair; ``gene_a`` on the x axis (the image's columns), ``gene_b`` on the y axis.
     key
-        A prediction (its call goes into the title) or, with ``scale="model"``, stored pair images.
-    scale
-        ``"data"``: bins in the data's units; ``"model"``: the image the model reads.
+        A prediction (its call goes into the title) or, with ``bins="model"``, stored pair images.
     bins
-        Bins per axis with ``scale="data"`` (the model's image has its recipe's bins).
+        An integer: that many bins per axis in the data's own units; ``"model"``: the image the model reads, in its
+        recipe's bins (as :func:`numpy.histogram` takes a number or the name of a rule).
     layer, use_raw, mod
         Where to read expression (see :func:`cnnc.tl.pair_histograms`).
     cmap
@@ -214,15 +246,16 @@ def pair_histogram(
         Axes title (default: the pair, ``n_cells`` and the model's call).
     {doc_ax}
     {doc_show_save}
+    **deprecated
+        ``scale="model"`` (now ``bins="model"``) and ``scale="data"`` (now an integer ``bins``) still work, with a
+        FutureWarning.
 
     Returns
     -------
     The Axes (or Figure with ``return_fig=True``), or ``None`` when shown.
     """
-    if scale not in ("data", "model"):
-        raise ValueError(f"scale must be 'data' (the data's units) or 'model' (the model's image), got {scale!r}.")
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 2:
-        raise ValueError(f"bins must be an integer >= 2, got {bins!r}.")
+    bins = _bins_of(bins, deprecated, "cnnc.pl.pair_histogram")
+    scale = "model" if _is_model(bins) else "data"
     if scale == "data" or mod is not None or not _is_mudata(adata):
         x, y, name_a, name_b, expression = _pair_values(adata, gene_a, gene_b, layer=layer, use_raw=use_raw, mod=mod)
     else:  # a stored image of a MuData's pair: its modalities are known to the store, not here
@@ -289,8 +322,7 @@ def pair_histograms(
     pairs,
     *,
     key: str = "cnnc",
-    scale: str = "data",
-    bins: int = 16,
+    bins: int | str = 16,
     ncols: int = 4,
     layer: str | None = None,
     use_raw: bool | None = None,
@@ -300,6 +332,7 @@ def pair_histograms(
     show: bool | None = None,
     save: bool | str | Path | None = None,
     return_fig: bool = False,
+    **deprecated,
 ) -> list[Axes] | plt.Figure | None:
     """Draw a grid of pair images, one panel per ``(gene_a, gene_b)`` pair.
 
@@ -309,7 +342,7 @@ def pair_histograms(
         AnnData (or MuData with ``mod``).
     pairs
         ``(gene_a, gene_b)`` tuples or a DataFrame (as :func:`cnnc.tl.pair_histograms` accepts).
-    key, scale, bins, layer, use_raw, mod, cmap
+    key, bins, layer, use_raw, mod, cmap
         As in :func:`cnnc.pl.pair_histogram`.
     ncols
         Panels per row.
@@ -317,11 +350,15 @@ def pair_histograms(
         One title per panel (default: the pair, ``n_cells`` and the model's call, as in
         :func:`cnnc.pl.pair_histogram`).
     {doc_show_save}
+    **deprecated
+        ``scale=`` as in :func:`cnnc.pl.pair_histogram` (a FutureWarning).
 
     Returns
     -------
     The list of Axes (or the Figure with ``return_fig=True``), or ``None`` when shown.
     """
+    bins = _bins_of(bins, deprecated, "cnnc.pl.pair_histograms")
+    scale = "model" if _is_model(bins) else "data"
     frame = read_pairs(pairs)
     if titles is not None and len(titles) != len(frame):
         raise ValueError(f"Got {len(titles)} titles for {len(frame)} pairs.")
@@ -343,7 +380,6 @@ def pair_histograms(
             a,
             b,
             key=key,
-            scale=scale,
             bins=bins,
             layer=layer,
             use_raw=use_raw,
