@@ -134,29 +134,25 @@ def _bootstrap_intervals(
     }
 
 
-def _apply_interventions(
-    values: np.ndarray, design, a: np.ndarray, b: np.ndarray, full: dict, intervals: dict, flip: np.ndarray
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Let the interventional graph decide the pairs with a perturbed variable on either side.
+def _interventional_orientation(
+    values: np.ndarray, design, a: np.ndarray, b: np.ndarray, flip: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """What the interventional graph says of the pairs with a perturbed variable on either side.
 
-    Where it orients a pair, that orientation replaces the image's (``flip``: the pair is ``b -> a``); every
-    touched pair takes the graph's ranking as ``score`` and NaN score intervals (the graph is not resampled).
-    Updates ``full`` and ``intervals`` in place; returns the new ``flip`` and the extra edge-table columns.
+    Returns ``flip`` (``b -> a``) with the graph's orientation where it has one (else the image's, as given),
+    which pairs it touches, its ranking of them as a score, and the extra edge-table columns.
     """
     from ._interventional import interventional_pairs  # builds on the network search, which imports this module
 
     iv = interventional_pairs(values, design, a, b)
     decided = iv["touched"] & (iv["sign"] != 0)
     flip = np.where(decided, iv["sign"] < 0, flip)
-    full["score"] = np.where(iv["touched"], iv["score"], full["score"])
-    for key in ("score_low", "score_high"):
-        intervals[key] = np.where(iv["touched"], np.nan, intervals[key])
     extra = {
         "direction_evidence": np.where(decided, "intervention", "images"),
         "intervention_pvalue": iv["pvalue"],
         "shift": np.where(flip, iv["shift_ba"], iv["shift_ab"]),
     }
-    return flip, extra
+    return flip, iv["touched"], iv["score"], extra
 
 
 def _scores_table(
@@ -165,16 +161,20 @@ def _scores_table(
     """The edge table: each pair oriented so that ``regulator`` is the variable said to drive the other."""
     direction = full["p_ab"] - full["p_ba"]
     flip = direction < 0
+    score, score_low, score_high = full["score"], intervals["score_low"], intervals["score_high"]
     extra = {}
     if design is not None:
-        flip, extra = _apply_interventions(values, design, a, b, full, intervals, flip)
+        flip, touched, ranked, extra = _interventional_orientation(values, design, a, b, flip)
+        score = np.where(touched, ranked, score)
+        # the interventional graph is not resampled: its pairs have no interval
+        score_low, score_high = (np.where(touched, np.nan, x) for x in (score_low, score_high))
     low, high = intervals["direction_low"], intervals["direction_high"]
     edges = edge_table(
         np.where(flip, labels[b], labels[a]),
         np.where(flip, labels[a], labels[b]),
-        full["score"],
-        score_low=intervals["score_low"],
-        score_high=intervals["score_high"],
+        score,
+        score_low=score_low,
+        score_high=score_high,
         direction=np.where(flip, -direction, direction),
         # a flipped pair's interval is the mirror image: its bounds swap
         direction_low=np.where(flip, -high, low),
