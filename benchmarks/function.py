@@ -65,6 +65,7 @@ import argparse
 import json
 import time
 import tracemalloc
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,13 @@ def load(name: str, collection: str = "Hallmark"):
     return cnnc.datasets.beeline(cell, "Specific", size), gmt
 
 
+def assign(adata, sets, **kwargs) -> None:
+    """``cnnc.tl.assign_function`` with the keywords of :class:`cnnc.tl.FunctionSettings` passed as ``settings``."""
+    names = {f.name for f in fields(cnnc.tl.FunctionSettings)}
+    settings = cnnc.tl.FunctionSettings(**{k: kwargs.pop(k) for k in list(kwargs) if k in names})
+    cnnc.tl.assign_function(adata, sets, settings=settings, **kwargs)
+
+
 def read_gmt(path: Path) -> dict[str, list[str]]:
     """Gene sets of a GMT file (``name<TAB>description<TAB>genes...``)."""
     sets: dict[str, list[str]] = {}
@@ -237,7 +245,7 @@ def pair_log_odds(adata) -> np.ndarray:
     of one value is that value.
     """
     names = adata.var_names.astype(str)
-    cnnc.tl.assign_function(adata, {g: [g] for g in names}, min_size=1, hub_correction=0.0, key_added="pairs")
+    assign(adata, {g: [g] for g in names}, min_size=1, hub_correction=0.0, key_added="pairs")
     out = adata.varm["pairs"][list(names)].to_numpy(dtype=np.float64)
     del adata.varm["pairs"], adata.uns["pairs"]
     return out
@@ -291,7 +299,7 @@ def score_split(adata, known: dict[str, np.ndarray], corr: np.ndarray, runs: dic
     sets = {k: names[v].tolist() for k, v in known.items()}
     out, table = {}, None
     for label, kwargs in runs.items():
-        cnnc.tl.assign_function(adata, sets, min_size=1, key_added="bench", **kwargs)
+        assign(adata, sets, min_size=1, key_added="bench", **kwargs)
         out[label] = adata.varm["bench"].copy()
         if label == CHOSEN:
             table = adata.uns["bench"]["sets"].copy()
@@ -464,9 +472,7 @@ def run_images(name: str, model: str = "cnnc-original", n_candidates: int = 30, 
     names = adata.var_names
     given = {k: names[v].tolist() for k, v in known.items()}
     t0 = time.perf_counter()
-    cnnc.tl.assign_function(
-        adata, given, min_size=1, key_added="img", model=model, n_candidates=n_candidates, max_members=max_members
-    )
+    assign(adata, given, min_size=1, key_added="img", model=model, n_candidates=n_candidates, max_members=max_members)
     seconds = time.perf_counter() - t0
     cnnc.tl.assign_function(adata, given, min_size=1, key_added="prior", method="context")
     cnnc.tl.assign_function(adata, given, min_size=1, key_added="default")
