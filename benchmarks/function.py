@@ -703,9 +703,8 @@ def _reliability_lines(results: dict) -> list[str]:
     return lines
 
 
-def write(results: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "function.json").write_text(json.dumps(results, indent=1))
+def _summary_lines(results: dict) -> list[str]:
+    """The page's introduction and the table of every method on every data set and collection."""
     lines = [
         *([header_line(results["run"]), ""] if "run" in results else []),
         f"cnnc {results['cnnc_version']}. Gene sets with at least {MIN_MEMBERS} members in the data and at most "
@@ -745,71 +744,87 @@ def write(results: dict) -> None:
                     f"{'—' if peer else format(s['fraction_above_better_peer'], '.0%')} | "
                     f"{'—' if m == '|Pearson| GBA' else format(s['fraction_above_pearson'], '.0%')} |"
                 )
-    lines += _reliability_lines(results)
-    if "scale" in results:
-        sc = results["scale"]
-        lines += [
-            "",
-            f"Scale: {sc['n_genes']:,} random genes × {sc['n_sets']:,} sets of {sc['set_size']} genes "
-            f"({sc['n_cells']:,} cells): {sc['seconds']:.0f} s, peak traced memory {sc['peak_mib']:,.0f} MiB. The "
-            "default model's genes × genes context feature dominates the memory and grows with genes²: it is made "
-            "one association measure and one block of rows at a time, holding one float64 Gram matrix and the float32 "
-            f"feature ({sc['genes_x_genes_mib']:,.0f} MiB here); the sets are scored one at a time, by blocks of at "
-            "most 2·10⁶ gene × member pairs, so the number of sets adds only the genes × sets result "
-            f"({sc['output_mib']:,.0f} MiB)."
-            + (
-                ""
-                if "cv_folds" in sc
-                else " Measured before the reliability columns existed (as `cv_folds=0` now); not re-measured since."
-            ),
-        ]
-    if "options" in results:
-        opts = results["options"]
-        names = [n for n in DATA if n in opts]
-        lines += [
-            "",
-            "### Options tried",
-            "",
-            "The aggregation options of `assign_function` on the same hidings: fraction of sets above |Pearson| GBA (count) / "
-            "median AUROC per data set, and their means over the data sets (the default: the highest sum of the two "
-            "means).",
-            "",
-            "| option | " + " | ".join(LABELS[n].split()[0] for n in names) + " | mean above | mean median AUROC |",
-            "|---|" + "---|" * (len(names) + 2),
-        ]
-        lines += _option_rows(opts, names, OPTIONS, ratio=False)
-        lines += [
-            "",
-            "Set-level variants of the default, one grid decided before any was scored (evidence: the model's log-odds "
-            "or *positive*, anti-correlated pairs read as uninformative; members: equal weights, *coherence* weights "
-            "(the percentile among all genes of each known member's leave-self-out score for the set) or *trim* "
-            "(members the rest of the set ranks below the middle dropped); columns: raw or *rank* (normal quantile of "
-            "each member's ranks); hub correction 0.25 or 0.5). Scored in the benchmark from the default model's gene × "
-            "gene log-odds; the first row is the default. Per data set: share of sets above |Pearson| GBA (count) / "
-            "median AUROC / median AUPRC ratio. *meets*: the target on all four data sets.",
-            "",
-            "| variant | "
-            + " | ".join(LABELS[n].split()[0] for n in names)
-            + " | mean above | mean median AUROC | meets |",
-            "|---|" + "---|" * (len(names) + 3),
-        ]
-        lines += _option_rows(opts, names, VARIANTS, ratio=True)
-        tried = [o for o in (*OPTIONS, *VARIANTS) if all(o in opts[n]["summary"] for n in names)]
-        meeting = [o for o in tried if all(_meets(opts[n]["summary"][o]) for n in names)]
-        best = {
-            n: (
-                max(opts[n]["summary"][o]["fraction_above_pearson"] for o in tried),
-                max(opts[n]["summary"][o]["median_auroc"] for o in tried),
-            )
-            for n in names
-        }
-        lines += [
-            "",
-            f"Options and variants meeting the target on every data set shown: {len(meeting)} of {len(tried)}"
-            + (f" ({', '.join(meeting)})" if meeting else "")
-            + ". Best of any of them, per data set (share above |Pearson| GBA; median AUROC, not necessarily the same "
-            "option): " + "; ".join(f"{LABELS[n].split()[0]} {a:.0%}, {m:.3f}" for n, (a, m) in best.items()) + ".",
-        ]
+    return lines
+
+
+def _scale_lines(results: dict) -> list[str]:
+    """The timing and memory of ``--scale`` (none when it was not run)."""
+    if "scale" not in results:
+        return []
+    sc = results["scale"]
+    return [
+        "",
+        f"Scale: {sc['n_genes']:,} random genes × {sc['n_sets']:,} sets of {sc['set_size']} genes "
+        f"({sc['n_cells']:,} cells): {sc['seconds']:.0f} s, peak traced memory {sc['peak_mib']:,.0f} MiB. The "
+        "default model's genes × genes context feature dominates the memory and grows with genes²: it is made "
+        "one association measure and one block of rows at a time, holding one float64 Gram matrix and the float32 "
+        f"feature ({sc['genes_x_genes_mib']:,.0f} MiB here); the sets are scored one at a time, by blocks of at "
+        "most 2·10⁶ gene × member pairs, so the number of sets adds only the genes × sets result "
+        f"({sc['output_mib']:,.0f} MiB)."
+        + (
+            ""
+            if "cv_folds" in sc
+            else " Measured before the reliability columns existed (as `cv_folds=0` now); not re-measured since."
+        ),
+    ]
+
+
+def _options_lines(results: dict) -> list[str]:
+    """The options and set-level variants of ``--options`` (none when it was not run)."""
+    if "options" not in results:
+        return []
+    opts = results["options"]
+    names = [n for n in DATA if n in opts]
+    lines = [
+        "",
+        "### Options tried",
+        "",
+        "The aggregation options of `assign_function` on the same hidings: fraction of sets above |Pearson| GBA (count) / "
+        "median AUROC per data set, and their means over the data sets (the default: the highest sum of the two "
+        "means).",
+        "",
+        "| option | " + " | ".join(LABELS[n].split()[0] for n in names) + " | mean above | mean median AUROC |",
+        "|---|" + "---|" * (len(names) + 2),
+    ]
+    lines += _option_rows(opts, names, OPTIONS, ratio=False)
+    lines += [
+        "",
+        "Set-level variants of the default, one grid decided before any was scored (evidence: the model's log-odds "
+        "or *positive*, anti-correlated pairs read as uninformative; members: equal weights, *coherence* weights "
+        "(the percentile among all genes of each known member's leave-self-out score for the set) or *trim* "
+        "(members the rest of the set ranks below the middle dropped); columns: raw or *rank* (normal quantile of "
+        "each member's ranks); hub correction 0.25 or 0.5). Scored in the benchmark from the default model's gene × "
+        "gene log-odds; the first row is the default. Per data set: share of sets above |Pearson| GBA (count) / "
+        "median AUROC / median AUPRC ratio. *meets*: the target on all four data sets.",
+        "",
+        "| variant | "
+        + " | ".join(LABELS[n].split()[0] for n in names)
+        + " | mean above | mean median AUROC | meets |",
+        "|---|" + "---|" * (len(names) + 3),
+    ]
+    lines += _option_rows(opts, names, VARIANTS, ratio=True)
+    tried = [o for o in (*OPTIONS, *VARIANTS) if all(o in opts[n]["summary"] for n in names)]
+    meeting = [o for o in tried if all(_meets(opts[n]["summary"][o]) for n in names)]
+    best = {
+        n: (
+            max(opts[n]["summary"][o]["fraction_above_pearson"] for o in tried),
+            max(opts[n]["summary"][o]["median_auroc"] for o in tried),
+        )
+        for n in names
+    }
+    lines += [
+        "",
+        f"Options and variants meeting the target on every data set shown: {len(meeting)} of {len(tried)}"
+        + (f" ({', '.join(meeting)})" if meeting else "")
+        + ". Best of any of them, per data set (share above |Pearson| GBA; median AUROC, not necessarily the same "
+        "option): " + "; ".join(f"{LABELS[n].split()[0]} {a:.0%}, {m:.3f}" for n, (a, m) in best.items()) + ".",
+    ]
+    return lines
+
+
+def _images_lines(results: dict) -> list[str]:
+    """The check of a model that reads pair images (``--images``)."""
+    lines = []
     for name, im in results.get("images", {}).items():
         med = im["median_auroc"]
         lines += [
@@ -820,6 +835,14 @@ def write(results: dict) -> None:
             f"context prior {med['context prior']:.3f}, default model {med['default model']:.3f}; images above the "
             f"prior on {im['fraction_images_above_prior']:.0%} of the sets ({im['seconds']:.0f} s).",
         ]
+    return lines
+
+
+def write(results: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "function.json").write_text(json.dumps(results, indent=1))
+    lines = _summary_lines(results) + _reliability_lines(results) + _scale_lines(results)
+    lines += _options_lines(results) + _images_lines(results)
     GENERATED.mkdir(parents=True, exist_ok=True)
     (GENERATED / "function.md").write_text("\n".join(lines) + "\n")
 
