@@ -180,17 +180,21 @@ def result_kind(entry) -> str | None:
     return RESULT_KINDS[function]
 
 
-def check_result_key(adata, key: str, *, marker: str, function: str, also=()) -> str | None:
+def check_result_key(adata, key: str, *, marker: str, function: str, also=(), foreign=None) -> str | None:
     """Refuse to replace what ``function`` did not write; describe a previous result of its own that is replaced.
 
     ``adata.uns[key]`` may hold only a previous result of the same function (``marker`` is a key that result
     always has, e.g. ``"edges"``); another function's result, or anything else, is refused. ``also`` lists further
     ``(attribute, key)`` slots the function writes (e.g. ``[("varp", key)]``): when one of them exists without a
     previous result of the function in ``adata.uns[key]``, someone else's matrix would be replaced, and that is
-    refused too. Returns a phrase for the log (what is replaced) or ``None`` when nothing is replaced.
+    refused too. ``foreign``: ``(marker, owner, writing, suffix)`` of another tool's result that may stand under
+    ``key`` (see :func:`refuse_foreign_result`). Returns a phrase for the log (what is replaced) or ``None`` when
+    nothing is replaced.
     """
     from ._validate import as_key
 
+    if foreign is not None:
+        refuse_foreign_result(adata, key, **dict(zip(("marker", "owner", "writing", "suffix"), foreign, strict=True)))
     as_key(key)
     uns = getattr(adata, "uns", {})
     replaced = []
@@ -227,6 +231,19 @@ def check_result_key(adata, key: str, *, marker: str, function: str, also=()) ->
                 )
             replaced.append(f"adata.{attribute}[{slot!r}]")
     return " and ".join(replaced) if replaced else None
+
+
+def refuse_foreign_result(adata, key: str, *, marker: str, owner: str, writing: str, suffix: str) -> None:
+    """Refuse to write into ``adata.uns[key]`` when it holds another tool's result (marked by ``marker``).
+
+    Called before any work is done, so a clash fails fast and never costs a computation or loses data.
+    """
+    existing = adata.uns.get(key) if hasattr(adata, "uns") else None
+    if isinstance(existing, dict) and marker in existing:
+        raise ValueError(
+            f"adata.uns[{key!r}] holds {owner}; writing {writing} there would replace them. "
+            f"Pass another key_added, e.g. key_added={key + suffix!r}."
+        )
 
 
 def check_epochs(epochs) -> None:

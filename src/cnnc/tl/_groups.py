@@ -9,7 +9,7 @@ from scanpy import logging as logg
 
 from .._data import ExpressionView
 from .._engine._source import subset_rows
-from .._validate import check_groupby_column, check_groups_list, group_varp_keys, previous_matrices
+from .._validate import check_groupby_column, check_groups_list
 
 #: Fewest cells a group needs to be scored at all (a correlation needs 3).
 MIN_GROUP_CELLS = 3
@@ -20,8 +20,11 @@ def subset_view(view: ExpressionView, rows: np.ndarray) -> ExpressionView:
     return ExpressionView(subset_rows(view.matrix, rows), view.var_names, view.label)
 
 
-def group_rows(adata: AnnData, groupby: str, groups) -> dict[str, np.ndarray]:
-    """Positions of the cells of each group (categories in their order), checked."""
+def group_rows(adata: AnnData, groupby: str, groups, min_cells: int) -> dict[str, np.ndarray]:
+    """Positions of the cells of each group scored (categories in their order), checked.
+
+    Groups with fewer than ``max(min_cells, MIN_GROUP_CELLS)`` cells are not scored (logged).
+    """
     if groupby not in adata.obs.columns:
         categorical = [c for c in adata.obs.columns if isinstance(adata.obs[c].dtype, pd.CategoricalDtype)]
         raise KeyError(
@@ -42,14 +45,12 @@ def group_rows(adata: AnnData, groupby: str, groups) -> dict[str, np.ndarray]:
                 f"groups {unknown} are not categories of adata.obs[{groupby!r}]: {categories}; pass some of those."
             )
         categories = [c for c in categories if c in set(groups)]
-    return {c: np.flatnonzero(labels == c) for c in categories}
+    rows = {c: np.flatnonzero(labels == c) for c in categories}
+    return _large_enough(rows, groupby, min_cells)
 
 
-def predict_groups(adata: AnnData, view: ExpressionView, a, b, run, groupby: str, groups, min_cells: int, key_added):
-    """Score the pairs in each group with ``run(view, a, b)``; one long edge table with a ``group`` column."""
-    rows = group_rows(adata, groupby, groups)
-    if view.matrix.shape[0] != adata.n_obs:  # pragma: no cover - raw and layers share adata's cells
-        raise ValueError("The expression does not have one row per cell of adata.obs.")
+def _large_enough(rows: dict[str, np.ndarray], groupby: str, min_cells: int) -> dict[str, np.ndarray]:
+    """The groups with enough cells to be scored; the others are logged, and none left is refused."""
     needed = max(int(min_cells), MIN_GROUP_CELLS)
     small = {g: len(r) for g, r in rows.items() if len(r) < needed}
     if small:
@@ -62,13 +63,19 @@ def predict_groups(adata: AnnData, view: ExpressionView, a, b, run, groupby: str
             f"No group of adata.obs[{groupby!r}] has {needed} cells or more (the largest has {largest}); nothing to "
             f"score: {fix}."
         )
-    varp_keys = group_varp_keys(adata, key_added, list(rows), previous_matrices(adata, key_added))
-    tables, keys, cells, scored = [], [], [], []
+    return rows
+
+
+def predict_groups(view: ExpressionView, rows: dict[str, np.ndarray], a, b, run, groupby: str):
+    """Score the pairs in each group (its cells ``rows[group]``) with ``run(view, a, b)``.
+
+    Returns one long edge table with a ``group`` column, and per group its cells and pairs scored.
+    """
+    tables, cells, scored = [], [], []
     for group, r in rows.items():
         logg.info(f"group {group!r} of {groupby!r}: {len(r):,} cells")
         edges, n_scored, n_cells = run(subset_view(view, r), a, b)
         tables.append(edges.assign(group=group))
-        keys.append(varp_keys[len(keys)])
         cells.append(n_cells)
         scored.append(n_scored)
     edges = pd.concat(tables, ignore_index=True)
@@ -76,4 +83,4 @@ def predict_groups(adata: AnnData, view: ExpressionView, a, b, run, groupby: str
     edges = edges[["group", *[c for c in edges.columns if c != "group"]]]
     edges.index = edges.index.astype(str)
     per_group = {"group": list(rows), "n_cells": cells, "n_pairs": scored}
-    return edges, keys, per_group
+    return edges, per_group

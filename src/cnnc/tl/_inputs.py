@@ -9,7 +9,7 @@ From there one pipeline scores them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,55 +23,81 @@ from .._data import (
     expression_view,
     modality_anndata,
     modality_view,
-    refuse_foreign_result,
     resolve_gene,
     resolve_genes,
 )
+from .._interventions import Interventions, parse_interventions
 from .._pair_data import combined_matrix, used_columns
 from .._tables import read_pairs
+from .._time import check_time_key
 from .._utils import cross_pairs
-from .._validate import regulator_flags
+from .._validate import group_varp_keys, previous_matrices, refuse_ignored, regulator_flags
+from ._groups import group_rows
 from ._regulators import is_species, species_tfs
 
 
 @dataclass
 class Task:
-    """Candidate pairs (positions ``a``, ``b`` of ``view``) and the object (``host``) results are written to.
+    """Everything a prediction reads from the data, resolved and checked; nothing computed from the values yet.
 
-    ``mods``: for pairs across modalities, the modality of the regulators and of the targets.
+    Candidate pairs are positions ``a``, ``b`` of ``view``; ``host`` is the object results are written to, under
+    ``key_added``. ``replaced``: the previous result that is replaced (a phrase for the log), ``stale``: its other
+    ``varp`` matrices. ``mods``: for pairs across modalities, the modality of the regulators and of the targets.
+    ``regulators``: the genes scored as regulators (a target outside them is not a cause). ``design``: the
+    perturbation design (``interventions``); ``times``: each cell's time (``time_key``); ``groups``: the cells of
+    each group scored (``groupby``), with their ``varp`` keys in ``varp_keys``.
     """
 
     host: object
     view: ExpressionView
     a: np.ndarray
     b: np.ndarray
+    key_added: str = "cnnc"
+    layer: str | None = None
     replaced: str | None = None
+    stale: list[str] = field(default_factory=list)
     mods: tuple[str, str] | None = None
+    regulators: set[str] = field(default_factory=set)
+    design: Interventions | None = None
+    times: np.ndarray | None = None
+    time_key: str | None = None
+    groupby: str | None = None
+    groups: dict[str, np.ndarray] | None = None
+    varp_keys: list[str] | None = None
 
 
-def prepare(data, mdl, *, mod, tfs, targets, pairs, layer, use_raw, key_added: str) -> Task:
-    """The :class:`Task` of ``data`` (AnnData or MuData), checked; nothing is computed from the values yet."""
-    if _is_mudata(data) and not (isinstance(mod, tuple | list) and len(mod) == 2 and mod[0] != mod[1]):
-        if isinstance(mod, tuple | list) and len(mod) == 2:
-            mod = mod[0]  # a pair of one modality: pairs within it
-        data = modality_anndata(data, mod, "cnnc.tl.predict_interactions")
-    elif not _is_mudata(data) and mod is not None:
+def prepare(data, mdl, *, settings, key_added: str, **request) -> Task:
+    """The :class:`Task` of ``data`` (AnnData or MuData) for ``predict_interactions``'s ``request``, checked.
+
+    ``request``: the keywords saying what to score: ``tfs``, ``targets``, ``pairs``, ``layer``, ``mod``,
+    ``groupby``, ``interventions``, ``control``, ``intervention_targets``, ``time_key``.
+    """
+    check_species(data, mdl)
+    mod, groupby, time_key = request["mod"], request["groupby"], request["time_key"]
+    across = _is_mudata(data) and isinstance(mod, tuple | list) and len(mod) == 2 and mod[0] != mod[1]
+    if across:
+        _refuse_across(request, settings)
+    elif _is_mudata(data):
+        data = modality_anndata(data, mod[0] if isinstance(mod, tuple | list) and len(mod) == 2 else mod, FUNCTION)
+    elif mod is not None:
         raise ValueError("`mod` is only for MuData input; this is an AnnData: drop `mod`.")
-    refuse_foreign_result(
-        data, key_added, marker="histograms", owner="pair images (cnnc.tl.pair_histograms)", writing="predictions",
-        suffix="_network",
-    )  # fmt: skip
+    groupby, groups = (groupby, None) if not isinstance(groupby, tuple | list) else _split_groupby(groupby)
+    rows = None if groupby is None else group_rows(data, groupby, groups, settings.min_cells)
+    times = None if time_key is None else check_time_key(data, time_key)
     replaced = check_result_key(
-        data, key_added, marker="edges", function="cnnc.tl.predict_interactions", also=[("varp", key_added)]
+        data, key_added, marker="edges", function=FUNCTION, also=[("varp", key_added)], foreign=FOREIGN
     )
-    if isinstance(data, AnnData):
-        view = expression_view(data, layer=layer, use_raw=use_raw)
-        regulators = None if pairs is not None else _regulators(data, tfs, view.var_names)
-        a, b = candidate_positions(view.var_names, regulators, targets, pairs)
-        task = Task(data, view, a, b, replaced)
+    previous = previous_matrices(data, key_added)
+    varp_keys = None if rows is None else group_varp_keys(data, key_added, list(rows), previous)
+    if across:
+        task = _across_modalities(data, mdl, tuple(mod), **_candidates(request), layer=request["layer"])
     else:
-        task = _across_modalities(data, mdl, tuple(mod), tfs=tfs, targets=targets, pairs=pairs, layer=layer)
-        task.replaced = replaced
+        if request["interventions"] is not None and groupby is not None:
+            raise ValueError("interventions= and groupby= together are not supported: score each group separately.")
+        task = _one_matrix(data, **_candidates(request), layer=request["layer"])
+        task.design = parse_interventions(
+            data, task.view.var_names, request["interventions"], request["control"], request["intervention_targets"]
+        )
     check_cells(task.view.matrix.shape[0], what=f"{task.view.label} of the data")
     if mdl.spec.image_params.scaling == "log":  # an expression model; rank / standard recipes read any values
         # context features read every variable: then so does the check
@@ -80,7 +106,51 @@ def prepare(data, mdl, *, mod, tfs, targets, pairs, layer, use_raw, key_added: s
         refuse_raw_counts(
             task.view.matrix, read, what=f"Values in {task.view.label}", label=task.view.label, gene_names=names
         )
+    task.key_added, task.replaced, task.stale = key_added, replaced, [k for k in previous if k != key_added]
+    task.times, task.time_key, task.groupby, task.groups, task.varp_keys = times, time_key, groupby, rows, varp_keys
     return task
+
+
+FUNCTION = "cnnc.tl.predict_interactions"
+#: Another tool's result that a prediction must not replace: its marker, what it is, and a key to suggest.
+FOREIGN = ("histograms", "pair images (cnnc.tl.pair_histograms)", "predictions", "_network")
+
+
+def _candidates(request: dict) -> dict:
+    return {k: request[k] for k in ("tfs", "targets", "pairs")}
+
+
+def _refuse_across(request: dict, settings) -> None:
+    """Refuse what pairs across modalities do not support, naming the fix, before any work."""
+    if request["interventions"] is not None:
+        raise ValueError("interventions= reads one modality: pass mod='rna' (a single modality), not a pair.")
+    if request["time_key"] is not None:
+        raise ValueError("time_key is read for one modality at a time: pass mod='rna' (a modality name), not a pair.")
+    refuse_ignored(
+        {k: v for k, v in (("groupby", request["groupby"]), ("distributed", settings.distributed)) if v},
+        "for pairs across modalities (scored in this process, over the cells of both)",
+        "score each group's cells separately, e.g. on mdata[mdata.obs[key] == group]",
+    )
+
+
+def _split_groupby(groupby) -> tuple[str, list[str]]:
+    """``(column, categories)``: the column and the categories of it to score."""
+    if len(groupby) != 2 or not isinstance(groupby[0], str):
+        raise ValueError(
+            f"groupby must be an adata.obs column, or (column, categories) to score some of its categories, "
+            f"got {groupby!r}: e.g. groupby=('leiden', ['0', '3'])."
+        )
+    return groupby[0], groupby[1]
+
+
+def _one_matrix(adata: AnnData, *, tfs, targets, pairs, layer) -> Task:
+    """Candidate pairs of one AnnData's genes."""
+    view = expression_view(adata, layer=layer)
+    regulators = None if pairs is not None else regulator_names(adata, tfs, view.var_names)
+    a, b = candidate_positions(view.var_names, regulators, targets, pairs)
+    scored = set(view.var_names.astype(str)[np.unique(a)])  # the genes scored as regulators
+    layer = None if layer in ("X", "raw") and layer not in adata.layers else layer
+    return Task(adata, view, a, b, layer=layer, regulators=scored)
 
 
 def _across_modalities(mdata, mdl, mods, *, tfs, targets, pairs, layer) -> Task:
@@ -101,7 +171,7 @@ def _across_modalities(mdata, mdl, mods, *, tfs, targets, pairs, layer) -> Task:
         f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
     ]
     label = f"modalities {mods[0]!r} × {mods[1]!r}"
-    return Task(mdata, ExpressionView(matrix, pd.Index(names), label), a, b + len(cols_a), mods=mods)
+    return Task(mdata, ExpressionView(matrix, pd.Index(names), label), a, b + len(cols_a), layer=layer, mods=mods)
 
 
 def _modality_candidates(view_a, view_b, *, tfs, targets, pairs):
@@ -130,7 +200,8 @@ def _modality_candidates(view_a, view_b, *, tfs, targets, pairs):
     return cross_pairs(reg, tgt, drop_self=False)
 
 
-def _regulators(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
+def regulator_names(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
+    """The regulators named by ``tfs`` (names or a species), or marked in the data when ``tfs`` is ``None``."""
     if tfs is None:
         if "is_tf" in adata.var.columns:
             tfs = adata.var_names[regulator_flags(adata.var["is_tf"])].tolist()
@@ -175,3 +246,25 @@ def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
     if len(a) == 0:
         raise ValueError("No candidate pair is left once self pairs are removed.")
     return a, b
+
+
+def _data_species(adata) -> str | None:
+    """The species the data declares (``uns["species"]`` or ``uns["dataset"]["species"]``), if any."""
+    species = adata.uns.get("species")
+    dataset = adata.uns.get("dataset")
+    if species is None and isinstance(dataset, dict):
+        species = dataset.get("species")
+    return str(species) if species is not None else None
+
+
+def check_species(adata, mdl) -> None:
+    """Refuse a model trained for other species than the one the data declares."""
+    allowed = [s.lower() for s in mdl.spec.species]
+    species = _data_species(adata)
+    if species is None or "any" in allowed or species.lower() in allowed:
+        return
+    raise ValueError(
+        f"Model {mdl.name!r} was trained for species {mdl.spec.species}, but the data declares species "
+        f"{species!r} (adata.uns). Use a model trained on {species} data (see cnnc.models.available()), or train "
+        "one with cnnc.tl.train; if the declared species is wrong, correct adata.uns['species']."
+    )
