@@ -82,13 +82,13 @@ def refuse_raw_counts(
         where = f"{len(suspect)} genes hold only integers, e.g. {shown}, up to {top[suspect].max():g}"
     if label == "raw":
         fix = (
-            "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass `use_raw=False` "
-            "to read .X, or `layer=` for a layer of log values."
+            "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass `layer='X'` "
+            "(or `use_raw=False`) to read .X, or `layer=` for a layer of log values."
         )
     else:
         fix = (
             "Run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` first, or pass the layer that holds log "
-            "values with `layer=` (or `use_raw=True` when .raw holds them); drop count features (e.g. proteins) "
+            "values with `layer=` (`layer='raw'` or `use_raw=True` when .raw holds them); drop count features (e.g. proteins) "
             "mixed into the matrix."
         )
     raise ValueError(f"{what} look like raw counts ({where}). cnnc models read log-normalized expression. {fix}")
