@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 import cnnc
 from cnnc._cli import main as cli
-from cnnc._validate import as_integer, as_number, regulator_flags
+from cnnc._validate import as_integer, as_number
 from cnnc.tl._causal import partial_correlation
 from cnnc.tl._function import gene_sets_dict, read_gmt
+from cnnc.tl._regulators import regulator_flags
 
 from .test_properties import SETTINGS, assert_our_error
 

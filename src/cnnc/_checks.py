@@ -132,21 +132,6 @@ def refuse_nonfinite_scores(proba: np.ndarray, model_name: str) -> None:
         )
 
 
-def dedupe_pairs(a: np.ndarray, b: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    """Drop repeated (a, b) pairs, keeping the first of each (logged); (a, b) and (b, a) are different pairs."""
-    key = a.astype(np.int64) * (int(max(a.max(initial=0), b.max(initial=0))) + 1) + b
-    _, first = np.unique(key, return_index=True)
-    if len(first) == len(a):
-        return a, b
-    keep = np.sort(first)
-    repeated = np.setdiff1d(np.arange(len(a)), keep)[0]
-    logg.warning(
-        f"{len(a) - len(keep):,} pairs are given more than once (e.g. ({names[a[repeated]]!r}, "
-        f"{names[b[repeated]]!r})); each pair is scored once."
-    )
-    return a[keep], b[keep]
-
-
 #: What each function writes into ``adata.uns[key_added]``, as :func:`result_kind` recognises it.
 RESULT_KINDS = {
     "cnnc.tl.predict_interactions": "a prediction (cnnc.tl.predict_interactions)",
@@ -244,6 +229,51 @@ def refuse_foreign_result(adata, key: str, *, marker: str, owner: str, writing: 
             f"adata.uns[{key!r}] holds {owner}; writing {writing} there would replace them. "
             f"Pass another key_added, e.g. key_added={key + suffix!r}."
         )
+
+
+def previous_matrices(adata, key: str) -> list[str]:
+    """The ``adata.varp`` keys of the result in ``adata.uns[key]`` (a prediction's ``varp_key``/``varp_keys``)."""
+    entry = getattr(adata, "uns", {}).get(key)
+    if not isinstance(entry, dict):
+        return []
+    keys = list(entry.get("varp_keys", [])) + ([entry["varp_key"]] if entry.get("varp_key") else [])
+    return [str(k) for k in keys if str(k) in getattr(adata, "varp", {})]
+
+
+def drop_previous_matrices(adata, key: str) -> list[str]:
+    """Delete the ``varp`` matrices of the previous result under ``key`` (they are replaced); returns their keys."""
+    keys = previous_matrices(adata, key)
+    for k in keys:
+        del adata.varp[k]
+    return keys
+
+
+def group_varp_keys(adata, key_added: str, groups, previous=()) -> list[str]:
+    """Names of the groups' matrices in ``adata.varp``: ``f"{key_added}_{group}"`` with ``/`` as ``_``.
+
+    Two groups whose names give the same key (``"a/b"`` and ``"a_b"``) get distinct keys (``_2``, ``_3`` appended,
+    logged). A key that exists in ``adata.varp`` and is not one of ``previous`` (the matrices of the result being
+    replaced) is someone else's: refused before anything is computed.
+    """
+    keys, seen = [], set()
+    for group in groups:
+        base = f"{key_added}_{group}".replace("/", "_")
+        key, n = base, 1
+        while key in seen:
+            n += 1
+            key = f"{base}_{n}"
+        if key != base:
+            logg.warning(f"group {str(group)!r} would share adata.varp[{base!r}] with another group: it is {key!r}")
+        seen.add(key)
+        keys.append(key)
+    taken = [k for k in keys if k in getattr(adata, "varp", {}) and k not in set(previous)]
+    if taken:
+        raise ValueError(
+            f"adata.varp[{taken[0]!r}] exists and is not a matrix of the prediction under key_added={key_added!r} "
+            f"(e.g. an earlier prediction with key_added={taken[0]!r}); the group's matrix would replace it. Pass "
+            f"another key_added, e.g. key_added={key_added + '_groups'!r}, or delete adata.varp[{taken[0]!r}] first."
+        )
+    return keys
 
 
 def check_epochs(epochs) -> None:

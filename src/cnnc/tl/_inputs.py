@@ -13,27 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from anndata import AnnData
 from scanpy import logging as logg
 
-from .._checks import check_cells, check_result_key, dedupe_pairs, refuse_raw_counts
-from .._data import (
-    ExpressionView,
-    _is_mudata,
-    expression_view,
-    modality_anndata,
-    modality_view,
-    resolve_gene,
-    resolve_genes,
-)
+from .._checks import check_cells, check_result_key, group_varp_keys, previous_matrices, refuse_raw_counts
+from .._data import ExpressionView, _is_mudata, expression_view, modality_anndata, resolve_genes
+from .._groupby import group_rows
 from .._interventions import Interventions, parse_interventions
-from .._pair_data import combined_matrix, used_columns
+from .._pair_data import modality_pairs
 from .._tables import read_pairs
 from .._time import check_time_key
-from .._utils import cross_pairs
-from .._validate import group_varp_keys, previous_matrices, refuse_ignored, regulator_flags
-from ._groups import group_rows
-from ._regulators import is_species, species_tfs
+from .._utils import cross_pairs, dedupe_pairs
+from .._validate import refuse_ignored
+from ._regulators import regulator_names
 
 
 @dataclass
@@ -70,44 +61,49 @@ def prepare(data, mdl, *, settings, key_added: str, **request) -> Task:
     """The :class:`Task` of ``data`` (AnnData or MuData) for ``predict_interactions``'s ``request``, checked.
 
     ``request``: the keywords saying what to score: ``tfs``, ``targets``, ``pairs``, ``layer``, ``mod``,
-    ``groupby``, ``interventions``, ``control``, ``intervention_targets``, ``time_key``.
+    ``groupby``, ``interventions``, ``control``, ``intervention_targets``, ``time_key``. Everything is read and
+    checked here, before any value is computed; the rest of the prediction reads the task only.
     """
     check_species(data, mdl)
-    mod, groupby, time_key = request["mod"], request["groupby"], request["time_key"]
+    mod, groupby, time_key, layer = request["mod"], request["groupby"], request["time_key"], request["layer"]
+    candidates = {k: request[k] for k in ("tfs", "targets", "pairs")}
     across = _is_mudata(data) and isinstance(mod, tuple | list) and len(mod) == 2 and mod[0] != mod[1]
+    groupby, groups = _split_groupby(groupby)
     if across:
-        _refuse_across(request, settings)
-    elif _is_mudata(data):
-        data = modality_anndata(data, mod[0] if isinstance(mod, tuple | list) and len(mod) == 2 else mod, FUNCTION)
-    elif mod is not None:
-        raise ValueError("`mod` is only for MuData input; this is an AnnData: drop `mod`.")
-    groupby, groups = (groupby, None) if not isinstance(groupby, tuple | list) else _split_groupby(groupby)
+        _refuse_across(request, settings, mdl, tuple(mod))
+        view, a, b = modality_pairs(data, tuple(mod), **candidates, layer=layer)
+        task = Task(data, view, a, b, layer=layer, mods=tuple(mod))
+    else:
+        if _is_mudata(data):
+            data = modality_anndata(data, mod[0] if isinstance(mod, tuple | list) and len(mod) == 2 else mod, FUNCTION)
+        elif mod is not None:
+            raise ValueError("`mod` is only for MuData input; this is an AnnData: drop `mod`.")
+        if request["interventions"] is not None and groupby is not None:
+            raise ValueError("interventions= and groupby= together are not supported: score each group separately.")
+        view = expression_view(data, layer=layer)
+        a, b = candidate_positions(view.var_names, **candidates, adata=data)
+        layer = None if layer in ("X", "raw") and layer not in data.layers else layer
+        task = Task(data, view, a, b, layer=layer, regulators=set(view.var_names.astype(str)[np.unique(a)]))
     rows = None if groupby is None else group_rows(data, groupby, groups, settings.min_cells)
-    times = None if time_key is None else check_time_key(data, time_key)
-    replaced = check_result_key(
+    task.times = None if time_key is None else check_time_key(data, time_key)
+    task.replaced = check_result_key(
         data, key_added, marker="edges", function=FUNCTION, also=[("varp", key_added)], foreign=FOREIGN
     )
     previous = previous_matrices(data, key_added)
-    varp_keys = None if rows is None else group_varp_keys(data, key_added, list(rows), previous)
-    if across:
-        task = _across_modalities(data, mdl, tuple(mod), **_candidates(request), layer=request["layer"])
-    else:
-        if request["interventions"] is not None and groupby is not None:
-            raise ValueError("interventions= and groupby= together are not supported: score each group separately.")
-        task = _one_matrix(data, **_candidates(request), layer=request["layer"])
-        task.design = parse_interventions(
-            data, task.view.var_names, request["interventions"], request["control"], request["intervention_targets"]
-        )
-    check_cells(task.view.matrix.shape[0], what=f"{task.view.label} of the data")
+    task.varp_keys = None if rows is None else group_varp_keys(data, key_added, list(rows), previous)
+    check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
     if mdl.spec.image_params.scaling == "log":  # an expression model; rank / standard recipes read any values
         # context features read every variable: then so does the check
-        read = np.arange(len(task.view.var_names)) if mdl.spec.features else np.unique(np.r_[task.a, task.b])
-        names = task.view.var_names[read]
+        read = np.arange(len(view.var_names)) if mdl.spec.features else np.unique(np.r_[a, b])
         refuse_raw_counts(
-            task.view.matrix, read, what=f"Values in {task.view.label}", label=task.view.label, gene_names=names
+            view.matrix, read, what=f"Values in {view.label}", label=view.label, gene_names=view.var_names[read]
         )
-    task.key_added, task.replaced, task.stale = key_added, replaced, [k for k in previous if k != key_added]
-    task.times, task.time_key, task.groupby, task.groups, task.varp_keys = times, time_key, groupby, rows, varp_keys
+    if not across:
+        design = (request["interventions"], request["control"], request["intervention_targets"])
+        task.design = parse_interventions(data, view.var_names, *design)
+    task.key_added, task.stale, task.time_key, task.groupby, task.groups = (
+        key_added, [k for k in previous if k != key_added], time_key, groupby, rows
+    )  # fmt: skip
     return task
 
 
@@ -116,12 +112,15 @@ FUNCTION = "cnnc.tl.predict_interactions"
 FOREIGN = ("histograms", "pair images (cnnc.tl.pair_histograms)", "predictions", "_network")
 
 
-def _candidates(request: dict) -> dict:
-    return {k: request[k] for k in ("tfs", "targets", "pairs")}
-
-
-def _refuse_across(request: dict, settings) -> None:
+def _refuse_across(request: dict, settings, mdl, mods) -> None:
     """Refuse what pairs across modalities do not support, naming the fix, before any work."""
+    if not all(isinstance(m, str) for m in mods):
+        raise ValueError(f"`mod` must be a modality name or a pair of them, got {mods!r}.")
+    if mdl.spec.features:
+        raise ValueError(
+            f"Model {mdl.name!r} uses context features ({', '.join(mdl.spec.features)}) computed over one expression "
+            "matrix; pairs across modalities need a model that reads the pair images only (e.g. model='cnnc-causal')."
+        )
     if request["interventions"] is not None:
         raise ValueError("interventions= reads one modality: pass mod='rna' (a single modality), not a pair.")
     if request["time_key"] is not None:
@@ -133,8 +132,10 @@ def _refuse_across(request: dict, settings) -> None:
     )
 
 
-def _split_groupby(groupby) -> tuple[str, list[str]]:
-    """``(column, categories)``: the column and the categories of it to score."""
+def _split_groupby(groupby) -> tuple[str | None, list[str] | None]:
+    """``groupby`` as (column, the categories of it to score or ``None`` for all)."""
+    if not isinstance(groupby, tuple | list):
+        return groupby, None
     if len(groupby) != 2 or not isinstance(groupby[0], str):
         raise ValueError(
             f"groupby must be an adata.obs column, or (column, categories) to score some of its categories, "
@@ -143,105 +144,29 @@ def _split_groupby(groupby) -> tuple[str, list[str]]:
     return groupby[0], groupby[1]
 
 
-def _one_matrix(adata: AnnData, *, tfs, targets, pairs, layer) -> Task:
-    """Candidate pairs of one AnnData's genes."""
-    view = expression_view(adata, layer=layer)
-    regulators = None if pairs is not None else regulator_names(adata, tfs, view.var_names)
-    a, b = candidate_positions(view.var_names, regulators, targets, pairs)
-    scored = set(view.var_names.astype(str)[np.unique(a)])  # the genes scored as regulators
-    layer = None if layer in ("X", "raw") and layer not in adata.layers else layer
-    return Task(adata, view, a, b, layer=layer, regulators=scored)
+def candidate_positions(var_names: pd.Index, tfs=None, targets=None, pairs=None, *, adata=None):
+    """Positions (a, b) of every candidate pair in ``var_names``, self pairs excluded.
 
-
-def _across_modalities(mdata, mdl, mods, *, tfs, targets, pairs, layer) -> Task:
-    """Pairs from modality ``mods[0]`` to ``mods[1]``: one matrix of the variables involved, over shared cells."""
-    if not all(isinstance(m, str) for m in mods):
-        raise ValueError(f"`mod` must be a modality name or a pair of them, got {mods!r}.")
-    if mdl.spec.features:
-        raise ValueError(
-            f"Model {mdl.name!r} uses context features ({', '.join(mdl.spec.features)}) computed over one expression "
-            "matrix; pairs across modalities need a model that reads the pair images only (e.g. model='cnnc-causal')."
-        )
-    views = [modality_view(mdata, m, layer=layer) for m in mods]
-    ia, ib = _modality_candidates(views[0], views[1], tfs=tfs, targets=targets, pairs=pairs)
-    cols_a, (a,) = used_columns(len(views[0].var_names), ia)
-    cols_b, (b,) = used_columns(len(views[1].var_names), ib)
-    matrix, _ = combined_matrix(views[0], views[1], cols_a, cols_b)
-    names = [f"{mods[0]}:{g}" for g in views[0].var_names[cols_a]] + [
-        f"{mods[1]}:{g}" for g in views[1].var_names[cols_b]
-    ]
-    label = f"modalities {mods[0]!r} × {mods[1]!r}"
-    return Task(mdata, ExpressionView(matrix, pd.Index(names), label), a, b + len(cols_a), layer=layer, mods=mods)
-
-
-def _modality_candidates(view_a, view_b, *, tfs, targets, pairs):
-    """Positions (a in modality a, b in modality b) of every candidate pair."""
-    if pairs is not None:
-        frame = read_pairs(pairs)
-        a = resolve_genes(view_a.var_names, frame["gene_a"], where=f"{view_a.label} var_names")
-        b = resolve_genes(view_b.var_names, frame["gene_b"], where=f"{view_b.label} var_names")
-        # the two sides index different name lists: the same two numbers are the same pair
-        keep = ~pd.DataFrame({"a": a, "b": b}).duplicated().to_numpy()
-        if not keep.all():
-            logg.warning(f"{int((~keep).sum()):,} pairs are given more than once; each pair is scored once.")
-        return a[keep], b[keep]
-    if tfs is None:
-        raise ValueError(
-            "A MuData needs the candidate pairs: pass `pairs=[(a, b), ...]`, or `tfs=[...]` (variables of the first "
-            "modality, scored against `targets`, by default every variable of the second)."
-        )
-    tfs = [tfs] if isinstance(tfs, str) else list(dict.fromkeys(map(str, tfs)))
-    reg = resolve_genes(view_a.var_names, tfs, where=f"{view_a.label} var_names")
-    if targets is None:
-        tgt = np.arange(len(view_b.var_names), dtype=np.int64)
+    ``pairs``, or regulators (``tfs``: names, a species, or ``None`` for those marked in ``adata``) × ``targets``.
+    """
+    if pairs is None:
+        regulators = regulator_names(adata, tfs, var_names)
+        reg = resolve_genes(var_names, regulators)
+        tgt = None if targets is None else resolve_genes(var_names, [targets] if isinstance(targets, str) else targets)
     else:
-        targets = [targets] if isinstance(targets, str) else list(targets)
-        tgt = np.unique(resolve_genes(view_b.var_names, targets, where=f"{view_b.label} var_names"))
-    return cross_pairs(reg, tgt, drop_self=False)
-
-
-def regulator_names(adata: AnnData, tfs, var_names: pd.Index) -> list[str]:
-    """The regulators named by ``tfs`` (names or a species), or marked in the data when ``tfs`` is ``None``."""
-    if tfs is None:
-        if "is_tf" in adata.var.columns:
-            tfs = adata.var_names[regulator_flags(adata.var["is_tf"])].tolist()
-        elif "tfs" in adata.uns:
-            tfs = list(adata.uns["tfs"])
-        else:
-            raise ValueError(
-                "No regulators given: pass `tfs=[...]` (transcription factors to score against `targets`), "
-                "`pairs=[...]`, or mark them in a boolean `adata.var['is_tf']` column."
-            )
-    if isinstance(tfs, str):
-        tfs = species_tfs(tfs, var_names) if is_species(tfs, var_names) else [tfs]
-    tfs = list(dict.fromkeys(str(t) for t in tfs))
-    if not tfs:
-        raise ValueError("The list of regulators (tfs) is empty.")
-    return tfs
-
-
-def candidate_positions(var_names: pd.Index, regulators, targets, pairs):
-    """Positions (a, b) of every candidate pair in ``var_names``, self pairs excluded."""
-    if pairs is not None:
         frame = read_pairs(pairs)
-        a = np.array([resolve_gene(var_names, g) for g in frame["gene_a"]], dtype=np.int64)
-        b = np.array([resolve_gene(var_names, g) for g in frame["gene_b"]], dtype=np.int64)
+        a, b = resolve_genes(var_names, frame["gene_a"]), resolve_genes(var_names, frame["gene_b"])
+    if pairs is not None:
         if (a == b).any():
             g = var_names[a[a == b][0]]
             raise ValueError(f"Pair ({g!r}, {g!r}) pairs a gene with itself; drop it.")
         return dedupe_pairs(a, b, var_names.astype(str))
-    reg = np.array([resolve_gene(var_names, g) for g in regulators], dtype=np.int64)
     if len(np.unique(reg)) < len(reg):  # e.g. "SOX9" and "sox9": one gene, scored once
         logg.warning("some regulators name the same gene (names match case-insensitively); each is scored once.")
         reg = pd.unique(reg)
-    if targets is None:
-        tgt = np.arange(len(var_names), dtype=np.int64)
-    else:
-        if isinstance(targets, str):
-            targets = [targets]
-        tgt = np.unique(np.array([resolve_gene(var_names, g) for g in targets], dtype=np.int64))
-        if len(tgt) == 0:
-            raise ValueError("The list of targets is empty.")
+    tgt = np.arange(len(var_names), dtype=np.int64) if tgt is None else np.unique(tgt)
+    if len(tgt) == 0:
+        raise ValueError("The list of targets is empty.")
     a, b = cross_pairs(reg, tgt)
     if len(a) == 0:
         raise ValueError("No candidate pair is left once self pairs are removed.")

@@ -11,7 +11,7 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
-from .._checks import constant_genes, refuse_nonfinite_scores, score_no_evidence
+from .._checks import constant_genes, drop_previous_matrices, refuse_nonfinite_scores, score_no_evidence
 from .._direction import IMAGE_MARGINS, add_directions, constant_columns, prior_scores, reads_images
 from .._docs import doc_interventions, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
@@ -19,7 +19,7 @@ from .._prior import pair_prior
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._significance import add_significance
 from .._tables import edge_table
-from .._validate import check_groups_need_groupby, drop_previous_matrices
+from .._validate import check_groups_need_groupby
 from ..models import Model
 from ..models import load as load_model
 from ._groups import predict_groups
@@ -175,8 +175,8 @@ def predict_interactions(
         groupby=groupby, interventions=interventions, control=control, intervention_targets=intervention_targets,
         time_key=time_key,
     )  # fmt: skip
-    edges, params = _predict(task, mdl, settings)
-    _write(task, edges, params)
+    edges, measured = _predict(task, mdl, settings)
+    _write(task, edges, measured, mdl, settings)
     return out if copy else None
 
 
@@ -206,23 +206,11 @@ def _warn(former: str, now: str) -> None:
 
 
 def _predict(task: Task, mdl: Model, settings: ScoringSettings) -> tuple[pd.DataFrame, dict]:
-    """The edge table of ``task`` (one, or one per group in a long table) and the parameters of the prediction."""
+    """The edge table of ``task`` (one, or one per group in a long table) and what the prediction measured."""
     images = reads_images(mdl, settings.direction)
     client = cluster_client(task.view.matrix, settings.distributed if task.mods is None else False)
     run = partial(_network, mdl=mdl, images=images, client=client, settings=settings, mods=task.mods)
-    params = prediction_params(
-        mdl,
-        symmetric=settings.symmetric,
-        precision=settings.precision,
-        layer=task.layer,
-        use_raw=bool(task.view.label == "raw"),
-        min_cells=int(settings.min_cells),
-        distributed=client is not None,
-        **({"mod": list(task.mods)} if task.mods else {}),
-        direction=settings.direction,
-        images=bool(images),
-        time_key=task.time_key or "",
-    )
+    measured = {"distributed": client is not None, "images": bool(images)}
     if task.replaced:
         logg.warning(f"replacing the previous prediction in {' and '.join([task.replaced, *task.stale])}")
     directions = partial(
@@ -243,33 +231,50 @@ def _predict(task: Task, mdl: Model, settings: ScoringSettings) -> tuple[pd.Data
             names = task.view.var_names.astype(str)
             evidence = intervention_evidence(task.view.matrix, names, task.design, edges["regulator"], edges["target"])
             edges = apply_pair_evidence(edges, evidence)
-            params.update(task.design.params(names))
-        params.update(n_pairs=n_scored, n_candidates=int(len(task.a)), n_regulators=int(edges["regulator"].nunique()))
-        params["n_cells"] = n_cells
-        return edges, params
+            measured.update(task.design.params(names))
+        measured.update(n_pairs=n_scored, n_candidates=int(len(task.a)), n_regulators=int(edges["regulator"].nunique()))
+        measured["n_cells"] = n_cells
+        return edges, measured
     edges, per_group = predict_groups(task.view, task.groups, task.a, task.b, run, task.groupby)
     edges = directions(edges, rows_of_groups=task.groups if task.times is not None else None)
-    params.update(groupby=task.groupby, groups=list(task.groups), per_group=per_group, n_pairs=int(len(edges)))
-    params.update(n_candidates=int(len(task.a)), n_regulators=int(edges["regulator"].nunique()))
-    return edges, params
+    measured.update(groupby=task.groupby, groups=list(task.groups), per_group=per_group, n_pairs=int(len(edges)))
+    measured.update(n_candidates=int(len(task.a)), n_regulators=int(edges["regulator"].nunique()))
+    return edges, measured
 
 
-def _write(task: Task, edges: pd.DataFrame, params: dict) -> None:
+def _write(task: Task, edges: pd.DataFrame, measured: dict, mdl: Model, settings: ScoringSettings) -> None:
     """Write the prediction into ``task.host``: the matrices in ``varp``, the edge table and parameters in ``uns``.
 
     The previous prediction's matrices go first (none is left stale).
     """
     host, key = task.host, task.key_added
-    drop_previous_matrices(host, key)
     if task.groups is None:
-        host.varp[key] = _varp(host, edges, key, task.mods)
-        host.uns[key] = {"edges": edges, "varp_key": key, "params": params}
+        matrices = {key: _varp(host, edges, key, task.mods)}
+        entry = {"edges": edges, "varp_key": key}
         written = f"varp[{key!r}] (regulator × target scores)"
     else:
-        for group, varp_key in zip(task.groups, task.varp_keys, strict=True):
-            host.varp[varp_key] = _varp(host, edges[edges["group"] == group], key)
-        host.uns[key] = {"edges": edges, "varp_keys": task.varp_keys, "params": params}
+        groups = zip(task.groups, task.varp_keys, strict=True)
+        matrices = {varp_key: _varp(host, edges[edges["group"] == group], key) for group, varp_key in groups}
+        entry = {"edges": edges, "varp_keys": task.varp_keys}
         written = f"{len(task.varp_keys)} varp[{key + '_<group>'!r}]"
+    params = prediction_params(
+        mdl,
+        symmetric=settings.symmetric,
+        precision=settings.precision,
+        layer=task.layer,
+        use_raw=bool(task.view.label == "raw"),
+        min_cells=int(settings.min_cells),
+        distributed=measured.pop("distributed"),
+        **({"mod": list(task.mods)} if task.mods else {}),
+        direction=settings.direction,
+        images=measured.pop("images"),
+        time_key=task.time_key or "",
+    )
+    params.update(measured)
+    drop_previous_matrices(host, key)
+    for varp_key, matrix in matrices.items():
+        host.varp[varp_key] = matrix
+    host.uns[key] = {**entry, "params": params}
     logg.info("    finished", deep=f"added {written} and uns[{key!r}]['edges']")
 
 
