@@ -102,7 +102,7 @@ def prepare(data, mdl, *, settings, key_added: str, **request) -> Task:
         design = (request["interventions"], request["control"], request["intervention_targets"])
         task.design = parse_interventions(data, view.var_names, *design)
     task.key_added, task.stale, task.time_key, task.groupby, task.groups = (
-        key_added, [k for k in previous if k != key_added], time_key, groupby, rows
+        key_added, [f"adata.varp[{k!r}]" for k in previous if k != key_added], time_key, groupby, rows
     )  # fmt: skip
     return task
 
