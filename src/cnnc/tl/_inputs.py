@@ -1,10 +1,12 @@
-"""What ``predict_interactions`` scores, whatever the input: one view of the values, candidate pairs, a host.
+"""What ``predict_interactions`` scores, whatever the input: read from the data and checked in one step.
 
 An AnnData, one modality of a MuData (``mod="rna"``: results go into that modality's AnnData) and two modalities of
 a MuData (``mod=("prot", "rna")``: regulators from the first, targets from the second, over the cells in both;
 results go into the MuData) all become a :class:`Task`: the object results are written to, an
-:class:`~cnnc._data.ExpressionView` holding every variable of the candidate pairs, and the pairs' positions in it.
-From there one pipeline scores them.
+:class:`~cnnc._data.ExpressionView` holding every variable of the candidate pairs, the pairs' positions in it, and
+everything else the prediction reads from the data (regulators, groups, times, the perturbation design, the
+previous result under the key). :func:`prepare` makes it before any value is computed; from there one pipeline
+scores the task, and the results are written back in one step.
 """
 
 from __future__ import annotations
