@@ -52,7 +52,13 @@ def direction_scores(model, adata, truths) -> np.ndarray:
     regs = sorted(set().union(*(set(t["regulator"]) for t in truths.values())) & set(names))
     scored = adata.copy()
     cnnc.tl.predict_interactions(
-        scored, model=model, tfs=regs, targets=regs, use_raw=False, key_added="direction", direction="images"
+        scored,
+        model=model,
+        tfs=regs,
+        targets=regs,
+        layer="X",
+        settings=cnnc.tl.ScoringSettings(direction="images"),
+        key_added="direction",
     )
     edges = scored.uns["direction"]["edges"]
     a, b = pooled_one_way(truths, names)

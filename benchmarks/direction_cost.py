@@ -51,7 +51,9 @@ def child(kind: str, n_cells: int, n_tfs: int) -> dict:
         prior = stats.features(a[keep], b[keep], tuple(model.spec.features))
         seconds, pairs = time.perf_counter() - t, int(len(prior))
         return {"kind": kind, "model": model.name, "seconds": seconds, "pairs": pairs, "tfs": n_tfs}
-    cnnc.tl.predict_interactions(adata, model=model, tfs=tfs, use_raw=False, direction=kind)
+    cnnc.tl.predict_interactions(
+        adata, model=model, tfs=tfs, layer="X", settings=cnnc.tl.ScoringSettings(direction=kind)
+    )
     seconds = time.perf_counter() - t
     params = adata.uns["cnnc"]["params"]
     return {"kind": kind, "model": params["model"], "seconds": seconds, "pairs": params["n_pairs"],

@@ -82,7 +82,9 @@ def choose_margin(train: dict[str, tuple]) -> tuple[float | None, list[dict]]:
 def end_to_end(adata: AnnData, a: np.ndarray, b: np.ndarray, regulators) -> dict:
     """Direction of the true one-way edges (a -> b) from ``predict_interactions(time_key="time")``."""
     scored = adata.copy()
-    cnnc.tl.predict_interactions(scored, tfs=list(regulators), time_key="time", use_raw=False, min_cells=0)
+    cnnc.tl.predict_interactions(
+        scored, tfs=list(regulators), time_key="time", layer="X", settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
     edges = scored.uns["cnnc"]["edges"].set_index(["regulator", "target"])
     names = pd.Index(adata.var_names)
     rows = edges.reindex(list(zip(names[a], names[b], strict=True)))

@@ -32,7 +32,7 @@ THRESHOLDS = (0, 3, 5, 10, 20, 50)
 def pbmc() -> dict:
     adata = sc.datasets.pbmc68k_reduced()
     start = time.perf_counter()
-    cnnc.tl.predict_interactions(adata, tfs="human", use_raw=True, min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs="human", layer="raw", settings=cnnc.tl.ScoringSettings(min_cells=0))
     seconds = time.perf_counter() - start
     edges = cnnc.get.edges(adata)
     top0 = set(zip(edges["regulator"][:50], edges["target"][:50], strict=True))
@@ -58,7 +58,7 @@ def beeline() -> dict:
             truth = truths[net]
             regs = [r for r in truth["regulator"].unique() if r in set(adata.var_names)]
             scored = adata.copy()
-            cnnc.tl.predict_interactions(scored, tfs=regs, min_cells=0)
+            cnnc.tl.predict_interactions(scored, tfs=regs, settings=cnnc.tl.ScoringSettings(min_cells=0))
             edges = cnnc.get.edges(scored)
             pairs = set(zip(truth["regulator"].str.lower(), truth["target"].str.lower(), strict=True))
             y = np.fromiter(

@@ -49,7 +49,7 @@ def predicted(matrix, var_names):
     """The default model's edge table of the human TFs × every gene of ``matrix``."""
     adata = ad.AnnData(sparse.csr_matrix(matrix))
     adata.var_names = var_names
-    cnnc.tl.predict_interactions(adata, tfs="human", min_cells=MIN_CELLS)
+    cnnc.tl.predict_interactions(adata, tfs="human", settings=cnnc.tl.ScoringSettings(min_cells=MIN_CELLS))
     return adata.uns["cnnc"]["edges"]
 
 

@@ -34,7 +34,7 @@ def main(cells: list[str], with_grnboost2: bool) -> dict:
         regs = regulators_of(adata, truths)
         scored = adata.copy()
         t0 = time.perf_counter()
-        cnnc.tl.predict_interactions(scored, tfs=regs, use_raw=False)
+        cnnc.tl.predict_interactions(scored, tfs=regs, layer="X")
         row = {"cell": cell, "n_pairs": len(scored.uns["cnnc"]["edges"]), model: time.perf_counter() - t0}
         baselines = [("regdiffusion", regdiffusion)] + ([("GRNBoost2", grnboost2)] if with_grnboost2 else [])
         for label, fn in baselines:

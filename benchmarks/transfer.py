@@ -156,7 +156,7 @@ def run(recipes: list[str], baselines: bool, tag: str = "", cells=CELLS, previou
             }
             scored = adata.copy()
             t0 = time.perf_counter()
-            cnnc.tl.predict_interactions(scored, model=model, tfs=regs_all, use_raw=False, key_added="transfer")
+            cnnc.tl.predict_interactions(scored, model=model, tfs=regs_all, layer="X", key_added="transfer")
             t_pred = time.perf_counter() - t0
             edges = scored.uns["transfer"]["edges"]
             results["seconds"][f"{recipe} {left_out}"] = {"train": t_train, "predict": t_pred, "pairs": len(edges)}

@@ -81,7 +81,7 @@ def _fit_and_score(recipe, train: list, edges: list, adata, regulators: list[str
     """Train ``recipe`` on the training data sets' labelled edges, then score every regulator × gene pair of ``adata``."""
     model = cnnc.tl.train(train, edges, recipe=recipe, folds=0, seed=seed, use_raw=False)
     scored = adata.copy()
-    cnnc.tl.predict_interactions(scored, model=model, tfs=regulators, use_raw=False, key_added="probe")
+    cnnc.tl.predict_interactions(scored, model=model, tfs=regulators, layer="X", key_added="probe")
     return scored.uns["probe"]["edges"]
 
 

@@ -46,11 +46,11 @@ def test_the_context_is_the_most_variable_genes_and_the_regulators(pbmc, monkeyp
 def test_prediction_beyond_the_gene_limit_uses_a_context_subset(pbmc, monkeypatch, model):
     tfs = ["SPI1", "IRF8", "GATA3", "JUNB"]
     exact = pbmc.copy()
-    cnnc.tl.predict_interactions(exact, model=model, tfs=tfs, min_cells=0)
+    cnnc.tl.predict_interactions(exact, model=model, tfs=tfs, settings=cnnc.tl.ScoringSettings(min_cells=0))
     monkeypatch.setattr(_forms, "SUBSET_ABOVE", 500)  # the raw PBMC data have 765 genes
     monkeypatch.setattr(_forms, "CONTEXT_VARIABLE_GENES", 300)
     subset = pbmc.copy()
-    cnnc.tl.predict_interactions(subset, model=model, tfs=tfs, min_cells=0)
+    cnnc.tl.predict_interactions(subset, model=model, tfs=tfs, settings=cnnc.tl.ScoringSettings(min_cells=0))
     e, s = cnnc.get.edges(exact), cnnc.get.edges(subset)
     merged = e.merge(s, on=["regulator", "target"], suffixes=("_e", "_s"))
     assert len(merged) == len(e) == len(s)
@@ -59,8 +59,8 @@ def test_prediction_beyond_the_gene_limit_uses_a_context_subset(pbmc, monkeypatc
     assert not np.allclose(merged["score_e"], merged["score_s"])  # ... but the subset path did run
     monkeypatch.undo()
     chosen = pbmc.copy()  # the same context asked for at any gene count
-    settings = cnnc.tl.ScoringSettings(context_genes=300)
-    cnnc.tl.predict_interactions(chosen, model=model, tfs=tfs, min_cells=0, settings=settings)
+    settings = cnnc.tl.ScoringSettings(min_cells=0, context_genes=300)
+    cnnc.tl.predict_interactions(chosen, model=model, tfs=tfs, settings=settings)
     pd.testing.assert_frame_equal(cnnc.get.edges(chosen), s)
 
 

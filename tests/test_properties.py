@@ -146,7 +146,9 @@ def test_predict_interactions_property(data, tiny_model):
     before = (set(adata.uns), set(adata.varp))
     expected = _expected_error(X, kinds, list(range(adata.n_vars)), names, min_cells=20)
     try:
-        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=[names[0]], min_cells=0)
+        cnnc.tl.predict_interactions(
+            adata, model=tiny_model, tfs=[names[0]], settings=cnnc.tl.ScoringSettings(min_cells=0)
+        )
     except Exception as error:  # noqa: BLE001 - every failure is checked
         assert_our_error(error)
         if "raw counts" in str(error):  # some gene's nonzero values are all integers up to 2 or more

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 import cnnc
 from cnnc._cli import main as cli
-from cnnc._validate import as_integer, as_number, regulator_flags
+from cnnc._validate import as_integer, as_number
 from cnnc.tl._causal import partial_correlation
 from cnnc.tl._function import gene_sets_dict, read_gmt
+from cnnc.tl._regulators import regulator_flags
 
 from .test_properties import SETTINGS, assert_our_error
 
@@ -76,7 +77,7 @@ def run_cli(argv) -> tuple[int, str]:
 
 def test_assign_function_does_not_replace_a_prediction():
     adata = log_data()
-    cnnc.tl.predict_interactions(adata, tfs=["G0"], min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], settings=cnnc.tl.ScoringSettings(min_cells=0))
     before = _state(adata)
     with pytest.raises(ValueError, match=r"holds a prediction.*key_added"):
         cnnc.tl.assign_function(adata, SETS, key_added="cnnc")
@@ -93,7 +94,7 @@ def test_a_users_own_entries_are_never_replaced():
         cnnc.tl.assign_function(adata, SETS, key_added="theirs")
     adata.varp["cnnc"] = np.eye(adata.n_vars)
     with pytest.raises(ValueError, match=r"varp\['cnnc'\] exists"):
-        cnnc.tl.predict_interactions(adata, tfs=["G0"], min_cells=0)
+        cnnc.tl.predict_interactions(adata, tfs=["G0"], settings=cnnc.tl.ScoringSettings(min_cells=0))
     assert adata.uns["mine"] == {"note": "keep"} and "cnnc" not in adata.uns
 
 
@@ -119,7 +120,7 @@ def test_a_result_of_the_same_tool_is_replaced_with_a_warning(log):
 def test_network_diff_refuses_top_below_one():
     adata = log_data(120)
     adata.obs["grp"] = pd.Categorical(np.repeat(["A", "B"], 60))
-    cnnc.tl.predict_interactions(adata, tfs=["G0", "G1"], groupby="grp", min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=["G0", "G1"], groupby="grp", settings=cnnc.tl.ScoringSettings(min_cells=0))
     for top in (-1, 0, 2.5):
         with pytest.raises((ValueError, TypeError), match="top must be an integer >= 1"):
             cnnc.get.network_diff(adata, "A", "B", top=top)
@@ -170,7 +171,7 @@ def test_cli_refuses_options_it_would_ignore(tmp_path):
 def test_is_tf_is_parsed_not_taken_as_not_empty(flags):
     adata = log_data()
     adata.var["is_tf"] = flags
-    cnnc.tl.predict_interactions(adata, min_cells=0)
+    cnnc.tl.predict_interactions(adata, settings=cnnc.tl.ScoringSettings(min_cells=0))
     assert set(adata.uns["cnnc"]["edges"]["regulator"]) == {"G0", "G1"}
 
 
@@ -179,7 +180,7 @@ def test_is_tf_that_cannot_be_read_is_refused(flags):
     adata = log_data()
     adata.var["is_tf"] = flags
     with pytest.raises(ValueError, match=r"adata.var\['is_tf'\]"):
-        cnnc.tl.predict_interactions(adata, min_cells=0)
+        cnnc.tl.predict_interactions(adata, settings=cnnc.tl.ScoringSettings(min_cells=0))
     assert "cnnc" not in adata.uns
 
 
@@ -454,7 +455,7 @@ def test_groups_without_groupby_same_words_everywhere(tmp_path):
 
 def test_group_names_that_give_one_key_keep_both_matrices(log):
     adata = grouped(("a/b", "a_b"))
-    cnnc.tl.predict_interactions(adata, tfs=["G0", "G1"], groupby="grp", min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=["G0", "G1"], groupby="grp", settings=cnnc.tl.ScoringSettings(min_cells=0))
     keys = adata.uns["cnnc"]["varp_keys"]
     assert keys == ["cnnc_a_b", "cnnc_a_b_2"] and all(k in adata.varp for k in keys)
     edges = adata.uns["cnnc"]["edges"]
@@ -465,20 +466,20 @@ def test_group_names_that_give_one_key_keep_both_matrices(log):
 
 def test_a_group_key_owned_by_another_result_is_refused():
     adata = grouped()
-    cnnc.tl.predict_interactions(adata, tfs=["G0"], min_cells=0, key_added="cnnc_A")
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], settings=cnnc.tl.ScoringSettings(min_cells=0), key_added="cnnc_A")
     before = adata.varp["cnnc_A"].copy()
     with pytest.raises(ValueError, match=r"varp\['cnnc_A'\] exists and is not a matrix of the prediction"):
-        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", min_cells=0)
+        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", settings=cnnc.tl.ScoringSettings(min_cells=0))
     assert (adata.varp["cnnc_A"] != before).nnz == 0 and "cnnc" not in adata.uns
 
 
 def test_a_replaced_prediction_leaves_no_stale_matrix(log):
     adata = grouped()
-    cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", min_cells=0)
-    cnnc.tl.predict_interactions(adata, tfs=["G0"], min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", settings=cnnc.tl.ScoringSettings(min_cells=0))
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], settings=cnnc.tl.ScoringSettings(min_cells=0))
     assert sorted(adata.varp) == ["cnnc"]
     assert "adata.varp['cnnc_A'] and adata.varp['cnnc_B']" in log.getvalue()
-    cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", settings=cnnc.tl.ScoringSettings(min_cells=0))
     assert sorted(adata.varp) == ["cnnc_A", "cnnc_B"]
 
 
@@ -488,12 +489,14 @@ def test_a_continuous_groupby_column_is_named_as_such():
     with pytest.raises(ValueError, match=r"continuous values .* does not split the cells into groups.*pd.cut"):
         cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="score")
     with pytest.raises(ValueError, match="groups is empty"):
-        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby="grp", groups=[])
+        cnnc.tl.predict_interactions(adata, tfs=["G0"], groupby=("grp", []))
 
 
 def test_pairs_across_modalities_read_min_cells_cells_and_pairs_once():
     mdata = pair_of_modalities()
-    cnnc.tl.predict_interactions(mdata, model="cnnc-causal", mod=("prot", "rna"), tfs=["p0"], min_cells=45)
+    cnnc.tl.predict_interactions(
+        mdata, model="cnnc-causal", mod=("prot", "rna"), tfs=["p0"], settings=cnnc.tl.ScoringSettings(min_cells=45)
+    )
     edges = mdata.uns["cnnc"]["edges"]
     prot, rna = mdata.mod["prot"].X, mdata.mod["rna"].X
     together = {f"r{j}": int(((prot[:, 0] > 0) & (rna[:, j] > 0)).sum()) for j in range(rna.shape[1])}
@@ -501,7 +504,11 @@ def test_pairs_across_modalities_read_min_cells_cells_and_pairs_once():
     assert mdata.uns["cnnc"]["params"]["min_cells"] == 45
     twice = pair_of_modalities()
     cnnc.tl.predict_interactions(
-        twice, model="cnnc-causal", mod=("prot", "rna"), pairs=[("p0", "r1"), ("p0", "r1"), ("p1", "r2")], min_cells=0
+        twice,
+        model="cnnc-causal",
+        mod=("prot", "rna"),
+        pairs=[("p0", "r1"), ("p0", "r1"), ("p1", "r2")],
+        settings=cnnc.tl.ScoringSettings(min_cells=0),
     )
     assert len(twice.uns["cnnc"]["edges"]) == 2
     with pytest.raises(ValueError, match="groupby='grp' has no effect for pairs across modalities"):

@@ -26,7 +26,7 @@ def demo(out: Path, *, model: str = "default", top: int = 15) -> int:
     tfs = [g for g in PBMC_REGULATORS if g in adata.raw.var_names]
     print(f"PBMC data: {adata.n_obs} cells × {adata.raw.n_vars} genes; regulators: {', '.join(tfs)}")
     mdl = cnnc.models.load(model)  # read once: prediction, the card's training data and its edge score
-    cnnc.tl.predict_interactions(adata, model=mdl, tfs=tfs, use_raw=True)
+    cnnc.tl.predict_interactions(adata, model=mdl, tfs=tfs, layer="raw")
     params = adata.uns["cnnc"]["params"]
     print(f"Scored {params['n_pairs']:,} regulator × gene pairs with model {params['model']!r}.")
     trained_on = _training_data(mdl)

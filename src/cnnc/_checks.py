@@ -82,13 +82,13 @@ def refuse_raw_counts(
         where = f"{len(suspect)} genes hold only integers, e.g. {shown}, up to {top[suspect].max():g}"
     if label == "raw":
         fix = (
-            "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass `use_raw=False` "
-            "to read .X, or `layer=` for a layer of log values."
+            "The counts are in adata.raw (the usual scanpy layout keeps log values in .X): pass `layer='X'` "
+            "(or `use_raw=False`) to read .X, or `layer=` for a layer of log values."
         )
     else:
         fix = (
             "Run `sc.pp.normalize_total(adata)` and `sc.pp.log1p(adata)` first, or pass the layer that holds log "
-            "values with `layer=` (or `use_raw=True` when .raw holds them); drop count features (e.g. proteins) "
+            "values with `layer=` (`layer='raw'` or `use_raw=True` when .raw holds them); drop count features (e.g. proteins) "
             "mixed into the matrix."
         )
     raise ValueError(f"{what} look like raw counts ({where}). cnnc models read log-normalized expression. {fix}")
@@ -132,21 +132,6 @@ def refuse_nonfinite_scores(proba: np.ndarray, model_name: str) -> None:
         )
 
 
-def dedupe_pairs(a: np.ndarray, b: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    """Drop repeated (a, b) pairs, keeping the first of each (logged); (a, b) and (b, a) are different pairs."""
-    key = a.astype(np.int64) * (int(max(a.max(initial=0), b.max(initial=0))) + 1) + b
-    _, first = np.unique(key, return_index=True)
-    if len(first) == len(a):
-        return a, b
-    keep = np.sort(first)
-    repeated = np.setdiff1d(np.arange(len(a)), keep)[0]
-    logg.warning(
-        f"{len(a) - len(keep):,} pairs are given more than once (e.g. ({names[a[repeated]]!r}, "
-        f"{names[b[repeated]]!r})); each pair is scored once."
-    )
-    return a[keep], b[keep]
-
-
 #: What each function writes into ``adata.uns[key_added]``, as :func:`result_kind` recognises it.
 RESULT_KINDS = {
     "cnnc.tl.predict_interactions": "a prediction (cnnc.tl.predict_interactions)",
@@ -180,17 +165,21 @@ def result_kind(entry) -> str | None:
     return RESULT_KINDS[function]
 
 
-def check_result_key(adata, key: str, *, marker: str, function: str, also=()) -> str | None:
+def check_result_key(adata, key: str, *, marker: str, function: str, also=(), foreign=None) -> str | None:
     """Refuse to replace what ``function`` did not write; describe a previous result of its own that is replaced.
 
     ``adata.uns[key]`` may hold only a previous result of the same function (``marker`` is a key that result
     always has, e.g. ``"edges"``); another function's result, or anything else, is refused. ``also`` lists further
     ``(attribute, key)`` slots the function writes (e.g. ``[("varp", key)]``): when one of them exists without a
     previous result of the function in ``adata.uns[key]``, someone else's matrix would be replaced, and that is
-    refused too. Returns a phrase for the log (what is replaced) or ``None`` when nothing is replaced.
+    refused too. ``foreign``: ``(marker, owner, writing, suffix)`` of another tool's result that may stand under
+    ``key`` (see :func:`refuse_foreign_result`). Returns a phrase for the log (what is replaced) or ``None`` when
+    nothing is replaced.
     """
     from ._validate import as_key
 
+    if foreign is not None:
+        refuse_foreign_result(adata, key, **dict(zip(("marker", "owner", "writing", "suffix"), foreign, strict=True)))
     as_key(key)
     uns = getattr(adata, "uns", {})
     replaced = []
@@ -227,6 +216,64 @@ def check_result_key(adata, key: str, *, marker: str, function: str, also=()) ->
                 )
             replaced.append(f"adata.{attribute}[{slot!r}]")
     return " and ".join(replaced) if replaced else None
+
+
+def refuse_foreign_result(adata, key: str, *, marker: str, owner: str, writing: str, suffix: str) -> None:
+    """Refuse to write into ``adata.uns[key]`` when it holds another tool's result (marked by ``marker``).
+
+    Called before any work is done, so a clash fails fast and never costs a computation or loses data.
+    """
+    existing = adata.uns.get(key) if hasattr(adata, "uns") else None
+    if isinstance(existing, dict) and marker in existing:
+        raise ValueError(
+            f"adata.uns[{key!r}] holds {owner}; writing {writing} there would replace them. "
+            f"Pass another key_added, e.g. key_added={key + suffix!r}."
+        )
+
+
+def previous_matrices(adata, key: str) -> list[str]:
+    """The ``adata.varp`` keys of the result in ``adata.uns[key]`` (a prediction's ``varp_key``/``varp_keys``)."""
+    entry = getattr(adata, "uns", {}).get(key)
+    if not isinstance(entry, dict):
+        return []
+    keys = list(entry.get("varp_keys", [])) + ([entry["varp_key"]] if entry.get("varp_key") else [])
+    return [str(k) for k in keys if str(k) in getattr(adata, "varp", {})]
+
+
+def drop_previous_matrices(adata, key: str) -> list[str]:
+    """Delete the ``varp`` matrices of the previous result under ``key`` (they are replaced); returns their keys."""
+    keys = previous_matrices(adata, key)
+    for k in keys:
+        del adata.varp[k]
+    return keys
+
+
+def group_varp_keys(adata, key_added: str, groups, previous=()) -> list[str]:
+    """Names of the groups' matrices in ``adata.varp``: ``f"{key_added}_{group}"`` with ``/`` as ``_``.
+
+    Two groups whose names give the same key (``"a/b"`` and ``"a_b"``) get distinct keys (``_2``, ``_3`` appended,
+    logged). A key that exists in ``adata.varp`` and is not one of ``previous`` (the matrices of the result being
+    replaced) is someone else's: refused before anything is computed.
+    """
+    keys, seen = [], set()
+    for group in groups:
+        base = f"{key_added}_{group}".replace("/", "_")
+        key, n = base, 1
+        while key in seen:
+            n += 1
+            key = f"{base}_{n}"
+        if key != base:
+            logg.warning(f"group {str(group)!r} would share adata.varp[{base!r}] with another group: it is {key!r}")
+        seen.add(key)
+        keys.append(key)
+    taken = [k for k in keys if k in getattr(adata, "varp", {}) and k not in set(previous)]
+    if taken:
+        raise ValueError(
+            f"adata.varp[{taken[0]!r}] exists and is not a matrix of the prediction under key_added={key_added!r} "
+            f"(e.g. an earlier prediction with key_added={taken[0]!r}); the group's matrix would replace it. Pass "
+            f"another key_added, e.g. key_added={key_added + '_groups'!r}, or delete adata.varp[{taken[0]!r}] first."
+        )
+    return keys
 
 
 def check_epochs(epochs) -> None:

@@ -196,6 +196,13 @@ def _check_outputs(args, input_suffix: str) -> None:
         raise CliError(f"--edges {args.edges}: expected a {', '.join(TABLE_SUFFIXES)} file.")
 
 
+def _layer(layer: str | None, use_raw: bool | None) -> str | None:
+    """``--layer`` and ``--use-raw`` as one ``layer=`` (``"raw"``: ``.raw``, ``"X"``: ``.X``)."""
+    if layer is not None and use_raw:
+        raise CliError("--layer and --use-raw yes both name the values: pass one of them.")
+    return layer if layer is not None or use_raw is None else ("raw" if use_raw else "X")
+
+
 def predict(args) -> int:
     """``cnnc predict``."""
     import cnnc
@@ -209,18 +216,18 @@ def predict(args) -> int:
         model=args.model,
         tfs=_genes(args.tfs),
         targets=_genes(args.targets),
-        layer=args.layer,
-        use_raw=use_raw,
-        min_cells=args.min_cells,
-        groupby=args.groupby,
-        groups=groups,
+        layer=_layer(args.layer, use_raw),
+        groupby=args.groupby if groups is None else (args.groupby, groups),
         interventions=args.interventions,
         control=None if args.control is None else [c.strip() for c in args.control.split(",") if c.strip()],
         intervention_targets=_intervention_targets(args.intervention_targets),
-        direction=args.direction,
         time_key=args.time_key,
         settings=cnnc.tl.ScoringSettings(
-            batch_size=args.batch_size, chunk_cells=args.chunk_cells, precision=args.precision
+            min_cells=args.min_cells,
+            direction=args.direction,
+            batch_size=args.batch_size,
+            chunk_cells=args.chunk_cells,
+            precision=args.precision,
         ),
         key_added=args.key_added,
     )

@@ -39,9 +39,14 @@ class ExpressionView:
 
 
 def expression_view(adata: AnnData, *, layer: str | None = None, use_raw: bool | None = None) -> ExpressionView:
-    """Pick ``.X``, a layer or ``.raw.X`` with scanpy's semantics (``use_raw=None``: raw when present)."""
+    """Pick ``.X``, a layer or ``.raw.X`` with scanpy's semantics (``use_raw=None``: raw when present).
+
+    ``layer="X"`` and ``layer="raw"`` name ``.X`` and ``.raw.X`` (unless the AnnData has a layer of that name).
+    """
     if not isinstance(adata, AnnData):
         raise TypeError(f"Expected an AnnData, got {type(adata).__name__}.")
+    if layer in ("X", "raw") and layer not in adata.layers and use_raw is None:
+        layer, use_raw = None, layer == "raw"
     if layer is not None and use_raw:
         raise ValueError("Cannot use `layer` and `use_raw=True` at the same time: choose one.")
     if use_raw is None:
@@ -129,16 +134,3 @@ def resolve_genes(names: pd.Index, genes, *, where: str = "var_names") -> np.nda
     for i in np.flatnonzero(pos < 0):
         pos[i] = resolve_gene(names, uniques[i], where=where)
     return pos[codes].astype(np.int64)
-
-
-def refuse_foreign_result(adata, key: str, *, marker: str, owner: str, writing: str, suffix: str) -> None:
-    """Refuse to write into ``adata.uns[key]`` when it holds another tool's result (marked by ``marker``).
-
-    Called before any work is done, so a clash fails fast and never costs a computation or loses data.
-    """
-    existing = adata.uns.get(key) if hasattr(adata, "uns") else None
-    if isinstance(existing, dict) and marker in existing:
-        raise ValueError(
-            f"adata.uns[{key!r}] holds {owner}; writing {writing} there would replace them. "
-            f"Pass another key_added, e.g. key_added={key + suffix!r}."
-        )

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scanpy import logging as logg
 from scipy import sparse
 
 from ._data import ExpressionView, _is_mudata, expression_view, modality_view, resolve_genes
 from ._engine._params import PairImageParams
 from ._scoring import Imager, cluster_client, make_imager
 from ._tables import read_pairs
+from ._utils import cross_pairs
 
 
 @dataclass
@@ -113,3 +115,44 @@ def resolve_pairs(
     imager = make_imager(matrix, cols, params, client=client, gene_names=genes, chunk_cells=chunk_cells)
     labels = dict.fromkeys(v.label for v in views)
     return ResolvedPairs(frame, imager, a, b, genes, obs_index, expression=" and ".join(labels))
+
+
+def modality_pairs(
+    mdata, mods: tuple[str, str], *, tfs, targets, pairs, layer
+) -> tuple[ExpressionView, np.ndarray, np.ndarray]:
+    """Pairs from modality ``mods[0]`` to ``mods[1]``: one matrix of their variables, and their positions in it.
+
+    The matrix holds the variables involved, over the cells both modalities share. ``pairs``, or ``tfs`` (variables of the first modality) × ``targets`` (of the second; default: all).
+    """
+    views = [modality_view(mdata, m, layer=layer) for m in mods]
+    names_a, names_b = views[0].var_names, views[1].var_names
+    where_a, where_b = f"{views[0].label} var_names", f"{views[1].label} var_names"
+    if pairs is not None:
+        frame = read_pairs(pairs)
+        ia = resolve_genes(names_a, frame["gene_a"], where=where_a)
+        ib = resolve_genes(names_b, frame["gene_b"], where=where_b)
+        # the two sides index different name lists: the same two numbers are the same pair
+        keep = ~pd.DataFrame({"a": ia, "b": ib}).duplicated().to_numpy()
+        if not keep.all():
+            logg.warning(f"{int((~keep).sum()):,} pairs are given more than once; each pair is scored once.")
+        ia, ib = ia[keep], ib[keep]
+    elif tfs is None:
+        raise ValueError(
+            "A MuData needs the candidate pairs: pass `pairs=[(a, b), ...]`, or `tfs=[...]` (variables of the first "
+            "modality, scored against `targets`, by default every variable of the second)."
+        )
+    else:
+        reg = resolve_genes(
+            names_a, [tfs] if isinstance(tfs, str) else list(dict.fromkeys(map(str, tfs))), where=where_a
+        )
+        if targets is None:
+            tgt = np.arange(len(names_b), dtype=np.int64)
+        else:
+            targets = [targets] if isinstance(targets, str) else list(targets)
+            tgt = np.unique(resolve_genes(names_b, targets, where=where_b))
+        ia, ib = cross_pairs(reg, tgt, drop_self=False)
+    cols_a, (a,) = used_columns(len(names_a), ia)
+    cols_b, (b,) = used_columns(len(names_b), ib)
+    matrix, _ = combined_matrix(views[0], views[1], cols_a, cols_b)
+    names = pd.Index([f"{mods[0]}:{g}" for g in names_a[cols_a]] + [f"{mods[1]}:{g}" for g in names_b[cols_b]])
+    return ExpressionView(matrix, names, f"modalities {mods[0]!r} × {mods[1]!r}"), a, b + len(cols_a)

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pooch
+from scanpy import logging as logg
 
 from ._version import __version__
 
@@ -26,6 +27,21 @@ def cross_pairs(first: np.ndarray, second: np.ndarray, *, drop_self: bool = True
     if not drop_self:
         return a, b
     keep = a != b
+    return a[keep], b[keep]
+
+
+def dedupe_pairs(a: np.ndarray, b: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
+    """Drop repeated (a, b) pairs, keeping the first of each (logged); (a, b) and (b, a) are different pairs."""
+    key = a.astype(np.int64) * (int(max(a.max(initial=0), b.max(initial=0))) + 1) + b
+    _, first = np.unique(key, return_index=True)
+    if len(first) == len(a):
+        return a, b
+    keep = np.sort(first)
+    repeated = np.setdiff1d(np.arange(len(a)), keep)[0]
+    logg.warning(
+        f"{len(a) - len(keep):,} pairs are given more than once (e.g. ({names[a[repeated]]!r}, "
+        f"{names[b[repeated]]!r})); each pair is scored once."
+    )
     return a[keep], b[keep]
 
 

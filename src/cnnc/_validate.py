@@ -12,8 +12,6 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
-from scanpy import logging as logg
 
 
 class ArgumentError(ValueError, TypeError):
@@ -21,10 +19,6 @@ class ArgumentError(ValueError, TypeError):
 
     Both a ``ValueError`` and a ``TypeError``, so that code catching either (as before this module) still catches it.
     """
-
-
-_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
 
 
 def _interval(low, high, low_open: bool, high_open: bool) -> str:
@@ -141,52 +135,6 @@ def check_groups_need_groupby(groups, groupby, *, option: str = "groups", by: st
         )
 
 
-def regulator_flags(column: pd.Series, *, where: str = "adata.var['is_tf']") -> np.ndarray:
-    """A column that marks regulators, read as booleans: True/False, 1/0, "True"/"False"/"yes"/"no"; NaN = False.
-
-    Anything else (e.g. "TF", 2) is refused: it cannot be read as yes/no, and reading it as "not empty" would make
-    every gene a regulator. A column that marks no gene is refused too.
-    """
-    values = pd.Series(column, copy=False)
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(object)
-    missing = values.isna().to_numpy()
-    present = values[~missing]
-    if pd.api.types.is_bool_dtype(present.dtype):
-        parsed = present.to_numpy(dtype=bool)
-    elif pd.api.types.is_numeric_dtype(present.dtype):
-        numbers = present.to_numpy(dtype=float)
-        bad = ~np.isin(numbers, (0.0, 1.0))
-        if bad.any():
-            _refuse_flags(where, present[bad])
-        parsed = numbers == 1.0
-    else:
-        text = present.map(lambda v: str(v).strip().lower())
-        bad = ~text.isin(_TRUE | _FALSE)
-        if bad.any():
-            _refuse_flags(where, present[bad.to_numpy()])
-        parsed = text.isin(_TRUE).to_numpy()
-    flags = np.zeros(len(values), dtype=bool)
-    flags[~missing] = parsed
-    if not flags.any():
-        raise ValueError(
-            f"{where} marks no gene as a regulator (every value is False or missing): mark them "
-            f"({where} = adata.var_names.isin(regulators)), or pass tfs=[...] or tfs='human'/'mouse'."
-        )
-    if missing.any():
-        logg.info(f"    {int(missing.sum()):,} missing values in {where} are read as False")
-    return flags
-
-
-def _refuse_flags(where: str, bad: pd.Series) -> None:
-    examples = list(dict.fromkeys(map(repr, bad.tolist())))[:3]
-    raise ValueError(
-        f"{where} must be True/False (or 1/0, 'True'/'False', 'yes'/'no'), but holds {', '.join(examples)}: it "
-        f"cannot be read as marking regulators. Set it to booleans ({where} = adata.var_names.isin(regulators)), "
-        "or pass tfs=[...]."
-    )
-
-
 #: Above this magnitude, sums of squares overflow float64 (1e154 squared is 1e308, the largest float64).
 MAX_MAGNITUDE = 1e150
 
@@ -213,21 +161,6 @@ def refuse_huge(matrix, what: str) -> None:
         )
 
 
-def check_groupby_column(column: pd.Series, groupby: str) -> None:
-    """Refuse an ``adata.obs`` column that does not split the cells into groups (continuous values)."""
-    if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column.dtype):
-        return
-    values = column.dropna()
-    continuous = pd.api.types.is_float_dtype(values.dtype) and not np.all(np.mod(values.to_numpy(), 1) == 0)
-    many = values.nunique() > max(50, len(values) // 3)
-    if continuous or many:
-        raise ValueError(
-            f"adata.obs[{groupby!r}] holds {values.nunique():,} distinct {'continuous ' if continuous else ''}values "
-            f"for {len(values):,} cells: it does not split the cells into groups. Pass a categorical column (e.g. "
-            f"clusters from sc.tl.leiden, or pd.cut(adata.obs[{groupby!r}], bins=4))."
-        )
-
-
 def check_groups_list(groups) -> list[str] | None:
     """``groups`` as a list of names (one string is one group); an empty list is refused."""
     if groups is None:
@@ -236,48 +169,3 @@ def check_groups_list(groups) -> list[str] | None:
     if not groups:
         raise ValueError("groups is empty: pass the categories to score, or groups=None for all of them.")
     return groups
-
-
-def group_varp_keys(adata, key_added: str, groups, previous=()) -> list[str]:
-    """Names of the groups' matrices in ``adata.varp``: ``f"{key_added}_{group}"`` with ``/`` as ``_``.
-
-    Two groups whose names give the same key (``"a/b"`` and ``"a_b"``) get distinct keys (``_2``, ``_3`` appended,
-    logged). A key that exists in ``adata.varp`` and is not one of ``previous`` (the matrices of the result being
-    replaced) is someone else's: refused before anything is computed.
-    """
-    keys, seen = [], set()
-    for group in groups:
-        base = f"{key_added}_{group}".replace("/", "_")
-        key, n = base, 1
-        while key in seen:
-            n += 1
-            key = f"{base}_{n}"
-        if key != base:
-            logg.warning(f"group {str(group)!r} would share adata.varp[{base!r}] with another group: it is {key!r}")
-        seen.add(key)
-        keys.append(key)
-    taken = [k for k in keys if k in getattr(adata, "varp", {}) and k not in set(previous)]
-    if taken:
-        raise ValueError(
-            f"adata.varp[{taken[0]!r}] exists and is not a matrix of the prediction under key_added={key_added!r} "
-            f"(e.g. an earlier prediction with key_added={taken[0]!r}); the group's matrix would replace it. Pass "
-            f"another key_added, e.g. key_added={key_added + '_groups'!r}, or delete adata.varp[{taken[0]!r}] first."
-        )
-    return keys
-
-
-def previous_matrices(adata, key: str) -> list[str]:
-    """The ``adata.varp`` keys of the result in ``adata.uns[key]`` (a prediction's ``varp_key``/``varp_keys``)."""
-    entry = getattr(adata, "uns", {}).get(key)
-    if not isinstance(entry, dict):
-        return []
-    keys = list(entry.get("varp_keys", [])) + ([entry["varp_key"]] if entry.get("varp_key") else [])
-    return [str(k) for k in keys if str(k) in getattr(adata, "varp", {})]
-
-
-def drop_previous_matrices(adata, key: str) -> list[str]:
-    """Delete the ``varp`` matrices of the previous result under ``key`` (they are replaced); returns their keys."""
-    keys = previous_matrices(adata, key)
-    for k in keys:
-        del adata.varp[k]
-    return keys

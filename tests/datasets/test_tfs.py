@@ -38,7 +38,13 @@ def test_tfs_unknown_species_names_the_fix():
 def test_predict_with_species_picks_the_tfs_in_the_data(tiny_model, caplog):
     adata = sc.datasets.pbmc68k_reduced()
     sc.settings.verbosity = 2
-    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs="human", targets=["LYZ", "CD74", "CD3E"], min_cells=0)
+    cnnc.tl.predict_interactions(
+        adata,
+        model=tiny_model,
+        tfs="human",
+        targets=["LYZ", "CD74", "CD3E"],
+        settings=cnnc.tl.ScoringSettings(min_cells=0),
+    )
     edges = adata.uns["cnnc"]["edges"]
     # the 33 Lambert TFs among pbmc68k_reduced's 765 genes (counted independently of cnnc)
     wanted = {t.lower() for t in cnnc.datasets.tfs("human")}

@@ -16,9 +16,17 @@ TARGETS = ["LYZ", "CD74", "CD3E", "S100A8", "HLA-DRA", "CCL5", "NKG7", "FCER1G",
 @pytest.fixture(scope="module")
 def pbmc(tiny_model):
     adata = sc.datasets.pbmc68k_reduced()
-    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=TFS, targets=TARGETS, min_cells=0)
     cnnc.tl.predict_interactions(
-        adata, model=tiny_model, tfs=TFS, targets=TARGETS, groupby="bulk_labels", min_cells=0, key_added="grouped"
+        adata, model=tiny_model, tfs=TFS, targets=TARGETS, settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
+    cnnc.tl.predict_interactions(
+        adata,
+        model=tiny_model,
+        tfs=TFS,
+        targets=TARGETS,
+        groupby="bulk_labels",
+        settings=cnnc.tl.ScoringSettings(min_cells=0),
+        key_added="grouped",
     )
     return adata
 

@@ -27,7 +27,7 @@ def _cascade(n_cells: int = 600, seed: int = 0) -> AnnData:
 def test_columns_and_regulator_list(gsd):
     adata = gsd.copy()
     tfs = ["SOX9", "FGF9", "WT1mKTS"]
-    cnnc.tl.predict_interactions(adata, tfs=tfs, min_cells=0)
+    cnnc.tl.predict_interactions(adata, tfs=tfs, settings=cnnc.tl.ScoringSettings(min_cells=0))
     edges = adata.uns["cnnc"]["edges"]
     assert list(edges.columns[-2:]) == ["direction", "direction_evidence"]
     assert list(edges["direction_evidence"].cat.categories) == list(EVIDENCE)
@@ -41,7 +41,7 @@ def test_columns_and_regulator_list(gsd):
 
 def test_no_pair_images_where_they_add_nothing(gsd, monkeypatch):
     auto, images = gsd.copy(), gsd.copy()
-    cnnc.tl.predict_interactions(images, tfs=["SOX9", "WT1mKTS"], direction="images")
+    cnnc.tl.predict_interactions(images, tfs=["SOX9", "WT1mKTS"], settings=cnnc.tl.ScoringSettings(direction="images"))
     assert images.uns["cnnc"]["params"]["images"] is True
     assert images.uns["cnnc"]["edges"][["p_ab", "p_ba"]].notna().all().all()
 
@@ -69,7 +69,9 @@ def test_a_model_whose_images_rank_still_reads_them(gsd, tiny_model, regulators)
 
 def test_time_key_orders_a_simulated_cascade():
     adata = _cascade()
-    cnnc.tl.predict_interactions(adata, tfs=["g0", "g1", "g2"], time_key="time", min_cells=0)
+    cnnc.tl.predict_interactions(
+        adata, tfs=["g0", "g1", "g2"], time_key="time", settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
     edges = adata.uns["cnnc"]["edges"].set_index(["regulator", "target"])
     for a, b in (("g0", "g1"), ("g1", "g2"), ("g0", "g2")):
         assert edges.loc[(a, b), "direction"] == 1 and edges.loc[(a, b), "direction_evidence"] == "time"
@@ -81,7 +83,9 @@ def test_time_key_orders_a_simulated_cascade():
 def test_time_key_per_group():
     adata = _cascade()
     adata.obs["half"] = pd.Categorical(np.where(np.arange(adata.n_obs) % 2 == 0, "even", "odd"))
-    cnnc.tl.predict_interactions(adata, tfs=["g0", "g1", "g2"], time_key="time", groupby="half", min_cells=0)
+    cnnc.tl.predict_interactions(
+        adata, tfs=["g0", "g1", "g2"], time_key="time", groupby="half", settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
     edges = adata.uns["cnnc"]["edges"]
     row = edges[(edges["regulator"] == "g0") & (edges["target"] == "g1")]
     assert len(row) == 2 and (row["direction"] == 1).all() and (row["direction_evidence"] == "time").all()
@@ -110,7 +114,7 @@ def test_bad_time_key_is_refused_before_anything_is_written(column, error, match
 
 def test_bad_direction_mode_is_refused(gsd):
     with pytest.raises(ValueError, match="direction must be one of"):
-        cnnc.tl.predict_interactions(gsd.copy(), tfs=["SOX9"], direction="guess")
+        cnnc.tl.predict_interactions(gsd.copy(), tfs=["SOX9"], settings=cnnc.tl.ScoringSettings(direction="guess"))
 
 
 def test_stronger_evidence_comes_first():

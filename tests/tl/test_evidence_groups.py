@@ -1,3 +1,5 @@
+import re
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -25,7 +27,9 @@ def _dense_raw(adata, genes):
 
 
 def test_sign_corr_and_n_cells_are_those_of_the_data(pbmc, tiny_model):
-    cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, min_cells=0)
+    cnnc.tl.predict_interactions(
+        pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
     edges = cnnc.get.edges(pbmc)
     assert len(edges) == len(PBMC_TFS) * len(PBMC_TARGETS)
     for row in edges.itertuples():
@@ -54,7 +58,7 @@ def test_signs_agree_with_a_known_signed_network(gsd, tiny_model):
 
 def test_min_cells_drops_exactly_the_pairs_with_little_evidence(pbmc, tiny_model):
     a, b = pbmc.copy(), pbmc.copy()
-    cnnc.tl.predict_interactions(a, model=tiny_model, tfs=PBMC_TFS, min_cells=0)
+    cnnc.tl.predict_interactions(a, model=tiny_model, tfs=PBMC_TFS, settings=cnnc.tl.ScoringSettings(min_cells=0))
     cnnc.tl.predict_interactions(b, model=tiny_model, tfs=PBMC_TFS)  # default min_cells
     full, kept = cnnc.get.edges(a), cnnc.get.edges(b)
     assert b.uns["cnnc"]["params"]["min_cells"] == 10
@@ -73,11 +77,15 @@ def test_min_cells_drops_exactly_the_pairs_with_little_evidence(pbmc, tiny_model
 @pytest.mark.parametrize("bad", [-1, 2.5, True])
 def test_min_cells_must_be_a_count(pbmc, tiny_model, bad):
     with pytest.raises(ValueError, match="min_cells must be a non-negative integer"):
-        cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, min_cells=bad)
+        cnnc.tl.predict_interactions(
+            pbmc, model=tiny_model, tfs=PBMC_TFS, settings=cnnc.tl.ScoringSettings(min_cells=bad)
+        )
 
 
 def test_signed_network_for_decoupler(pbmc, tiny_model):
-    cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, min_cells=0)
+    cnnc.tl.predict_interactions(
+        pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
     table = cnnc.get.edges(pbmc, top=20)
     net = cnnc.get.edges(pbmc, top=20, network=True)
     np.testing.assert_allclose(net["weight"], table["score"] * table["sign"])
@@ -88,7 +96,12 @@ def test_signed_network_for_decoupler(pbmc, tiny_model):
 
 def test_groupby_scores_each_group_on_its_own_cells(pbmc, tiny_model, tmp_path):
     cnnc.tl.predict_interactions(
-        pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, groupby="bulk_labels", min_cells=5
+        pbmc,
+        model=tiny_model,
+        tfs=PBMC_TFS,
+        targets=PBMC_TARGETS,
+        groupby="bulk_labels",
+        settings=cnnc.tl.ScoringSettings(min_cells=5),
     )
     store = pbmc.uns["cnnc"]
     edges = store["edges"]
@@ -99,7 +112,9 @@ def test_groupby_scores_each_group_on_its_own_cells(pbmc, tiny_model, tmp_path):
     # one group's network is the network of that group's cells alone
     group = "CD14+ Monocyte"
     alone = pbmc[pbmc.obs["bulk_labels"] == group].copy()
-    cnnc.tl.predict_interactions(alone, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, min_cells=5)
+    cnnc.tl.predict_interactions(
+        alone, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, settings=cnnc.tl.ScoringSettings(min_cells=5)
+    )
     mine = cnnc.get.edges(pbmc, groups=group).drop(columns="group")
     pd.testing.assert_frame_equal(mine, cnnc.get.edges(alone), atol=1e-6)
     assert store["params"]["per_group"]["n_cells"][scored.index(group)] == counts[group]
@@ -121,9 +136,9 @@ def test_groupby_backed_equals_in_memory(pbmc, tiny_model, tmp_path):
     pbmc = ad.AnnData(pbmc.raw.X, obs=pbmc.obs[["louvain"]], var=pd.DataFrame(index=pbmc.raw.var_names))
     pbmc.write_h5ad(tmp_path / "p.h5ad")
     backed = ad.read_h5ad(tmp_path / "p.h5ad", backed="r")
-    kwargs = {"model": tiny_model, "tfs": PBMC_TFS, "targets": PBMC_TARGETS, "groupby": "louvain", "groups": ["0", "3"]}
-    cnnc.tl.predict_interactions(pbmc, use_raw=False, **kwargs)
-    cnnc.tl.predict_interactions(backed, use_raw=False, settings=cnnc.tl.ScoringSettings(chunk_cells=17), **kwargs)
+    kwargs = {"model": tiny_model, "tfs": PBMC_TFS, "targets": PBMC_TARGETS, "groupby": ("louvain", ["0", "3"])}
+    cnnc.tl.predict_interactions(pbmc, layer="X", **kwargs)
+    cnnc.tl.predict_interactions(backed, layer="X", settings=cnnc.tl.ScoringSettings(chunk_cells=17), **kwargs)
     pd.testing.assert_frame_equal(cnnc.get.edges(backed), cnnc.get.edges(pbmc), atol=1e-6, check_categorical=False)
     assert set(cnnc.get.edges(pbmc)["group"]) == {"0", "3"}
 
@@ -132,7 +147,7 @@ def test_groupby_errors(pbmc, tiny_model):
     with pytest.raises(KeyError, match="not a column of adata.obs; categorical columns: .*louvain"):
         cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, groupby="leiden")
     with pytest.raises(ValueError, match="not categories"):
-        cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, groupby="louvain", groups=["99"])
+        cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, groupby=("louvain", ["99"]))
     cnnc.tl.predict_interactions(pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS)
     with pytest.raises(ValueError, match="one network, not one per group"):
         cnnc.get.edges(pbmc, groups="0")
@@ -140,7 +155,12 @@ def test_groupby_errors(pbmc, tiny_model):
 
 def test_network_diff(pbmc, tiny_model):
     cnnc.tl.predict_interactions(
-        pbmc, model=tiny_model, tfs=PBMC_TFS, targets=PBMC_TARGETS, groupby="bulk_labels", min_cells=0
+        pbmc,
+        model=tiny_model,
+        tfs=PBMC_TFS,
+        targets=PBMC_TARGETS,
+        groupby="bulk_labels",
+        settings=cnnc.tl.ScoringSettings(min_cells=0),
     )
     a, b = "CD14+ Monocyte", "CD4+/CD45RO+ Memory"
     diff = cnnc.get.network_diff(pbmc, a, b, top=10)
@@ -153,3 +173,33 @@ def test_network_diff(pbmc, tiny_model):
     np.testing.assert_allclose(diff["delta"], diff["score_b"] - diff["score_a"])
     with pytest.raises(ValueError, match="not in adata.uns"):
         cnnc.get.network_diff(pbmc, a, "nope")
+
+
+def test_former_keywords_still_work_and_name_their_replacement(pbmc, tiny_model):
+    kwargs = {"model": tiny_model, "tfs": ["SPI1", "GATA3"], "targets": ["CD3E", "LYZ", "CD74", "FCGR3A"]}
+    groups = list(pbmc.obs["bulk_labels"].cat.categories[:2])
+    new = cnnc.tl.predict_interactions(
+        pbmc,
+        layer="raw",
+        groupby=("bulk_labels", groups),
+        settings=cnnc.tl.ScoringSettings(min_cells=3, direction="images"),
+        copy=True,
+        **kwargs,
+    )
+    former = [
+        r"pass settings=cnnc.tl.ScoringSettings\(min_cells=3, direction='images'\)",
+        r"use_raw=True\) is deprecated: pass layer='raw'",
+        re.escape(f"pass groupby=('bulk_labels', {groups!r})"),
+    ]
+    with pytest.warns(FutureWarning) as caught:
+        old = cnnc.tl.predict_interactions(
+            pbmc, use_raw=True, groupby="bulk_labels", groups=groups, min_cells=3, direction="images", copy=True,
+            **kwargs,
+        )  # fmt: skip
+    messages = [str(w.message) for w in caught]
+    for pattern in former:
+        assert any(re.search(pattern, m) for m in messages), (pattern, messages)
+    pd.testing.assert_frame_equal(old.uns["cnnc"]["edges"], new.uns["cnnc"]["edges"])
+    assert set(old.uns["cnnc"]["params"]) == set(new.uns["cnnc"]["params"])
+    assert old.uns["cnnc"]["params"]["per_group"] == new.uns["cnnc"]["params"]["per_group"]
+    assert list(new.uns["cnnc"]["params"]["groups"]) == groups

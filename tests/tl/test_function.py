@@ -353,3 +353,22 @@ def test_soft_max_subsets_is_the_soft_max_of_each_subset():
     for j in range(keep.shape[1]):
         np.testing.assert_allclose(got[:, j], _soft_max_mean(block[:, keep[:, j]].astype(np.float64), 0.5), rtol=1e-6)
     assert np.isnan(got[3]).all()
+
+
+def test_settings_object_and_former_keywords_give_the_same_scores(pbmc):
+    """The grouped settings and the former keywords (with a FutureWarning naming the replacement) run the same."""
+    sets = {"ifn": ["IRF7", "IFITM1", "BST2", "ISG20", "IFITM3"]}
+    settings = cnnc.tl.FunctionSettings(aggregate="top_k", top_k=2, hub_correction=0.5)
+    cnnc.tl.assign_function(pbmc, sets, settings=settings, key_added="new")
+    with pytest.warns(FutureWarning, match=r"settings=cnnc.tl.FunctionSettings\(aggregate='top_k', top_k=2"):
+        cnnc.tl.assign_function(pbmc, sets, aggregate="top_k", top_k=2, hub_correction=0.5, key_added="old")
+    pd.testing.assert_frame_equal(pbmc.varm["new"], pbmc.varm["old"])
+    assert pbmc.uns["new"]["params"] == pbmc.uns["old"]["params"]
+    assert pbmc.uns["new"]["params"]["hub_correction"] == 0.5 and pbmc.uns["new"]["params"]["top_k"] == 2
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        cnnc.tl.assign_function(pbmc, sets, hub=0.5)
+    with pytest.raises(TypeError, match="must be a cnnc.tl.FunctionSettings"):
+        cnnc.tl.assign_function(pbmc, sets, settings={"hub_correction": 0.5})
+    with pytest.raises(ValueError, match="temperature"):
+        cnnc.tl.FunctionSettings(temperature=0)
+    assert cnnc.tl.FunctionSettings(temperature=np.float32(0.5)).changed() == {}

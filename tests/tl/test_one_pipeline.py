@@ -52,7 +52,9 @@ def cite() -> md.MuData:
 def test_pairs_across_modalities_get_the_anndata_columns_and_min_cells(cite):
     model = _rank_model()
     pairs = [("CD3", "Gene0"), ("CD4", "Gene1")]
-    cnnc.tl.predict_interactions(cite, model=model, pairs=pairs, mod=("prot", "rna"), min_cells=0)
+    cnnc.tl.predict_interactions(
+        cite, model=model, pairs=pairs, mod=("prot", "rna"), settings=cnnc.tl.ScoringSettings(min_cells=0)
+    )
     edges = cnnc.get.edges(cite).set_index(["regulator", "target"])
     assert list(cite.uns["cnnc"]["edges"].columns[:3]) == list(EDGE_COLUMNS)
     assert {"p_none", "p_ab", "p_ba", "sign", "corr", "n_cells", "regulator_mod", "target_mod"} <= set(edges.columns)
@@ -62,7 +64,14 @@ def test_pairs_across_modalities_get_the_anndata_columns_and_min_cells(cite):
     assert row["n_cells"] == int(((x != 0) & (y != 0)).sum())  # both measured as nonzero
     assert row["corr"] == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-5) and row["sign"] == 1
     needed = int(row["n_cells"]) + 1  # min_cells applies as for an AnnData
-    cnnc.tl.predict_interactions(cite, model=model, pairs=pairs, mod=("prot", "rna"), min_cells=needed, key_added="k")
+    cnnc.tl.predict_interactions(
+        cite,
+        model=model,
+        pairs=pairs,
+        mod=("prot", "rna"),
+        settings=cnnc.tl.ScoringSettings(min_cells=needed),
+        key_added="k",
+    )
     kept = cite.uns["k"]["edges"]
     assert ("CD3", "Gene0") not in set(zip(kept["regulator"], kept["target"], strict=True))
 

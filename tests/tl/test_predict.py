@@ -191,3 +191,18 @@ def test_model_for_another_species_is_refused(gsd, tiny_model):
         cnnc.tl.predict_interactions(undeclared, model=mouse, tfs=["SOX9"])
     del undeclared.uns["dataset"]  # data that declare nothing are scored
     cnnc.tl.predict_interactions(undeclared, model=mouse, tfs=["SOX9"])
+
+
+def test_layer_names_x_and_raw(gsd, tiny_model):
+    adata = gsd.copy()
+    adata.raw = adata.copy()
+    adata.X = adata.X.log1p() if sparse.issparse(adata.X) else np.log1p(adata.X)  # X differs from raw
+    x = cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], layer="X", copy=True)
+    raw = cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], layer="raw", copy=True)
+    default = cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], copy=True)  # scanpy: raw first
+    assert not x.uns["cnnc"]["params"]["use_raw"] and raw.uns["cnnc"]["params"]["use_raw"]
+    assert x.uns["cnnc"]["params"]["layer"] == ""  # .X, as without a layer
+    pd.testing.assert_frame_equal(raw.uns["cnnc"]["edges"], default.uns["cnnc"]["edges"])
+    assert not np.allclose(x.uns["cnnc"]["edges"]["corr"], raw.uns["cnnc"]["edges"]["corr"])
+    with pytest.raises(ValueError, match="groupby=\\('leiden', \\['0', '3'\\]\\)"):
+        cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], groupby=("a", "b", "c"))

@@ -84,7 +84,7 @@ def test_counts_in_raw_name_use_raw_false(gsd, tiny_model):
     adata.raw = counts  # scanpy's usual layout: log values in .X, counts kept in .raw
     with pytest.raises(ValueError, match="use_raw=False"):
         cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"])
-    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], use_raw=False)
+    cnnc.tl.predict_interactions(adata, model=tiny_model, tfs=["SOX9"], layer="X")
 
 
 def test_nan_in_a_gene_that_is_not_scored(gsd, tiny_model, context_model):
@@ -110,7 +110,7 @@ def test_genes_that_never_vary_have_no_evidence(gsd, tiny_model, context_model, 
     X[:, 4] = 1.5  # constant
     adata.X = X
     zero, const = adata.var_names[3], adata.var_names[4]
-    cnnc.tl.predict_interactions(adata, model=model, tfs=["SOX9", const], min_cells=0)
+    cnnc.tl.predict_interactions(adata, model=model, tfs=["SOX9", const], settings=cnnc.tl.ScoringSettings(min_cells=0))
     edges = adata.uns["cnnc"]["edges"]
     idle = edges["regulator"].isin([zero, const]) | edges["target"].isin([zero, const])
     assert idle.sum() == (adata.n_vars - 1) + 2  # every pair of the constant regulator, and SOX9's two

@@ -46,6 +46,87 @@ def split_direction(logits: torch.Tensor, scale: float) -> torch.Tensor:
     return torch.cat([scale * logits[:, :1], scale * evidence + toward, scale * evidence + backward], dim=1)
 
 
+def _checked_config(
+    *,
+    in_channels,
+    image_size,
+    filters,
+    dense,
+    n_classes,
+    conv_dropout,
+    dense_dropout,
+    n_extra_features,
+    batchnorm,
+    wide,
+    deep_scale,
+    direction_from_images,
+    reads_images,
+) -> dict:
+    """The network's config, each value checked (the error names the value and what it must be)."""
+    filters = tuple(filters)
+    for name, value in (("in_channels", in_channels), ("dense", dense), ("n_classes", n_classes)):
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if not _is_int(n_extra_features) or n_extra_features < 0:
+        raise ValueError(f"n_extra_features must be a non-negative integer, got {n_extra_features!r}.")
+    if not filters or not all(_is_int(f) and f >= 1 for f in filters):
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
+    for name, value in (("conv_dropout", conv_dropout), ("dense_dropout", dense_dropout)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
+    if not isinstance(batchnorm, bool):
+        raise ValueError(f"batchnorm must be True or False, got {batchnorm!r}.")
+    if not isinstance(wide, bool):
+        raise ValueError(f"wide must be True or False, got {wide!r}.")
+    if isinstance(deep_scale, bool) or not isinstance(deep_scale, int | float) or not 0 <= deep_scale:
+        raise ValueError(f"deep_scale must be a number >= 0, got {deep_scale!r}.")
+    if not isinstance(reads_images, bool):
+        raise ValueError(f"reads_images must be True or False, got {reads_images!r}.")
+    if not isinstance(direction_from_images, bool):
+        raise ValueError(f"direction_from_images must be True or False, got {direction_from_images!r}.")
+    if direction_from_images and (not wide or n_classes != 3):
+        raise ValueError("direction_from_images needs a wide network with 3 classes (none, a->b, b->a).")
+    if wide and not n_extra_features:
+        raise ValueError("wide=True maps extra features to the logits: it needs n_extra_features > 0.")
+    min_size = _min_image_size(len(filters))
+    if not _is_int(image_size) or image_size < min_size:
+        raise ValueError(
+            f"image_size={image_size!r} is too small for {len(filters)} convolution blocks "
+            f"(filters={filters}): each block maps side s to (s - 2) // 2, so at least {min_size} is needed. "
+            f"Use larger pair images (more bins) or fewer blocks, e.g. filters={filters[:-1] or filters}."
+        )
+    return {
+        "in_channels": in_channels,
+        "image_size": image_size,
+        "filters": list(filters),
+        "dense": dense,
+        "n_classes": n_classes,
+        "conv_dropout": float(conv_dropout),
+        "dense_dropout": float(dense_dropout),
+        "n_extra_features": n_extra_features,
+        "batchnorm": batchnorm,
+        "wide": wide,
+        "deep_scale": float(deep_scale),
+        "direction_from_images": direction_from_images,
+        "reads_images": reads_images,
+    }
+
+
+def _conv_blocks(in_channels: int, filters, batchnorm: bool, conv_dropout: float) -> tuple[nn.Sequential, int]:
+    """The convolution blocks (two 3 × 3 convolutions, max-pooling, dropout each) and their output channels."""
+    layers: list[nn.Module] = []
+    c = in_channels
+    for f in filters:
+        for padding, c_in in (("same", c), ("valid", f)):
+            layers.append(nn.Conv2d(c_in, f, kernel_size=3, padding=padding, bias=not batchnorm))
+            if batchnorm:
+                layers.append(nn.BatchNorm2d(f))
+            layers.append(nn.ReLU())
+        layers += [nn.MaxPool2d(2), nn.Dropout(conv_dropout)]
+        c = f
+    return nn.Sequential(*layers), c
+
+
 class CNNC(torch.nn.Module):
     """The VGG-style network of CNNC (Yuan & Bar-Joseph, PNAS 2019) that classifies pair images.
 
@@ -123,67 +204,23 @@ class CNNC(torch.nn.Module):
         reads_images: bool = True,
     ) -> None:
         super().__init__()
-        filters = tuple(filters)
-        for name, value in (("in_channels", in_channels), ("dense", dense), ("n_classes", n_classes)):
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not _is_int(n_extra_features) or n_extra_features < 0:
-            raise ValueError(f"n_extra_features must be a non-negative integer, got {n_extra_features!r}.")
-        if not filters or not all(_is_int(f) and f >= 1 for f in filters):
-            raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}.")
-        for name, value in (("conv_dropout", conv_dropout), ("dense_dropout", dense_dropout)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
-        if not isinstance(batchnorm, bool):
-            raise ValueError(f"batchnorm must be True or False, got {batchnorm!r}.")
-        if not isinstance(wide, bool):
-            raise ValueError(f"wide must be True or False, got {wide!r}.")
-        if isinstance(deep_scale, bool) or not isinstance(deep_scale, int | float) or not 0 <= deep_scale:
-            raise ValueError(f"deep_scale must be a number >= 0, got {deep_scale!r}.")
-        if not isinstance(reads_images, bool):
-            raise ValueError(f"reads_images must be True or False, got {reads_images!r}.")
-        if not isinstance(direction_from_images, bool):
-            raise ValueError(f"direction_from_images must be True or False, got {direction_from_images!r}.")
-        if direction_from_images and (not wide or n_classes != 3):
-            raise ValueError("direction_from_images needs a wide network with 3 classes (none, a->b, b->a).")
-        if wide and not n_extra_features:
-            raise ValueError("wide=True maps extra features to the logits: it needs n_extra_features > 0.")
-        min_size = _min_image_size(len(filters))
-        if not _is_int(image_size) or image_size < min_size:
-            raise ValueError(
-                f"image_size={image_size!r} is too small for {len(filters)} convolution blocks "
-                f"(filters={filters}): each block maps side s to (s - 2) // 2, so at least {min_size} is needed. "
-                f"Use larger pair images (more bins) or fewer blocks, e.g. filters={filters[:-1] or filters}."
-            )
-
-        self.config: dict = {
-            "in_channels": in_channels,
-            "image_size": image_size,
-            "filters": list(filters),
-            "dense": dense,
-            "n_classes": n_classes,
-            "conv_dropout": float(conv_dropout),
-            "dense_dropout": float(dense_dropout),
-            "n_extra_features": n_extra_features,
-            "batchnorm": batchnorm,
-            "wide": wide,
-            "deep_scale": float(deep_scale),
-            "direction_from_images": direction_from_images,
-            "reads_images": reads_images,
-        }
-
-        layers: list[nn.Module] = []
-        c = in_channels
-        for f in filters:
-            for padding, c_in in (("same", c), ("valid", f)):
-                layers.append(nn.Conv2d(c_in, f, kernel_size=3, padding=padding, bias=not batchnorm))
-                if batchnorm:
-                    layers.append(nn.BatchNorm2d(f))
-                layers.append(nn.ReLU())
-            layers += [nn.MaxPool2d(2), nn.Dropout(conv_dropout)]
-            c = f
-        self.features = nn.Sequential(*layers)
-        side = _side_after_blocks(image_size, len(filters))[-1]
+        self.config: dict = _checked_config(
+            in_channels=in_channels,
+            image_size=image_size,
+            filters=filters,
+            dense=dense,
+            n_classes=n_classes,
+            conv_dropout=conv_dropout,
+            dense_dropout=dense_dropout,
+            n_extra_features=n_extra_features,
+            batchnorm=batchnorm,
+            wide=wide,
+            deep_scale=deep_scale,
+            direction_from_images=direction_from_images,
+            reads_images=reads_images,
+        )
+        self.features, c = _conv_blocks(in_channels, self.config["filters"], batchnorm, conv_dropout)
+        side = _side_after_blocks(image_size, len(self.config["filters"]))[-1]
         self.flatten_size = c * side * side
         hidden: list[nn.Module] = [nn.Linear(self.flatten_size + n_extra_features, dense, bias=not batchnorm)]
         if batchnorm:

@@ -26,6 +26,7 @@ import io
 import math
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +41,10 @@ from .._data import expression_view
 from .._prior import FEATURES, MEAN_PREFIX, ContextStatistics, dense_statistics
 from .._scoring import make_imager, score_pairs
 from .._utils import PROGRESS_DELAY, cross_pairs, package_version
-from .._validate import as_bool, as_choice, as_integer, as_number, refuse_huge, refuse_ignored
+from .._validate import as_choice, as_integer, refuse_huge, refuse_ignored
 from ..models import Model
 from . import _function_methods as fm
+from ._function_settings import FunctionSettings
 from ._predict import _check_species, _resolve_model
 
 #: The model gene function is scored with by default (measured by benchmarks/function.py).
@@ -52,10 +54,11 @@ METHODS = ("model", "context", "propagation", "combined")
 #: Methods that walk the graph of predicted interactions (members scored out of fold).
 WALKS = ("propagation", "combined")
 #: Defaults of the options that only guilt by association (``method="model"`` or ``"context"``) reads.
-GBA_DEFAULTS = {"aggregate": "softmax", "temperature": 0.5, "top_k": 5, "hub_correction": 0.25}
+GBA_OPTIONS = ("aggregate", "temperature", "top_k", "hub_correction")
+#: Settings that only models whose evidence depends on pair images read.
+IMAGE_OPTIONS = ("n_candidates", "max_members", "batch_size", "device")
 #: A set is ``reliable`` when its cross-validated AUROC is above random at this one-sided p-value.
 RELIABLE_ALPHA = 0.05
-AGGREGATES = ("softmax", "top_k")
 #: Context features read from |Pearson| alone (blind to the sign of the correlation).
 ABS_FEATURES = FEATURES
 #: Gene × member pair scores held at a time (float64 features of one block of genes).
@@ -334,29 +337,20 @@ def _image_scores(imager, model: Model, genes: np.ndarray, members: np.ndarray, 
     return out.reshape(len(genes), len(members))
 
 
-def _check_arguments(
-    method, aggregate, temperature, top_k, signed, hub_correction, min_size, model, **image_only
-) -> tuple:
-    """The checked arguments of :func:`assign_function`, its model and whether every pair is scored exactly.
+def _check_arguments(method: str, settings: FunctionSettings, model) -> tuple[Model | None, bool, bool]:
+    """The model of :func:`assign_function`, whether every pair is scored exactly, and the resolved ``signed``.
 
-    Refuses a parameter that would be ignored: ``top_k`` with the soft maximum, ``temperature`` with ``top_k``,
+    Refuses a setting that would be ignored: ``top_k`` with the soft maximum, ``temperature`` with ``top_k``,
     ``model`` with ``method="context"``, and the image options with a model that reads no images for evidence.
     """
     as_choice(method, "method", METHODS)
-    as_choice(aggregate, "aggregate", AGGREGATES)
-    temperature = as_number(temperature, "temperature", low=0, low_open=True, example=0.5)
-    top_k = as_integer(top_k, "top_k", low=1, none=True, example=5)
-    signed = as_bool(signed, "signed", none=True)
-    hub_correction = as_number(hub_correction, "hub_correction", low=0, example=0.25)
-    min_size = as_integer(min_size, "min_size", low=1, example=5)
-    defaults = {"n_candidates": 50, "max_members": 30, "batch_size": 1024, "device": None}
-    for name in ("n_candidates", "max_members", "batch_size"):
-        as_integer(image_only[name], name, low=1, example=defaults[name])
-    if aggregate == "softmax" and top_k != 5:
-        refuse_ignored({"top_k": top_k}, "with aggregate='softmax'", "pass aggregate='top_k' to use it, or drop it")
-    if aggregate == "top_k" and temperature != 0.5:
+    if settings.aggregate == "softmax":
         refuse_ignored(
-            {"temperature": temperature}, "with aggregate='top_k'", "pass aggregate='softmax' to use it, or drop it"
+            settings.changed("top_k"), "with aggregate='softmax'", "pass aggregate='top_k' to use it, or drop it"
+        )
+    else:
+        refuse_ignored(
+            settings.changed("temperature"), "with aggregate='top_k'", "pass aggregate='softmax' to use it, or drop it"
         )
     mdl = None
     if method == "context":
@@ -365,14 +359,14 @@ def _check_arguments(
         mdl = _resolve_model(FUNCTION_MODEL if model is None else model)
     exact = mdl is None or _features_only(mdl)  # every gene × member pair scored (no candidate subset)
     if exact:
-        ignored = {k: v for k, v in image_only.items() if v != defaults[k]}
         refuse_ignored(
-            ignored,
+            settings.changed(*IMAGE_OPTIONS),
             "without pair images: "
             + ("method='context' reads none" if mdl is None else f"model {mdl.name!r} scores every pair from features")
             + "; they apply to models whose evidence depends on pair images (e.g. 'cnnc-original')",
         )
     sign_blind = not exact or method == "context" or all(f in ABS_FEATURES for f in mdl.spec.features)
+    signed = settings.signed
     if signed is None:
         signed = sign_blind
     elif signed and not sign_blind:
@@ -380,7 +374,7 @@ def _check_arguments(
             f"signed=True needs pair scores made from |Pearson| alone; model {mdl.name!r} reads "
             f"{list(mdl.spec.features)}, which carry the sign of the correlation already. Leave signed=None."
         )
-    return temperature, top_k, hub_correction, min_size, mdl, exact, signed
+    return mdl, exact, signed
 
 
 def assign_function(
@@ -389,28 +383,21 @@ def assign_function(
     *,
     model: str | Model | None = None,
     method: str = "model",
-    aggregate: str = "softmax",
-    temperature: float = 0.5,
-    top_k: int | None = 5,
-    signed: bool | None = None,
-    hub_correction: float = 0.25,
     min_size: int = 5,
     cv_folds: int = 3,
-    n_candidates: int = 50,
-    max_members: int = 30,
     layer: str | None = None,
     use_raw: bool | None = None,
-    batch_size: int = 1024,
-    device: str | None = None,
     key_added: str = "cnnc_function",
     copy: bool = False,
+    settings: FunctionSettings | None = None,
+    **deprecated,
 ) -> AnnData | None:
     """Score every gene for membership of gene sets by its predicted interactions with the sets' known members.
 
     CNNC's function assignment (Yuan & Bar-Joseph 2019): a gene whose pairs with the genes of a function look like
     interactions likely shares that function. For each set, the members present in the data are found (gene
     symbols matched case-insensitively); every gene of the data is scored against every member, and its pair scores
-    are aggregated into one score for the set (``aggregate``): by default a soft maximum,
+    are aggregated into one score for the set (``settings.aggregate``): by default a soft maximum,
     ``temperature · log(mean over members of exp(pair score / temperature))``, minus ``hub_correction`` times the
     gene's score against every gene of the data. Members are scored against the *other* members (leave-self-out),
     so their scores are comparable with the other genes'. Higher = more likely a member.
@@ -439,7 +426,11 @@ def assign_function(
     ``cv_folds`` folds). Measured on hidden WikiPathways members (``benchmarks/function.py``, the collection these two
     were chosen on), ``"combined"`` is above the better peer (``|Pearson|`` propagation) on more sets than ``"model"`` in
     all four data sets and has the higher median AUROC; on the Hallmark check collection it is not better than
-    ``"model"`` (lower median AUROC on mESC, mHSC-L and PBMC), so ``"model"`` stays the default.
+    ``"model"`` (lower median AUROC on mESC, mHSC-L and PBMC), so ``"model"`` stays the default. A supervised model per
+    set (logistic regression on the leading principal components of each gene's log-odds with every gene) and its
+    rank ensemble with these two were measured in the same benchmark and not kept (neither beat ``"combined"`` on
+    WikiPathways). No method reaches a median AUROC of 0.72 on these data: even the best of them per set, picked on
+    the hidden members, has a median of 0.61 to 0.71.
 
     Every set's own members, held out a fold at a time, measure how far its scores can be trusted on *this* data
     (``cv_folds``): ``cv_auroc`` is the AUROC of each fold's members, scored from the other folds, against the genes
@@ -464,28 +455,9 @@ def assign_function(
     method
         ``"model"`` (guilt by association through ``model``'s pair scores), ``"context"`` (the context formula, no
         model), ``"propagation"`` (random walk on the graph of ``model``'s pair scores) or ``"combined"`` (mean
-        percentile rank of ``"model"`` and ``"propagation"``). ``aggregate``, ``temperature``, ``top_k`` and
-        ``hub_correction`` set guilt by association; ``"propagation"`` refuses values other than their defaults.
-    aggregate
-        How a gene's pair scores with a set's members become its score: ``"softmax"`` (the soft maximum above,
-        at ``temperature``) or ``"top_k"`` (the mean of the ``top_k`` strongest, the former default).
-    temperature
-        Temperature of ``aggregate="softmax"``, on the scale of the pair scores (log-odds): small values follow the
-        strongest link, large ones the mean of all links.
-    top_k
-        For ``aggregate="top_k"``: pair scores averaged per gene and set, the ``top_k`` strongest (``None``: all
-        members). Refused with ``aggregate="softmax"`` (unless left at its default), where it would be ignored;
-        so is a ``temperature`` other than the default with ``aggregate="top_k"``.
-    signed
-        Read anti-correlated pairs as uncorrelated (``|Pearson|`` set to 0 before scoring): genes that go down where
-        the members go up are not counted as linked to them. Only for pair scores made from ``|Pearson|`` alone
-        (``method="context"``, ``"cnnc-context"``, image models' candidate prior); ``None`` = ``True`` for those and
-        ``False`` for models whose features read the sign themselves (the default model's signed correlations).
-    hub_correction
-        Subtract this fraction of each gene's score against every gene of the data (its pair scores with all genes,
-        aggregated the same way): a gene linked strongly to everything (a hub) otherwise ranks high for every set.
-        ``0`` = off; the default 0.25 was picked with ``temperature`` on the Hallmark benchmark. For models whose
-        evidence depends on pair images it corrects only the prior that picks the candidates.
+        percentile rank of ``"model"`` and ``"propagation"``). The ``settings`` ``aggregate``, ``temperature``,
+        ``top_k`` and ``hub_correction`` set guilt by association; ``"propagation"`` refuses values other than their
+        defaults.
     min_size
         Sets with fewer members in the data are skipped (logged).
     cv_folds
@@ -493,18 +465,19 @@ def assign_function(
         with a fixed seed); ``0`` = no reliability columns (not allowed for ``"propagation"`` and ``"combined"``,
         which score members out of fold). The folds reuse each set's pair scores: with the soft maximum they add
         little time (PBMCs, 137 sets: 7.4 s against 7.8 s without); each fold is one more walk for the walking methods.
-    n_candidates, max_members
-        Only for models whose evidence depends on pair images: non-members read per set, and members they are read
-        against. Refused (like ``batch_size`` and ``device``) with other models and ``method="context"``.
     layer, use_raw
         Where the log-expression is (scanpy semantics; ``use_raw=None`` uses ``.raw`` when present).
-    batch_size, device
-        Pair images per batch and torch device, for models that read images.
     key_added
         Key in ``adata.varm`` and ``adata.uns``. A previous result of ``assign_function`` there is replaced (with a
         warning); anything else there (a prediction, a user's entry) is refused.
     copy
         Return a modified copy instead of writing in place.
+    settings
+        How pair scores become set scores (``aggregate``, ``temperature``, ``top_k``, ``signed``, ``hub_correction``)
+        and how models that read pair images are run (``n_candidates``, ``max_members``, ``batch_size``, ``device``):
+        a :class:`cnnc.tl.FunctionSettings`; default: its defaults, the rule measured in ``benchmarks/function.py``.
+        The former keywords (``aggregate=...``, ``hub_correction=...``, ...) still work, with a FutureWarning naming
+        the replacement.
 
     Returns
     -------
@@ -539,23 +512,29 @@ def assign_function(
     ``IFITM2``, a Hallmark interferon-alpha gene left out of the list, comes second, after a monocyte gene (in these
     PBMCs the expressed interferon genes are highest in monocytes).
     """
-    temperature, top_k, hub_correction, min_size, mdl, exact, signed = _check_arguments(
-        method,
-        aggregate,
-        temperature,
-        top_k,
-        signed,
-        hub_correction,
-        min_size,
-        model,
-        n_candidates=n_candidates,
-        max_members=max_members,
-        batch_size=batch_size,
-        device=device,
+    settings = FunctionSettings.resolve(settings, deprecated, "cnnc.tl.assign_function")
+    mdl, exact, signed, min_size = _check_options(adata, method, settings, model, min_size, cv_folds)
+    check_result_key(adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)])
+    sets = gene_sets_dict(gene_sets)
+    view = _checked_view(adata, layer, use_raw)
+    matched, table = match_members(sets, view.var_names, min_size=min_size)
+    start = logg.info(
+        f"scoring {len(view.var_names):,} genes for {len(matched)} gene sets"
+        + (f" with model {mdl.name!r}" if mdl is not None else " with the context formula")
     )
+    run = _prepare(view, method, settings, mdl, exact, signed, cv_folds)
+    params = _params(run, view, min_size=min_size, layer=layer)
+    scores, cv = _score_sets(run, matched)
+    return _store(adata, copy, key_added, view, list(matched), matched, scores, table, cv, start, params)
+
+
+def _check_options(adata, method, settings: FunctionSettings, model, min_size, cv_folds) -> tuple:
+    """The model, whether every pair is scored exactly, ``signed`` and ``min_size``; refuses what cannot run."""
+    mdl, exact, signed = _check_arguments(method, settings, model)
+    min_size = as_integer(min_size, "min_size", low=1, example=5)
     _check_cv_folds(cv_folds, method)
     if method == "propagation":
-        _refuse_gba_options(aggregate=aggregate, temperature=temperature, top_k=top_k, hub_correction=hub_correction)
+        _refuse_gba_options(settings)
     if mdl is not None:
         _check_species(adata, mdl)
     if method in WALKS and not exact:
@@ -563,18 +542,42 @@ def assign_function(
             f"method={method!r} links every gene to its best-scored partners, which needs every gene pair scored; "
             f"model {mdl.name!r} reads pair images for its evidence of an interaction. Use model=None (cnnc-pairs)."
         )
-    check_result_key(adata, key_added, marker="members", function="cnnc.tl.assign_function", also=[("varm", key_added)])
-    sets = gene_sets_dict(gene_sets)
+    return mdl, exact, signed, min_size
+
+
+def _checked_view(adata: AnnData, layer, use_raw):
+    """The log-expression read (layer, ``.raw`` or ``X``), refused when it has too few cells, huge values or counts."""
     view = expression_view(adata, layer=layer, use_raw=use_raw)
     check_cells(view.matrix.shape[0], what=f"{view.label} of the data")
-    matched, table = match_members(sets, view.var_names, min_size=min_size)
-    n_genes = len(view.var_names)
     refuse_huge(view.matrix, f"Values in {view.label}")
-    refuse_raw_counts(view.matrix, np.arange(n_genes), what=f"Values in {view.label}")
-    start = logg.info(
-        f"scoring {n_genes:,} genes for {len(matched)} gene sets"
-        + (f" with model {mdl.name!r}" if mdl is not None else " with the context formula")
-    )
+    refuse_raw_counts(view.matrix, np.arange(len(view.var_names)), what=f"Values in {view.label}")
+    return view
+
+
+@dataclass
+class _Run:
+    """What scoring one data set's gene sets needs, made once per call of :func:`assign_function`."""
+
+    method: str
+    settings: FunctionSettings
+    mdl: Model | None
+    exact: bool
+    signed: bool
+    cv_folds: int
+    n_genes: int
+    scorer: _PairScorer
+    imager: object | None = None
+    hub: np.ndarray | None = None
+
+    @property
+    def how(self) -> tuple:
+        """``(aggregate, top_k, temperature)``, the arguments of :func:`_aggregate`."""
+        return self.settings.aggregate, self.settings.top_k, self.settings.temperature
+
+
+def _prepare(view, method: str, settings: FunctionSettings, mdl, exact: bool, signed: bool, cv_folds: int) -> _Run:
+    """The pair scorer (one engine pass for |Pearson|, its signs and the model's features), imager and hub term."""
+    n_genes = len(view.var_names)
     # |Pearson| and its signs for the context formula, and the model's "z_mean:..." features, one engine pass
     wanted = [] if mdl is None or not exact else [f for f in mdl.spec.features if f.startswith(MEAN_PREFIX)]
     abs_needed = method == "context" or not exact or any(f in ABS_FEATURES for f in mdl.spec.features)
@@ -582,96 +585,102 @@ def assign_function(
     scorer = _PairScorer(
         stats if abs_needed else None, mdl if exact else None, method, stats.positive if signed else None, stats.means
     )
-    imager = None
+    run = _Run(method, settings, mdl, exact, signed, cv_folds, n_genes, scorer)
     if not exact:
         scorer.method = "context"  # the prior that picks the candidates read as images
-        imager = make_imager(
+        run.imager = make_imager(
             view.matrix, np.arange(n_genes), mdl.spec.image_params, gene_names=view.var_names.astype(str).tolist()
         )
-    params = {
-        "method": method,
+    run.hub = _hub_term(run)
+    return run
+
+
+def _hub_term(run: _Run) -> np.ndarray:
+    """``hub_correction`` times each gene's score against every gene, aggregated as for a set (zeros when off)."""
+    n_genes, hub = run.n_genes, np.zeros(run.n_genes, dtype=np.float32)
+    if run.settings.hub_correction and run.method != "propagation":
+        everyone = np.arange(n_genes)
+        rows = max(1, BLOCK_PAIRS // n_genes)
+        for s in range(0, n_genes, rows):
+            hub[s : s + rows] = _aggregate(run.scorer.block(slice(s, s + rows), everyone), *run.how)
+        hub *= np.float32(run.settings.hub_correction)
+    return hub
+
+
+def _params(run: _Run, view, *, min_size: int, layer) -> dict:
+    """``adata.uns[key_added]["params"]``: what was run, with which model, settings and input."""
+    mdl, s, walks = run.mdl, run.settings, run.method in WALKS
+    return {
+        "method": run.method,
         "model": "" if mdl is None else mdl.name,
         "model_sha256": "" if mdl is None else (mdl.sha256 or ""),
         "pair_score": "context z" if mdl is None else "log-odds of interaction",
-        "reads_images": bool(not exact),
-        "aggregate": aggregate,
-        "temperature": float(temperature),
-        "top_k": -1 if top_k is None else int(top_k),
-        "signed": bool(signed),
-        "hub_correction": float(hub_correction),
-        "knn": fm.KNN if method in WALKS else -1,
-        "restart": fm.RESTART if method in WALKS else -1.0,
+        "reads_images": bool(not run.exact),
+        "aggregate": s.aggregate,
+        "temperature": float(s.temperature),
+        "top_k": -1 if s.top_k is None else int(s.top_k),
+        "signed": bool(run.signed),
+        "hub_correction": float(s.hub_correction),
+        "knn": fm.KNN if walks else -1,
+        "restart": fm.RESTART if walks else -1.0,
         "min_size": int(min_size),
-        "cv_folds": int(cv_folds),
-        "n_candidates": int(n_candidates),
-        "max_members": int(max_members),
+        "cv_folds": int(run.cv_folds),
+        "n_candidates": int(s.n_candidates),
+        "max_members": int(s.max_members),
         "layer": layer or "",
         "use_raw": bool(view.label == "raw"),
         "cnnc_version": package_version(),
     }
+
+
+def _gba(run: _Run, known: np.ndarray, folds_of_known: np.ndarray | None = None) -> np.ndarray:
+    """Guilt by association: every gene's aggregated pair scores with the ``known`` members, minus the hub term.
+
+    With ``folds_of_known``, also from the members outside each fold (rows: all, then fold by fold), reading each
+    block of pair scores once.
+    """
+    parts = [None, *fm.held_folds(folds_of_known)] if folds_of_known is not None else [None]
+    out = np.empty((len(parts), run.n_genes), dtype=np.float32)
+    rows = max(1, BLOCK_PAIRS // len(known))
+    aggregate, top_k, temperature = run.how
+    for s in range(0, run.n_genes, rows):
+        block, hub = run.scorer.block(slice(s, s + rows), known), run.hub[s : s + rows]
+        if aggregate == "softmax" and len(parts) > 1:  # the exponentials once, summed over each fold's columns
+            keep = np.column_stack([np.ones(len(known), bool)] + [folds_of_known != f for f in parts[1:]])
+            out[:, s : s + rows] = fm.soft_max_subsets(block, keep, temperature).T - hub
+            continue
+        for i, f in enumerate(parts):
+            use = block if f is None else block[:, folds_of_known != f]
+            out[i, s : s + rows] = _aggregate(use, aggregate, top_k, temperature) - hub
+    return out if folds_of_known is not None else out[0]
+
+
+def _score_sets(run: _Run, matched: dict[str, np.ndarray]) -> tuple[np.ndarray, dict]:
+    """Genes × sets scores and each set's reliability ``{name: (cv_auroc, cv_pvalue)}``."""
+    folds = {k: fm.fold_ids(len(v), max(run.cv_folds, 1), np.random.default_rng(0)) for k, v in matched.items()}
+    if run.method in WALKS:
+        graph = fm.knn_graph(lambda rows: run.scorer.block(rows, np.arange(run.n_genes)), run.n_genes)
+        combine = (
+            None if run.method == "propagation" else (lambda _, known, walk: fm.mean_percentile(walk, _gba(run, known)))
+        )
+        return fm.propagation_scores(graph, matched, folds, combine)
     names = list(matched)
-    folds = {k: fm.fold_ids(len(v), max(cv_folds, 1), np.random.default_rng(0)) for k, v in matched.items()}
-    hub = np.zeros(n_genes, dtype=np.float32)
-    if hub_correction and method != "propagation":  # each gene's score against every gene, aggregated the same way
-        everyone = np.arange(n_genes)
-        rows = max(1, BLOCK_PAIRS // n_genes)
-        for s in range(0, n_genes, rows):
-            hub[s : s + rows] = _aggregate(scorer.block(slice(s, s + rows), everyone), aggregate, top_k, temperature)
-        hub *= np.float32(hub_correction)
-
-    def gba(known: np.ndarray, folds_of_known: np.ndarray | None = None) -> np.ndarray:
-        """Guilt by association: every gene's aggregated pair scores with the ``known`` members, minus the hub term.
-
-        With ``folds_of_known``, also from the members outside each fold (rows: all, then fold by fold), reading each
-        block of pair scores once.
-        """
-        parts = [None, *fm.held_folds(folds_of_known)] if folds_of_known is not None else [None]
-        out = np.empty((len(parts), n_genes), dtype=np.float32)
-        rows = max(1, BLOCK_PAIRS // len(known))
-        for s in range(0, n_genes, rows):
-            block = scorer.block(slice(s, s + rows), known)
-            if aggregate == "softmax" and len(parts) > 1:  # the exponentials once, summed over each fold's columns
-                keep = np.column_stack([np.ones(len(known), bool)] + [folds_of_known != f for f in parts[1:]])
-                out[:, s : s + rows] = fm.soft_max_subsets(block, keep, temperature).T - hub[s : s + rows]
-                continue
-            for i, f in enumerate(parts):
-                use = block if f is None else block[:, folds_of_known != f]
-                out[i, s : s + rows] = _aggregate(use, aggregate, top_k, temperature) - hub[s : s + rows]
-        return out if folds_of_known is not None else out[0]
-
-    if method in WALKS:
-        graph = fm.knn_graph(lambda rows: scorer.block(rows, np.arange(n_genes)), n_genes)
-        combine = None if method == "propagation" else (lambda _, known, walk: fm.mean_percentile(walk, gba(known)))
-        scores, cv = fm.propagation_scores(graph, matched, folds, combine)
-        return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
-    scores = np.full((n_genes, len(names)), np.nan, dtype=np.float32)
+    scores = np.full((run.n_genes, len(names)), np.nan, dtype=np.float32)
     cv = {}
     for j, name in enumerate(
         tqdm(names, desc="cnnc: gene sets", unit="set", disable=settings.verbosity < 1, delay=PROGRESS_DELAY)
     ):
         mem = matched[name]
-        if exact and cv_folds:
-            parts = gba(mem, folds[name])
+        if run.exact and run.cv_folds:
+            parts = _gba(run, mem, folds[name])
             scores[:, j] = parts[0]
-            cv[name] = fm.cross_validate(
-                dict(zip(fm.held_folds(folds[name]), parts[1:], strict=True)), mem, folds[name], n_genes
-            )
+            held = dict(zip(fm.held_folds(folds[name]), parts[1:], strict=True))
+            cv[name] = fm.cross_validate(held, mem, folds[name], run.n_genes)
         else:
-            scores[:, j] = gba(mem)
-        if not exact:
-            scores[:, j] = _image_rescore(
-                imager,
-                mdl,
-                scorer,
-                scores[:, j],
-                mem,
-                n_candidates,
-                max_members,
-                (aggregate, top_k, temperature),
-                batch_size=batch_size,
-                device=device,
-            )
-    return _store(adata, copy, key_added, view, names, matched, scores, table, cv, start, params)
+            scores[:, j] = _gba(run, mem)
+        if not run.exact:
+            scores[:, j] = _image_rescore(run, scores[:, j], mem)
+    return scores, cv
 
 
 def _check_cv_folds(cv_folds, method: str) -> None:
@@ -682,9 +691,9 @@ def _check_cv_folds(cv_folds, method: str) -> None:
         raise ValueError(f"cv_folds must be {need} for method={method!r}, got {cv_folds!r}.")
 
 
-def _refuse_gba_options(**given) -> None:
-    """Propagation does not aggregate pair scores: refuse guilt-by-association options set to other values."""
-    changed = {k: v for k, v in given.items() if v != GBA_DEFAULTS[k]}
+def _refuse_gba_options(settings: FunctionSettings) -> None:
+    """Propagation does not aggregate pair scores: refuse guilt-by-association settings set to other values."""
+    changed = settings.changed(*GBA_OPTIONS)
     if changed:
         raise ValueError(
             f"{sorted(changed)} apply to method='model' or 'context' (guilt by association), not to "
@@ -730,19 +739,22 @@ def _store(adata, copy, key_added, view, names, matched, scores, table, cv, star
     return adata if copy else None
 
 
-def _image_rescore(imager, mdl, scorer, prior, mem, n_candidates, max_members, how, *, batch_size, device):
+def _image_rescore(run: _Run, prior: np.ndarray, mem: np.ndarray) -> np.ndarray:
     """Scores of a set's candidates and members from pair images; every other gene NaN.
 
-    ``how`` is ``(aggregate, top_k, temperature)``, as for the genes scored from features.
+    The ``n_candidates`` best non-members by ``prior`` and the members are read against up to ``max_members``
+    members, aggregated as for the genes scored from features.
     """
+    s = run.settings
     order = np.argsort(-np.nan_to_num(prior, nan=-np.inf), kind="stable")
-    outside = order[~np.isin(order, mem)][:n_candidates]
-    if len(mem) > max_members:  # the members best linked to the rest of the set
-        cohesion = _aggregate(scorer.block(mem, mem), *how)
-        ref = mem[np.argsort(-np.nan_to_num(cohesion, nan=-np.inf), kind="stable")[:max_members]]
+    outside = order[~np.isin(order, mem)][: s.n_candidates]
+    if len(mem) > s.max_members:  # the members best linked to the rest of the set
+        cohesion = _aggregate(run.scorer.block(mem, mem), *run.how)
+        ref = mem[np.argsort(-np.nan_to_num(cohesion, nan=-np.inf), kind="stable")[: s.max_members]]
     else:
         ref = mem
     read = np.concatenate([outside, mem])
     out = np.full(len(prior), np.nan, dtype=np.float32)
-    out[read] = _aggregate(_image_scores(imager, mdl, read, ref, batch_size=batch_size, device=device), *how)
+    images = _image_scores(run.imager, run.mdl, read, ref, batch_size=s.batch_size, device=s.device)
+    out[read] = _aggregate(images, *run.how)
     return out

@@ -8,7 +8,6 @@ from anndata import AnnData
 from scanpy import logging as logg
 
 from .._checks import check_result_key
-from .._data import refuse_foreign_result
 from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._engine._params import PairImageParams
 from .._pair_data import resolve_pairs
@@ -114,20 +113,13 @@ def pair_histograms(
         scaling=scaling,
     )
     start = logg.info("computing pair images")
-    refuse_foreign_result(
-        adata,
-        key_added,
-        marker="edges",
-        owner="predicted edges (cnnc.tl.predict_interactions)",
-        writing="pair images",
-        suffix="_images",
-    )
     replaced = check_result_key(
         adata,
         key_added,
         marker="histograms",
         function="cnnc.tl.pair_histograms",
         also=[("obsm", f"{key_added}_bins")] if store_bins else [],
+        foreign=("edges", "predicted edges (cnnc.tl.predict_interactions)", "pair images", "_images"),
     )
     resolved = resolve_pairs(
         adata,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
 from functools import partial
 
 import numpy as np
@@ -11,34 +11,23 @@ from anndata import AnnData
 from scanpy import logging as logg
 from scipy import sparse
 
-from .._checks import constant_genes, refuse_nonfinite_scores, score_no_evidence
-from .._direction import (
-    IMAGE_MARGINS,
-    add_directions,
-    check_direction_mode,
-    constant_columns,
-    prior_scores,
-    reads_images,
-)
-from .._docs import doc_expression, doc_interventions, doc_pair_table, doc_params
+from .._checks import constant_genes, drop_previous_matrices, refuse_nonfinite_scores, score_no_evidence
+from .._direction import IMAGE_MARGINS, add_directions, constant_columns, prior_scores, reads_images
+from .._docs import doc_interventions, doc_pair_table, doc_params
 from .._evidence import keep_min_cells, pair_evidence, signs
-from .._interventions import parse_interventions
 from .._prior import pair_prior
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
 from .._significance import add_significance
 from .._tables import edge_table
-from .._time import check_time_key
-from .._validate import check_groups_need_groupby, drop_previous_matrices, previous_matrices, refuse_ignored
+from .._validate import check_groups_need_groupby
 from ..models import Model
 from ..models import load as load_model
-from ._groups import group_rows, predict_groups
-from ._inputs import candidate_positions, prepare
+from ._groups import predict_groups
+from ._inputs import Task, candidate_positions, prepare
+from ._inputs import check_species as _check_species  # noqa: F401 (assign_function checks the species too)
 from ._settings import ScoringSettings
 
 __all__ = ["candidate_positions", "predict_interactions"]
-
-#: Default ``min_cells``: see the docstring of :func:`predict_interactions` and the changelog for how it was chosen.
-DEFAULT_MIN_CELLS = 10
 
 
 def _resolve_model(model) -> Model:
@@ -47,7 +36,7 @@ def _resolve_model(model) -> Model:
     return load_model(model)
 
 
-@doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression, doc_interventions=doc_interventions)
+@doc_params(doc_pair_table=doc_pair_table, doc_interventions=doc_interventions)
 def predict_interactions(
     adata: AnnData,
     *,
@@ -56,15 +45,11 @@ def predict_interactions(
     targets: list[str] | None = None,
     pairs=None,
     layer: str | None = None,
-    use_raw: bool | None = None,
     mod: str | tuple[str, str] | None = None,
-    min_cells: int = DEFAULT_MIN_CELLS,
-    groupby: str | None = None,
-    groups: Sequence[str] | None = None,
+    groupby: str | tuple[str, list[str]] | None = None,
     interventions: str | None = None,
     control=None,
     intervention_targets=None,
-    direction: str = "auto",
     time_key: str | None = None,
     settings: ScoringSettings | None = None,
     key_added: str = "cnnc",
@@ -79,7 +64,7 @@ def predict_interactions(
     by the batch size, not by the number of pairs; a model's context prior is computed a band of genes at a time,
     so its memory does not grow with genes × genes either. A model whose images do not move its score (the default,
     ``cnnc-pairs``: its score is the context prior's, the images only split ``p_ab`` from ``p_ba``, and that split
-    showed no skill on unseen cell types) computes no pair image unless ``direction="images"``.
+    showed no skill on unseen cell types) computes no pair image unless ``settings.direction="images"``.
 
     Each edge says which way it points only where something measured says so (``direction``,
     ``direction_evidence``): perturbed cells (``interventions``), the target is not a regulator (the regulator list),
@@ -104,7 +89,11 @@ def predict_interactions(
     pairs
         Explicit ``(regulator, target)`` pairs instead of ``tfs × targets``. A pair given twice is scored once
         (logged). {doc_pair_table}
-    {doc_expression}
+    layer
+        Where the values are: ``None`` reads ``.raw`` when present, else ``.X`` (scanpy's default); a layer name
+        reads that layer (e.g. one holding log-expression); ``"X"`` reads ``.X`` and ``"raw"`` reads ``.raw.X`` (a
+        layer of that name comes first). The former ``use_raw=True`` / ``use_raw=False`` still work, with a
+        FutureWarning: they are ``layer="raw"`` / ``layer="X"``.
     mod
         For a :class:`~mudata.MuData`: the modality to score (e.g. ``"rna"``; results are written into that
         modality's AnnData, ``mdata.mod[mod].varp`` and ``.uns``), or ``(mod_a, mod_b)`` for pairs across
@@ -112,17 +101,13 @@ def predict_interactions(
         over the cells present in both. Needs ``pairs`` or ``tfs``, and a model without context features
         (e.g. ``"cnnc-causal"``); results go to ``mdata.uns[key_added]["edges"]`` (the same columns, plus the
         modality of each side) and ``mdata.varp[key_added]``. Runs in this process, through the same pipeline as
-        an AnnData (``min_cells`` counts the cells where both values are nonzero).
-    min_cells
-        Score only pairs whose two genes are both detected (> 0) in at least this many cells (of the group, with
-        ``groupby``); the others are not scored and not reported. Pairs seen together in a handful of cells make
-        confident-looking images out of very little evidence. ``0`` scores every pair.
+        an AnnData (``settings.min_cells`` counts the cells where both values are nonzero).
     groupby
         Key of a categorical ``adata.obs`` column: one network per category, from that category's cells only, with
-        the same model (memory as for one network: groups are scored one after the other).
-    groups
-        With ``groupby``, the categories to score (default: all). Categories with fewer than ``max(min_cells, 3)``
-        cells are skipped with a warning.
+        the same model (memory as for one network: groups are scored one after the other); or ``(key, categories)``
+        to score some categories only, e.g. ``("leiden", ["0", "3"])``. Categories with fewer than
+        ``max(settings.min_cells, 3)`` cells are skipped with a warning. The former ``groups=`` still works, with a
+        FutureWarning: it is ``groupby=(groupby, groups)``.
     {doc_interventions}
         Here the interventions decide the direction of each pair with a perturbed gene on either side (the side
         whose perturbation moves the other's distribution, and is not moved back, regulates): ``direction``
@@ -130,13 +115,6 @@ def predict_interactions(
         ``"intervention"``, with ``intervention_shift``, ``intervention_reverse_shift`` and
         ``intervention_pvalue``; the link ``score`` stays the model's. Direct effects and orientation through
         the graph need the network search of :func:`cnnc.tl.causal_network` (up to 200 variables).
-    direction
-        ``"auto"``: compute pair images only where they add measured value: when they move the model's score, or
-        when the model's images call directions with measured skill (no shipped model's do). Otherwise ``p_ab``
-        and ``p_ba`` are NaN and the score comes from the model's context prior alone, at a fraction of the cost.
-        ``"images"``: always compute them; ``p_ab`` and ``p_ba`` then hold the model's own split, which for
-        ``cnnc-pairs`` was right 0.50 of the time on one-way TF → TF edges of unseen cell types (chance): the
-        ``direction`` column still does not call a direction from them.
     time_key
         Numeric ``adata.obs`` column ordering the cells in time (a pseudotime, e.g. ``"dpt_pseudotime"``, or the
         collection time). Pairs of two regulators get the direction of the gene whose trajectory leads the
@@ -144,10 +122,12 @@ def predict_interactions(
         trajectories (BoolODE), at chance on BEELINE's real time courses: a trajectory must carry the causal
         order. Refused when missing, non-numeric or NaN.
     settings
-        How pairs are read and the network run: batch size, both orientations, cells per block, device, precision,
-        dask cluster, the genes of the context prior (a :class:`cnnc.tl.ScoringSettings`; default: its defaults). The former keywords
-        ``batch_size``, ``symmetric``, ``chunk_cells``, ``device``, ``precision`` and ``distributed`` still work,
-        with a FutureWarning.
+        How pairs are scored (a :class:`cnnc.tl.ScoringSettings`; default: its defaults): ``min_cells`` (score only
+        pairs whose two genes are both detected in at least this many cells, 10 by default; ``0`` scores every
+        pair), ``direction`` (``"auto"``: compute pair images only where they add measured value; ``"images"``:
+        always), batch size, both orientations, cells per block, device, precision, dask cluster, the genes of the
+        context prior. The former keywords ``min_cells``, ``direction``, ``batch_size``, ``symmetric``,
+        ``chunk_cells``, ``device``, ``precision`` and ``distributed`` still work, with a FutureWarning.
     key_added
         Key of the results in ``adata.varp`` and ``adata.uns``. A previous prediction under that key is replaced
         (logged); other content of ``adata.uns[key_added]`` is refused.
@@ -186,106 +166,125 @@ def predict_interactions(
         ``images`` (whether pair images were computed), ``time_key``; with ``groupby`` the
         key, the groups and, per group, its cells and pairs (``params["per_group"]``).
     """
-    settings = ScoringSettings.resolve(settings, deprecated, "cnnc.tl.predict_interactions")
-    keep_min_cells(np.zeros(0, dtype=np.int64), min_cells)  # validate before any work
-    check_direction_mode(direction)
-    check_groups_need_groupby(groups, groupby)
+    layer, groupby = _former_keywords(deprecated, layer, groupby)
+    settings = ScoringSettings.resolve(settings, deprecated, FUNCTION)
     mdl = _resolve_model(model)
-    _check_species(adata, mdl)
     out = adata.copy() if copy else adata
     task = prepare(
-        out, mdl, mod=mod, tfs=tfs, targets=targets, pairs=pairs, layer=layer, use_raw=use_raw, key_added=key_added
-    )
-    design = _intervention_design(task, interventions, control, intervention_targets, groupby)
-    if time_key is not None and task.mods is not None:
-        raise ValueError("time_key is read for one modality at a time: pass mod='rna' (a modality name), not a pair.")
-    times = None if time_key is None else check_time_key(task.host, time_key)
-    images = reads_images(mdl, direction)
-    if task.mods is not None:
-        refuse_ignored(
-            {k: v for k, v in (("groupby", groupby), ("distributed", settings.distributed)) if v},
-            "for pairs across modalities (scored in this process, over the cells of both)",
-            "score each group's cells separately, e.g. on mdata[mdata.obs[key] == group]",
-        )
+        out, mdl, settings=settings, key_added=key_added, tfs=tfs, targets=targets, pairs=pairs, layer=layer, mod=mod,
+        groupby=groupby, interventions=interventions, control=control, intervention_targets=intervention_targets,
+        time_key=time_key,
+    )  # fmt: skip
+    edges, measured = _predict(task, mdl, settings)
+    _write(task, edges, measured, mdl, settings)
+    return out if copy else None
+
+
+FUNCTION = "cnnc.tl.predict_interactions"
+
+
+def _former_keywords(deprecated: dict, layer, groupby):
+    """``layer`` and ``groupby`` with the former ``use_raw=`` and ``groups=`` folded in (each in a FutureWarning)."""
+    use_raw, groups = deprecated.pop("use_raw", None), deprecated.pop("groups", None)
+    check_groups_need_groupby(groups, groupby)
+    if use_raw is not None:
+        if layer is not None and use_raw:
+            raise ValueError("Cannot use `layer` and `use_raw=True` at the same time: choose one.")
+        new = layer if layer is not None else ("raw" if use_raw else "X")
+        _warn(f"use_raw={use_raw!r}", f"layer={new!r}")
+        layer = new
+    if groups is not None:
+        if isinstance(groupby, tuple | list):
+            raise ValueError("groups= and groupby=(key, categories) both select categories: drop groups=.")
+        _warn(f"groups={groups!r}", f"groupby=({groupby!r}, {groups!r})")
+        groupby = (groupby, groups)
+    return layer, groupby
+
+
+def _warn(former: str, now: str) -> None:
+    warnings.warn(f"{FUNCTION}({former}) is deprecated: pass {now}.", FutureWarning, stacklevel=4)
+
+
+def _predict(task: Task, mdl: Model, settings: ScoringSettings) -> tuple[pd.DataFrame, dict]:
+    """The edge table of ``task`` (one, or one per group in a long table) and what the prediction measured."""
+    images = reads_images(mdl, settings.direction)
     client = cluster_client(task.view.matrix, settings.distributed if task.mods is None else False)
-    run = partial(
-        _network, mdl=mdl, images=images, client=client, min_cells=min_cells, settings=settings, mods=task.mods
-    )
-    params = prediction_params(
-        mdl,
-        symmetric=settings.symmetric,
-        precision=settings.precision,
-        layer=layer,
-        use_raw=bool(task.view.label == "raw"),
-        min_cells=int(min_cells),
-        distributed=client is not None,
-        **({"mod": list(task.mods)} if task.mods else {}),
-        direction=direction,
-        images=bool(images),
-        time_key=time_key or "",
-    )
+    run = partial(_network, mdl=mdl, images=images, client=client, settings=settings, mods=task.mods)
+    measured = {"distributed": client is not None, "images": bool(images)}
     if task.replaced:
-        stale = [f"adata.varp[{k!r}]" for k in previous_matrices(task.host, key_added) if k != key_added]
-        logg.warning(f"replacing the previous prediction in {' and '.join([task.replaced, *stale])}")
-    host, a, b = task.host, task.a, task.b
+        logg.warning(f"replacing the previous prediction in {' and '.join([task.replaced, *task.stale])}")
     directions = partial(
         add_directions,
         matrix=task.view.matrix,
         var_names=task.view.var_names,
-        # the genes scored as regulators: a target outside them is not a cause
-        regulators=set(task.view.var_names.astype(str)[np.unique(a)]) if task.mods is None else set(),
-        times=times,
+        regulators=task.regulators,
+        times=task.times,
         image_margin=IMAGE_MARGINS.get(mdl.sha256 or ""),
         chunk_cells=settings.chunk_cells,
     )
-    if groupby is None:
-        edges, n_scored, n_cells = run(task.view, a, b)
+    if task.groups is None:
+        edges, n_scored, n_cells = run(task.view, task.a, task.b)
         edges = directions(edges)
-        if design is not None:
+        if task.design is not None:
             from ._interventional import apply_pair_evidence, intervention_evidence  # builds on the causal tools
 
             names = task.view.var_names.astype(str)
-            evidence = intervention_evidence(task.view.matrix, names, design, edges["regulator"], edges["target"])
+            evidence = intervention_evidence(task.view.matrix, names, task.design, edges["regulator"], edges["target"])
             edges = apply_pair_evidence(edges, evidence)
-            params.update(design.params(names))
-        params.update(n_pairs=n_scored, n_candidates=int(len(a)), n_regulators=int(edges["regulator"].nunique()))
-        params["n_cells"] = n_cells
-        drop_previous_matrices(host, key_added)  # computed: the previous matrices go (none is left stale)
-        host.varp[key_added] = _varp(host, edges, key_added, task.mods)
-        host.uns[key_added] = {"edges": edges, "varp_key": key_added, "params": params}
-        written = f"varp[{key_added!r}] (regulator × target scores)"
+            measured.update(task.design.params(names))
+        measured.update(n_pairs=n_scored, n_candidates=int(len(task.a)), n_regulators=int(edges["regulator"].nunique()))
+        measured["n_cells"] = n_cells
+        return edges, measured
+    edges, per_group = predict_groups(task.view, task.groups, task.a, task.b, run, task.groupby)
+    edges = directions(edges, rows_of_groups=task.groups if task.times is not None else None)
+    measured.update(groupby=task.groupby, groups=list(task.groups), per_group=per_group, n_pairs=int(len(edges)))
+    measured.update(n_candidates=int(len(task.a)), n_regulators=int(edges["regulator"].nunique()))
+    return edges, measured
+
+
+def _write(task: Task, edges: pd.DataFrame, measured: dict, mdl: Model, settings: ScoringSettings) -> None:
+    """Write the prediction into ``task.host``: the matrices in ``varp``, the edge table and parameters in ``uns``.
+
+    The previous prediction's matrices go first (none is left stale).
+    """
+    host, key = task.host, task.key_added
+    if task.groups is None:
+        matrices = {key: _varp(host, edges, key, task.mods)}
+        entry = {"edges": edges, "varp_key": key}
+        written = f"varp[{key!r}] (regulator × target scores)"
     else:
-        if task.mods is not None:
-            raise ValueError("groupby scores one modality's cells; pairs across modalities have no groupby: drop it.")
-        edges, varp_keys, per_group = predict_groups(host, task.view, a, b, run, groupby, groups, min_cells, key_added)
-        edges = directions(edges, rows_of_groups=group_rows(host, groupby, groups) if times is not None else None)
-        drop_previous_matrices(host, key_added)
-        scored = list(edges["group"].cat.categories)
-        for group, varp_key in zip(scored, varp_keys, strict=True):
-            host.varp[varp_key] = _varp(host, edges[edges["group"] == group], key_added)
-        params.update(groupby=groupby, groups=scored, per_group=per_group, n_pairs=int(len(edges)))
-        params.update(n_candidates=int(len(a)), n_regulators=int(edges["regulator"].nunique()))
-        host.uns[key_added] = {"edges": edges, "varp_keys": varp_keys, "params": params}
-        written = f"{len(varp_keys)} varp[{key_added + '_<group>'!r}]"
-    logg.info("    finished", deep=f"added {written} and uns[{key_added!r}]['edges']")
-    return out if copy else None
+        groups = zip(task.groups, task.varp_keys, strict=True)
+        matrices = {varp_key: _varp(host, edges[edges["group"] == group], key) for group, varp_key in groups}
+        entry = {"edges": edges, "varp_keys": task.varp_keys}
+        written = f"{len(task.varp_keys)} varp[{key + '_<group>'!r}]"
+    params = prediction_params(
+        mdl,
+        symmetric=settings.symmetric,
+        precision=settings.precision,
+        layer=task.layer,
+        use_raw=bool(task.view.label == "raw"),
+        min_cells=int(settings.min_cells),
+        distributed=measured.pop("distributed"),
+        **({"mod": list(task.mods)} if task.mods else {}),
+        direction=settings.direction,
+        images=measured.pop("images"),
+        time_key=task.time_key or "",
+    )
+    params.update(measured)
+    drop_previous_matrices(host, key)
+    for varp_key, matrix in matrices.items():
+        host.varp[varp_key] = matrix
+    host.uns[key] = {**entry, "params": params}
+    logg.info("    finished", deep=f"added {written} and uns[{key!r}]['edges']")
 
 
-def _intervention_design(task, interventions, control, intervention_targets, groupby):
-    """The perturbation design of ``task``'s cells (checked before any work), or ``None`` without interventions."""
-    if interventions is not None and task.mods is not None:
-        raise ValueError("interventions= reads one modality: pass mod='rna' (a single modality), not a pair.")
-    if interventions is not None and groupby is not None:
-        raise ValueError("interventions= and groupby= together are not supported: score each group separately.")
-    return parse_interventions(task.host, task.view.var_names, interventions, control, intervention_targets)
-
-
-def _network(view, a, b, *, mdl: Model, images: bool, client, min_cells, settings: ScoringSettings, mods=None):
+def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringSettings, mods=None):
     """The edge table of pairs (positions ``a``, ``b`` of ``view``), with each pair's evidence.
 
     Returns the table, the number of pairs scored and the number of cells read.
     """
     corr, coexpressed = pair_evidence(view.matrix, a, b, chunk_cells=settings.chunk_cells, client=client)
+    min_cells = int(settings.min_cells)
     keep = keep_min_cells(coexpressed, min_cells)
     a, b, corr, coexpressed = a[keep], b[keep], corr[keep], coexpressed[keep]
     if len(a) == 0:
@@ -405,25 +404,3 @@ def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: S
     refuse_nonfinite_scores(proba, mdl.name)
     proba = score_no_evidence(proba, pa, pb, constant_genes(imager.binner), gene_names)
     return proba, imager.n_cells
-
-
-def _data_species(adata: AnnData) -> str | None:
-    """The species the data declares (``uns["species"]`` or ``uns["dataset"]["species"]``), if any."""
-    species = adata.uns.get("species")
-    dataset = adata.uns.get("dataset")
-    if species is None and isinstance(dataset, dict):
-        species = dataset.get("species")
-    return str(species) if species is not None else None
-
-
-def _check_species(adata: AnnData, mdl: Model) -> None:
-    """Refuse a model trained for other species than the one the data declares."""
-    allowed = [s.lower() for s in mdl.spec.species]
-    species = _data_species(adata)
-    if species is None or "any" in allowed or species.lower() in allowed:
-        return
-    raise ValueError(
-        f"Model {mdl.name!r} was trained for species {mdl.spec.species}, but the data declares species "
-        f"{species!r} (adata.uns). Use a model trained on {species} data (see cnnc.models.available()), or train "
-        "one with cnnc.tl.train; if the declared species is wrong, correct adata.uns['species']."
-    )
