@@ -417,7 +417,7 @@ def causal_pairs(
     ``p_interventions``, ``inhibition`` and ``readout`` belong to the ``"cells"`` generator.
 
     ``generator="rcc"``: the generator of RCC (Lopez-Paz et al. 2015) with its own settings. A cause is a Gaussian
-    mixture of 1-5 components (means N(0, r²), sds \|N(0, s²)\|, r and s uniform on 0-5, Dirichlet weights),
+    mixture of 1-5 components (means N(0, r²), sds the absolute values of N(0, s²), r and s uniform on 0-5, Dirichlet weights),
     standardized; the effect is ``f(x) + s(x) e``, ``f`` a cubic spline through 4-5 random knots over
     ``[min(x) - sd, max(x) + sd]`` with N(0, 1) values, ``s`` the absolute value of another with U(0, 5) values
     (heteroscedastic noise), ``e`` Gaussian of random variance (0.05-0.6 times U(0, 5)^½), standardized. 30% of
