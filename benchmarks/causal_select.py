@@ -39,6 +39,21 @@ GENERATORS = ("cells", "varied", "rcc")
 BASELINES = {"RECI": _pairwise.reci, "IGCI": _pairwise.igci, "bz2 compression": _pairwise.compression}
 
 
+#: The candidates of the third training round (``python -m benchmarks.train_causal --set generators=... --set
+#: n_pairs=... --set epochs=... --set n_validation=1500``, with ``image`` and ``architecture`` set for the one-channel
+#: ones; all 16x16 images, version 2's network with 1 or 2 input channels, sample sizes 100-10,000, 1,500
+#: validation pairs): what each changes
+CANDIDATES = {
+    "A": "RCC-style generator only, rank+standard images, 16,000 pairs, 6 epochs",
+    "B": "50% RCC-style, 25% varied, 25% cells generator, rank+standard images, 16,000 pairs, 6 epochs",
+    "C": "60% RCC-style, 40% cells generator, rank+standard images, 16,000 pairs, 6 epochs",
+    "D": "50% RCC-style, 50% cells generator, rank images (one channel, as version 1), 12,000 pairs, 5 epochs",
+    "E": "30% RCC-style, 40% cells, 30% varied generator, rank images (one channel), 12,000 pairs, 5 epochs",
+}
+#: A candidate is run on Tübingen only if it is above version 1 on both: the validation family and Sachs
+RULE = "above cnnc-causal-1 on the validation family and at least 13/18 on Sachs (version 1: 12/18)"
+
+
 def _gp(rng: np.random.Generator, grid: np.ndarray, length: float) -> np.ndarray:
     cov = np.exp(-0.5 * (grid[:, None] - grid[None]) ** 2 / length**2) + 1e-6 * np.eye(len(grid))
     return np.linalg.cholesky(cov) @ rng.standard_normal(len(grid))
@@ -153,6 +168,16 @@ def merge(files: list[Path], labels: dict[str, str]) -> dict:
     return out
 
 
+def passing(result: dict, reference: str = "cnnc-causal-1") -> list[str]:
+    """The models above ``reference`` on the validation family that orient at least 13 of the 18 Sachs edges."""
+    ref = result["methods"][reference]["sim"]["accuracy"]
+    return [
+        name
+        for name, e in result["methods"].items()
+        if name != reference and "sachs" in e and e["sim"]["accuracy"] > ref and e["sachs"]["correct"] >= 13
+    ]
+
+
 def markdown(result: dict) -> str:
     """The selection table: validation family (all, by size), Sachs count, held-out pairs of each training generator."""
     sizes = result["sizes"]
@@ -174,6 +199,9 @@ def markdown(result: dict) -> str:
             f"{e['in_family'][g]['accuracy']:.3f}" if g in e.get("in_family", {}) else "" for g in GENERATORS
         )
         lines.append(f"| {name} | {sim} | {by} | {sachs} | {fam} |")
+    passed = ", ".join(passing(result)) or "none"
+    lines += ["", f"Rule for a Tübingen run: {RULE}. Candidates that meet it: {passed}.", "", "Candidates:", ""]
+    lines += [f"- {k}: {v}" for k, v in CANDIDATES.items()]
     return "\n".join(lines) + "\n"
 
 
