@@ -79,6 +79,20 @@ TUNING = (  # every variant tried while choosing the shipped model: Sachs direct
     "version 2 (two-view rank+standard images, 70% varied and 30% cells generator, 24,000 pairs, 8 epochs), its "
     "checkpoint of epoch 3 (epochs 0-7) read on the 18 edges during training: 9/18",
     "version 2 as shipped (epoch 6, the best synthetic validation): 9/18 (causal_scores link in the tables)",
+    *(
+        f"round 3 (benchmarks/causal_select.py, its validation family in brackets, version 1 0.75; no Tübingen run): "
+        f"{what}"
+        for what in (
+            "versions 1 and 2 averaged: 11/18 (0.74)",
+            "A, RCC-style generator only, rank+standard images: 7/18 (0.73)",
+            "B, RCC-style, varied and cells generators, rank+standard images: 12/18 (0.69)",
+            "C, RCC-style and cells generators, rank+standard images: 13/18 (0.73)",
+            "D, RCC-style and cells generators, rank images: 11/18 (0.72)",
+            "E, RCC-style, cells and varied generators, rank images: 11/18 (0.71)",
+            "A and version 1 averaged: 12/18 (0.78)",
+            "C and version 1 averaged: 12/18 (0.77)",
+        )
+    ),
 )
 #: Link-score variants tried on Sachs (AUROC / AUPRC ratio, with the model shipped before; benchmarks/causal.py's
 #: auroc_auprc on the same 55 pairs), before settling on the score of cnnc.tl.causal_scores

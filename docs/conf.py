@@ -199,6 +199,10 @@ BENCHMARK_TABLES = {
         "the retired benchmarks/pathways.py (repository history, commit 1f39d38 and earlier)",
     ),
     "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python -m benchmarks.causal"),
+    "causal_select.md": (
+        "Choosing a cause-effect model: a held-out synthetic family and Sachs",
+        "python -m benchmarks.causal_select",
+    ),
 }
 
 

@@ -141,8 +141,28 @@ def test_varied_generator_layout_and_labels():
         ({"generator": "other"}, "generator must be one of"),
         ({"generator": "varied", "readout": 0.5}, "options of the 'cells' generator"),
         ({"generator": "varied", "p_interventions": 0.3}, "options of the 'cells' generator"),
+        ({"generator": "rcc", "inhibition": 0.3}, "options of the 'cells' generator"),
     ],
 )
 def test_varied_generator_refuses_cells_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cnnc.datasets.causal_pairs(3, **kwargs)
+
+
+def test_rcc_generator_layout_and_dependence():
+    adata = cnnc.datasets.causal_pairs(60, n_cells=400, seed=3, generator="rcc")
+    pairs = adata.uns["pairs"]
+    assert adata.shape == (400, 120) and np.isfinite(adata.X).all()
+    assert adata.uns["dataset"]["generator"] == "rcc"
+    np.testing.assert_array_equal(adata.X, cnnc.datasets.causal_pairs(60, n_cells=400, seed=3, generator="rcc").X)
+    # a cause and its effect through a spline are dependent; two independent mixtures are not
+    x = adata.X.astype(np.float64)
+    dep = []
+    for i, row in enumerate(pairs.itertuples()):
+        a, b = np.argsort(np.argsort(x[:, 2 * i])), np.argsort(np.argsort(x[:, 2 * i + 1]))
+        u, v = np.digitize(a, np.quantile(a, [0.25, 0.5, 0.75])), np.digitize(b, np.quantile(b, [0.25, 0.5, 0.75]))
+        table = np.histogram2d(u, v, bins=4)[0] / len(u)
+        dep.append((row.label, np.abs(table - table.sum(0) * table.sum(1)[:, None]).sum()))
+    causal = np.median([d for label, d in dep if label != "none"])
+    independent = [d for (label, d), m in zip(dep, pairs["mechanism"], strict=True) if m == "independent"]
+    assert causal > 2 * np.median(independent)

@@ -50,7 +50,10 @@ def _images(adata, params: PairImageParams) -> tuple[np.ndarray, np.ndarray]:
     a = adata.var_names.get_indexer(pairs["gene_a"])
     b = adata.var_names.get_indexer(pairs["gene_b"])
     labels = pairs["label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-    return imager.images(a, b), labels, (pairs["mechanism"].to_numpy())
+    images = imager.images(a, b)
+    if images.ndim == 3:  # a one-view recipe ("rank" or "standard"): one channel
+        images = images[:, None]
+    return images, labels, (pairs["mechanism"].to_numpy())
 
 
 def causal_training_set(recipe: dict, n_pairs: int, seed: int) -> dict[str, np.ndarray]:

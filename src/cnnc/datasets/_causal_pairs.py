@@ -209,7 +209,7 @@ def _latent_pair(
     return np.column_stack([x, y]), info
 
 
-GENERATORS = ("cells", "varied")
+GENERATORS = ("cells", "varied", "rcc")
 #: Families of the varied generator: each component of a cause, each mechanism, each noise
 VARIED_COMPONENTS = ("gaussian", "uniform", "laplace", "student-t", "lognormal", "gamma", "beta")
 VARIED_MECHANISMS = ("linear", "spline", "monotone spline", "gaussian process", "monotone gaussian process")
@@ -338,6 +338,54 @@ def _varied_pair(rng: np.random.Generator, n: int, label: str) -> tuple[np.ndarr
     return np.column_stack([_measured(rng, x), _measured(rng, y)]), info
 
 
+def _gmm(rng: np.random.Generator, n: int) -> np.ndarray:
+    """RCC's cause: a Gaussian mixture of 1-5 components, means N(0, r^2), sds |N(0, s^2)|, r and s U(0, 5)."""
+    k = int(rng.integers(1, 6))
+    r, s = rng.uniform(0, 5, 2)
+    means, sds = rng.normal(0, r, k), np.abs(rng.normal(0, s, k)) + 1e-3
+    comp = rng.choice(k, size=n, p=rng.dirichlet(np.ones(k)))
+    return _standardize(rng.normal(means[comp], sds[comp]))
+
+
+def _cubic_spline(rng: np.random.Generator, x: np.ndarray, values) -> np.ndarray:
+    """A cubic spline through 4-5 random knots over ``[min(x) - sd, max(x) + sd]``, knot values drawn by ``values``."""
+    from scipy.interpolate import CubicSpline
+
+    d = int(rng.integers(4, 6))
+    knots = np.sort(rng.uniform(x.min() - x.std(), x.max() + x.std(), d))
+    knots = knots + np.arange(d) * 1e-6  # strictly increasing
+    return CubicSpline(knots, values(d))(x)
+
+
+def _rcc_effect(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """RCC's mechanism: ``f(x) + s(x) * e``, ``f`` a random cubic spline, ``s`` a positive one, ``e`` ~ N(0, v)."""
+    f = _standardize(_cubic_spline(rng, x, lambda d: rng.standard_normal(d)))
+    sd = np.abs(_cubic_spline(rng, x, lambda d: rng.uniform(0, 5, d)))
+    sd = sd / (sd.mean() + 1e-12)
+    eps = rng.normal(0, np.sqrt(rng.uniform(0, 5)), len(x)) * rng.uniform(0.05, 0.6)
+    return _standardize(f + sd * eps)
+
+
+def _rcc_pair(rng: np.random.Generator, n: int, label: str) -> tuple[np.ndarray, dict]:
+    """Values ``(n, 2)`` of a pair of the RCC-style generator (cause first when causal) and its description."""
+    info = {"mechanism": "spline", "cause": "mixture", "noise": "heteroscedastic", "interventions": False}
+    if label == "none":
+        if rng.random() < 0.5:
+            x, y = _gmm(rng, n), _gmm(rng, n)
+            info.update(mechanism="independent", noise="")
+        else:
+            z = _gmm(rng, n)
+            x, y = _rcc_effect(rng, z), _rcc_effect(rng, z)
+            info.update(mechanism="confounded (spline/spline)")
+    else:
+        x = _gmm(rng, n)
+        y = _rcc_effect(rng, x)
+    info["readout"] = False
+    if rng.random() < 0.3:  # ties, discretised levels, outliers and units, as real measurements have them
+        x, y = _measured(rng, x), _measured(rng, y)
+    return np.column_stack([x, y]), info
+
+
 def causal_pairs(
     n_pairs: int = 1000,
     *,
@@ -367,6 +415,14 @@ def causal_pairs(
     scale and offset); 10% are discretised to 2-12 levels, 20% rounded to a grid (ties), 15% get 0.1-2% outliers
     at 3-10 sd. "none" pairs: two independent mixtures, or two effects of a hidden mixture. The options
     ``p_interventions``, ``inhibition`` and ``readout`` belong to the ``"cells"`` generator.
+
+    ``generator="rcc"``: the generator of RCC (Lopez-Paz et al. 2015) with its own settings. A cause is a Gaussian
+    mixture of 1-5 components (means N(0, r²), sds the absolute values of N(0, s²), r and s uniform on 0-5, Dirichlet weights),
+    standardized; the effect is ``f(x) + s(x) e``, ``f`` a cubic spline through 4-5 random knots over
+    ``[min(x) - sd, max(x) + sd]`` with N(0, 1) values, ``s`` the absolute value of another with U(0, 5) values
+    (heteroscedastic noise), ``e`` Gaussian of random variance (0.05-0.6 times U(0, 5)^½), standardized. 30% of
+    the pairs are then measured as in the varied generator (units, ties, levels, outliers). "none" pairs: two
+    independent mixtures, or two effects of a hidden mixture.
 
     ``generator="cells"`` (the default) describes single cells pooled over perturbations. Causal pairs: ``effect = mechanism(cause)`` with
 
@@ -413,7 +469,8 @@ def causal_pairs(
         Fraction of the pairs measured through a cytometer-like readout (noise, floor and rounding on both).
     generator
         ``"cells"`` (cells pooled over perturbation regimes, the options above; ``p_interventions`` defaults to
-        0.3) or ``"varied"`` (mixtures, splines, Gaussian processes, four noise models, ties and outliers).
+        0.3), ``"varied"`` (mixtures, splines, Gaussian processes, four noise models, ties and outliers) or
+        ``"rcc"`` (Gaussian mixtures, cubic splines, heteroscedastic Gaussian noise, as RCC's generator).
 
     Returns
     -------
@@ -440,7 +497,7 @@ def causal_pairs(
     seed = as_seed(seed)
     if generator not in GENERATORS:
         raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}.")
-    if generator == "varied" and (p_interventions is not None or inhibition != 0 or readout != 0):
+    if generator != "cells" and (p_interventions is not None or inhibition != 0 or readout != 0):
         msg = (
             "p_interventions, inhibition and readout are options of the 'cells' generator; the 'varied' generator "
             "has no perturbation regimes or cytometer readout: leave them at their defaults."
@@ -465,6 +522,8 @@ def causal_pairs(
         label = "none" if rng.random() < p_none else ("a->b" if rng.random() < 0.5 else "b->a")
         if generator == "varied":
             xy, info = _varied_pair(rng, n_cells, label)
+        elif generator == "rcc":
+            xy, info = _rcc_pair(rng, n_cells, label)
         else:
             xy, info = _one_pair(rng, n_cells, label, p_interventions, inhibition, readout)
         if label == "b->a":
