@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from anndata import AnnData
 from scanpy import logging as logg
 from scipy import stats
@@ -85,6 +86,139 @@ def _warn_constant(labels: np.ndarray, values: np.ndarray) -> None:
             f"variables {list(constant)[:5]} are constant over the cells: they carry no evidence of a link or a "
             "direction; their pairs are scored p_none = 1, direction 0."
         )
+
+
+def _scored_values(
+    adata: AnnData, variables: Sequence[str] | None, *, layer: str | None, use_raw: bool | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The variables' names and values, checked with this tool's bound and the hints of its error messages."""
+    return measured_values(
+        adata,
+        variables,
+        layer=layer,
+        use_raw=use_raw,
+        function="causal_scores",
+        max_variables=MAX_VARIABLES,
+        why_three="partial correlations",
+        max_hint="causal_scores scores all pairs of; pass variables=[...] (e.g. highly variable genes and the "
+        "candidate regulators).",
+    )
+
+
+def _bootstrap_intervals(
+    values: np.ndarray, model, a: np.ndarray, b: np.ndarray, batch_size: int, *, n_boot: int, seed: int
+) -> dict[str, np.ndarray]:
+    """95% percentile intervals of ``score`` and ``direction``, and ``p_direction``, over resamples of the cells.
+
+    Intervals in the order (a, b) of the pairs; ``p_direction`` is the share of resamples with ``a -> b`` (a tie
+    counts half). With ``n_boot=0`` every entry is NaN.
+    """
+    rng = np.random.default_rng(seed)
+    boot_score, boot_direction = [], []
+    for _ in range(n_boot):
+        s = _pair_scores(values[rng.integers(0, len(values), len(values))], model, a, b, batch_size)
+        boot_score.append(s["score"])
+        boot_direction.append(s["p_ab"] - s["p_ba"])
+    if not n_boot:
+        nan = np.full(len(a), np.nan)
+        return dict.fromkeys(("score_low", "score_high", "direction_low", "direction_high", "p_direction"), nan)
+    boot_score, boot_direction = np.array(boot_score), np.array(boot_direction)
+    score_low, score_high = np.quantile(boot_score, [0.025, 0.975], axis=0)
+    direction_low, direction_high = np.quantile(boot_direction, [0.025, 0.975], axis=0)
+    return {
+        "score_low": score_low,
+        "score_high": score_high,
+        "direction_low": direction_low,
+        "direction_high": direction_high,
+        "p_direction": (boot_direction > 0).mean(axis=0) + 0.5 * (boot_direction == 0).mean(axis=0),
+    }
+
+
+def _apply_interventions(
+    values: np.ndarray, design, a: np.ndarray, b: np.ndarray, full: dict, intervals: dict, flip: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Let the interventional graph decide the pairs with a perturbed variable on either side.
+
+    Where it orients a pair, that orientation replaces the image's (``flip``: the pair is ``b -> a``); every
+    touched pair takes the graph's ranking as ``score`` and NaN score intervals (the graph is not resampled).
+    Updates ``full`` and ``intervals`` in place; returns the new ``flip`` and the extra edge-table columns.
+    """
+    from ._interventional import interventional_pairs  # builds on the network search, which imports this module
+
+    iv = interventional_pairs(values, design, a, b)
+    decided = iv["touched"] & (iv["sign"] != 0)
+    flip = np.where(decided, iv["sign"] < 0, flip)
+    full["score"] = np.where(iv["touched"], iv["score"], full["score"])
+    for key in ("score_low", "score_high"):
+        intervals[key] = np.where(iv["touched"], np.nan, intervals[key])
+    extra = {
+        "direction_evidence": np.where(decided, "intervention", "images"),
+        "intervention_pvalue": iv["pvalue"],
+        "shift": np.where(flip, iv["shift_ba"], iv["shift_ab"]),
+    }
+    return flip, extra
+
+
+def _scores_table(
+    labels: np.ndarray, values: np.ndarray, a: np.ndarray, b: np.ndarray, full: dict, intervals: dict, design
+) -> pd.DataFrame:
+    """The edge table: each pair oriented so that ``regulator`` is the variable said to drive the other."""
+    direction = full["p_ab"] - full["p_ba"]
+    flip = direction < 0
+    extra = {}
+    if design is not None:
+        flip, extra = _apply_interventions(values, design, a, b, full, intervals, flip)
+    low, high = intervals["direction_low"], intervals["direction_high"]
+    edges = edge_table(
+        np.where(flip, labels[b], labels[a]),
+        np.where(flip, labels[a], labels[b]),
+        full["score"],
+        score_low=intervals["score_low"],
+        score_high=intervals["score_high"],
+        direction=np.where(flip, -direction, direction),
+        # a flipped pair's interval is the mirror image: its bounds swap
+        direction_low=np.where(flip, -high, low),
+        direction_high=np.where(flip, -low, high),
+        p_direction=np.where(flip, 1 - intervals["p_direction"], intervals["p_direction"]),
+        p_none=full["p_none"],
+        p_forward=np.where(flip, full["p_ba"], full["p_ab"]),
+        p_backward=np.where(flip, full["p_ab"], full["p_ba"]),
+        partial_corr=full["partial_corr"],
+        link_context=full["link_context"],
+        partial_context=full["partial_context"],
+        **extra,
+        corr=pair_evidence(values, a, b)[0],
+    )
+    return add_significance(edges, values, a, b, min_cells=0)  # association of the pair, as for predictions
+
+
+def _scores_params(
+    model, labels: np.ndarray, values: np.ndarray, *, layer: str | None, n_boot: int, seed: int, design
+) -> dict:
+    """``uns[key]["params"]``: the model, the inputs and the definition of the score and its intervals."""
+    score = (
+        "mean percentile rank of the context z-scores of the image model's 1 - p_none and of |partial "
+        "correlation| given all other variables"
+    )
+    if design is not None:
+        score += (
+            "; pairs with a perturbed variable: percentile rank of the interventional graph's ranking (tiers, "
+            "then total effect, |partial correlation| and direct effect)"
+        )
+    return prediction_params(
+        model,
+        symmetric=True,
+        precision="float32",
+        layer=layer,
+        function="causal_scores",
+        variables=[str(v) for v in labels],
+        n_boot=n_boot,
+        seed=seed,
+        n_cells=int(values.shape[0]),
+        **(design.params(labels) if design is not None else {}),
+        score=score,
+        intervals="95% bootstrap percentile intervals over resampled cells",
+    )
 
 
 @doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result, doc_interventions=doc_interventions)
@@ -196,97 +330,17 @@ def causal_scores(
     batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
     replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_scores")
     mdl = direction_model(model, "causal_scores")
-    labels, values = measured_values(
-        adata,
-        variables,
-        layer=layer,
-        use_raw=use_raw,
-        function="causal_scores",
-        max_variables=MAX_VARIABLES,
-        why_three="partial correlations",
-        max_hint="causal_scores scores all pairs of; pass variables=[...] (e.g. highly variable genes and the "
-        "candidate regulators).",
-    )
+    labels, values = _scored_values(adata, variables, layer=layer, use_raw=use_raw)
     _warn_constant(labels, values)
     design = parse_interventions(adata, labels, interventions, control, intervention_targets)
     n = len(labels)
     start = logg.info(f"scoring {n * (n - 1) // 2:,} pairs of {n} variables with {mdl.name}")
     a, b = np.triu_indices(n, k=1)
     full = _pair_scores(values, mdl, a, b, batch_size)
-    from ._interventional import interventional_pairs  # builds on the network search, which imports this module
-
-    rng = np.random.default_rng(seed := resolve_random_state(random_state, seed, "cnnc.tl.causal_scores"))
-    boot_score, boot_direction = [], []
-    for _ in range(int(n_boot)):
-        s = _pair_scores(values[rng.integers(0, len(values), len(values))], mdl, a, b, batch_size)
-        boot_score.append(s["score"])
-        boot_direction.append(s["p_ab"] - s["p_ba"])
-    direction = full["p_ab"] - full["p_ba"]
-    nan = np.full(len(a), np.nan)
-    if n_boot:
-        boot_score, boot_direction = np.array(boot_score), np.array(boot_direction)
-        score_low, score_high = np.quantile(boot_score, [0.025, 0.975], axis=0)
-        direction_low, direction_high = np.quantile(boot_direction, [0.025, 0.975], axis=0)
-        p_direction = (boot_direction > 0).mean(axis=0) + 0.5 * (boot_direction == 0).mean(axis=0)
-    else:
-        score_low = score_high = direction_low = direction_high = p_direction = nan
-    # orient each pair by its direction score: regulator = the variable said to drive the other
-    flip = direction < 0
-    extra = {}
-    if design is not None:
-        iv = interventional_pairs(values, design, a, b)
-        decided = iv["touched"] & (iv["sign"] != 0)
-        flip = np.where(decided, iv["sign"] < 0, flip)
-        full["score"] = np.where(iv["touched"], iv["score"], full["score"])
-        score_low, score_high = (np.where(iv["touched"], np.nan, x) for x in (score_low, score_high))
-        extra = {
-            "direction_evidence": np.where(decided, "intervention", "images"),
-            "intervention_pvalue": iv["pvalue"],
-            "shift": np.where(flip, iv["shift_ba"], iv["shift_ab"]),
-        }
-    edges = edge_table(
-        np.where(flip, labels[b], labels[a]),
-        np.where(flip, labels[a], labels[b]),
-        full["score"],
-        score_low=score_low,
-        score_high=score_high,
-        direction=np.where(flip, -direction, direction),
-        direction_low=np.where(flip, -direction_high, direction_low),
-        direction_high=np.where(flip, -direction_low, direction_high),
-        p_direction=np.where(flip, 1 - p_direction, p_direction),
-        p_none=full["p_none"],
-        p_forward=np.where(flip, full["p_ba"], full["p_ab"]),
-        p_backward=np.where(flip, full["p_ab"], full["p_ba"]),
-        partial_corr=full["partial_corr"],
-        link_context=full["link_context"],
-        partial_context=full["partial_context"],
-        **extra,
-        corr=pair_evidence(values, a, b)[0],
-    )
-    edges = add_significance(edges, values, a, b, min_cells=0)  # association of the pair, as for predictions
-    params = prediction_params(
-        mdl,
-        symmetric=True,
-        precision="float32",
-        layer=layer,
-        function="causal_scores",
-        variables=[str(v) for v in labels],
-        n_boot=int(n_boot),
-        seed=int(seed),
-        n_cells=int(values.shape[0]),
-        **(design.params(labels) if design is not None else {}),
-        score=(
-            "mean percentile rank of the context z-scores of the image model's 1 - p_none and of |partial "
-            "correlation| given all other variables"
-            + (
-                "; pairs with a perturbed variable: percentile rank of the interventional graph's ranking (tiers, "
-                "then total effect, |partial correlation| and direct effect)"
-                if design is not None
-                else ""
-            )
-        ),
-        intervals="95% bootstrap percentile intervals over resampled cells",
-    )
+    seed = resolve_random_state(random_state, seed, "cnnc.tl.causal_scores")
+    intervals = _bootstrap_intervals(values, mdl, a, b, batch_size, n_boot=int(n_boot), seed=seed)
+    edges = _scores_table(labels, values, a, b, full, intervals, design)
+    params = _scores_params(mdl, labels, values, layer=layer, n_boot=int(n_boot), seed=int(seed), design=design)
     adata = adata.copy() if copy else adata
     adata.uns[key_added] = {"edges": edges, "params": params}
     if replaced:

@@ -209,6 +209,137 @@ def _parse_skeleton(skeleton, labels: np.ndarray) -> np.ndarray:
     return adjacent
 
 
+def _network_values(
+    adata: AnnData, variables: Sequence[str] | None, *, layer: str | None, use_raw: bool | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The variables' names and values, checked with this tool's bound and the hints of its error messages."""
+    return measured_values(
+        adata,
+        variables,
+        layer=layer,
+        use_raw=use_raw,
+        function="causal_network",
+        max_variables=MAX_VARIABLES,
+        why_three="colliders",
+        max_hint="causal_network searches; pass variables=[...] (e.g. the top links of cnnc.tl.causal_scores).",
+    )
+
+
+def _refuse_constant(labels: np.ndarray, values: np.ndarray) -> None:
+    """Refuse variables that never vary: no test of independence can involve them."""
+    constant = labels[values.std(axis=0) == 0]
+    if len(constant):
+        raise ValueError(
+            f"Variables {list(constant)} are constant: a test of independence needs variation. Leave them out "
+            "(variables=[...])."
+        )
+
+
+def _search(
+    values: np.ndarray,
+    gaussian: np.ndarray,
+    adjacent: np.ndarray,
+    design,
+    *,
+    alpha: float,
+    max_cond: int | None,
+    given: bool,
+) -> dict:
+    """The graph: ``adjacent``, ``directed``, ``how`` (see :func:`propagate`) and ``colliders`` ``(i, k, j, p)``.
+
+    Observational cells: the skeleton search (unless ``given``), colliders and Meek's rules on the normal scores.
+    With a design of interventions, the interventional graph orients from direct effects and invariance instead.
+    """
+    if design is not None:
+        from ._interventional import interventional_graph  # it builds on this module's search
+
+        graph = interventional_graph(
+            values, design, alpha=alpha, max_cond=max_cond, skeleton=adjacent if given else None
+        )
+        return {key: graph[key] for key in ("adjacent", "directed", "how", "colliders")}
+    n = values.shape[0]
+    corr = np.corrcoef(gaussian.T)
+    if not given:
+        adjacent = _skeleton(corr, n, alpha, max_cond, adjacent)
+    colliders = unshielded_colliders(corr, n, adjacent, max_cond, alpha)
+    directed, how = propagate(adjacent, colliders)
+    return {"adjacent": adjacent, "directed": directed, "how": how, "colliders": colliders}
+
+
+def _image_probabilities(
+    labels: np.ndarray, values: np.ndarray, a: np.ndarray, b: np.ndarray, model, batch_size: int
+) -> np.ndarray:
+    """The image model's ``(p_none, p_ab, p_ba)`` of each pair (a, b), each read both ways; none for no pair."""
+    if not len(a):
+        return np.zeros((0, 3))
+    imager = make_imager(values, np.arange(len(labels)), model.spec.image_params, gene_names=list(map(str, labels)))
+    return score_pairs(imager, a, b, model, batch_size=batch_size, symmetric=True, progress=False)
+
+
+def _network_table(
+    labels: np.ndarray, values: np.ndarray, gaussian: np.ndarray, graph: dict, model, batch_size: int
+) -> pd.DataFrame:
+    """The edge table: one row per link, oriented by the graph where it can, else by the pair image."""
+    adjacent, directed, how = graph["adjacent"], graph["directed"], graph["how"]
+    a, b = np.nonzero(np.triu(adjacent, 1))
+    proba = _image_probabilities(labels, values, a, b, model, batch_size)
+    image_direction = proba[:, 1] - proba[:, 2]
+    # the graph's orientation where it has one, else the image's (a tie keeps the order given)
+    flip = np.where(directed[a, b] | directed[b, a], directed[b, a], image_direction < 0)
+    partial = partial_correlation(gaussian)
+    edges = edge_table(
+        np.where(flip, labels[b], labels[a]),
+        np.where(flip, labels[a], labels[b]),
+        np.abs(partial[a, b]),  # the strength of the link given the rest of the graph ranks the edges
+        oriented_by=np.array(["image", "collider", "meek", "intervention"], dtype=object)[how[a, b]],
+        partial_corr=partial[a, b],
+        direction=np.where(flip, -image_direction, image_direction),
+        p_forward=np.where(flip, proba[:, 2], proba[:, 1]),
+        p_backward=np.where(flip, proba[:, 1], proba[:, 2]),
+        p_none=proba[:, 0],
+        corr=pair_evidence(values, a, b)[0],
+    )
+    return add_significance(edges, values, a, b, min_cells=0)  # association of the pair, as for predictions
+
+
+def _network_params(
+    model,
+    labels: np.ndarray,
+    values: np.ndarray,
+    *,
+    layer: str | None,
+    alpha: float,
+    max_cond: int | None,
+    skeleton: str,
+    design,
+) -> dict:
+    """``uns[key]["params"]``: the model, the inputs, the search settings and the method (``max_cond=None``: -1)."""
+    if design is None:
+        method = (
+            "PC-stable skeleton (Fisher z of partial correlations of normal scores), colliders by the separating set "
+            "of largest p-value (PC-Max), Meek rules 1-3; edges left undirected oriented by the image model"
+        )
+    else:
+        method = (
+            "PC-stable skeleton with direct interventional effects; orientations from direct effects and "
+            "invariance under interventions, Meek rules 1-3; edges left undirected oriented by the image model"
+        )
+    return prediction_params(
+        model,
+        symmetric=True,
+        precision="float32",
+        layer=layer,
+        function="causal_network",
+        variables=[str(v) for v in labels],
+        alpha=alpha,
+        max_cond=-1 if max_cond is None else int(max_cond),
+        skeleton=skeleton,
+        n_cells=int(values.shape[0]),
+        **(design.params(labels) if design is not None else {}),
+        method=method,
+    )
+
+
 @doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result, doc_interventions=doc_interventions)
 def causal_network(
     adata: AnnData,
@@ -309,88 +440,22 @@ def causal_network(
     batch_size = as_integer(batch_size, "batch_size", low=1, example=1024)
     replaced = check_result_key(adata, key_added, marker="edges", function="cnnc.tl.causal_network")
     mdl = direction_model(model, "causal_network")
-    labels, values = measured_values(
-        adata,
-        variables,
-        layer=layer,
-        use_raw=use_raw,
-        function="causal_network",
-        max_variables=MAX_VARIABLES,
-        why_three="colliders",
-        max_hint="causal_network searches; pass variables=[...] (e.g. the top links of cnnc.tl.causal_scores).",
-    )
+    labels, values = _network_values(adata, variables, layer=layer, use_raw=use_raw)
     design = parse_interventions(adata, labels, interventions, control, intervention_targets)
     given = skeleton is not None
     adjacent = _parse_skeleton(skeleton, labels) if given else ~np.eye(len(labels), dtype=bool)
-    constant = labels[values.std(axis=0) == 0]
-    if len(constant):
-        raise ValueError(
-            f"Variables {list(constant)} are constant: a test of independence needs variation. Leave them out "
-            "(variables=[...])."
-        )
+    _refuse_constant(labels, values)
     kind = "given" if given else "estimated"
     start = logg.info(f"searching a network of {len(labels)} variables ({kind} skeleton)")
-    n = values.shape[0]
     gaussian = normal_scores(values)
-    corr = np.corrcoef(gaussian.T)
-    if design is not None:
-        from ._interventional import interventional_graph  # it builds on this module's search
-
-        graph = interventional_graph(
-            values, design, alpha=float(alpha), max_cond=max_cond, skeleton=adjacent if given else None
-        )
-        adjacent, directed, how, colliders = graph["adjacent"], graph["directed"], graph["how"], graph["colliders"]
-    else:
-        if not given:
-            adjacent = _skeleton(corr, n, float(alpha), max_cond, adjacent)
-        colliders = unshielded_colliders(corr, n, adjacent, max_cond, float(alpha))
-        directed, how = propagate(adjacent, colliders)
-    a, b = np.nonzero(np.triu(adjacent, 1))
-    if len(a):
-        imager = make_imager(values, np.arange(len(labels)), mdl.spec.image_params, gene_names=list(map(str, labels)))
-        proba = score_pairs(imager, a, b, mdl, batch_size=batch_size, symmetric=True, progress=False)
-    else:
-        proba = np.zeros((0, 3))
-    image_direction = proba[:, 1] - proba[:, 2]
-    # the graph's orientation where it has one, else the image's (a tie keeps the order given)
-    flip = np.where(directed[a, b] | directed[b, a], directed[b, a], image_direction < 0)
-    partial = partial_correlation(gaussian)
-    edges = edge_table(
-        np.where(flip, labels[b], labels[a]),
-        np.where(flip, labels[a], labels[b]),
-        np.abs(partial[a, b]),  # the strength of the link given the rest of the graph ranks the edges
-        oriented_by=np.array(["image", "collider", "meek", "intervention"], dtype=object)[how[a, b]],
-        partial_corr=partial[a, b],
-        direction=np.where(flip, -image_direction, image_direction),
-        p_forward=np.where(flip, proba[:, 2], proba[:, 1]),
-        p_backward=np.where(flip, proba[:, 1], proba[:, 2]),
-        p_none=proba[:, 0],
-        corr=pair_evidence(values, a, b)[0],
-    )
-    edges = add_significance(edges, values, a, b, min_cells=0)  # association of the pair, as for predictions
+    graph = _search(values, gaussian, adjacent, design, alpha=float(alpha), max_cond=max_cond, given=given)
+    edges = _network_table(labels, values, gaussian, graph, mdl, batch_size)
     found = pd.DataFrame(
-        [(labels[i], labels[k], labels[j], p) for i, k, j, p in colliders],
+        [(labels[i], labels[k], labels[j], p) for i, k, j, p in graph["colliders"]],
         columns=["cause_1", "effect", "cause_2", "p_separation"],
     )
-    params = prediction_params(
-        mdl,
-        symmetric=True,
-        precision="float32",
-        layer=layer,
-        function="causal_network",
-        variables=[str(v) for v in labels],
-        alpha=float(alpha),
-        max_cond=-1 if max_cond is None else int(max_cond),
-        skeleton="given" if given else "estimated",
-        n_cells=int(n),
-        **(design.params(labels) if design is not None else {}),
-        method=(
-            "PC-stable skeleton (Fisher z of partial correlations of normal scores), colliders by the separating set "
-            "of largest p-value (PC-Max), Meek rules 1-3; edges left undirected oriented by the image model"
-            if design is None
-            else "PC-stable skeleton with direct interventional effects; orientations from direct effects and "
-            "invariance under interventions, Meek rules 1-3; edges left undirected oriented by the image model"
-        ),
+    params = _network_params(
+        mdl, labels, values, layer=layer, alpha=float(alpha), max_cond=max_cond, skeleton=kind, design=design
     )
     adata = adata.copy() if copy else adata
     adata.uns[key_added] = {"edges": edges, "colliders": found, "params": params}

@@ -66,6 +66,66 @@ def _check_arguments(datasets, edge_tables, folds, task) -> None:
         raise ValueError(f"task must be 'direction' or 'interaction', got {task!r}.")
 
 
+def _classes(task: str) -> list[str]:
+    """The output classes of a model of ``task``."""
+    return DIRECTION_CLASSES if task == "direction" else INTERACTION_CLASSES
+
+
+def _architecture(rec: Recipe, task: str) -> dict:
+    """The network's arguments: sized by the recipe's image and features, then the recipe's own overrides.
+
+    Refuses an override whose number of classes does not fit ``task``.
+    """
+    classes = _classes(task)
+    n_features = len(rec.features) + (1 if rec.measure_choices else 0)
+    arch = {"image_size": rec.image.bins, "n_classes": len(classes), "n_extra_features": n_features}
+    arch.update(rec.architecture)
+    if arch["n_classes"] != len(classes):
+        raise ValueError(f"Task {task!r} needs n_classes={len(classes)}, architecture has {arch['n_classes']}.")
+    if task != "direction":
+        arch["direction_from_images"] = False
+    return arch
+
+
+def _spec_fields(rec: Recipe, task: str, features, edge_score: str = "p_ab") -> dict:
+    """The :class:`~cnnc.models.ModelSpec` fields a trained model declares: task, classes, image recipe, features.
+
+    A model of images of ranks or z-scores says it reads any measured variables; only a direction model ranks
+    edges by a score other than ``p_ab``.
+    """
+    expects = {}
+    if rec.image.scaling != "log":
+        expects["expects"] = f"any measured variables (the pair images bin {rec.image.scaling} values)"
+    return {
+        **expects,
+        "task": task,
+        "classes": list(_classes(task)),
+        "image": rec.image.to_dict(),
+        "features": list(features),
+        "gene_matching": "case-insensitive",
+        "edge_score": edge_score if task == "direction" else "p_ab",
+    }
+
+
+def _training_record(rec: Recipe, contexts, truths_list, knowns, examples, *, seed: int, result, validation) -> dict:
+    """What the model's spec records of its training: recipe, data sizes, seed, best epoch and validation."""
+    return {
+        "recipe": rec.to_dict(),
+        "n_datasets": len(contexts),
+        "truths": [sorted(t) for t in truths_list],
+        "n_known_edges": int(sum(map(len, knowns))),
+        "n_regulators": int(len(np.unique(examples.pairs.regulator))),
+        "n_labelled_pairs": int(len(examples)),
+        "n_cells": [int(c.imager.n_cells) for c in contexts],
+        "n_genes": [int(len(c.var_names)) for c in contexts],
+        "seed": int(seed),
+        "best_epoch": int(result.best_epoch),
+        "epochs": rec.fit.epochs,
+        "validation": validation,
+        "cnnc_version": package_version(),
+    }
+
+
 @doc_params(doc_pair_table=doc_pair_table, doc_expression=doc_expression)
 def train(
     adata: AnnData | Sequence[AnnData],
@@ -168,14 +228,7 @@ def train(
         for d, t in zip(datasets, edge_tables, strict=True)
     ]
     contexts, truths_list = [r[0] for r in read], [r[1] for r in read]
-    classes = DIRECTION_CLASSES if task == "direction" else INTERACTION_CLASSES
-    n_features = len(rec.features) + (1 if rec.measure_choices else 0)
-    arch = {"image_size": rec.image.bins, "n_classes": len(classes), "n_extra_features": n_features}
-    arch.update(rec.architecture)
-    if arch["n_classes"] != len(classes):
-        raise ValueError(f"Task {task!r} needs n_classes={len(classes)}, architecture has {arch['n_classes']}.")
-    if task != "direction":
-        arch["direction_from_images"] = False
+    arch = _architecture(rec, task)
 
     def fit(examples, fit_seed):
         return fit_examples(
@@ -183,18 +236,7 @@ def train(
         )
 
     def spec_kwargs(features, edge_score="p_ab"):
-        expects = {}
-        if rec.image.scaling != "log":
-            expects["expects"] = f"any measured variables (the pair images bin {rec.image.scaling} values)"
-        return {
-            **expects,
-            "task": task,
-            "classes": list(classes),
-            "image": rec.image.to_dict(),
-            "features": list(features),
-            "gene_matching": "case-insensitive",
-            "edge_score": edge_score if task == "direction" else "p_ab",
-        }
+        return _spec_fields(rec, task, features, edge_score)
 
     cv = None
     if folds >= 2:
@@ -218,31 +260,18 @@ def train(
     if choice[0] is not None:
         model.set_deep_scale(choice[0])
     model.spec.training.update(
-        {
-            "recipe": rec.to_dict(),
-            "n_datasets": len(datasets),
-            "truths": [sorted(t) for t in truths_list],
-            "n_known_edges": int(sum(map(len, knowns))),
-            "n_regulators": int(len(np.unique(examples.pairs.regulator))),
-            "n_labelled_pairs": int(len(examples)),
-            "n_cells": [int(c.imager.n_cells) for c in contexts],
-            "n_genes": [int(len(c.var_names)) for c in contexts],
-            "seed": int(seed),
-            "best_epoch": int(result.best_epoch),
-            "epochs": rec.fit.epochs,
-            "validation": validation,
-            "cnnc_version": package_version(),
-        }
+        _training_record(rec, contexts, truths_list, knowns, examples, seed=seed, result=result, validation=validation)
     )
     if cv is not None:
         model.spec.metrics.update(cv[0].metrics)
         if replaced:
             logg.warning(f"replacing the previous cross-validation in {replaced}")
+        params = {"model": name, "recipe": rec.name, "task": task, "folds": int(folds), "seed": int(seed)}
         datasets[0].uns[key_added] = {
             "edges": cv[0].edges,
             "folds": cv[0].folds,
             "metrics": cv[0].metrics,
-            "params": {"model": name, "recipe": rec.name, "task": task, "folds": int(folds), "seed": int(seed)},
+            "params": params,
         }
     logg.info("    finished", time=start, deep=f"cross-validated edges in adata.uns[{key_added!r}]" if cv else "")
     return model
