@@ -136,10 +136,13 @@ def network_scores(edges: pd.DataFrame, names: list[str]) -> np.ndarray:
 
 
 def ranking_scores(edges: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """Ordered-pair scores of an edge table: ``score`` for regulator → target, ``reverse_score`` (0 if absent)
+    for the other way."""
     pos = {n: i for i, n in enumerate(names)}
     s = np.zeros((len(names), len(names)))
-    for r, t, v in zip(edges["regulator"], edges["target"], edges["score"], strict=True):
-        s[pos[r], pos[t]] = v
+    reverse = edges["reverse_score"] if "reverse_score" in edges else np.zeros(len(edges))
+    for r, t, v, w in zip(edges["regulator"], edges["target"], edges["score"], reverse, strict=True):
+        s[pos[r], pos[t]], s[pos[t], pos[r]] = v, w
     return s
 
 

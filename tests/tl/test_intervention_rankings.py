@@ -87,6 +87,11 @@ def test_causal_scores_intervention_method_end_to_end_and_bad_input():
         out = cnnc.tl.causal_scores(screen, intervention_method=method, **kw).uns["cnnc_causal"]
         assert out["params"]["intervention_method"] == method and repr(method) in out["params"]["score"]
         tables[method] = out["edges"]
+    for table in tables.values():  # the called direction outranks the other; undecided pairs tie
+        decided = (table["direction_evidence"] == "intervention").to_numpy()
+        assert (table["score"] > table["reverse_score"]).to_numpy()[decided].all()
+        assert (table["score"] == table["reverse_score"]).to_numpy()[~decided].all()
+        assert table["score_low"].isna().all()
     top = tables["combined"].head(8)
     assert sum((r, t) in truth for r, t in zip(top["regulator"], top["target"], strict=True)) >= 6
     assert not tables["combined"]["score"].equals(tables["graph"]["score"])

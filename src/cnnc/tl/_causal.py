@@ -137,21 +137,25 @@ def _bootstrap_intervals(
 def _apply_interventions(
     values: np.ndarray, design, a: np.ndarray, b: np.ndarray, full: dict, intervals: dict, flip: np.ndarray, method: str
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Let the interventional graph decide the pairs with a perturbed variable on either side.
+    """Let the interventional evidence rank every pair, and orient the pairs it decides.
 
-    Where it orients a pair, that orientation replaces the image's (``flip``: the pair is ``b -> a``); every
-    touched pair takes the graph's ranking as ``score`` and NaN score intervals (the graph is not resampled).
-    Updates ``full`` and ``intervals`` in place; returns the new ``flip`` and the extra edge-table columns.
+    With interventions, one ranking (``method``) scores both directions of all pairs, so that touched and
+    untouched pairs share a scale: ``score`` becomes the percentile rank of the direction called (among both
+    directions of every pair), ``reverse_score`` that of the other, and the score intervals NaN (the graph is not
+    resampled). Where
+    it orients a pair, that orientation replaces the image's (``flip``: the pair is ``b -> a``). Updates ``full``
+    and ``intervals`` in place; returns the new ``flip`` and the extra edge-table columns.
     """
     from ._interventional import interventional_pairs  # builds on the network search, which imports this module
 
     iv = interventional_pairs(values, design, a, b, method)
-    decided = iv["touched"] & (iv["sign"] != 0)
+    decided = iv["sign"] != 0
     flip = np.where(decided, iv["sign"] < 0, flip)
-    full["score"] = np.where(iv["touched"], iv["score"], full["score"])
+    full["score"] = np.where(flip, iv["score_ba"], iv["score_ab"])
     for key in ("score_low", "score_high"):
-        intervals[key] = np.where(iv["touched"], np.nan, intervals[key])
+        intervals[key] = np.full(len(a), np.nan)
     extra = {
+        "reverse_score": np.where(flip, iv["score_ab"], iv["score_ba"]),
         "direction_evidence": np.where(decided, "intervention", "images"),
         "intervention_pvalue": iv["pvalue"],
         "shift": np.where(flip, iv["shift_ba"], iv["shift_ab"]),
@@ -208,7 +212,7 @@ def _scores_params(
         "correlation| given all other variables"
     )
     if design is not None:
-        score += f"; pairs with a perturbed variable: percentile rank of the interventional ranking {method!r} " + (
+        score = f"percentile rank of the interventional ranking {method!r} " + (
             "(the graph's tiers, then total effect, |partial correlation| and direct effect)"
             if method == "graph"
             else "(significant shifts of perturbed regulators first, by size; then the graph's edges)"
@@ -281,10 +285,11 @@ def causal_scores(
     - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
       intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
       wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
-    - **Interventions.** With ``interventions``, a pair with a perturbed variable on either side takes its
-      ``score`` and orientation from the interventional evidence (``intervention_method``; the image's
-      orientation where the evidence leaves the pair undetermined); its bootstrap intervals are NaN (the
-      interventional graph is not resampled). See :doc:`/interventions`.
+    - **Interventions.** With ``interventions``, every pair takes its ``score`` from the interventional ranking
+      (``intervention_method``: perturbation shifts, the interventional graph, and the link strength of the pairs
+      no perturbation touches; ``reverse_score``: the same for the other direction) and its orientation from the interventional evidence where it has one (the
+      image's elsewhere, ``direction_evidence="images"``); the score intervals are then NaN (the interventional
+      graph is not resampled). See :doc:`/interventions`.
     - **Reliability.** Measured with a decision forced on every pair in ``docs/_generated/causal.md``
       (``python -m benchmarks.causal``): the default ``cnnc-causal`` (version 1, also
       named ``"cnnc-causal-1"``) orients the Tübingen cause-effect pairs (99 real pairs, weighted as the
@@ -336,9 +341,10 @@ def causal_scores(
         drives the other, ``direction >= 0``), ``target``, ``score``, ``score_low``, ``score_high``,
         ``direction`` (P(regulator → target) - P(target → regulator)), ``direction_low``, ``direction_high``,
         ``p_direction`` (bootstrap share with regulator → target), ``p_none``, ``p_forward``, ``p_backward``,
-        ``partial_corr``, ``link_context``, ``partial_context``; with ``interventions`` also ``direction_evidence``
-        (``"intervention"`` or ``"images"``), ``intervention_pvalue`` (p-value of the direct effect that oriented
-        the pair, NaN if none) and ``shift`` (rank-biserial shift of the target's distribution in cells where the
+        ``partial_corr``, ``link_context``, ``partial_context``; with ``interventions`` also ``reverse_score`` (the
+        percentile rank of target → regulator in the same ranking), ``direction_evidence``
+        (``"intervention"`` or ``"images"``), ``intervention_pvalue`` (p-value of the evidence that oriented
+        the pair: the Mann-Whitney p-value of a significant shift, else of the direct effect; NaN if none) and ``shift`` (rank-biserial shift of the target's distribution in cells where the
         regulator is perturbed, 0 if it never is); ``corr`` (Pearson over the cells), ``pvalue`` and ``qvalue``
         (the chance that two independent variables, each one's cells permuted, are as correlated, and its
         Benjamini–Hochberg adjustment: a test of association, not of the link nor of its direction).

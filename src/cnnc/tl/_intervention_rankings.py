@@ -29,7 +29,8 @@ def strength(graph: dict) -> np.ndarray:
     p_vars = len(graph["adjacent"])
     off = ~np.eye(p_vars, dtype=bool)
     shift, z = np.abs(graph["shift"]), np.abs(graph["direct_z"])
-    parts = (np.maximum(shift, shift.T)[off], np.abs(graph["partial"])[off], np.maximum(z, z.T)[off])
+    partial = np.abs(graph["partial"])  # symmetric up to rounding: made exactly so, so that ties stay ties
+    parts = (np.maximum(shift, shift.T)[off], np.maximum(partial, partial.T)[off], np.maximum(z, z.T)[off])
     out = np.zeros((p_vars, p_vars))
     out[off] = sum(stats.rankdata(x) for x in parts) / (len(parts) * (off.sum() + 1))
     return out

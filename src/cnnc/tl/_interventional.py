@@ -209,7 +209,8 @@ def interventional_pairs(
 
     ``method``: the ranking (:mod:`cnnc.tl._intervention_rankings`). ``touched`` (bool), ``sign`` (+1: a → b,
     -1: b → a, 0: undetermined; ``"graph"``: the graph's orientation, else the ``"shift"`` ranking's),
-    ``score`` (percentile rank over the pairs of the better of the ranking both ways, in (0, 1]), ``pvalue`` (of
+    ``score_ab``/``score_ba`` (percentile rank of a → b and of b → a among both directions of all the pairs, in
+    (0, 1]), ``pvalue`` (of
     the evidence that oriented the pair: the Mann-Whitney p-value of the regulator's shift of the target where that
     shift is significant, else the direct-effect p-value; NaN when neither was tested), ``shift_ab``/``shift_ba``
     (shift of b when a is perturbed and of a when b is).
@@ -223,14 +224,15 @@ def interventional_pairs(
         by_shift = shift_scores(graph)
         forward, backward = by_shift[a, b] > by_shift[b, a], by_shift[b, a] > by_shift[a, b]
     sign = np.where(forward, 1, np.where(backward, -1, 0))
-    best = np.maximum(score[a, b], score[b, a])
+    both = stats.rankdata(np.concatenate([score[a, b], score[b, a]])) / (2 * len(a))
     moves = (graph["shift_p"] < 0.05) & (np.abs(graph["shift"]) >= 0.1)
     evidence_p = np.where(moves, graph["shift_p"], graph["direct_p"]) if method != "graph" else graph["direct_p"]
     pvalue = np.where(sign > 0, evidence_p[a, b], np.where(sign < 0, evidence_p[b, a], 1.0))
     return {
         "touched": graph["perturbed"][a] | graph["perturbed"][b],
         "sign": sign,
-        "score": stats.rankdata(best) / len(best),
+        "score_ab": both[: len(a)],
+        "score_ba": both[len(a) :],
         "pvalue": np.where(pvalue < 1, pvalue, np.nan),
         "shift_ab": graph["shift"][a, b],
         "shift_ba": graph["shift"][b, a],
