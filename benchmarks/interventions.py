@@ -82,8 +82,9 @@ SACHS_CANDIDATES = (
     "inhibitor/activator; shift-first rankings: significant shift first (S3), any perturbed regulator by "
     "rank-biserial or standardised mean shift, with and without a strength tie-break (S1, S2, S4); the mean "
     "percentile rank of the graph ranking with S3, S1 or the mean shift; link from that mean with the orientation "
-    "of S3, S1, the graph ranking or the mean itself (tie-break or a 0.5 penalty); shipped: link from the graph "
-    "ranking + S3, oriented by S3 with the 0.5 penalty ('combined'), 'graph' and 'shift' (S3) as options. "
+    "of S3, S1, the graph ranking or the mean itself (tie-break or a 0.5 penalty); link from the graph ranking + "
+    "S3, oriented by S3 with the 0.5 penalty; shipped: the same with S3's halved directions ordered by their "
+    "insignificant shift (S3t) ('combined'), with 'graph' and 'shift' (S3t) as options. "
     "Table: docs/interventions.md"
 )
 SETTINGS = {

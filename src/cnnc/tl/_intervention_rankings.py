@@ -53,7 +53,8 @@ def shift_scores(graph: dict, *, alpha: float = 0.05, min_shift: float = 0.1) ->
 
     A perturbed regulator that moves the target (Mann-Whitney p < ``alpha``, |rank-biserial shift| >=
     ``min_shift``) first, by |shift|; then graph edges out of never-perturbed variables; then links without either
-    by :func:`strength` (halved where the regulator is perturbed and moves nothing).
+    by :func:`strength` (halved where the regulator is perturbed and moves nothing; the larger of two such
+    insignificant shifts breaks the tie between a pair's directions).
     """
     p_vars = len(graph["adjacent"])
     off = ~np.eye(p_vars, dtype=bool)
@@ -62,7 +63,10 @@ def shift_scores(graph: dict, *, alpha: float = 0.05, min_shift: float = 0.1) ->
     shift = np.abs(graph["shift"])
     moves = perturbed & (graph["shift_p"] < alpha) & (shift >= min_shift)
     oriented = graph["directed"] & ~graph["perturbed"][:, None]
-    score = np.where(moves, 2 + shift, np.where(oriented, 1 + link, np.where(perturbed, link / 2, link)))
+    # a perturbed regulator that moves nothing significantly: halved, and of the two directions of a pair the one
+    # with the larger (insignificant) shift first (1e-6 is below the smallest step of the strength's ranks)
+    weak = link / 2 + 1e-6 * shift
+    score = np.where(moves, 2 + shift, np.where(oriented, 1 + link, np.where(perturbed, weak, link)))
     np.fill_diagonal(score, -np.inf)
     return score
 
