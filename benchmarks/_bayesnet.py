@@ -16,8 +16,6 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from cnnc._interventions import Interventions
-
 #: Most variables the search takes (beyond, the greedy search and the bootstrap cost minutes and the share of
 #: cells per parent configuration falls below what the counts can score).
 MAX_VARIABLES = 60
@@ -133,19 +131,20 @@ def best_network(score, p: int, *, max_parents: int, restarts: int, rng: np.rand
     return best
 
 
-def used_cells(design: Interventions, n_cells: int, p: int) -> np.ndarray:
+def used_cells(labels: np.ndarray, targets: dict[str, list[int]], p: int) -> np.ndarray:
     """Variables × cells: False where the variable is perturbed (its own term leaves those cells out)."""
-    used = np.ones((p, n_cells), dtype=bool)
-    for label, targets in design.targets.items():
-        cells = design.labels == label
-        for t in targets:
+    used = np.ones((p, len(labels)), dtype=bool)
+    for label, hit in targets.items():
+        cells = labels == label
+        for t in hit:
             used[t, cells] = False
     return used
 
 
 def network_frequencies(
     values: np.ndarray,
-    design: Interventions,
+    labels: np.ndarray,
+    targets: dict[str, list[int]],
     *,
     levels: int = 3,
     ess: float = 1.0,
@@ -156,7 +155,8 @@ def network_frequencies(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(best, frequency)``: the best DAG on all cells, and the share of bootstrap resamples whose DAG has a → b.
 
-    ``values``: cells × variables; ``design``: the perturbations (their targets index the columns).
+    ``values``: cells × variables; ``labels``: each cell's condition; ``targets``: condition → the columns it
+    perturbs (conditions absent perturb nothing).
     """
     n, p = values.shape
     if p > MAX_VARIABLES:
@@ -165,7 +165,7 @@ def network_frequencies(
             "(e.g. the perturbed genes and their strongest partners)."
         )
     codes = discretise(values, levels)
-    used = used_cells(design, n, p)
+    used = used_cells(np.asarray(labels), targets, p)
     rng = np.random.default_rng(seed)
     kw = {"max_parents": max_parents, "restarts": restarts, "rng": rng}
     best = best_network(_Scorer(codes, used, np.ones(n), levels, ess), p, **kw)

@@ -48,7 +48,6 @@ from sklearn.metrics import average_precision_score
 
 import cnnc
 from benchmarks._bayesnet import network_frequencies
-from cnnc._interventions import parse_interventions
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench-data" / "sachs"
@@ -179,8 +178,12 @@ def gies_scores(values: np.ndarray, labels: np.ndarray, control, targets: dict, 
 
 def bayesnet_scores(adata, column: str, control, targets, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The discrete Bayesian network peer: its best DAG and its bootstrap edge frequencies (ties by |corr|)."""
-    design = parse_interventions(adata, np.asarray(names), column, control, targets)
-    best, freq = network_frequencies(np.asarray(adata.X, dtype=np.float64), design, n_boot=20)
+    labels = adata.obs[column].astype(str).to_numpy()
+    control = set(np.atleast_1d(control))
+    mapping = targets or {lab: lab for lab in pd.unique(labels) if lab not in control}
+    pos = {n: i for i, n in enumerate(names)}
+    hits = {lab: [pos[t] for t in np.atleast_1d(hit)] for lab, hit in mapping.items() if hit}
+    best, freq = network_frequencies(np.asarray(adata.X, dtype=np.float64), labels, hits, n_boot=20)
     corr = np.abs(np.corrcoef(np.asarray(adata.X, dtype=np.float64).T))
     return np.where(best, 1 + corr, 0.0), freq + 1e-3 * corr
 
