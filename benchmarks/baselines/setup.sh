@@ -2,6 +2,7 @@
 # Create the two isolated venvs used by the benchmark-only baselines (never package dependencies):
 #   benchmarks/.venv-grnboost2     arboreto 0.1.6 (GRNBoost2) on the last dask/pandas/scikit-learn it runs on unchanged
 #   benchmarks/.venv-regdiffusion  regdiffusion 0.2.3 on the CPU build of torch 2.13.0
+# (GIES, for benchmarks/interventions.py: its sibling setup_gies.sh makes benchmarks/.venv-gies.)
 # Idempotent: a venv whose import check passes is left alone. Re-create one with FORCE=1.
 # Python: $PYTHON if set, else `python3` (must be 3.9-3.11: numpy 1.24.4 has no wheels for newer Pythons).
 set -euo pipefail

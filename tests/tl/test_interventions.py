@@ -248,7 +248,7 @@ def test_cli_interventions(screen_1e4, tiny_model, tmp_path):
 
 
 def test_pair_scores_rank_by_tier_then_total_effect_directness_and_direct_effect():
-    from cnnc.tl._interventional import pair_scores
+    from cnnc.tl._intervention_rankings import pair_scores
 
     p = 4
     adjacent = np.zeros((p, p), dtype=bool)

@@ -19,13 +19,24 @@ def _random_dag(n_genes: int, n_edges: int, rng: np.random.Generator) -> np.ndar
 
 
 def _rates(
-    edges: np.ndarray, weights: np.ndarray, n_genes: int, knocked: np.ndarray, knockdown: float, noise: float, rng
+    edges: np.ndarray,
+    weights: np.ndarray,
+    n_genes: int,
+    knocked: np.ndarray,
+    knockdown: float,
+    noise: float,
+    rng,
+    on_activity: bool = False,
 ) -> np.ndarray:
-    """Cells × genes expression rates: each gene a Hill function of its regulators, knock-downs applied in order."""
+    """Cells × genes expression rates: each gene a Hill function of its regulators, knock-downs applied in order.
+
+    ``on_activity``: the perturbation lowers what the gene's targets read (its activity), not its measured rate.
+    """
     n_cells = len(knocked)
     basal = rng.uniform(0.5, 2.0, n_genes)
     half = rng.uniform(0.5, 1.5, len(edges))
     rate = np.zeros((n_cells, n_genes))
+    active = np.zeros((n_cells, n_genes))  # what the targets read
     # topological order of the DAG (regulators before their targets)
     indegree = np.bincount(edges[:, 1], minlength=n_genes)
     order, ready = [], [g for g in range(n_genes) if indegree[g] == 0]
@@ -41,11 +52,12 @@ def _rates(
         into = np.flatnonzero(edges[:, 1] == g)
         activity = np.zeros(n_cells)
         for e in into:
-            x = (rate[:, edges[e, 0]] / half[e]) ** 2
+            x = (active[:, edges[e, 0]] / half[e]) ** 2
             hill = x / (1 + x)  # activation in (0, 1); repression is 1 - hill
             activity += np.abs(weights[e]) * (hill if weights[e] > 0 else 1 - hill)
         level = basal[g] * (0.2 + activity) * np.exp(noise * rng.standard_normal(n_cells))
-        rate[:, g] = np.where(knocked == g, knockdown * level, level)
+        active[:, g] = np.where(knocked == g, knockdown * level, level)
+        rate[:, g] = level if on_activity else active[:, g]
     return rate
 
 
@@ -60,6 +72,7 @@ def simulate_screen(
     noise: float = 0.3,
     depth: float = 30.0,
     n_background: int = 200,
+    acts_on: str = "expression",
     seed: int = 0,
 ) -> AnnData:
     """Simulate a pooled CRISPRi screen: a random gene network, count noise, one guide per cell.
@@ -90,6 +103,10 @@ def simulate_screen(
     n_background
         Genes outside the network (named ``"bg000"``, ...; log-normal rates, no regulation), so that knocking down
         a network gene changes a cell's total counts as little as in a transcriptome.
+    acts_on
+        ``"expression"``: a guide lowers its gene's expression (CRISPRi), which its targets read; ``"activity"``:
+        it lowers only what the gene's targets read and leaves the gene's measured level alone, as an inhibitor of
+        a protein's activity does (the knocked-down gene's counts then show no shift).
     seed
         Seed of the network, the guides and the counts.
 
@@ -115,12 +132,14 @@ def simulate_screen(
             raise ValueError(f"{name} must be an integer >= {3 if name == 'n_genes' else 1}, got {value!r}.")
     if not 0 < perturbed <= 1 or not 0 < knockdown < 1 or noise < 0 or depth <= 0:
         raise ValueError("perturbed must be in (0, 1], knockdown in (0, 1), noise >= 0 and depth > 0.")
+    if acts_on not in ("expression", "activity"):
+        raise ValueError(f"acts_on must be 'expression' or 'activity', got {acts_on!r}.")
     rng = np.random.default_rng(seed)
     edges = _random_dag(n_genes, 2 * n_genes if n_edges is None else int(n_edges), rng)
     weights = rng.uniform(1.0, 3.0, len(edges)) * rng.choice([1, -1], len(edges), p=[0.7, 0.3])
     guided = np.sort(rng.choice(n_genes, size=max(1, round(perturbed * n_genes)), replace=False))
     knocked = np.concatenate([np.full(control_cells, -1), np.repeat(guided, cells_per_guide)])
-    rate = _rates(edges, weights, n_genes, knocked, knockdown, noise, rng)
+    rate = _rates(edges, weights, n_genes, knocked, knockdown, noise, rng, on_activity=acts_on == "activity")
     background = np.exp(rng.standard_normal(n_background))[None, :] * np.ones((len(knocked), 1))
     size = np.exp(0.3 * rng.standard_normal(len(knocked)))[:, None]
     counts = rng.poisson(depth * np.hstack([rate, background]) * size).astype(np.float32)
@@ -147,6 +166,7 @@ def simulate_screen(
         "noise": float(noise),
         "depth": float(depth),
         "n_background": int(n_background),
+        "acts_on": acts_on,
         "seed": int(seed),
     }
     return adata

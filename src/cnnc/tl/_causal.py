@@ -135,28 +135,39 @@ def _bootstrap_intervals(
 
 
 def _interventional_orientation(
-    values: np.ndarray, design, a: np.ndarray, b: np.ndarray, flip: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """What the interventional graph says of the pairs with a perturbed variable on either side.
+    values: np.ndarray, design, a: np.ndarray, b: np.ndarray, flip: np.ndarray, method: str
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Let the interventional evidence rank every pair, and orient the pairs it decides.
 
-    Returns ``flip`` (``b -> a``) with the graph's orientation where it has one (else the image's, as given),
-    which pairs it touches, its ranking of them as a score, and the extra edge-table columns.
+    With interventions, one ranking (``method``) scores both directions of all pairs, so that touched and
+    untouched pairs share a scale: the score returned is the percentile rank of the direction called (among both
+    directions of every pair), ``reverse_score`` that of the other. Where it orients a pair, that orientation
+    replaces the image's (``flip``: the pair is ``b -> a``). Returns the new ``flip``, the score and the extra
+    edge-table columns.
     """
     from ._interventional import interventional_pairs  # builds on the network search, which imports this module
 
-    iv = interventional_pairs(values, design, a, b)
-    decided = iv["touched"] & (iv["sign"] != 0)
+    iv = interventional_pairs(values, design, a, b, method)
+    decided = iv["sign"] != 0
     flip = np.where(decided, iv["sign"] < 0, flip)
     extra = {
+        "reverse_score": np.where(flip, iv["score_ab"], iv["score_ba"]),
         "direction_evidence": np.where(decided, "intervention", "images"),
         "intervention_pvalue": iv["pvalue"],
         "shift": np.where(flip, iv["shift_ba"], iv["shift_ab"]),
     }
-    return flip, iv["touched"], iv["score"], extra
+    return flip, np.where(flip, iv["score_ba"], iv["score_ab"]), extra
 
 
 def _scores_table(
-    labels: np.ndarray, values: np.ndarray, a: np.ndarray, b: np.ndarray, full: dict, intervals: dict, design
+    labels: np.ndarray,
+    values: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    full: dict,
+    intervals: dict,
+    design,
+    method: str = "combined",
 ) -> pd.DataFrame:
     """The edge table: each pair oriented so that ``regulator`` is the variable said to drive the other."""
     direction = full["p_ab"] - full["p_ba"]
@@ -164,10 +175,9 @@ def _scores_table(
     score, score_low, score_high = full["score"], intervals["score_low"], intervals["score_high"]
     extra = {}
     if design is not None:
-        flip, touched, ranked, extra = _interventional_orientation(values, design, a, b, flip)
-        score = np.where(touched, ranked, score)
-        # the interventional graph is not resampled: its pairs have no interval
-        score_low, score_high = (np.where(touched, np.nan, x) for x in (score_low, score_high))
+        flip, score, extra = _interventional_orientation(values, design, a, b, flip, method)
+        # the interventional graph is not resampled: no score has an interval
+        score_low = score_high = np.full(len(a), np.nan)
     low, high = intervals["direction_low"], intervals["direction_high"]
     edges = edge_table(
         np.where(flip, labels[b], labels[a]),
@@ -193,7 +203,7 @@ def _scores_table(
 
 
 def _scores_params(
-    model, labels: np.ndarray, values: np.ndarray, *, layer: str | None, n_boot: int, seed: int, design
+    model, labels: np.ndarray, values: np.ndarray, *, layer: str | None, n_boot: int, seed: int, design, method: str
 ) -> dict:
     """``uns[key]["params"]``: the model, the inputs and the definition of the score and its intervals."""
     score = (
@@ -201,9 +211,12 @@ def _scores_params(
         "correlation| given all other variables"
     )
     if design is not None:
-        score += (
-            "; pairs with a perturbed variable: percentile rank of the interventional graph's ranking (tiers, "
-            "then total effect, |partial correlation| and direct effect)"
+        score = f"percentile rank of the interventional ranking {method!r} " + (
+            "(the graph's tiers, then total effect, |partial correlation| and direct effect)"
+            if method == "graph"
+            else "(significant shifts of perturbed regulators first, by size; then the graph's edges)"
+            if method == "shift"
+            else "(link: both rankings' mean percentile rank; orientation: the shift ranking)"
         )
     return prediction_params(
         model,
@@ -215,10 +228,22 @@ def _scores_params(
         n_boot=n_boot,
         seed=seed,
         n_cells=int(values.shape[0]),
-        **(design.params(labels) if design is not None else {}),
+        **({**design.params(labels), "intervention_method": method} if design is not None else {}),
         score=score,
         intervals="95% bootstrap percentile intervals over resampled cells",
     )
+
+
+def _check_intervention_method(method, design) -> None:
+    from ._intervention_rankings import METHODS
+
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"intervention_method must be one of {list(METHODS)}, got {method!r}.")
+    if design is None and method != "combined":
+        raise ValueError(
+            f"intervention_method={method!r} needs interventions= (the obs column of condition labels): without "
+            "interventions no pair is ranked from them."
+        )
 
 
 @doc_params(doc_any_values=doc_any_values, doc_uns_result=doc_uns_result, doc_interventions=doc_interventions)
@@ -234,6 +259,7 @@ def causal_scores(
     interventions: str | None = None,
     control=None,
     intervention_targets=None,
+    intervention_method: str = "combined",
     batch_size: int = 1024,
     key_added: str = "cnnc_causal",
     copy: bool = False,
@@ -258,12 +284,11 @@ def causal_scores(
     - **Uncertainty.** Everything is recomputed on ``n_boot`` bootstrap resamples of the cells: 95% percentile
       intervals of ``score`` and ``direction`` and ``p_direction``, the share of resamples in which ``a → b``
       wins (``direction > 0``). The intervals cover sampling noise only, not the model's own errors.
-    - **Interventions.** With ``interventions``, a pair with a perturbed variable on either side takes its
-      orientation from the interventional graph of :func:`cnnc.tl.causal_network` (direct effects, invariance,
-      Meek's rules; the image's when that graph leaves it undetermined) and its ``score`` from that graph's
-      ranking (directed links, then undirected links, then the rest; within each, the mean percentile rank of the
-      total effect, ``|partial correlation|`` and the direct effect); its bootstrap intervals are NaN (the
-      interventional graph is not resampled).
+    - **Interventions.** With ``interventions``, every pair takes its ``score`` from the interventional ranking
+      (``intervention_method``: perturbation shifts, the interventional graph, and the link strength of the pairs
+      no perturbation touches; ``reverse_score``: the same for the other direction) and its orientation from the interventional evidence where it has one (the
+      image's elsewhere, ``direction_evidence="images"``); the score intervals are then NaN (the interventional
+      graph is not resampled). See :doc:`/interventions`.
     - **Reliability.** Measured with a decision forced on every pair in ``docs/_generated/causal.md``
       (``python -m benchmarks.causal``): the default ``cnnc-causal`` (version 1, also
       named ``"cnnc-causal-1"``) orients the Tübingen cause-effect pairs (99 real pairs, weighted as the
@@ -293,6 +318,15 @@ def causal_scores(
     random_state
         Seed of the resampling.
     {doc_interventions}
+    intervention_method
+        With ``interventions``: how the pairs with a perturbed variable are ranked and oriented. ``"graph"``: the
+        interventional graph of :func:`cnnc.tl.causal_network` (direct effects, invariance, Meek's rules) first,
+        then undirected links, then the rest, each tier by the link's strength (total effect, ``|partial
+        correlation|``, direct effect). ``"shift"``: a perturbed regulator that significantly shifts the target's
+        distribution first, by the size of the shift (what a perturbation shows most plainly, even where it also
+        moves everything downstream), then the graph's edges out of never-perturbed variables. ``"combined"``
+        (default; chosen on simulated CRISPRi screens): the link from both rankings, the orientation from
+        ``"shift"``.
     {doc_uns_result}
     seed
         Deprecated name of ``random_state`` (a FutureWarning).
@@ -306,9 +340,10 @@ def causal_scores(
         drives the other, ``direction >= 0``), ``target``, ``score``, ``score_low``, ``score_high``,
         ``direction`` (P(regulator → target) - P(target → regulator)), ``direction_low``, ``direction_high``,
         ``p_direction`` (bootstrap share with regulator → target), ``p_none``, ``p_forward``, ``p_backward``,
-        ``partial_corr``, ``link_context``, ``partial_context``; with ``interventions`` also ``direction_evidence``
-        (``"intervention"`` or ``"images"``), ``intervention_pvalue`` (p-value of the direct effect that oriented
-        the pair, NaN if none) and ``shift`` (rank-biserial shift of the target's distribution in cells where the
+        ``partial_corr``, ``link_context``, ``partial_context``; with ``interventions`` also ``reverse_score`` (the
+        percentile rank of target → regulator in the same ranking), ``direction_evidence``
+        (``"intervention"`` or ``"images"``), ``intervention_pvalue`` (p-value of the evidence that oriented
+        the pair: the Mann-Whitney p-value of a significant shift, else of the direct effect; NaN if none) and ``shift`` (rank-biserial shift of the target's distribution in cells where the
         regulator is perturbed, 0 if it never is); ``corr`` (Pearson over the cells), ``pvalue`` and ``qvalue``
         (the chance that two independent variables, each one's cells permuted, are as correlated, and its
         Benjamini–Hochberg adjustment: a test of association, not of the link nor of its direction).
@@ -333,14 +368,17 @@ def causal_scores(
     labels, values = _scored_values(adata, variables, layer=layer, use_raw=use_raw)
     _warn_constant(labels, values)
     design = parse_interventions(adata, labels, interventions, control, intervention_targets)
+    _check_intervention_method(intervention_method, design)
     n = len(labels)
     start = logg.info(f"scoring {n * (n - 1) // 2:,} pairs of {n} variables with {mdl.name}")
     a, b = np.triu_indices(n, k=1)
     full = _pair_scores(values, mdl, a, b, batch_size)
     seed = resolve_random_state(random_state, seed, "cnnc.tl.causal_scores")
     intervals = _bootstrap_intervals(values, mdl, a, b, batch_size, n_boot=int(n_boot), seed=seed)
-    edges = _scores_table(labels, values, a, b, full, intervals, design)
-    params = _scores_params(mdl, labels, values, layer=layer, n_boot=int(n_boot), seed=int(seed), design=design)
+    edges = _scores_table(labels, values, a, b, full, intervals, design, intervention_method)
+    params = _scores_params(
+        mdl, labels, values, layer=layer, n_boot=int(n_boot), seed=int(seed), design=design, method=intervention_method
+    )
     adata = adata.copy() if copy else adata
     adata.uns[key_added] = {"edges": edges, "params": params}
     if replaced:

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .._interventions import Interventions
+from ._intervention_rankings import pair_scores, rank_pairs, shift_scores
 from ._network import _skeleton, normal_scores, propagate, unshielded_colliders
 
 
@@ -156,26 +157,6 @@ def interventional_graph(
     }
 
 
-def pair_scores(graph: dict) -> np.ndarray:
-    """Variables × variables ranking score of ``a → b``: directed edges first, then undirected links, then the rest.
-
-    Within each tier, the strength of the link: the mean percentile rank of its total effect (the larger |shift|
-    of either side under the other's perturbation), its directness (|partial correlation| given all others) and
-    its direct effect (the larger |direct effect z| of either side on the other).
-    """
-    p_vars = len(graph["adjacent"])
-    off = ~np.eye(p_vars, dtype=bool)
-    shift, z = np.abs(graph["shift"]), np.abs(graph["direct_z"])
-    parts = (np.maximum(shift, shift.T)[off], np.abs(graph["partial"])[off], np.maximum(z, z.T)[off])
-    strength = np.zeros((p_vars, p_vars))
-    strength[off] = sum(stats.rankdata(x) for x in parts) / (len(parts) * (off.sum() + 1))
-    directed = graph["directed"]
-    tier = np.where(directed, 2.0, np.where(graph["adjacent"] & ~directed.T, 1.0, 0.0))
-    score = tier + strength
-    np.fill_diagonal(score, -np.inf)
-    return score
-
-
 def evidence_table(graph: dict, names: np.ndarray) -> pd.DataFrame:
     """One row per linked pair, as the edge tables read it: regulator, target, score, direction, evidence, pvalue.
 
@@ -221,25 +202,37 @@ def evidence_table(graph: dict, names: np.ndarray) -> pd.DataFrame:
     return table.sort_values("score", ascending=False, kind="stable", ignore_index=True)
 
 
-def interventional_pairs(values: np.ndarray, design: Interventions, a: np.ndarray, b: np.ndarray) -> dict:
+def interventional_pairs(
+    values: np.ndarray, design: Interventions, a: np.ndarray, b: np.ndarray, method: str = "combined"
+) -> dict:
     """For the pairs ``(a, b)``: which have a perturbed variable on either side, and what the interventions say.
 
-    ``touched`` (bool), ``sign`` (+1: a → b, -1: b → a, 0: undetermined), ``score`` (percentile rank over the
-    pairs of the better of :func:`pair_scores` both ways, in (0, 1]), ``pvalue`` (direct-effect p-value of the
-    orientation, NaN when not oriented by a direct effect), ``shift_ab``/``shift_ba`` (shift of b when a is
-    perturbed and of a when b is).
+    ``method``: the ranking (:mod:`cnnc.tl._intervention_rankings`). ``touched`` (bool), ``sign`` (+1: a → b,
+    -1: b → a, 0: undetermined; ``"graph"``: the graph's orientation, else the ``"shift"`` ranking's),
+    ``score_ab``/``score_ba`` (percentile rank of a → b and of b → a among both directions of all the pairs, in
+    (0, 1]), ``pvalue`` (of
+    the evidence that oriented the pair: the Mann-Whitney p-value of the regulator's shift of the target where that
+    shift is significant, else the direct-effect p-value; NaN when neither was tested), ``shift_ab``/``shift_ba``
+    (shift of b when a is perturbed and of a when b is).
     """
     graph = interventional_graph(values, design)
-    directed = graph["directed"]
-    sign = np.where(directed[a, b] & ~directed[b, a], 1, np.where(directed[b, a] & ~directed[a, b], -1, 0))
-    score = pair_scores(graph)
-    best = np.maximum(score[a, b], score[b, a])
-    forward_p, backward_p = graph["direct_p"][a, b], graph["direct_p"][b, a]
-    pvalue = np.where(sign > 0, forward_p, np.where(sign < 0, backward_p, 1.0))
+    score = rank_pairs(graph, method)
+    if method == "graph":
+        directed = graph["directed"]
+        forward, backward = directed[a, b] & ~directed[b, a], directed[b, a] & ~directed[a, b]
+    else:
+        by_shift = shift_scores(graph)
+        forward, backward = by_shift[a, b] > by_shift[b, a], by_shift[b, a] > by_shift[a, b]
+    sign = np.where(forward, 1, np.where(backward, -1, 0))
+    both = stats.rankdata(np.concatenate([score[a, b], score[b, a]])) / (2 * len(a))
+    moves = (graph["shift_p"] < 0.05) & (np.abs(graph["shift"]) >= 0.1)
+    evidence_p = np.where(moves, graph["shift_p"], graph["direct_p"]) if method != "graph" else graph["direct_p"]
+    pvalue = np.where(sign > 0, evidence_p[a, b], np.where(sign < 0, evidence_p[b, a], 1.0))
     return {
         "touched": graph["perturbed"][a] | graph["perturbed"][b],
         "sign": sign,
-        "score": stats.rankdata(best) / len(best),
+        "score_ab": both[: len(a)],
+        "score_ba": both[len(a) :],
         "pvalue": np.where(pvalue < 1, pvalue, np.nan),
         "shift_ab": graph["shift"][a, b],
         "shift_ba": graph["shift"][b, a],
