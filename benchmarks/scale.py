@@ -289,16 +289,16 @@ def end_to_end(quick: bool, grnboost2_targets: int = 100) -> dict:
     return res
 
 
-def out_of_core(quick: bool, n_cells: int | None = None) -> dict:
+def out_of_core(quick: bool, n_cells: int | None = None, image_pairs: int = 2000) -> dict:
     n_cells = n_cells or (100_000 if quick else 1_000_000)
     cache = RESULTS / "cache" / "scale"
     cache.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     path = write_h5ad(cache / f"resampled-{n_cells}.h5ad", n_cells, N_GENES)
     written = time.perf_counter() - t
-    r = _run_child("out-of-core", str(path), "1000", "2000")
+    r = _run_child("out-of-core", str(path), "1000", str(image_pairs))
     r["default_model"] = default_label()
-    r["cluster"] = _run_child("cluster", str(path), "1000", "2000", "2")
+    r["cluster"] = _run_child("cluster", str(path), "1000", str(image_pairs), "2")
     return {
         "n_cells": n_cells,
         "n_genes": N_GENES,
@@ -429,6 +429,12 @@ def main() -> None:
     p.add_argument(
         "--ooc-cells", type=int, default=None, help="cells of the out-of-core run (default 1,000,000; --quick 100,000)"
     )
+    p.add_argument(
+        "--ooc-image-pairs",
+        type=int,
+        default=2000,
+        help="pairs imaged with cnnc-original (bfloat16) in the out-of-core run (default 2,000)",
+    )
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -451,7 +457,7 @@ def main() -> None:
         results["end_to_end"] = end_to_end(args.quick, args.grnboost2_targets)
         write_report(results)
     if args.part in ("out-of-core", "all"):
-        results["out_of_core"] = out_of_core(args.quick, args.ooc_cells)
+        results["out_of_core"] = out_of_core(args.quick, args.ooc_cells, args.ooc_image_pairs)
         write_report(results)
     if args.part in ("whole-transcriptome", "all"):
         results["whole_transcriptome"] = whole_transcriptome_run(args.quick, args.wt_tfs, args.wt_genes, args.wt_models)
