@@ -241,13 +241,19 @@ def default_label() -> str:
     return f"{cnnc.models.load('default').name} (default model)"
 
 
-def end_to_end(quick: bool, grnboost2_targets: int = 100) -> dict:
+def end_to_end(quick: bool, grnboost2_targets: int = 100, previous: dict | None = None) -> dict:
+    """The end-to-end rows; with ``previous`` (an earlier run's results at the same size), only the default
+    model's rows are measured and the other methods' rows are kept from it."""
     n_cells, tfs_small, tfs_large = (2_000, 5, 500) if quick else (10_000, 10, 1_000)
     res = {"n_cells": n_cells, "n_genes": N_GENES, "n_tfs": tfs_large, "rows": []}
     for n_tfs in (tfs_small, tfs_large):
         r = _run_child("cnnc", str(n_cells), str(n_tfs), "default", "float32")
         res["rows"].append({"method": default_label(), "n_tfs": n_tfs, "measured": True, **r})
         print(res["rows"][-1], flush=True)
+    if previous is not None:
+        res["rows"] += [r for r in previous["rows"] if not r["method"].endswith("(default model)")]
+        res.update({k: v for k, v in previous.items() if k.startswith("grnboost2")})
+        return res
     n_pairs_full = tfs_large * (N_GENES - 1)
     for precision in ("float32", "bfloat16"):
         r = _run_child("cnnc", str(n_cells), str(tfs_small), "cnnc-original", precision)
@@ -435,6 +441,11 @@ def main() -> None:
         default=2000,
         help="pairs imaged with cnnc-original (bfloat16) in the out-of-core run (default 2,000)",
     )
+    p.add_argument(
+        "--e2e-default-only",
+        action="store_true",
+        help="end to end: measure the default model's rows only, keep the other methods' rows of the last run",
+    )
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -454,7 +465,12 @@ def main() -> None:
     results = json.loads(file.read_text()) if file.is_file() and not args.quick else {}
     results["run"] = run_header("default", "cnnc-original", *args.wt_models)
     if args.part in ("end-to-end", "all"):
-        results["end_to_end"] = end_to_end(args.quick, args.grnboost2_targets)
+        previous = results.get("end_to_end") if args.e2e_default_only else None
+        if args.e2e_default_only and (previous is None or previous.get("n_cells") != (2_000 if args.quick else 10_000)):
+            p.error(
+                "--e2e-default-only needs an earlier end-to-end run of the same size in benchmarks/results/scale.json"
+            )
+        results["end_to_end"] = end_to_end(args.quick, args.grnboost2_targets, previous)
         write_report(results)
     if args.part in ("out-of-core", "all"):
         results["out_of_core"] = out_of_core(args.quick, args.ooc_cells, args.ooc_image_pairs)
