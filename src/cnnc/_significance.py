@@ -133,8 +133,8 @@ def add_significance(
     ``matrix.shape[0]`` cells (computed here when the table has no ``corr`` column); ``min_cells`` is the
     co-expression floor they passed.
     """
-    edges = edges.copy()
     if len(edges) == 0:
+        edges = edges.copy()
         for c in COLUMNS:
             edges[c] = pd.Series([], dtype=np.float64)
         return edges
@@ -144,6 +144,9 @@ def add_significance(
         corr, _ = pair_evidence(matrix, a, b, chunk_cells=chunk_cells)
     null, _ = null_statistics(matrix, a, b, min_cells=min_cells, chunk_cells=chunk_cells)
     p = pvalues(statistic(corr, matrix.shape[0]), null) if len(null) else np.ones(len(edges))
+    del null
+    # The table is copied once the null is gone: the two never take memory at the same time.
+    edges = edges.copy()
     edges["pvalue"] = p
     edges["qvalue"] = benjamini_hochberg(p)
     return edges
