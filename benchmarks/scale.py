@@ -59,7 +59,7 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     torch.set_num_threads(2)
     adata = in_memory(n_cells, N_GENES)
     before = peak_mib()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     cnnc.tl.predict_interactions(
         adata, model=model, tfs=list(adata.var_names[:n_tfs]), precision=precision, use_raw=False
     )
@@ -67,6 +67,7 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     return {
         "pairs": len(adata.uns["cnnc"]["edges"]),
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
         "peak_mib": peak_mib(),
         "before_mib": before,
     }
@@ -146,9 +147,15 @@ def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
     for i, (name, key, kwargs) in enumerate(runs):
         if i and between is not None:
             between()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         cnnc.tl.predict_interactions(adata, use_raw=False, key_added=key, **kwargs)
-        out[name] = {"pairs": len(adata.uns[key]["edges"]), "seconds": time.perf_counter() - t, **memory()}
+        out[name] = {
+            "pairs": len(adata.uns[key]["edges"]),
+            "seconds": time.perf_counter() - t,
+            "cpu_seconds": time.process_time() - cpu,  # this process's threads (not a cluster's workers)
+            "load": os.getloadavg()[0],
+            **memory(),
+        }
     out["distributed"] = bool(adata.uns["original"]["params"]["distributed"])
     return out
 
@@ -193,7 +200,7 @@ def _run_child(*args: str) -> dict:
     )
     if proc.returncode:
         raise RuntimeError(f"child {args} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load": os.getloadavg()[0]}
 
 
 def grnboost2_per_target(n_cells: int, n_tfs: int, n_targets: int) -> dict:
@@ -234,13 +241,19 @@ def default_label() -> str:
     return f"{cnnc.models.load('default').name} (default model)"
 
 
-def end_to_end(quick: bool, grnboost2_targets: int = 100) -> dict:
+def end_to_end(quick: bool, grnboost2_targets: int = 100, previous: dict | None = None) -> dict:
+    """The end-to-end rows; with ``previous`` (an earlier run's results at the same size), only the default
+    model's rows are measured and the other methods' rows are kept from it."""
     n_cells, tfs_small, tfs_large = (2_000, 5, 500) if quick else (10_000, 10, 1_000)
     res = {"n_cells": n_cells, "n_genes": N_GENES, "n_tfs": tfs_large, "rows": []}
     for n_tfs in (tfs_small, tfs_large):
         r = _run_child("cnnc", str(n_cells), str(n_tfs), "default", "float32")
         res["rows"].append({"method": default_label(), "n_tfs": n_tfs, "measured": True, **r})
         print(res["rows"][-1], flush=True)
+    if previous is not None:
+        res["rows"] += [r for r in previous["rows"] if not r["method"].endswith("(default model)")]
+        res.update({k: v for k, v in previous.items() if k.startswith("grnboost2")})
+        return res
     n_pairs_full = tfs_large * (N_GENES - 1)
     for precision in ("float32", "bfloat16"):
         r = _run_child("cnnc", str(n_cells), str(tfs_small), "cnnc-original", precision)
@@ -282,16 +295,16 @@ def end_to_end(quick: bool, grnboost2_targets: int = 100) -> dict:
     return res
 
 
-def out_of_core(quick: bool) -> dict:
-    n_cells = 100_000 if quick else 1_000_000
+def out_of_core(quick: bool, n_cells: int | None = None, image_pairs: int = 2000) -> dict:
+    n_cells = n_cells or (100_000 if quick else 1_000_000)
     cache = RESULTS / "cache" / "scale"
     cache.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     path = write_h5ad(cache / f"resampled-{n_cells}.h5ad", n_cells, N_GENES)
     written = time.perf_counter() - t
-    r = _run_child("out-of-core", str(path), "1000", "2000")
+    r = _run_child("out-of-core", str(path), "1000", str(image_pairs))
     r["default_model"] = default_label()
-    r["cluster"] = _run_child("cluster", str(path), "1000", "2000", "2")
+    r["cluster"] = _run_child("cluster", str(path), "1000", str(image_pairs), "2")
     return {
         "n_cells": n_cells,
         "n_genes": N_GENES,
@@ -299,6 +312,13 @@ def out_of_core(quick: bool) -> dict:
         "write_seconds": written,
         **r,
     }
+
+
+def _cpu_load(r: dict) -> str:
+    """`` (CPU 12 s, load 3.1)`` when the run recorded them (runs before they were recorded did not)."""
+    if "cpu_seconds" not in r:
+        return ""
+    return f" (CPU {r['cpu_seconds']:,.0f} s, load {r['load']:.1f})"
 
 
 def write_report(results: dict) -> None:
@@ -313,15 +333,22 @@ def write_report(results: dict) -> None:
             f"End to end, {e2e['n_cells']:,} cells × {e2e['n_genes']:,} genes (resampled real BEELINE cells, 18 % "
             f"nonzero), regulators × all genes, 2 CPU cores, each run in a fresh process.",
             "",
-            "| method | regulators | pairs | wall time | peak RSS |",
-            "|---|---|---|---|---|",
+            "| method | regulators | pairs | wall time | CPU time | peak RSS | load |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in e2e["rows"]:
             how = "" if r["measured"] else " (extrapolated)"
+            cpu = f"{r['cpu_seconds']:,.0f} s" if "cpu_seconds" in r else "–"
+            load = f"{r['load']:.1f}" if "load" in r else "–"
             lines.append(
-                f"| {r['method']} | {r['n_tfs']:,} | {r['pairs']:,} | {r['seconds']:,.0f} s{how} | "
-                f"{r['peak_mib']:,.0f} MiB |"
+                f"| {r['method']} | {r['n_tfs']:,} | {r['pairs']:,} | {r['seconds']:,.0f} s{how} | {cpu} | "
+                f"{r['peak_mib']:,.0f} MiB | {load} |"
             )
+        lines += [
+            "",
+            "CPU time: of the measuring process, all its threads (GRNBoost2's workers are other processes); "
+            "load: 1-minute load average of the machine when the row finished (2 cores).",
+        ]
         rows = {(r["method"], r["n_tfs"], r["measured"]): r for r in e2e["rows"]}
         default = next((r["method"] for r in e2e["rows"] if r["method"].endswith("(default model)")), None)
         big = rows.get((default, e2e["n_tfs"], True))
@@ -349,9 +376,11 @@ def write_report(results: dict) -> None:
             f"Out of core: {ooc['n_cells']:,} cells × {ooc['n_genes']:,} genes in an .h5ad of {ooc['file_gib']:.1f} GiB, "
             f"read lazily (X is a dask {ooc['x_type']} of 20,000-cell CSR chunks).",
             "",
-            f"- {ooc.get('default_model', 'default model')}, {d['pairs']:,} pairs: {d['seconds']:,.0f} s, peak RSS {d['peak_mib']:,.0f} MiB "
-            f"({d['before_mib']:,.0f} MiB after imports, before X is read)",
-            f"- cnnc-original (bfloat16), {o['pairs']:,} pairs: {o['seconds']:,.0f} s, peak RSS {o['peak_mib']:,.0f} MiB",
+            f"- {ooc.get('default_model', 'default model')}, {d['pairs']:,} pairs: {d['seconds']:,.0f} s"
+            f"{_cpu_load(d)}, peak RSS {d['peak_mib']:,.0f} MiB ({d['before_mib']:,.0f} MiB after imports, before X is "
+            "read)",
+            f"- cnnc-original (bfloat16), {o['pairs']:,} pairs: {o['seconds']:,.0f} s{_cpu_load(o)}, peak RSS "
+            f"{o['peak_mib']:,.0f} MiB",
         ]
         c = ooc.get("cluster")
         if c:
@@ -403,6 +432,20 @@ def main() -> None:
     )
     p.add_argument("--quick", action="store_true", help="small sizes (minutes)")
     p.add_argument("--grnboost2-targets", type=int, default=100, help="targets GRNBoost2 is timed on (default 100)")
+    p.add_argument(
+        "--ooc-cells", type=int, default=None, help="cells of the out-of-core run (default 1,000,000; --quick 100,000)"
+    )
+    p.add_argument(
+        "--ooc-image-pairs",
+        type=int,
+        default=2000,
+        help="pairs imaged with cnnc-original (bfloat16) in the out-of-core run (default 2,000)",
+    )
+    p.add_argument(
+        "--e2e-default-only",
+        action="store_true",
+        help="end to end: measure the default model's rows only, keep the other methods' rows of the last run",
+    )
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -422,10 +465,15 @@ def main() -> None:
     results = json.loads(file.read_text()) if file.is_file() and not args.quick else {}
     results["run"] = run_header("default", "cnnc-original", *args.wt_models)
     if args.part in ("end-to-end", "all"):
-        results["end_to_end"] = end_to_end(args.quick, args.grnboost2_targets)
+        previous = results.get("end_to_end") if args.e2e_default_only else None
+        if args.e2e_default_only and (previous is None or previous.get("n_cells") != (2_000 if args.quick else 10_000)):
+            p.error(
+                "--e2e-default-only needs an earlier end-to-end run of the same size in benchmarks/results/scale.json"
+            )
+        results["end_to_end"] = end_to_end(args.quick, args.grnboost2_targets, previous)
         write_report(results)
     if args.part in ("out-of-core", "all"):
-        results["out_of_core"] = out_of_core(args.quick)
+        results["out_of_core"] = out_of_core(args.quick, args.ooc_cells, args.ooc_image_pairs)
         write_report(results)
     if args.part in ("whole-transcriptome", "all"):
         results["whole_transcriptome"] = whole_transcriptome_run(args.quick, args.wt_tfs, args.wt_genes, args.wt_models)

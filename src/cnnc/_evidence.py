@@ -9,6 +9,7 @@ Both come from one streaming pass over blocks of cells (memory: one block plus a
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scanpy import logging as logg
 from scipy import sparse
@@ -16,7 +17,7 @@ from scipy import sparse
 from ._engine._source import DEFAULT_CHUNK_CELLS, ExpressionSource
 
 #: Regulators × targets products computed at a time (dense float64 entries).
-PRODUCT_ENTRIES = 4_000_000
+PRODUCT_ENTRIES = 1_000_000
 #: Cells × genes entries (zeros included) of a block of cells: bounds the block's copies whatever the gene count.
 BLOCK_ENTRIES = 2**25
 
@@ -45,13 +46,30 @@ def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | No
     n = int(matrix.shape[0])
     mean = total / n
     var = squares / n - mean**2
-    cov = cross / n - mean[pa] * mean[pb]
-    scale = np.sqrt(np.maximum(var[pa] * var[pb], 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    corr = np.empty(len(cross), dtype=np.float32)
+    _correlations(cross, n, mean, var, pa, pb, corr)
+    return corr, both
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _correlations(cross, n, mean, var, pa, pb, out):  # pragma: no cover - compiled
+    """Each pair's correlation from its cross product and its genes' means and variances, into float32 ``out``.
+
+    Pair by pair, so memory stays one float32 per pair however many pairs (the same float64 arithmetic as
+    ``cov / sqrt(max(var_a * var_b, 0))`` on whole arrays): 0 where undefined (a constant gene) and where the
+    covariance is zero up to rounding (no sign); clipped to [-1, 1].
+    """
+    for i in range(cross.shape[0]):
+        cov = cross[i] / n - mean[pa[i]] * mean[pb[i]]
+        product = var[pa[i]] * var[pb[i]]
+        scale = np.sqrt(product if not product < 0 else 0.0)
         corr = cov / scale
-    corr = np.clip(np.where(np.isfinite(corr), corr, 0.0), -1.0, 1.0)
-    corr[np.abs(cov) <= 1e-12 * scale] = 0.0  # a zero covariance up to rounding: no sign
-    return corr.astype(np.float32), both
+        if not np.isfinite(corr):
+            corr = 0.0
+        corr = min(max(corr, -1.0), 1.0)
+        if abs(cov) <= 1e-12 * scale:
+            corr = 0.0
+        out[i] = corr
 
 
 def _evidence_task(chunk, genes, pa, pb):
@@ -75,19 +93,28 @@ def evidence_sums(source: ExpressionSource, genes: np.ndarray, pa: np.ndarray, p
         block = block.tocsc().astype(np.float64)
         total += np.asarray(block.sum(axis=0)).ravel()
         squares += np.asarray(block.multiply(block).sum(axis=0)).ravel()
-        detected = block.copy()
-        detected.data = np.ones_like(detected.data)
-        xt, dt = block[:, tgts].tocsr(), detected[:, tgts].tocsr()
+        block.sort_indices()
+        all_genes = len(tgts) == block.shape[1]  # targets are every gene, in order (np.unique sorts them)
+        xt = block.tocsr() if all_genes else block[:, tgts].tocsr()
+        xt.sort_indices()
+        dt = _detected(xt)  # the same entries, all ones (one copy less than selecting them from a copy of the block)
         for k, first in enumerate(range(0, len(regs), step)):
             rows = order[bounds[k] : bounds[k + 1]]
             if len(rows) == 0:
                 continue
             chunk = regs[first : first + step]
-            xr, dr = block[:, chunk].T.tocsr(), detected[:, chunk].T.tocsr()
+            xr = block[:, chunk].T.tocsr()
+            xr.sort_indices()
+            dr = _detected(xr)
             r, t = ra[rows] - first, tb[rows]
             cross[rows] += _gather(xr @ xt, r, t)
             both[rows] += np.rint(_gather(dr @ dt, r, t)).astype(np.int64)
     return total, squares, cross, both
+
+
+def _detected(x: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Ones where ``x`` has an entry: the same structure (shared, not copied), float64 ones."""
+    return sparse.csr_matrix((np.ones(x.nnz), x.indices, x.indptr), shape=x.shape, copy=False)
 
 
 def _gather(product, r: np.ndarray, t: np.ndarray) -> np.ndarray:

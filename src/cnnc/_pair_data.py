@@ -88,21 +88,24 @@ def resolve_pairs(
     same_matrix = views[0] is views[1] or (isinstance(mod, tuple) and mod[0] == mod[1]) or isinstance(mod, str)
     ia = resolve_genes(views[0].var_names, frame["gene_a"], where=f"{views[0].label} var_names")
     ib = resolve_genes(views[1].var_names, frame["gene_b"], where=f"{views[1].label} var_names")
-    # Report genes by their names in the data (case-insensitive matches are written as the data spells them).
-    frame["gene_a"] = views[0].var_names[ia].astype(str)
-    frame["gene_b"] = views[1].var_names[ib].astype(str)
     if same_matrix:
         self_pairs = ia == ib
         if self_pairs.any():
-            g = frame["gene_a"][self_pairs].iloc[0]
+            g = str(views[0].var_names[ia[np.flatnonzero(self_pairs)[0]]])
             raise ValueError(
                 f"Pair ({g!r}, {g!r}) pairs a gene with itself; its image is a diagonal, not an interaction."
             )
         cols, (a, b) = used_columns(len(views[0].var_names), ia, ib)
         genes = views[0].var_names[cols].astype(str).tolist()
+        # Report genes by their names in the data (case-insensitive matches are written as the data spells them);
+        # the names of the genes involved are converted once, not once per pair.
+        names = np.asarray(genes, dtype=object)
+        frame["gene_a"], frame["gene_b"] = names[a], names[b]
         matrix = views[0].matrix
         obs_index = views[0].obs_index
     else:
+        frame["gene_a"] = views[0].var_names[ia].astype(str)
+        frame["gene_b"] = views[1].var_names[ib].astype(str)
         cols_a, (a,) = used_columns(len(views[0].var_names), ia)
         cols_b, (b,) = used_columns(len(views[1].var_names), ib)
         b = b + len(cols_a)

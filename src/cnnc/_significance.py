@@ -43,6 +43,8 @@ MAX_PERMUTATIONS = 50
 NULL_MAX_CELLS = 20_000
 #: At most this many pairs per permutation (a random sample of the candidate pairs when there are more).
 NULL_MAX_PAIRS = 2_000_000
+#: Cells × genes entries (zeros included) of a block of permuted cells read at a time.
+NULL_BLOCK_ENTRIES = 2**23
 #: Seed of the permutations (and of the subsample of cells and pairs).
 SEED = 0
 #: The columns :func:`add_significance` writes.
@@ -108,8 +110,10 @@ def null_statistics(matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chu
     floor = math.ceil(min_cells * x.shape[0] / int(matrix.shape[0]))  # min_cells, scaled to the subsample
     n_perm = int(np.clip(math.ceil(NULL_VALUES / max(len(a), 1)), 1, MAX_PERMUTATIONS))
     values = []
+    # Blocks of at most NULL_BLOCK_ENTRIES cells × genes: the null's copies of a block stay small beside the data.
+    null_cells = max(256, NULL_BLOCK_ENTRIES // max(len(genes), 1))
     for _ in range(n_perm):
-        corr, both = pair_evidence(_shuffle_columns(x, rng), pa, pb)
+        corr, both = pair_evidence(_shuffle_columns(x, rng), pa, pb, chunk_cells=null_cells)
         values.append(statistic(corr[both >= floor], x.shape[0]))
     return np.sort(np.concatenate(values)), n_perm
 
@@ -129,8 +133,8 @@ def add_significance(
     ``matrix.shape[0]`` cells (computed here when the table has no ``corr`` column); ``min_cells`` is the
     co-expression floor they passed.
     """
-    edges = edges.copy()
     if len(edges) == 0:
+        edges = edges.copy()
         for c in COLUMNS:
             edges[c] = pd.Series([], dtype=np.float64)
         return edges
@@ -140,6 +144,9 @@ def add_significance(
         corr, _ = pair_evidence(matrix, a, b, chunk_cells=chunk_cells)
     null, _ = null_statistics(matrix, a, b, min_cells=min_cells, chunk_cells=chunk_cells)
     p = pvalues(statistic(corr, matrix.shape[0]), null) if len(null) else np.ones(len(edges))
+    del null
+    # The table is copied once the null is gone: the two never take memory at the same time.
+    edges = edges.copy()
     edges["pvalue"] = p
     edges["qvalue"] = benjamini_hochberg(p)
     return edges

@@ -52,27 +52,33 @@ def _codes_parallel(values, gene_of_value, edges, out):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _fill_gene(g, indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
-    """Gene ``g``'s row of codes (zero code, then its nonzero cells) and its count per bin."""
+def _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, marginals):  # pragma: no cover - compiled
+    """Gene ``g``'s codes and its count per bin, in one pass over its nonzero values.
+
+    Each value's code goes to ``nz_codes`` and to the gene's row of ``codes`` (the zero code elsewhere).
+    """
+    last = edges.shape[1] - 2
     z = zero_code[g]
     codes[g, :] = z
     marginals[g, :] = 0
     for k in range(indptr[g], indptr[g + 1]):
-        codes[g, indices[k]] = nz_codes[k]
-        marginals[g, nz_codes[k]] += 1
+        c = _code_of(values[k], edges, g, last)
+        nz_codes[k] = c
+        codes[g, indices[k]] = c
+        marginals[g, c] += 1
     marginals[g, z] += codes.shape[1] - (indptr[g + 1] - indptr[g])
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_codes_serial(indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
+def _bin_genes_serial(indptr, indices, values, edges, zero_code, nz_codes, codes, marginals):  # pragma: no cover
     for g in range(codes.shape[0]):
-        _fill_gene(g, indptr, indices, nz_codes, zero_code, codes, marginals)
+        _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, marginals)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _fill_codes_parallel(indptr, indices, nz_codes, zero_code, codes, marginals):  # pragma: no cover - compiled
+def _bin_genes_parallel(indptr, indices, values, edges, zero_code, nz_codes, codes, marginals):  # pragma: no cover
     for g in prange(codes.shape[0]):
-        _fill_gene(g, indptr, indices, nz_codes, zero_code, codes, marginals)
+        _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, marginals)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -346,12 +352,17 @@ class GeneBinner:
         n_genes = len(self.genes)
         indptr = block.indptr.astype(np.int64, copy=False)
         indices = block.indices.astype(np.int32, copy=False)
-        nz_codes = self._codes(block.data, np.repeat(np.arange(n_genes), np.diff(indptr)))
+        values = self._transform(block.data)  # numpy's log10, as the reference computes it
+        if values.dtype == np.float16:
+            values = values.astype(np.float32)  # exact
+        nz_codes = np.empty(len(values), dtype=np.uint8)
         codes = np.empty((n_genes, block.shape[0]), dtype=np.uint8)
         marginals = np.empty((n_genes, self.params.bins), dtype=np.int64)
-        fill = _fill_codes_parallel if codes.size >= _PARALLEL_CODES and parallel_allowed() else _fill_codes_serial
+        parallel = (codes.size >= _PARALLEL_CODES or len(values) >= _PARALLEL_VALUES) and parallel_allowed()
         with jobs():
-            fill(indptr, indices, nz_codes, self.zero_code, codes, marginals)
+            (_bin_genes_parallel if parallel else _bin_genes_serial)(
+                indptr, indices, values, self.edges, self.zero_code, nz_codes, codes, marginals
+            )
         return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, marginals)
 
     def whole(self) -> BinnedBlock:
