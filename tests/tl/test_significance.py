@@ -87,3 +87,25 @@ def test_predict_interactions_writes_pvalue_and_qvalue(pbmc):
     assert list(net.columns) == ["source", "target", "weight"] and len(net) == len(kept)
     with pytest.raises(ValueError, match="max_q"):
         cnnc.get.edges(adata, max_q=0)
+
+
+def test_null_shuffle_keeps_each_column_and_draws_cells_uniformly():
+    """The permutation null moves each column's values to distinct, uniformly drawn cells (sparse and full columns)."""
+    from cnnc._significance import _shuffle_columns
+
+    rng = np.random.default_rng(1)
+    dense = np.zeros((40, 3))
+    dense[:5, 0] = np.arange(1, 6)  # sparse column: drawn with rejection
+    dense[:30, 1] = np.arange(1, 31)  # column in over a quarter of the cells: one permutation
+    x = sparse.csc_matrix(dense)
+    hits = np.zeros((40, 2))
+    for _ in range(2000):
+        y = _shuffle_columns(x, rng)
+        for j in range(3):
+            cells = y.indices[y.indptr[j] : y.indptr[j + 1]]
+            assert len(np.unique(cells)) == len(cells) == x.indptr[j + 1] - x.indptr[j]
+            assert sorted(y.data[y.indptr[j] : y.indptr[j + 1]]) == sorted(x.data[x.indptr[j] : x.indptr[j + 1]])
+        for j in range(2):
+            hits[y.indices[y.indptr[j] : y.indptr[j + 1]], j] += 1
+    np.testing.assert_allclose(hits[:, 0] / 2000, 5 / 40, atol=0.03)
+    np.testing.assert_allclose(hits[:, 1] / 2000, 30 / 40, atol=0.04)
