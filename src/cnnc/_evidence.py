@@ -47,12 +47,12 @@ def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | No
     mean = total / n
     var = squares / n - mean**2
     corr = np.empty(len(cross), dtype=np.float32)
-    _correlations(cross, n, mean, var, pa, pb, corr)
+    correlations_from_sums(cross, n, mean, var, pa, pb, corr)
     return corr, both
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _correlations(cross, n, mean, var, pa, pb, out):  # pragma: no cover - compiled
+def correlations_from_sums(cross, n, mean, var, pa, pb, out):  # pragma: no cover - compiled
     """Each pair's correlation from its cross product and its genes' means and variances, into float32 ``out``.
 
     Pair by pair, so memory stays one float32 per pair however many pairs (the same float64 arithmetic as

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import sparse
 
 from ._engine._source import ExpressionSource
-from ._evidence import pair_evidence
+from ._evidence import correlations_from_sums, pair_evidence
 
 #: Null values aimed at (pooled over pairs and permutations); the smallest p-value is about its inverse.
 NULL_VALUES = 200_000
@@ -118,6 +118,31 @@ def _shuffle_columns(x: sparse.csc_matrix, rng: np.random.Generator) -> sparse.c
     return out
 
 
+def _null_evidence(x: sparse.csc_matrix, pa: np.ndarray, pb: np.ndarray, null_cells: int):
+    """``(corr, n_cells)`` of the pairs of permuted genes: dense products when the cells × genes fit a block.
+
+    The permuted copy of a small data set (a group of a ``groupby``, a few hundred cells) is cheaper to multiply
+    pair by pair as a dense array than through the sparse streaming pass, whose fixed cost per call then dominates;
+    larger copies take that pass (:func:`cnnc._evidence.pair_evidence`).
+    """
+    n = int(x.shape[0])
+    if n * x.shape[1] > NULL_BLOCK_ENTRIES:
+        return pair_evidence(x, pa, pb, chunk_cells=null_cells)
+    values = x.toarray().astype(np.float64, copy=False)
+    mean = values.mean(axis=0)
+    var = (values**2).mean(axis=0) - mean**2
+    cross = np.empty(len(pa))
+    both = np.empty(len(pa), dtype=np.int64)
+    step = max(1, NULL_BLOCK_ENTRIES // max(n, 1))
+    for first in range(0, len(pa), step):
+        xa, xb = values[:, pa[first : first + step]], values[:, pb[first : first + step]]
+        cross[first : first + step] = np.einsum("ij,ij->j", xa, xb)
+        both[first : first + step] = np.count_nonzero((xa != 0) & (xb != 0), axis=0)
+    corr = np.empty(len(pa), dtype=np.float32)
+    correlations_from_sums(cross, n, mean, var, pa, pb, corr)
+    return corr, both
+
+
 def null_statistics(matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chunk_cells: int | None = None):
     """Sorted null statistics of pairs (positions ``a``, ``b`` of ``matrix``), and the number of permutations."""
     rng = np.random.default_rng(SEED)
@@ -134,7 +159,7 @@ def null_statistics(matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chu
     # Blocks of at most NULL_BLOCK_ENTRIES cells × genes: the null's copies of a block stay small beside the data.
     null_cells = max(256, NULL_BLOCK_ENTRIES // max(len(genes), 1))
     for _ in range(n_perm):
-        corr, both = pair_evidence(_shuffle_columns(x, rng), pa, pb, chunk_cells=null_cells)
+        corr, both = _null_evidence(_shuffle_columns(x, rng), pa, pb, null_cells)
         values.append(statistic(corr[both >= floor], x.shape[0]))
     return np.sort(np.concatenate(values)), n_perm
 
