@@ -13,7 +13,6 @@ from scipy import sparse, stats
 import cnnc
 from cnnc._engine._params import PairImageParams
 from cnnc._scoring import ClusterImager
-from cnnc.models import CNNC, Model, ModelSpec
 from cnnc.tl import pair_histograms
 
 PAIRS = [("praf", "pmek"), ("PKA", "P38"), ("PIP3", "plcg")]
@@ -123,51 +122,20 @@ def test_protein_by_rna_across_modalities_with_ranks():
     np.testing.assert_allclose(store["histograms"][0], want, atol=1e-6)
 
 
-def _rank_model():
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    net = CNNC(image_size=16, filters=[4], dense=8)
-    spec = ModelSpec(
-        name="rank-test",
-        task="direction",
-        classes=["none", "a->b", "b->a"],
-        image=PairImageParams(bins=16, scaling="rank").to_dict(),
-        architecture=net.config,
-        gene_matching="exact",
-        expects="any continuous variables",
-    )
-    return Model(net.eval(), spec)
-
-
-def test_raw_count_check_is_for_expression_models_only(sachs, tiny_model):
+def test_raw_count_check_is_for_expression_models_only(sachs, tiny_model, rank_model):
     counts = sachs.copy()
     counts.X = np.round(counts.X)  # integers up to thousands: looks like raw counts
     pairs = [("praf", "pmek")]
     with pytest.raises(ValueError, match="look like raw counts"):
         cnnc.tl.predict_interactions(counts, model=tiny_model, pairs=[("praf", "pmek")], copy=True)
-    out = cnnc.tl.predict_interactions(counts, model=_rank_model(), pairs=pairs, copy=True)
+    out = cnnc.tl.predict_interactions(counts, model=rank_model, pairs=pairs, copy=True)
     edges = out.uns["cnnc"]["edges"]
     assert len(edges) == 1 and np.isclose(edges[["p_none", "p_ab", "p_ba"]].sum(axis=1), 1).all()
     assert out.uns["cnnc"]["params"]["image"]["scaling"] == "rank"
 
 
-@pytest.fixture
-def cite():
-    """RNA (log counts) and proteins (centred log-ratios, negative) over partly shared cells; prot1 drives gene0."""
-    rng = np.random.default_rng(2)
-    cells = [f"c{i}" for i in range(400)]
-    prot = rng.standard_normal((400, 2))
-    rna = np.log1p(rng.poisson(np.exp(0.8 * prot[:, [0, 1, 0]] + rng.standard_normal((400, 3)) * 0.3)))
-    r = ad.AnnData(rna.astype(np.float32), obs=pd.DataFrame(index=cells))
-    r.var_names = ["Gene0", "Gene1", "Gene2"]
-    p = ad.AnnData(prot[60:].astype(np.float32), obs=pd.DataFrame(index=cells[60:]))
-    p.var_names = ["CD3", "CD4"]
-    with md.set_options(pull_on_update=False):
-        return md.MuData({"rna": r, "prot": p})
-
-
-def test_predict_across_modalities_equals_the_joined_anndata(cite):
-    model = _rank_model()
+def test_predict_across_modalities_equals_the_joined_anndata(cite, rank_model):
+    model = rank_model
     pairs = [("CD3", "Gene0"), ("CD4", "Gene1"), ("CD3", "Gene2")]
     cnnc.tl.predict_interactions(cite, model=model, pairs=pairs, mod=("prot", "rna"))
     edges = cite.uns["cnnc"]["edges"]
@@ -188,8 +156,8 @@ def test_predict_across_modalities_equals_the_joined_anndata(cite):
     assert np.isclose(varp[i, j], got.loc[("CD3", "Gene0"), "score"])
 
 
-def test_predict_on_mudata_refusals(cite, tiny_model):
-    model = _rank_model()
+def test_predict_on_mudata_refusals(cite, tiny_model, rank_model):
+    model = rank_model
     with pytest.raises(ValueError, match="needs `mod=`"):
         cnnc.tl.predict_interactions(cite, model=model, pairs=[("CD3", "Gene0")])
     with pytest.raises(ValueError, match="needs the candidate pairs"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import anndata as ad
-import mudata as md
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +10,6 @@ import torch
 
 import cnnc
 from cnnc._tables import EDGE_COLUMNS
-from cnnc.models import CNNC, Model, ModelSpec
-from cnnc.models._spec import PairImageParams
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -20,37 +17,8 @@ def _threads():
     torch.set_num_threads(1)
 
 
-def _rank_model() -> Model:
-    torch.manual_seed(0)
-    net = CNNC(image_size=16, filters=[4], dense=8)
-    spec = ModelSpec(
-        name="rank-test",
-        task="direction",
-        classes=["none", "a->b", "b->a"],
-        image=PairImageParams(bins=16, scaling="rank").to_dict(),
-        architecture=net.config,
-        gene_matching="exact",
-        expects="any continuous variables",
-    )
-    return Model(net, spec)
-
-
-@pytest.fixture
-def cite() -> md.MuData:
-    rng = np.random.default_rng(2)
-    cells = [f"c{i}" for i in range(400)]
-    prot = rng.standard_normal((400, 2))
-    rna = np.log1p(rng.poisson(np.exp(0.8 * prot[:, [0, 1, 0]] + rng.standard_normal((400, 3)) * 0.3)))
-    r = ad.AnnData(rna.astype(np.float32), obs=pd.DataFrame(index=cells))
-    r.var_names = ["Gene0", "Gene1", "Gene2"]
-    p = ad.AnnData(prot[60:].astype(np.float32), obs=pd.DataFrame(index=cells[60:]))
-    p.var_names = ["CD3", "CD4"]
-    with md.set_options(pull_on_update=False):
-        return md.MuData({"rna": r, "prot": p})
-
-
-def test_pairs_across_modalities_get_the_anndata_columns_and_min_cells(cite):
-    model = _rank_model()
+def test_pairs_across_modalities_get_the_anndata_columns_and_min_cells(cite, rank_model):
+    model = rank_model
     pairs = [("CD3", "Gene0"), ("CD4", "Gene1")]
     cnnc.tl.predict_interactions(
         cite, model=model, pairs=pairs, mod=("prot", "rna"), settings=cnnc.tl.ScoringSettings(min_cells=0)
@@ -76,13 +44,13 @@ def test_pairs_across_modalities_get_the_anndata_columns_and_min_cells(cite):
     assert ("CD3", "Gene0") not in set(zip(kept["regulator"], kept["target"], strict=True))
 
 
-def test_every_tool_table_reads_through_get_edges():
+def test_every_tool_table_reads_through_get_edges(rank_model):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(800)
     z = np.tanh(x) + 0.5 * rng.standard_normal(800)
     y = np.exp(0.6 * z) + 0.5 * rng.standard_normal(800)
     adata = ad.AnnData(np.column_stack([x, z, y]).astype(np.float32), var=pd.DataFrame(index=["x", "z", "y"]))
-    model = _rank_model()
+    model = rank_model
     cnnc.tl.causal_network(adata, model=model)
     cnnc.tl.causal_scores(adata, model=model, n_boot=0)
     for key in ("cnnc_network", "cnnc_causal"):
