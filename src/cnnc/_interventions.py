@@ -17,6 +17,9 @@ from anndata import AnnData
 
 #: Fewest cells of a condition (and of the controls) whose shift of a variable's distribution is tested.
 MIN_CONDITION_CELLS = 20
+#: What a perturbation acts on: the target's measured level (knock-down, CRISPRi, the default) or its activity
+#: (an inhibitor or activator: what the target's targets read, its own measured level free to follow its parents).
+ACTS_ON = ("level", "activity")
 
 
 @dataclass(frozen=True)
@@ -25,13 +28,19 @@ class Interventions:
 
     ``labels``: each cell's condition; ``control``: the control labels; ``targets``: condition → indices (into the
     scored variables) of the variables it perturbs, for every perturbing condition (observational conditions other
-    than the controls are absent); ``column``: the obs column read.
+    than the controls are absent); ``column``: the obs column read; ``acts_on``: condition → ``"level"`` or
+    ``"activity"`` (:data:`ACTS_ON`) for every perturbing condition.
     """
 
     labels: np.ndarray
     control: tuple[str, ...]
     targets: dict[str, tuple[int, ...]] = field(default_factory=dict)
     column: str = ""
+    acts_on: dict[str, str] = field(default_factory=dict)
+
+    def kind(self, label: str) -> str:
+        """What the condition ``label`` acts on (``"level"`` unless given)."""
+        return self.acts_on.get(label, "level")
 
     @property
     def control_mask(self) -> np.ndarray:
@@ -47,7 +56,9 @@ class Interventions:
         return {
             "interventions": self.column,
             "control": list(self.control),
-            "intervention_targets": {k: [str(names[i]) for i in v] for k, v in self.targets.items()},
+            "intervention_targets": {
+                k: {"targets": [str(names[i]) for i in v], "acts_on": self.kind(k)} for k, v in self.targets.items()
+            },
         }
 
 
@@ -75,6 +86,25 @@ def _labels(adata: AnnData, column) -> np.ndarray:
     return series.astype(str).to_numpy()
 
 
+def _split_kind(value, label: str) -> tuple[object, str]:
+    """``(targets, acts_on)`` of one ``intervention_targets`` value; a dict gives both, anything else the targets."""
+    if not isinstance(value, Mapping):
+        return value, "level"
+    extra = sorted(set(map(str, value)) - {"targets", "acts_on"})
+    if extra or "targets" not in value:
+        raise ValueError(
+            f"intervention_targets[{label!r}] is a dict, which must have the keys 'targets' (the perturbed "
+            f"variable(s)) and optionally 'acts_on' ('level' or 'activity'); got keys {sorted(map(str, value))}."
+        )
+    kind = value.get("acts_on", "level")
+    if kind not in ACTS_ON:
+        raise ValueError(
+            f"intervention_targets[{label!r}]['acts_on'] must be 'level' (a knock-down or CRISPRi guide lowers the "
+            f"target's measured level) or 'activity' (an inhibitor or activator of the target's activity), got {kind!r}."
+        )
+    return value["targets"], kind
+
+
 def _as_names(value, label: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -85,8 +115,8 @@ def _as_names(value, label: str) -> tuple[str, ...]:
     raise TypeError(f"intervention_targets[{label!r}] must be None, a variable name or a list of names, got {value!r}.")
 
 
-def _targets(labels: np.ndarray, control: tuple[str, ...], mapping, names: np.ndarray) -> dict[str, tuple[int, ...]]:
-    """Condition → perturbed variable indices; every label not a control must be accounted for."""
+def _targets(labels: np.ndarray, control: tuple[str, ...], mapping, names: np.ndarray) -> tuple[dict, dict]:
+    """Condition → perturbed variable indices, and condition → what it acts on; every non-control label is mapped."""
     position = {str(v): k for k, v in enumerate(names)}
     present = [str(v) for v in pd.unique(labels)]
     if mapping is None:
@@ -97,7 +127,7 @@ def _targets(labels: np.ndarray, control: tuple[str, ...], mapping, names: np.nd
                 "perturb is unknown. Pass intervention_targets={label: variable or [variables] or None} (None for an "
                 "observational condition), add them to control=, or include the perturbed genes in variables=."
             )
-        return {lab: (position[lab],) for lab in present if lab not in control}
+        return {lab: (position[lab],) for lab in present if lab not in control}, {}
     if not isinstance(mapping, Mapping):
         raise TypeError(
             f"intervention_targets must be a dict label → variable(s) or None, got {type(mapping).__name__}."
@@ -114,8 +144,9 @@ def _targets(labels: np.ndarray, control: tuple[str, ...], mapping, names: np.nd
             f"Conditions {missing[:8]} are neither in control= nor in intervention_targets: map each to the "
             "variable(s) it perturbs, or to None for an observational condition."
         )
-    out = {}
+    out, kinds = {}, {}
     for lab, value in mapping.items():
+        value, kinds[lab] = _split_kind(value, lab)
         hit = _as_names(value, lab)
         if lab in control and hit:
             raise ValueError(f"{lab!r} is a control label but intervention_targets says it perturbs {list(hit)}.")
@@ -127,7 +158,7 @@ def _targets(labels: np.ndarray, control: tuple[str, ...], mapping, names: np.nd
             )
         if hit:
             out[lab] = tuple(sorted({position[h] for h in hit}))
-    return out
+    return out, {lab: kinds[lab] for lab in out}
 
 
 def parse_interventions(
@@ -179,7 +210,7 @@ def parse_interventions(
             f"control labels {empty} have no cells in adata.obs[{interventions!r}] (labels present: "
             f"{sorted(present)[:10]}): check the spelling."
         )
-    targets = _targets(labels, control, intervention_targets, np.asarray(names, dtype=object))
+    targets, acts_on = _targets(labels, control, intervention_targets, np.asarray(names, dtype=object))
     if not targets:
         raise ValueError(
             "No condition perturbs a scored variable, so there is no interventional evidence: drop interventions= or "
@@ -195,4 +226,4 @@ def parse_interventions(
             f"Conditions with fewer than {min_cells} cells cannot show a shift in distribution: {small}. Merge "
             "guides of the same gene into one label, or drop those cells."
         )
-    return Interventions(labels=labels, control=control, targets=targets, column=interventions)
+    return Interventions(labels=labels, control=control, targets=targets, column=interventions, acts_on=acts_on)

@@ -18,26 +18,8 @@ def _random_dag(n_genes: int, n_edges: int, rng: np.random.Generator) -> np.ndar
     return np.stack([order[i[chosen]], order[j[chosen]]], axis=1)
 
 
-def _rates(
-    edges: np.ndarray,
-    weights: np.ndarray,
-    n_genes: int,
-    knocked: np.ndarray,
-    knockdown: float,
-    noise: float,
-    rng,
-    on_activity: bool = False,
-) -> np.ndarray:
-    """Cells × genes expression rates: each gene a Hill function of its regulators, knock-downs applied in order.
-
-    ``on_activity``: the perturbation lowers what the gene's targets read (its activity), not its measured rate.
-    """
-    n_cells = len(knocked)
-    basal = rng.uniform(0.5, 2.0, n_genes)
-    half = rng.uniform(0.5, 1.5, len(edges))
-    rate = np.zeros((n_cells, n_genes))
-    active = np.zeros((n_cells, n_genes))  # what the targets read
-    # topological order of the DAG (regulators before their targets)
+def _order(edges: np.ndarray, n_genes: int) -> list[int]:
+    """Topological order of the DAG (regulators before their targets)."""
     indegree = np.bincount(edges[:, 1], minlength=n_genes)
     order, ready = [], [g for g in range(n_genes) if indegree[g] == 0]
     remaining = indegree.copy()
@@ -48,16 +30,73 @@ def _rates(
             remaining[t] -= 1
             if remaining[t] == 0:
                 ready.append(t)
-    for g in order:
-        into = np.flatnonzero(edges[:, 1] == g)
-        activity = np.zeros(n_cells)
-        for e in into:
-            x = (active[:, edges[e, 0]] / half[e]) ** 2
-            hill = x / (1 + x)  # activation in (0, 1); repression is 1 - hill
-            activity += np.abs(weights[e]) * (hill if weights[e] > 0 else 1 - hill)
-        level = basal[g] * (0.2 + activity) * np.exp(noise * rng.standard_normal(n_cells))
-        active[:, g] = np.where(knocked == g, knockdown * level, level)
-        rate[:, g] = level if on_activity else active[:, g]
+    return order
+
+
+def _feedback_edges(edges: np.ndarray, n_genes: int, n_feedback: int, rng) -> np.ndarray:
+    """``n_feedback`` ``(source, target)`` rows from a gene back to one of its ancestors two or more steps up."""
+    reach = np.zeros((n_genes, n_genes), dtype=bool)
+    reach[edges[:, 0], edges[:, 1]] = True
+    step = reach.copy()
+    for _ in range(n_genes):
+        step = (step.astype(int) @ reach.astype(int)) > 0
+        if not step.any():
+            break
+        reach |= step
+    direct = np.zeros_like(reach)
+    direct[edges[:, 0], edges[:, 1]] = True
+    up, down = np.nonzero(reach & ~direct)  # ancestor, descendant at two or more steps
+    if n_feedback > len(up):
+        raise ValueError(
+            f"feedback={n_feedback} exceeds the {len(up)} gene pairs two or more steps apart in the network."
+        )
+    chosen = rng.choice(len(up), size=n_feedback, replace=False)
+    return np.stack([down[chosen], up[chosen]], axis=1).reshape(-1, 2)
+
+
+def _hill_input(x: np.ndarray, half: float, weight: float) -> np.ndarray:
+    x = (x / half) ** 2
+    hill = x / (1 + x)  # activation in (0, 1); repression is 1 - hill
+    return abs(weight) * (hill if weight > 0 else 1 - hill)
+
+
+def _rates(
+    edges: np.ndarray,
+    weights: np.ndarray,
+    n_genes: int,
+    knocked: np.ndarray,
+    knockdown: float,
+    noise: float,
+    rng,
+    on_activity: bool = False,
+    feedback: np.ndarray | None = None,
+) -> np.ndarray:
+    """Cells × genes expression rates: each gene a Hill function of its regulators, knock-downs applied in order.
+
+    ``on_activity``: the perturbation lowers what the gene's targets read (its activity), not its measured rate.
+    ``feedback``: ``(source, target, weight)`` rows read from the previous of 30 damped sweeps (a steady state of
+    the loops), none by default.
+    """
+    n_cells = len(knocked)
+    basal = rng.uniform(0.5, 2.0, n_genes)
+    half = rng.uniform(0.5, 1.5, len(edges))
+    order = _order(edges, n_genes)
+    draws = {g: rng.standard_normal(n_cells) for g in order}
+    loops = np.zeros((0, 3)) if feedback is None else feedback
+    rate = np.zeros((n_cells, n_genes))
+    active = np.zeros((n_cells, n_genes))  # what the targets read
+    back = np.zeros((n_cells, len(loops)))  # the feedback sources' activity, damped over the sweeps
+    for _ in range(30 if len(loops) else 1):
+        for g in order:
+            activity = np.zeros(n_cells)
+            for e in np.flatnonzero(edges[:, 1] == g):
+                activity += _hill_input(active[:, edges[e, 0]], half[e], weights[e])
+            for k in np.flatnonzero(loops[:, 1] == g):
+                activity += _hill_input(back[:, k], 1.0, loops[k, 2])
+            level = basal[g] * (0.2 + activity) * np.exp(noise * draws[g])
+            active[:, g] = np.where(knocked == g, knockdown * level, level)
+            rate[:, g] = level if on_activity else active[:, g]
+        back = 0.5 * back + 0.5 * active[:, loops[:, 0].astype(int)] if len(loops) else back
     return rate
 
 
@@ -73,6 +112,7 @@ def simulate_screen(
     depth: float = 30.0,
     n_background: int = 200,
     acts_on: str = "expression",
+    feedback: int = 0,
     seed: int = 0,
 ) -> AnnData:
     """Simulate a pooled CRISPRi screen: a random gene network, count noise, one guide per cell.
@@ -107,6 +147,11 @@ def simulate_screen(
         ``"expression"``: a guide lowers its gene's expression (CRISPRi), which its targets read; ``"activity"``:
         it lowers only what the gene's targets read and leaves the gene's measured level alone, as an inhibitor of
         a protein's activity does (the knocked-down gene's counts then show no shift).
+    feedback
+        Negative feedback loops: edges from a gene back to one of its ancestors two or more steps up (repression,
+        as active ERK damps Raf), solved to a steady state. They are not in ``uns["ground_truth"]`` (the
+        acyclic cascade) but in ``uns["feedback"]``. With them, inhibiting a gene can raise its ancestors, as the
+        MEK inhibitor U0126 raises pMek and Raf.
     seed
         Seed of the network, the guides and the counts.
 
@@ -132,6 +177,8 @@ def simulate_screen(
             raise ValueError(f"{name} must be an integer >= {3 if name == 'n_genes' else 1}, got {value!r}.")
     if not 0 < perturbed <= 1 or not 0 < knockdown < 1 or noise < 0 or depth <= 0:
         raise ValueError("perturbed must be in (0, 1], knockdown in (0, 1), noise >= 0 and depth > 0.")
+    if isinstance(feedback, bool) or not isinstance(feedback, int | np.integer) or feedback < 0:
+        raise ValueError(f"feedback must be an integer >= 0 (loops back to an ancestor), got {feedback!r}.")
     if acts_on not in ("expression", "activity"):
         raise ValueError(f"acts_on must be 'expression' or 'activity', got {acts_on!r}.")
     rng = np.random.default_rng(seed)
@@ -139,7 +186,14 @@ def simulate_screen(
     weights = rng.uniform(1.0, 3.0, len(edges)) * rng.choice([1, -1], len(edges), p=[0.7, 0.3])
     guided = np.sort(rng.choice(n_genes, size=max(1, round(perturbed * n_genes)), replace=False))
     knocked = np.concatenate([np.full(control_cells, -1), np.repeat(guided, cells_per_guide)])
-    rate = _rates(edges, weights, n_genes, knocked, knockdown, noise, rng, on_activity=acts_on == "activity")
+    loops = None
+    if feedback:
+        fb_rng = np.random.default_rng([seed, 1])  # its own stream: the network and counts stay those of feedback=0
+        pairs = _feedback_edges(edges, n_genes, int(feedback), fb_rng)
+        loops = np.column_stack([pairs, -fb_rng.uniform(1.0, 3.0, len(pairs))])
+    rate = _rates(
+        edges, weights, n_genes, knocked, knockdown, noise, rng, on_activity=acts_on == "activity", feedback=loops
+    )
     background = np.exp(rng.standard_normal(n_background))[None, :] * np.ones((len(knocked), 1))
     size = np.exp(0.3 * rng.standard_normal(len(knocked)))[:, None]
     counts = rng.poisson(depth * np.hstack([rate, background]) * size).astype(np.float32)
@@ -156,6 +210,13 @@ def simulate_screen(
     adata.uns["ground_truth"] = pd.DataFrame(
         {"regulator": genes[edges[:, 0]], "target": genes[edges[:, 1]], "sign": np.sign(weights).astype(int)}
     )
+    adata.uns["feedback"] = pd.DataFrame(
+        {
+            "regulator": genes[loops[:, 0].astype(int)] if loops is not None else [],
+            "target": genes[loops[:, 1].astype(int)] if loops is not None else [],
+            "sign": np.full(0 if loops is None else len(loops), -1),
+        }
+    )
     adata.uns["simulation"] = {
         "n_genes": int(n_genes),
         "n_edges": len(edges),
@@ -167,6 +228,7 @@ def simulate_screen(
         "depth": float(depth),
         "n_background": int(n_background),
         "acts_on": acts_on,
+        "feedback": int(feedback),
         "seed": int(seed),
     }
     return adata

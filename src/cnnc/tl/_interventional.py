@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scanpy import logging as logg
 from scipy import stats
 
 from .._interventions import Interventions
-from ._intervention_rankings import pair_scores, rank_pairs, shift_scores
+from ._dependence import dependence_votes
+from ._intervention_rankings import DEPENDENCE_THRESHOLD, pair_scores, rank_pairs
 from ._network import _skeleton, normal_scores, propagate, unshielded_colliders
 
 
@@ -36,6 +38,31 @@ def shifts(values: np.ndarray, design: Interventions) -> tuple[dict, dict]:
         effect[label] = 2 * u / (len(cells) * len(control)) - 1
         pvalue[label] = np.where(np.isfinite(p), p, 1.0)
     return effect, pvalue
+
+
+def warn_unmoved_levels(
+    effect: dict, pvalue: dict, design: Interventions, alpha: float = 0.05, column: dict | None = None
+) -> None:
+    """Warn about conditions said to act on their targets' level (the default) that do not move it.
+
+    A knock-down lowers its target's measured level; an inhibitor or activator of the target's activity need not
+    (``acts_on="activity"`` in ``intervention_targets``), and is read differently by the ``"dependence"`` ranking.
+    ``column``: variable index → column of ``pvalue``'s arrays where they hold a subset (targets absent: unchecked).
+    """
+    column = column if column is not None else {t: t for hit in design.targets.values() for t in hit}
+    unmoved = [
+        label
+        for label, targets in design.targets.items()
+        if design.kind(label) == "level"
+        and any(t in column for t in targets)
+        and all(pvalue[label][column[t]] >= alpha for t in targets if t in column)
+    ]
+    if unmoved:
+        logg.warning(
+            f"conditions {unmoved[:8]} act on their targets' level (the default) but do not shift it (Mann-Whitney "
+            f"p >= {alpha}): if they inhibit or activate the targets' activity, say so with intervention_targets="
+            "{label: {'targets': ..., 'acts_on': 'activity'}}; if they are knock-downs, they may have failed."
+        )
 
 
 def _partial_z(data: np.ndarray, given: list[int], j: int) -> tuple[float, float]:
@@ -111,7 +138,8 @@ def interventional_graph(
     direct effects), ``directed`` (``directed[a, b]``: a → b), ``how`` (0 none/undetermined, 1 collider, 2 Meek's
     rules, 3 intervention), ``direct_z``, ``direct_p``, ``shift`` (largest |shift| of b over conditions
     perturbing a, signed), ``shift_p``, ``partial`` (partial correlation given all others, pooled normal scores),
-    ``colliders`` (``(i, k, j, p)`` kept), ``perturbed`` (boolean per variable).
+    ``colliders`` (``(i, k, j, p)`` kept), ``perturbed`` (boolean per variable), ``dependence``
+    (:func:`cnnc.tl._dependence.dependence_votes`: the evidence for ``a → b`` from the links the perturbations cut).
     """
     n, p_vars = values.shape
     corr = np.corrcoef(normal_scores(values).T)
@@ -120,6 +148,7 @@ def interventional_graph(
     else:
         adjacent = skeleton.copy()
     shift, shift_p, effect, pvalue = _shift_matrices(values, design)
+    warn_unmoved_levels(effect, pvalue, design, alpha)
     z, zp = direct_effects(values, design, effect, pvalue, alpha, min_shift)
     direct = (zp < alpha) & (np.abs(shift) >= min_shift)
     perturbed = np.zeros(p_vars, dtype=bool)
@@ -154,6 +183,7 @@ def interventional_graph(
         "partial": partial,
         "colliders": kept,
         "perturbed": perturbed,
+        "dependence": dependence_votes(values, design),
     }
 
 
@@ -208,11 +238,12 @@ def interventional_pairs(
     """For the pairs ``(a, b)``: which have a perturbed variable on either side, and what the interventions say.
 
     ``method``: the ranking (:mod:`cnnc.tl._intervention_rankings`). ``touched`` (bool), ``sign`` (+1: a → b,
-    -1: b → a, 0: undetermined; ``"graph"``: the graph's orientation, else the ``"shift"`` ranking's),
+    -1: b → a, 0: undetermined; ``"graph"``: the graph's orientation, else the ranking's),
     ``score_ab``/``score_ba`` (percentile rank of a → b and of b → a among both directions of all the pairs, in
     (0, 1]), ``pvalue`` (of
     the evidence that oriented the pair: the Mann-Whitney p-value of the regulator's shift of the target where that
-    shift is significant, else the direct-effect p-value; NaN when neither was tested), ``shift_ab``/``shift_ba``
+    shift is significant, else the direct-effect p-value, and for ``"dependence"`` the dependence vote's where it
+    decided; NaN when neither was tested), ``shift_ab``/``shift_ba``
     (shift of b when a is perturbed and of a when b is).
     """
     graph = interventional_graph(values, design)
@@ -221,12 +252,14 @@ def interventional_pairs(
         directed = graph["directed"]
         forward, backward = directed[a, b] & ~directed[b, a], directed[b, a] & ~directed[a, b]
     else:
-        by_shift = shift_scores(graph)
-        forward, backward = by_shift[a, b] > by_shift[b, a], by_shift[b, a] > by_shift[a, b]
+        forward, backward = score[a, b] > score[b, a], score[b, a] > score[a, b]
     sign = np.where(forward, 1, np.where(backward, -1, 0))
     both = stats.rankdata(np.concatenate([score[a, b], score[b, a]])) / (2 * len(a))
     moves = (graph["shift_p"] < 0.05) & (np.abs(graph["shift"]) >= 0.1)
     evidence_p = np.where(moves, graph["shift_p"], graph["direct_p"]) if method != "graph" else graph["direct_p"]
+    if method == "dependence":
+        vote = graph["dependence"]
+        evidence_p = np.where(np.abs(vote) > DEPENDENCE_THRESHOLD, 2 * stats.norm.sf(np.abs(vote)), evidence_p)
     pvalue = np.where(sign > 0, evidence_p[a, b], np.where(sign < 0, evidence_p[b, a], 1.0))
     return {
         "touched": graph["perturbed"][a] | graph["perturbed"][b],
@@ -267,6 +300,7 @@ def intervention_evidence(
         sub = matrix[:, genes]
         values = np.asarray(sub.toarray() if hasattr(sub, "toarray") else sub, dtype=np.float64)
         effect, pvalue = shifts(values, design)
+        warn_unmoved_levels(effect, pvalue, design, alpha, {int(g): k for k, g in enumerate(genes)})
         for label, hit in design.targets.items():
             for a in hit:
                 better = np.abs(effect[label]) > np.abs(shift[a])
