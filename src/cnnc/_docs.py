@@ -32,8 +32,11 @@ control
     With ``interventions``: the label or labels of the unperturbed cells (e.g. ``"non-targeting"``).
 intervention_targets
     With ``interventions``: a dict condition label → the perturbed variable (a name or a list of names), or
-    ``None`` for an observational condition. Default: a label that names a variable perturbs it (guides named by
-    their gene); any other label must be a control."""
+    ``None`` for an observational condition, or ``{"targets": name(s), "acts_on": "activity"}`` for a
+    perturbation of the targets' activity (an inhibitor or activator: what the targets' own targets read changes,
+    their measured level need not), against ``"level"`` (the default: a knock-down, CRISPRi guide, siRNA).
+    Default: a label that names a variable perturbs its level (guides named by their gene); any other label must
+    be a control."""
 
 doc_uns_result = """\
 batch_size

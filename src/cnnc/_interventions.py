@@ -56,9 +56,8 @@ class Interventions:
         return {
             "interventions": self.column,
             "control": list(self.control),
-            "intervention_targets": {
-                k: {"targets": [str(names[i]) for i in v], "acts_on": self.kind(k)} for k, v in self.targets.items()
-            },
+            "intervention_targets": {k: [str(names[i]) for i in v] for k, v in self.targets.items()},
+            "acts_on": {k: self.kind(k) for k in self.targets},
         }
 
 

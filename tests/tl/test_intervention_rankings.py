@@ -65,6 +65,7 @@ def test_shift_ranking_puts_significant_shifts_first_by_size():
         "direct_z": np.zeros((p, p)),
         "partial": np.full((p, p), 0.1),
         "perturbed": np.array([True, True, False, False]),
+        "dependence": np.zeros((p, p)),
     }
     graph["shift"][0, 2], graph["shift_p"][0, 2] = -0.3, 1e-6  # significant
     graph["shift"][1, 3], graph["shift_p"][1, 3] = -0.8, 1e-9  # significant, larger

@@ -326,7 +326,11 @@ def causal_scores(
         distribution first, by the size of the shift (what a perturbation shows most plainly, even where it also
         moves everything downstream), then the graph's edges out of never-perturbed variables. ``"combined"``
         (default; chosen on simulated CRISPRi screens): the link from both rankings, the orientation from
-        ``"shift"``.
+        ``"shift"``. ``"dependence"``: as ``"combined"``, but a pair whose dependence a perturbation clearly cuts
+        (``a → b``: ``a`` perturbed, its dependence with ``b`` fades in the condition's cells) or keeps (``b → a``)
+        is oriented by that, reading what each perturbation acts on (``acts_on`` in ``intervention_targets``);
+        robust to feedback that moves a perturbed variable's parents, it needs a clear dependence within the
+        control cells (see :doc:`/interventions` for where it helps and where it does not).
     {doc_uns_result}
     seed
         Deprecated name of ``random_state`` (a FutureWarning).
