@@ -195,7 +195,9 @@ def parse_interventions(
     if len(empty) == len(control):
         position = {str(v) for v in names}
         hits = {
-            lab: (lab in position) if intervention_targets is None else bool(intervention_targets.get(lab))
+            lab: (lab in position)
+            if intervention_targets is None
+            else bool(_split_kind(intervention_targets.get(lab), lab)[0])
             for lab in present
         }
         if all(hits.values()):
