@@ -94,7 +94,8 @@ SACHS_CANDIDATES = (
     "Third round (invariance of dependence within each condition, what each perturbation acts on given): "
     "'combined' with its orientation overridden where |dependence vote| > 1, 2 (shipped as 'dependence'), 3, 4 or "
     "8; the vote only where the shift leaves a pair tied; the vote's sign with the shift as tie-break; the "
-    "shift's z statistic plus 0.5, 1 or 3 times the vote. "
+    "shift's z statistic plus 0.5, 1 or 3 times the vote; the vote from regression slopes instead of correlations "
+    "(keep 0.7 or 0.5). "
     "Table: docs/interventions.md"
 )
 SETTINGS = {
