@@ -159,7 +159,8 @@ def simulate_screen(
     -------
     Cells × genes AnnData: ``X`` raw counts (float32), ``var["in_network"]`` (False for background genes), ``obs["guide"]`` the gene targeted (or
     ``"non-targeting"``), ``uns["ground_truth"]`` the true edges (``regulator``, ``target``, ``sign``: +1
-    activation, -1 repression), ``uns["simulation"]`` the parameters.
+    activation, -1 repression) of the acyclic cascade, ``uns["feedback"]`` the feedback loops (same columns, empty
+    without ``feedback``), ``uns["simulation"]`` the parameters.
 
     Examples
     --------
