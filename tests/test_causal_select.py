@@ -31,3 +31,32 @@ def test_rule_needs_both_the_family_and_sachs():
         }
     }
     assert causal_select.passing(result) == ["both"]
+
+
+def test_field_family_is_seeded_causal_and_unlike_training():
+    pairs = causal_select.field_pairs(60, 300, seed=2)
+    again = causal_select.field_pairs(60, 300, seed=2)
+    assert all(np.array_equal(c, c2) and np.array_equal(e, e2) for (c, e), (c2, e2) in zip(pairs, again, strict=True))
+    assert all(len(c) == len(e) == 300 and np.isfinite(c).all() and np.isfinite(e).all() for c, e in pairs)
+    # the effect depends on the cause: a smooth function of its ranks explains part of its ranks' variance
+    ranks = [(np.argsort(np.argsort(c)) / 300.0, np.argsort(np.argsort(e)) / 300.0) for c, e in pairs]
+    fits = [1 - _pairwise._poly_mse(c, e, 5) / e.var() for c, e in ranks]
+    assert np.median(fits) > 0.2
+    # records rounded to a few significant digits or censored: many variables hold ties
+    tied = [len(np.unique(v)) < 0.9 * len(v) for pair in pairs for v in pair]
+    assert 0.2 < np.mean(tied) < 0.95
+
+
+def test_rule_needs_every_family():
+    def entry(sim, field, sachs):
+        return {"sim": {"accuracy": sim}, "field": {"accuracy": field}, "sachs": {"correct": sachs}}
+
+    result = {
+        "methods": {
+            "cnnc-causal-1": entry(0.75, 0.60, 12),
+            "first family only": entry(0.80, 0.55, 13),
+            "second family only": entry(0.70, 0.70, 13),
+            "all": entry(0.76, 0.61, 13),
+        }
+    }
+    assert causal_select.passing(result) == ["all"]
