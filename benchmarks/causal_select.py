@@ -29,7 +29,17 @@ import numpy as np
 import cnnc
 
 from . import _pairwise
-from .causal import binomial, cnnc_scores, decided, package_scores
+from .causal import (
+    CONTINUOUS_LEVELS,
+    ORIGINAL_NUMBER,
+    ORIGINAL_WEIGHT,
+    TUEBINGEN,
+    binomial,
+    cnnc_scores,
+    decided,
+    package_scores,
+    tuebingen_pairs,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "causal_select.json"
@@ -44,13 +54,24 @@ PACKAGE_METHODS = ("RECI (cdt)", "IGCI uniform (cdt)")
 #: The candidates of the third training round (``python -m benchmarks.train_causal --set generators=... --set
 #: n_pairs=... --set epochs=... --set n_validation=1500``, with ``image`` and ``architecture`` set for the one-channel
 #: ones; all 16x16 images, version 2's network with 1 or 2 input channels, sample sizes 100-10,000, 1,500
-#: validation pairs): what each changes
-CANDIDATES = {
+#: validation pairs): what each changes. Their table is docs/_generated/causal_select_round3.md.
+CANDIDATES_ROUND3 = {
     "A": "RCC-style generator only, rank+standard images, 16,000 pairs, 6 epochs",
     "B": "50% RCC-style, 25% varied, 25% cells generator, rank+standard images, 16,000 pairs, 6 epochs",
     "C": "60% RCC-style, 40% cells generator, rank+standard images, 16,000 pairs, 6 epochs",
     "D": "50% RCC-style, 50% cells generator, rank images (one channel, as version 1), 12,000 pairs, 5 epochs",
     "E": "30% RCC-style, 40% cells, 30% varied generator, rank images (one channel), 12,000 pairs, 5 epochs",
+}
+#: The candidates of the fourth round, declared before any was trained: C's generators (60% RCC-style, 40% cells)
+#: at 40,000 pairs and 8 epochs, the same pairs imaged at three resolutions (``python -m
+#: benchmarks.train_causal_resolutions OUT --set generators='{"rcc": 0.6, "cells": 0.4}' --set n_pairs=40000
+#: --set epochs=8``, two-channel rank+standard images, each read both ways so the direction is antisymmetric)
+CANDIDATES = {
+    "r16": "16x16 bins, version 2's network (2 blocks of 32 and 64 filters)",
+    "r32": "32x32 bins, 3 blocks of 16, 32 and 64 filters",
+    "r8": "8x8 bins, 1 block of 32 filters",
+    "r8+r16+r32": "the ensemble over the three resolutions (mean direction score)",
+    "r8+r16+r32+cnnc-causal-1": "the same with version 1 as a fourth member",
 }
 #: A candidate is run on Tübingen only if it is above version 1 on both: the validation family and Sachs
 RULE = (
@@ -155,11 +176,12 @@ def _field_effect(rng: np.random.Generator, x: np.ndarray, mechanism: str, noise
 
 
 def _recorded(rng: np.random.Generator, v: np.ndarray) -> np.ndarray:
-    """A variable as records give it: 2-3 significant digits (ties), a floor (censoring), or as it is."""
+    """A variable as records give it: 1-2 significant digits (ties), a floor (censoring), or as it is."""
     u = rng.random()
     if u < 0.4:  # significant digits of the value's own units: heavy ties
-        scale = 10 ** np.floor(np.log10(np.abs(v).max() + 1e-12)) / 10 ** int(rng.integers(1, 3))
-        return np.round(v / scale) * scale
+        scale = 10 ** np.floor(np.log10(np.quantile(np.abs(v), 0.9) + 1e-12)) / 10 ** int(rng.integers(1, 3))
+        rounded = np.round(v / scale) * scale
+        return rounded if len(np.unique(rounded)) >= 5 else v
     if u < 0.55:  # a detection floor or ceiling: a block of equal values at one end
         q = rng.uniform(0.02, 0.15)
         return np.maximum(v, np.quantile(v, q)) if rng.random() < 0.5 else np.minimum(v, np.quantile(v, 1 - q))
@@ -280,7 +302,7 @@ def evaluate(names: list[str], n_pairs: int, in_family_too: bool, packages: bool
 def merge(files: list[Path], labels: dict[str, str]) -> dict:
     """One result from several runs on the same pairs (same seeds and sizes), models renamed by ``labels``."""
     parts = [json.loads(f.read_text()) for f in files]
-    if len({(json.dumps(p["sizes"]), p["pairs_per_size"]) for p in parts}) != 1:
+    if len({(json.dumps(p["sizes"]), json.dumps(p.get("families")), p["pairs_per_size"]) for p in parts}) != 1:
         raise ValueError("The runs to merge used different sample sizes or numbers of pairs.")
     out = {**parts[0], "methods": {}}
     for part in parts:
@@ -304,13 +326,52 @@ def passing(result: dict, reference: str = "cnnc-causal-1") -> list[str]:
     ]
 
 
+def _real_direction(models, pairs) -> np.ndarray:
+    """1 where the (ensemble's mean) direction score orients a real ``(id, cause, effect)`` pair cause -> effect."""
+    calls = []
+    for _, cause, effect in pairs:
+        adata = ad.AnnData(np.column_stack([cause, effect]).astype(np.float32))
+        adata.var_names = ["cause", "effect"]
+        adata.obs_names = [str(i) for i in range(len(cause))]
+        s = [
+            (lambda p: float(p["p_ab"] - p["p_ba"]))(cnnc_scores(adata, m, [("cause", "effect")]).iloc[0])
+            for m in models
+        ]
+        calls.append(decided(float(np.mean(s))))
+    return np.array(calls)
+
+
+def tuebingen_check(result: dict, folder: Path, labels: dict[str, str] | None = None) -> dict:
+    """The Tübingen pairs for every model that meets the rule, and for no other (each run is recorded).
+
+    ``labels`` maps a model's name in ``result`` back to its registry name or file (as ``--label`` renamed it).
+    """
+    sources = {v: k for k, v in (labels or {}).items()}
+    pairs = tuebingen_pairs(folder)
+    runs = {}
+    for name in passing(result):
+        if pairs is None:
+            raise FileNotFoundError(
+                f"{name} meets the rule, but there are no Tübingen pairs in {folder}: set --tuebingen."
+            )
+        weights = np.array([ORIGINAL_WEIGHT[k] for k in ORIGINAL_NUMBER], dtype=np.float64)
+        continuous = np.array([min(len(np.unique(c)), len(np.unique(e))) >= CONTINUOUS_LEVELS for _, c, e in pairs])
+        calls = _real_direction(_load("+".join(sources.get(m, m) for m in name.split("+"))), pairs)
+        runs[name] = {
+            "weighted": binomial(calls, weights),
+            "continuous weighted": binomial(calls[continuous], weights[continuous]),
+            "unweighted": binomial(calls),
+        }
+    return runs
+
+
 FIELD_TEXT = (
     "The second family (``field_pairs``, 200 causal pairs of each of {sizes} samples) draws causes, mechanisms and"
     " noises of families no training generator draws: Pareto, Weibull, exponential, Poisson and negative-binomial"
     " counts, log-uniform and triangular causes; power, logarithm, exponential, sine-plus-trend, piecewise-linear"
     " and quadratic mechanisms; multiplicative log-normal noise, noise whose sd is a power of the cause, or skewed"
     " (chi-square, exponential) additive noise; 40% of the variables rounded to 1-2 significant digits of their"
-    " units (heavy ties), 15% censored at a floor or ceiling (a block of equal values)."
+    " 90th percentile (heavy ties; kept as they are when fewer than 5 values would remain), 15% censored at a floor or ceiling (a block of equal values)."
 )
 
 
@@ -348,7 +409,14 @@ def markdown(result: dict) -> str:
     lines += ["", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     lines += [_row(name, e, families) for name, e in result["methods"].items()]
     passed = ", ".join(passing(result)) or "none"
-    lines += ["", f"Rule for a Tübingen run: {RULE}. Candidates that meet it: {passed}.", "", "Candidates:", ""]
+    lines += ["", f"Rule for a Tübingen run: {RULE}. Candidates that meet it: {passed}."]
+    for name, run in result.get("tuebingen", {}).items():
+        w, c = run["weighted"], run["continuous weighted"]
+        lines.append(
+            f"Tübingen run of {name}: weighted {w['accuracy']:.3f} [{w['ci'][0]:.2f}, {w['ci'][1]:.2f}], continuous"
+            f" weighted {c['accuracy']:.3f} [{c['ci'][0]:.2f}, {c['ci'][1]:.2f}]."
+        )
+    lines += ["", "Candidates:", ""]
     lines += [f"- {k}: {v}" for k, v in CANDIDATES.items()]
     return "\n".join(lines) + "\n"
 
@@ -363,6 +431,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", action="append", default=[], metavar="MODEL=NAME", help="a model's name in tables")
     parser.add_argument("--docs", type=Path, default=None, help="also write the table as markdown here")
     parser.add_argument("--packages", action="store_true", help="also cdt's RECI and IGCI (benchmark venv)")
+    parser.add_argument(
+        "--tuebingen", type=Path, default=None, nargs="?", const=TUEBINGEN, help="run the models that meet the rule"
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -374,6 +445,8 @@ def main(argv: list[str] | None = None) -> None:
         result = evaluate(args.models, args.pairs, args.in_family, args.packages)
     else:
         parser.error("give models to evaluate or --merge FILES")
+    if args.tuebingen is not None:
+        result["tuebingen"] = {**result.get("tuebingen", {}), **tuebingen_check(result, args.tuebingen, labels)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     text = markdown(result)
