@@ -60,3 +60,24 @@ def test_rule_needs_every_family():
         }
     }
     assert causal_select.passing(result) == ["all"]
+
+
+def test_tuebingen_runs_only_what_meets_the_rule(tmp_path):
+    import pytest
+
+    def entry(sim, field, sachs):
+        return {"sim": {"accuracy": sim}, "field": {"accuracy": field}, "sachs": {"correct": sachs}}
+
+    none_pass = {"methods": {"cnnc-causal-1": entry(0.75, 0.6, 12), "weak": entry(0.7, 0.7, 13)}}
+    assert causal_select.tuebingen_check(none_pass, tmp_path) == {}  # nothing to run: no data read
+    one_passes = {"methods": {"cnnc-causal-1": entry(0.75, 0.6, 12), "strong": entry(0.8, 0.7, 13)}}
+    with pytest.raises(FileNotFoundError, match="strong meets the rule"):
+        causal_select.tuebingen_check(one_passes, tmp_path)
+    result = {**one_passes, "sizes": [100], "pairs_per_size": 1, "families": {"sim": [100]}}
+    result["methods"]["strong"]["sim_by_size"] = {"100": 0.8}
+    result["methods"]["strong"]["sim"].update(ci=[0.7, 0.9])
+    result["tuebingen"] = {
+        "strong": {w: {"accuracy": 0.6, "ci": [0.5, 0.7]} for w in ("weighted", "continuous weighted")}
+    }
+    text = causal_select.markdown({**result, "methods": {"strong": result["methods"]["strong"]}})
+    assert "Tübingen run of strong: weighted 0.600" in text and "met by: none" in text
