@@ -1,19 +1,22 @@
-"""Choosing a cnnc-causal candidate without Tübingen: a held-out synthetic family and the 18 Sachs edges.
+"""Choosing a cnnc-causal candidate without Tübingen: two held-out synthetic families and the 18 Sachs edges.
 
-The validation family here (``sim_pairs``) is used by no training recipe: it follows the SIM benchmarks of Mooij
+The first validation family (``sim_pairs``) is used by no training recipe: it follows the SIM benchmarks of Mooij
 et al. (JMLR 2016) in spirit, with its own settings. Each variable's marginal is a standard normal pushed
 through a random Gaussian-process draw (so marginals are skewed, multimodal or flat in ways no training generator
 draws them); the mechanism is a Gaussian-process draw of random length scale; the noise (its own random
 marginal, 0.1-1 times the signal's sd) is added (70%) or enters through a random monotone function (30%); both
-variables get small measurement noise. Sample sizes 100, 500 and 2,000. Every model (and the average of two
+variables get small measurement noise. Sample sizes 100, 500 and 2,000. The second family (``field_pairs``, sample
+sizes 100 to 5,000) has heavy-tailed and count causes, parametric mechanisms, multiplicative and
+power-heteroscedastic noise, and values rounded or censored as records are (``FIELD_TEXT``). Every model (and the average of two
 models' direction scores, ``a+b``) is read through ``cnnc.tl.predict_interactions`` (each pair both ways, the
 antisymmetric read), beside RECI, IGCI and the bz2 baseline on the same pairs; the Sachs count is the 18
 consensus edges from the pooled cells.
 
-    python -m benchmarks.causal_select MODEL [MODEL ...] [--pairs N] [--in-family] [--out FILE] [--docs FILE]
+    python -m benchmarks.causal_select MODEL [MODEL ...] [--pairs N] [--in-family] [--packages] [--out FILE]
     python -m benchmarks.causal_select --merge FILE [FILE ...] [--label MODEL=NAME ...] [--docs FILE]
 
-MODEL is a registry name, a model file, or ``a+b`` (an ensemble of two). Writes JSON (default
+MODEL is a registry name, a model file, or ``a+b+...`` (an ensemble). ``--tuebingen [DIR]`` then runs the Tübingen
+pairs for the models that meet ``RULE`` and no others (each run recorded). Writes JSON (default
 benchmarks/results/causal_select.json) and prints a table.
 """
 
@@ -126,14 +129,16 @@ def sim_pairs(n_pairs: int, n: int, seed: int) -> list[tuple[np.ndarray, np.ndar
 
 
 FIELD_SIZES = (100, 300, 1000, 5000)
-#: Families of the second validation family: none is drawn by a training generator (causes, mechanisms, noises)
+#: Families of the second validation family (causes, mechanisms, noises): most of them, and all their settings, unused
+#: by the training generators (the exponential cause is a gamma of shape 1; the cells generator also has
+#: multiplicative and heteroscedastic noise, in other forms)
 FIELD_CAUSES = ("pareto", "weibull", "exponential", "poisson", "negative binomial", "log-uniform", "triangular")
 FIELD_MECHANISMS = ("power", "logarithm", "exponential", "sine and trend", "piecewise linear", "quadratic")
 FIELD_NOISES = ("multiplicative", "power heteroscedastic", "skewed additive", "skewed additive")
 
 
 def _field_cause(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
-    """A positive cause of a family no training generator draws (heavy tails, counts with ties, skew)."""
+    """A positive cause: heavy tails, counts with ties, skew (settings no training generator uses)."""
     if kind == "pareto":
         return rng.pareto(rng.uniform(1.2, 3.0), n) + 1
     if kind == "weibull":
@@ -399,12 +404,15 @@ def tuebingen_check(result: dict, folder: Path, labels: dict[str, str] | None = 
 
 
 FIELD_TEXT = (
-    "The second family (``field_pairs``, 200 causal pairs of each of {sizes} samples) draws causes, mechanisms and"
-    " noises of families no training generator draws: Pareto, Weibull, exponential, Poisson and negative-binomial"
-    " counts, log-uniform and triangular causes; power, logarithm, exponential, sine-plus-trend, piecewise-linear"
-    " and quadratic mechanisms; multiplicative log-normal noise, noise whose sd is a power of the cause, or skewed"
-    " (chi-square, exponential) additive noise; 40% of the variables rounded to 1-2 significant digits of their"
-    " 90th percentile (heavy ties; kept as they are when fewer than 5 values would remain), 15% censored at a floor or ceiling (a block of equal values)."
+    "The second family (``field_pairs``, 200 causal pairs of each of {sizes} samples) has parametric forms and"
+    " settings of its own: Pareto, Weibull, exponential, Poisson and negative-binomial (counts), log-uniform and"
+    " triangular causes; power, logarithm, exponential, sine-plus-trend, piecewise-linear and quadratic mechanisms;"
+    " multiplicative log-normal noise, noise whose sd is a power of the cause, or skewed (chi-square, exponential)"
+    " additive noise; 40% of the variables rounded to 1-2 significant digits of their 90th percentile (heavy ties;"
+    " kept as they are when fewer than 5 values would remain), 15% censored at a floor or ceiling (a block of equal"
+    " values). Most of these families appear in no training generator; the exponential cause (a gamma of shape 1),"
+    " multiplicative log-normal and heteroscedastic noise are families the cells or varied generators also draw,"
+    " there in other forms."
 )
 
 

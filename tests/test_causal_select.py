@@ -33,7 +33,7 @@ def test_rule_needs_both_the_family_and_sachs():
     assert causal_select.passing(result) == ["both"]
 
 
-def test_field_family_is_seeded_causal_and_unlike_training():
+def test_field_family_is_seeded_causal_and_tied():
     pairs = causal_select.field_pairs(60, 300, seed=2)
     again = causal_select.field_pairs(60, 300, seed=2)
     assert all(np.array_equal(c, c2) and np.array_equal(e, e2) for (c, e), (c2, e2) in zip(pairs, again, strict=True))
