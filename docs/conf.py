@@ -200,8 +200,12 @@ BENCHMARK_TABLES = {
     ),
     "causal.md": ("Cause and effect on single-cell protein data (Sachs)", "python -m benchmarks.causal"),
     "causal_select.md": (
-        "Choosing a cause-effect model: a held-out synthetic family and Sachs",
+        "Choosing a cause-effect model: two held-out synthetic families and Sachs",
         "python -m benchmarks.causal_select",
+    ),
+    "causal_select_round3.md": (
+        "Choosing a cause-effect model, third round: a held-out synthetic family and Sachs",
+        "python -m benchmarks.causal_select (third round's candidates, results in causal_select_round3.json)",
     ),
 }
 

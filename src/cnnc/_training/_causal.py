@@ -58,10 +58,15 @@ def _images(adata, params: PairImageParams) -> tuple[np.ndarray, np.ndarray]:
 
 def causal_training_set(recipe: dict, n_pairs: int, seed: int) -> dict[str, np.ndarray]:
     """Images, labels and generator of ``n_pairs`` synthetic pairs drawn as ``recipe`` says (seeded by ``seed``)."""
+    return causal_training_sets(recipe, [recipe["image"]], n_pairs, seed)[0]
+
+
+def causal_training_sets(recipe: dict, images: list[dict], n_pairs: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """The pairs of :func:`causal_training_set` made once and imaged by each recipe of ``images`` (one set each)."""
     from ..datasets._causal_pairs import causal_pairs
 
-    params = PairImageParams(**recipe["image"])
-    xs, ys, gens = [], [], []
+    params = [PairImageParams(**image) for image in images]
+    xs, ys, gens = [[] for _ in params], [], []
     for g, (generator, g_share) in enumerate(recipe["generators"].items()):
         options = recipe["cells_options"] if generator == "cells" else {}
         for k, (n_cells, share) in enumerate(recipe["sizes"]):
@@ -76,12 +81,14 @@ def causal_training_set(recipe: dict, n_pairs: int, seed: int) -> dict[str, np.n
                     generator=generator,
                     **options,
                 )
-                x, y, _ = _images(adata, params)
-                xs.append(x)
+                for i, param in enumerate(params):
+                    x, y, _ = _images(adata, param)
+                    xs[i].append(x)
                 ys.append(y)
                 gens.append(np.full(len(y), generator))
                 todo, part = todo - n, part + 1
-    return {"x": np.concatenate(xs), "y": np.concatenate(ys), "generator": np.concatenate(gens)}
+    y, gen = np.concatenate(ys), np.concatenate(gens)
+    return [{"x": np.concatenate(x), "y": y, "generator": gen} for x in xs]
 
 
 def _augment(x, y, gen):
@@ -187,8 +194,6 @@ def train_causal(recipe: dict | None = None, *, name: str = "cnnc-causal", on_be
     """
     import torch
 
-    from ..models import CNNC, Model
-
     recipe = {**(recipe or CAUSAL_RECIPE), **changes}
     unknown = set(changes) - set(CAUSAL_RECIPE)
     if unknown:
@@ -198,6 +203,17 @@ def train_causal(recipe: dict | None = None, *, name: str = "cnnc-causal", on_be
     train = causal_training_set(recipe, recipe["n_pairs"], seed=recipe["seed"] + 1)
     val = causal_training_set(recipe, recipe["n_validation"], seed=recipe["seed"] + 1000)
     logg.info("    images made", time=start)
+    return _train_net(recipe, name, train, val, on_best)
+
+
+def _train_net(recipe: dict, name: str, train: dict, val: dict, on_best=None):
+    """The network of ``recipe`` fitted to ``train`` (best epoch on ``val``), as a :class:`cnnc.models.Model`."""
+    import torch
+
+    from ..models import CNNC, Model
+
+    torch.manual_seed(recipe["seed"])
+    start = logg.info(f"fitting {name}")
     net = CNNC(**recipe["architecture"])
 
     def model_of(best: dict, history: list[dict]) -> Model:
@@ -211,6 +227,36 @@ def train_causal(recipe: dict | None = None, *, name: str = "cnnc-causal", on_be
     best, history = _fit(net, train, val, recipe, checkpoint)
     logg.info("    finished", time=start)
     return model_of(best, history)
+
+
+def train_causal_resolutions(
+    views: dict[str, dict], recipe: dict | None = None, *, on_best=None, **changes
+) -> dict[str, object]:
+    """One model per image resolution, all fitted to the same synthetic pairs (an ensemble over resolutions).
+
+    ``views`` maps each member's name to its ``image`` and ``architecture`` settings; the other settings are those
+    of ``recipe`` (default :data:`CAUSAL_RECIPE`) with ``changes``. The pairs are drawn once and imaged at each
+    resolution; each member is fitted as :func:`train_causal` fits one. ``on_best(name, model)`` is called with
+    each member's model of each new best epoch. Returns ``{name: model}``.
+    """
+    import torch
+
+    recipe = {**(recipe or CAUSAL_RECIPE), **changes}
+    unknown = set(changes) - set(CAUSAL_RECIPE)
+    if unknown:
+        raise ValueError(f"Unknown recipe settings {sorted(unknown)}; known: {sorted(CAUSAL_RECIPE)}.")
+    torch.manual_seed(recipe["seed"])
+    images = [v["image"] for v in views.values()]
+    start = logg.info(f"{len(views)} resolutions on {recipe['n_pairs']:,} synthetic pairs")
+    train = causal_training_sets(recipe, images, recipe["n_pairs"], seed=recipe["seed"] + 1)
+    val = causal_training_sets(recipe, images, recipe["n_validation"], seed=recipe["seed"] + 1000)
+    logg.info("    images made", time=start)
+    out = {}
+    for i, (name, view) in enumerate(views.items()):
+        member = {**recipe, **view}
+        hook = None if on_best is None else (lambda model, name=name: on_best(name, model))
+        out[name] = _train_net(member, name, train[i], val[i], hook)
+    return out
 
 
 def _spec(net, recipe: dict, name: str, best: dict, history: list[dict]):
