@@ -39,8 +39,9 @@ import cnnc
 
 from ._common import GENERATED, RESULTS, ROOT, header_line, peak_mib, reset_peak, rss_mib, run_header
 
-# (n_cells, n_regulators, n_targets): pairs = every regulator × every target.
-FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 2_000), (100_000, 50, 1_000)]
+# (n_cells, n_regulators, n_targets): pairs = every regulator × every target. 10,000 cells × 40,000 pairs is the
+# reference case of the engine's speed target (×300 against the loop, in CPU time).
+FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 400), (10_000, 100, 2_000), (100_000, 50, 1_000)]
 QUICK_SIZES = [(1_000, 50, 1_000), (10_000, 50, 1_000)]
 
 

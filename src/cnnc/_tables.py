@@ -6,7 +6,7 @@ One rule, whatever the table is for. A table of gene pairs is
   compared case-insensitively: ``regulator``/``target``, ``gene_a``/``gene_b``, BEELINE's ``Gene1``/``Gene2``,
   ``source``/``target``); pairs to image or score (not edges) may also sit in the first two columns of a DataFrame
   without such names;
-- a list of ``(gene_a, gene_b)`` tuples (or one such tuple);
+- a list of ``(gene_a, gene_b)`` tuples (or one such tuple), or a 2-d array of such rows;
 - or the path of a CSV file holding such a DataFrame.
 
 A ``label`` column (or a third entry per tuple) is kept for the readers that use CNNC's labels.
@@ -69,6 +69,10 @@ def pair_table(table, *, what: str = "The pair table", labels: bool = False, fir
         return frame.reset_index(drop=True)
     if isinstance(table, tuple) and len(table) == 2 and all(isinstance(g, str) for g in table):
         table = [table]
+    if isinstance(table, np.ndarray) and table.ndim == 2 and table.shape[1] in ((2, 3) if labels else (2,)):
+        # An array of rows: its columns, read without a Python step per pair.
+        names = ("a", "b", "label")[: table.shape[1]]
+        return pd.DataFrame({n: table[:, i].astype(object) for i, n in enumerate(names)}, copy=False)
     if isinstance(table, str | bytes) or not isinstance(table, Iterable):
         raise TypeError(f"{what} must be {PAIR_TABLE_HELP}; got {type(table).__name__}.")
     rows = list(table)
