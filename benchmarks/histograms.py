@@ -39,8 +39,9 @@ import cnnc
 
 from ._common import GENERATED, RESULTS, ROOT, header_line, peak_mib, reset_peak, rss_mib, run_header
 
-# (n_cells, n_regulators, n_targets): pairs = every regulator × every target.
-FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 2_000), (100_000, 50, 1_000)]
+# (n_cells, n_regulators, n_targets): pairs = every regulator × every target. 10,000 cells × 40,000 pairs is the
+# reference case of the engine's speed target (×300 against the loop, in CPU time).
+FULL_SIZES = [(1_000, 100, 2_000), (10_000, 100, 400), (10_000, 100, 2_000), (100_000, 50, 1_000)]
 QUICK_SIZES = [(1_000, 50, 1_000), (10_000, 50, 1_000)]
 
 
@@ -94,7 +95,8 @@ def cnnc_loop_image(expr_a: np.ndarray, expr_b: np.ndarray) -> np.ndarray:
 def time_loop(dense_by_gene: np.ndarray, a: np.ndarray, b: np.ndarray, seconds: float, seed: int = 0):
     """The original loop: best of 3 rounds, each running for at least ``seconds / 3``.
 
-    Returns pairs per wall-clock second, CPU seconds per pair (of that round) and the images computed.
+    Returns pairs per wall-clock second and CPU seconds per pair (each the best of the rounds: on a shared machine
+    other processes only ever add time) and the images computed.
     """
     rng = np.random.default_rng(seed + 2)
     order = rng.permutation(len(a))
@@ -112,8 +114,7 @@ def time_loop(dense_by_gene: np.ndarray, a: np.ndarray, b: np.ndarray, seconds: 
             elapsed = time.perf_counter() - start
             if elapsed >= seconds / 3 and n >= 10:
                 break
-        if n / elapsed > best[0]:
-            best = (n / elapsed, (time.process_time() - cpu) / n)
+        best = (max(best[0], n / elapsed), min(best[1], (time.process_time() - cpu) / n))
     return best[0], best[1], done
 
 
@@ -155,7 +156,10 @@ def time_engine_one_thread(adata: ad.AnnData, pairs, repeats: int) -> float:
 
 
 def time_engine(adata: ad.AnnData, pairs, repeats: int) -> tuple[float, float, np.ndarray]:
-    """Best wall-clock time of ``repeats`` runs, the CPU seconds (all threads) of that run, and its images."""
+    """Least wall-clock time and least CPU seconds (all threads) of ``repeats`` runs, and the images.
+
+    Each is the best of the runs, as for the loop: on a shared machine other processes only ever add time.
+    """
     run_engine(adata, pairs[:10])  # compile (or load the numba cache) outside the timing
     best = (np.inf, np.inf)
     images = None
@@ -165,8 +169,7 @@ def time_engine(adata: ad.AnnData, pairs, repeats: int) -> tuple[float, float, n
         start, cpu = time.perf_counter(), time.process_time()
         images = run_engine(adata, pairs)
         wall = time.perf_counter() - start
-        if wall < best[0]:
-            best = (wall, time.process_time() - cpu)
+        best = (min(best[0], wall), min(best[1], time.process_time() - cpu))
     return best[0], best[1], images
 
 
@@ -266,7 +269,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for CI (< 60 s)")
     parser.add_argument("--loop-seconds", type=float, default=None, help="time spent on the loop per size")
-    parser.add_argument("--repeats", type=int, default=3, help="engine runs per size (best is reported)")
+    parser.add_argument("--repeats", type=int, default=5, help="engine runs per size (best is reported)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--size",
@@ -329,7 +332,8 @@ def main() -> None:
             "`numpy.histogram2d` loop, measured in the same run on 2 cores (speed-up: wall clock; the same with the "
             "pairs as a DataFrame beside it; CPU ratio: CPU time per pair, the engine on its 2 threads and on 1 thread "
             "(on a loaded machine the 2-thread CPU time grows with the load); load: 1-minute load average of the "
-            "machine)."
+            f"machine). Each time is the best of {args.repeats} engine runs and of 3 rounds of the loop. "
+            "10,000 cells × 40,000 pairs is the reference case of the engine's target (×300 in CPU time)."
         )
         (GENERATED / "histograms.md").write_text(header_line(run) + "\n\n" + note + "\n\n" + "\n".join(md) + "\n")
         RESULTS.mkdir(parents=True, exist_ok=True)

@@ -50,3 +50,15 @@ def test_any_iterable_of_pairs():
     assert read_pairs(zip(["A", "C"], ["B", "D"], strict=True)).values.tolist() == [["A", "B"], ["C", "D"]]
     with pytest.raises(TypeError, match="ground_truth must be"):
         read_ground_truth(42)
+
+
+def test_a_2d_array_of_pairs_reads_like_a_list_of_tuples():
+    import numpy as np
+
+    pairs = [("A", "B"), ("C", "D"), ("A", "D")]
+    expected = read_pairs(pairs)
+    pd.testing.assert_frame_equal(read_pairs(np.array(pairs)), expected)
+    pd.testing.assert_frame_equal(read_pairs(np.array(pairs, dtype=object)), expected)
+    assert pair_table(np.array([("A", "B", 1)], dtype=object), labels=True)["label"].tolist() == [1]
+    with pytest.raises(ValueError, match=r"\(gene_a, gene_b\) pairs"):
+        read_pairs(np.array([("A", "B", "C")]))

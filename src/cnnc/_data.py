@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from ._tables import as_strings
+
 
 def _is_mudata(data) -> bool:
     return type(data).__name__ == "MuData"
@@ -129,7 +131,7 @@ def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int
 
 def resolve_genes(names: pd.Index, genes, *, where: str = "var_names") -> np.ndarray:
     """Positions of many ``genes`` in ``names`` (unique): one vectorised lookup, :func:`resolve_gene` for misses."""
-    codes, uniques = pd.factorize(pd.Index(genes, dtype=object).astype(str))
+    codes, uniques = pd.factorize(as_strings(np.asarray(genes, dtype=object)))
     pos = names.get_indexer(uniques)
     for i in np.flatnonzero(pos < 0):
         pos[i] = resolve_gene(names, uniques[i], where=where)

@@ -50,7 +50,7 @@ copy
 doc_pair_table = """\
 A table of gene pairs: a DataFrame whose gene columns are named ``regulator``/``target``, ``gene_a``/``gene_b``,
 ``Gene1``/``Gene2`` (BEELINE) or ``source``/``target`` (any case; the first of these found), a list of
-``(gene_a, gene_b)`` tuples, or the path of a CSV file with such columns."""
+``(gene_a, gene_b)`` tuples or a 2-d array of such rows, or the path of a CSV file with such columns."""
 
 doc_chunk_cells = """\
 chunk_cells

@@ -313,3 +313,44 @@ def test_beeline_200_random_pairs_bit_identical(shared_data):
 
 def test_public_namespace():
     assert cnnc.tl.pair_histograms is pair_histograms
+
+
+@pytest.mark.parametrize("form", ["tuples", "lists", "frame", "array"])
+def test_every_pair_form_and_gene_extremes_match_numpy(small, form):
+    # Genes expressed in every cell (Actb), in none (Zero) and in few (Gata6), in every pair form the reader takes.
+    names = list(small.var_names)
+    pairs = [(a, b) for a in names for b in names if a != b]
+    given = {
+        "tuples": pairs,
+        "lists": [list(p) for p in pairs],
+        "frame": pd.DataFrame(pairs, columns=["regulator", "target"]),
+        "array": np.array(pairs),
+    }[form]
+    pair_histograms(small, given, store_bins=False)
+    stored = small.uns["cnnc"]
+    assert stored["pairs"][["gene_a", "gene_b"]].values.tolist() == [list(p) for p in pairs]
+    X = small.X.toarray()
+    for k, (a, b) in enumerate(pairs):
+        xa, xb = X[:, names.index(a)], X[:, names.index(b)]
+        if "Zero" in (a, b):  # all cells of a gene that never varies are in bin 16 (the recipe's rule)
+            other = xb if a == "Zero" else xa
+            counts = np.histogram(np.log10(other + np.float32(0.01)), bins=32)[0]
+            line = stored["histograms"][k][:, 16] if a == "Zero" else stored["histograms"][k][16]
+            expected = ((np.log10(counts / len(other) + 10**-4) + 4) / 4).astype(np.float32)
+            np.testing.assert_array_equal(line, expected, err_msg=f"({a}, {b})")
+            assert stored["histograms"][k].sum() == pytest.approx(line.sum())
+        else:
+            np.testing.assert_array_equal(stored["histograms"][k], reference_image(xa, xb), err_msg=f"({a}, {b})")
+
+
+def test_one_cell():
+    adata = ad.AnnData(
+        sparse.csr_matrix(np.array([[0.0, 1.5, 3.0]], dtype=np.float32)), var=pd.DataFrame(index=["a", "b", "c"])
+    )
+    pair_histograms(adata, [("a", "b"), ("b", "c"), ("c", "a")])
+    images = adata.uns["cnnc"]["histograms"]
+    assert images.shape == (3, 32, 32)
+    for image in images:  # every gene is constant over one cell: the cell sits at (16, 16), the whole density
+        assert image[16, 16] == np.float32((np.log10(1 + 10**-4) + 4) / 4)
+        assert np.count_nonzero(image) == 1
+    assert (adata.obsm["cnnc_bins"].to_numpy() == 16).all()

@@ -128,17 +128,26 @@ def _pair_task(
         # Pixel line_start + m * line_step is w's zero bin and o's bin m.
         for m in range(n_bins):
             missing[m] = marginals[o, m]
-        if walk_is_a[t]:  # o = b indexes rows: subtract row sums; w's zero bin is a column
+        if walk_is_a[t]:  # o = b indexes rows; w's zero bin is a column
             line_start = zw
             line_step = n_bins
+        else:  # o = a indexes columns; w's zero bin is a row
+            line_start = zw * n_bins
+            line_step = 1
+        if sparse_write:  # few walked cells: take each off its bin of o (no pass over the whole scratch)
+            if walk_is_a[t]:
+                for k in range(n):
+                    missing[touched[k] // ubins] -= 1
+            else:
+                for k in range(n):
+                    missing[touched[k] % ubins] -= 1
+        elif walk_is_a[t]:  # subtract row sums
             for j in range(n_bins):
                 s = 0
                 for i in range(n_bins):
                     s += H[j * n_bins + i]
                 missing[j] -= s
-        else:  # o = a indexes columns: subtract column sums; w's zero bin is a row
-            line_start = zw * n_bins
-            line_step = 1
+        else:  # subtract column sums
             for j in range(n_bins):
                 for i in range(n_bins):
                     missing[i] -= H[j * n_bins + i]
@@ -148,16 +157,16 @@ def _pair_task(
             img = flat[p]
             if sparse_write:
                 for k in range(n):
-                    img[touched[k]] = lookup[H[touched[k]]]
+                    img[touched[k]] = lookup[np.uint32(H[touched[k]])]
                 for m in range(n_bins):
-                    img[line_start + m * line_step] = lookup[H[line_start + m * line_step]]
+                    img[line_start + m * line_step] = lookup[np.uint32(H[line_start + m * line_step])]
                 for k in range(n):
                     H[touched[k]] = 0
                 for m in range(n_bins):
                     H[line_start + m * line_step] = 0
                 continue
             for q in range(n_pix):
-                _store_streaming(img, q, lookup[H[q]])
+                _store_streaming(img, q, lookup[np.uint32(H[q])])
         else:
             cnt = out[p]
             for i in range(n_bins):

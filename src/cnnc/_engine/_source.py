@@ -167,23 +167,24 @@ def _csc(data, indices, indptr, shape) -> sparse.csc_matrix:
 @numba.njit(cache=True, nogil=True)
 def _count_csr(indptr, indices, data, first, last, gene_pos, counts):  # pragma: no cover - compiled
     """``counts[1 + g]`` = nonzero entries of selected gene ``g`` in rows ``first:last``."""
+    # (Unsigned positions spare numba's negative-index wraparound checks.)
     for r in range(first, last):
         for k in range(indptr[r], indptr[r + 1]):
-            g = gene_pos[indices[k]]
+            g = gene_pos[np.uint32(indices[k])]
             if g >= 0 and data[k] != 0:
-                counts[g + 1] += 1
+                counts[np.uint64(g) + np.uint64(1)] += 1
 
 
 @numba.njit(cache=True, nogil=True)
 def _fill_csr(indptr, indices, data, first, last, gene_pos, write_pos, out_indices, out_data):  # pragma: no cover
     for r in range(first, last):
         for k in range(indptr[r], indptr[r + 1]):
-            g = gene_pos[indices[k]]
+            g = gene_pos[np.uint32(indices[k])]
             if g >= 0 and data[k] != 0:
-                p = write_pos[g]
+                p = np.uint64(write_pos[np.uint64(g)])
                 out_indices[p] = r - first
                 out_data[p] = data[k]
-                write_pos[g] = p + 1
+                write_pos[np.uint64(g)] = p + np.uint64(1)
 
 
 @numba.njit(cache=True, nogil=True)

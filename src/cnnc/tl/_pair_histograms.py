@@ -12,6 +12,7 @@ from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._engine._params import PairImageParams
 from .._pair_data import resolve_pairs
 from .._scoring import ClusterImager
+from .._tables import string_index
 from .._utils import package_version
 
 
@@ -139,7 +140,7 @@ def pair_histograms(
     if replaced:
         logg.warning(f"replacing the previous pair images in {replaced}")
     stored_pairs = resolved.pairs.copy()
-    stored_pairs.index = stored_pairs.index.astype(str)
+    stored_pairs.index = string_index(len(stored_pairs))
     adata.uns[key_added] = {
         "pairs": stored_pairs,
         "histograms": images,
