@@ -256,8 +256,10 @@ def _cluster_sum(client, matrix, task, *args):
     from .._distributed import row_chunks, tree_sum
 
     n = int(matrix.shape[1])
-    parts = client.compute([dask.delayed(task)(f, c, n, *args) for f, c in row_chunks(matrix)])
-    return tree_sum(client, parts).result()
+    # no name keeps the chunks' futures: each partial sum is freed on its worker once it has been added
+    return tree_sum(
+        client, client.compute([dask.delayed(task)(f, c, n, *args) for f, c in row_chunks(matrix)])
+    ).result()
 
 
 def cluster_gram_sums(client, matrix, kinds) -> GramSums:
