@@ -164,7 +164,8 @@ def null_statistics(
 ):
     """Sorted null statistics of pairs (positions ``a``, ``b`` of ``matrix``), and the number of permutations.
 
-    ``sample``: the rows :func:`null_cells` names, of every gene (CSR), when already read; else they are read here.
+    ``sample``: a function returning the rows :func:`null_cells` names, of every gene (CSR), when already read
+    (called once; what it returns is freed once the null's copy is made); else they are read here.
     """
     rng = np.random.default_rng(SEED)
     cells = _draw_cells(rng, int(matrix.shape[0]))
@@ -177,9 +178,11 @@ def null_statistics(
     if sample is None:
         x = _permuted_genes(matrix, genes, cells, chunk_cells)
     else:
-        if sample.shape != (len(cells), int(matrix.shape[1])):
-            raise ValueError(f"The null's sample has shape {sample.shape}, not null_cells' rows × every gene.")
-        x = sparse.csc_matrix(sample[:, genes])
+        rows = sample()
+        if rows.shape != (len(cells), int(matrix.shape[1])):
+            raise ValueError(f"The null's sample has shape {rows.shape}, not null_cells' rows × every gene.")
+        x = sparse.csc_matrix(rows[:, genes])
+        del rows
     floor = math.ceil(min_cells * x.shape[0] / int(matrix.shape[0]))  # min_cells, scaled to the subsample
     n_perm = int(np.clip(math.ceil(NULL_VALUES / max(len(a), 1)), 1, MAX_PERMUTATIONS))
     values = []
@@ -211,7 +214,8 @@ def add_significance(
 
     ``edges`` are the pairs (positions ``a``, ``b`` of ``matrix``) in that order, with their ``corr`` over all
     ``matrix.shape[0]`` cells (computed here when the table has no ``corr`` column); ``min_cells`` is the
-    co-expression floor they passed. ``sample``: the rows of :func:`null_cells`, of every gene, already read.
+    co-expression floor they passed. ``sample``: a function returning the rows of :func:`null_cells`, of every
+    gene, already read (see :func:`null_statistics`).
     """
     if len(edges) == 0:
         edges = edges.copy()

@@ -94,6 +94,23 @@ class DataPass:
             return sparse.csr_matrix((0, len(self.low)))
         return sparse.vstack(parts, format="csr")
 
+    # A prediction hands each part on once it is read, so none outlives its use (scoring and the null come after).
+
+    def take_gram(self) -> GramSums:
+        """The Gram sums, handed over: the pass keeps no reference to them."""
+        gram, self.gram = self.gram, None
+        return gram
+
+    def take_sample(self) -> sparse.csr_matrix:
+        """:meth:`sample`, handed over: the pass keeps no reference to the kept rows."""
+        out = self.sample()
+        self._sample = []
+        return out
+
+    def drop_counts(self) -> None:
+        """Forget the co-detection counts (once the pairs' counts are read)."""
+        self.codetected = None
+
     def constant(self, genes: np.ndarray) -> np.ndarray:
         """Which of ``genes`` never vary over the cells."""
         return self.low[genes] == self.high[genes]

@@ -288,6 +288,7 @@ def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringS
         corr, coexpressed = pair_evidence(view.matrix, a, b, chunk_cells=settings.chunk_cells, client=client)
     else:  # read off the pass the context prior makes anyway
         corr, coexpressed = evidence_from_pass(one, a, b)
+        one.drop_counts()
     min_cells = int(settings.min_cells)
     keep = keep_min_cells(coexpressed, min_cells)
     a, b, corr, coexpressed = a[keep], b[keep], corr[keep], coexpressed[keep]
@@ -319,8 +320,7 @@ def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringS
     more = {"sign": signs(corr), "corr": corr, "n_cells": coexpressed}
     edges = edge_table(names[a], names[b], score, **probabilities, **more).astype(_EDGE_DTYPES)
     # the rows' order does not matter: the null reads the genes of a, b and each row's own corr
-    sample = None if one is None else one.sample()
-    del one  # the Gram matrices go before the null's copies are made
+    sample = None if one is None else one.take_sample  # read by the null, then freed
     edges = add_significance(
         edges, view.matrix, a, b, min_cells=min_cells, chunk_cells=settings.chunk_cells, sample=sample
     )
@@ -408,7 +408,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: S
             chunk_cells=settings.chunk_cells,
             gene_names=view.var_names.astype(str).tolist(),
             client=client,
-            sums=None if one is None else one.gram,
+            sums=None if one is None else one.take_gram(),  # freed with the prior's walk
         )
         names = tuple(mdl.spec.features)
 
