@@ -320,7 +320,7 @@ def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringS
     more = {"sign": signs(corr), "corr": corr, "n_cells": coexpressed}
     edges = edge_table(names[a], names[b], score, **probabilities, **more).astype(_EDGE_DTYPES)
     # the rows' order does not matter: the null reads the genes of a, b and each row's own corr
-    sample = None if one is None else one.take_sample  # read by the null, then freed
+    sample = None if one is None or one.sample_cells is None else one.take_sample  # read by the null, then freed
     edges = add_significance(
         edges, view.matrix, a, b, min_cells=min_cells, chunk_cells=settings.chunk_cells, sample=sample
     )
@@ -335,19 +335,22 @@ def _one_pass(view, a, mdl: Model, client, settings: ScoringSettings):
     """The one pass over the cells that feeds the context prior, the pair evidence and the null, or ``None``.
 
     ``None`` for a model without a context prior, and where the prior streams bands of its Gram matrices (a context
-    of genes, or too many genes to hold them): evidence and null then read the cells on their own.
+    of genes, or too many genes to hold them): evidence and null then read the cells on their own. The pass keeps
+    the null's cells only for data not in memory (in memory, the null reads them at no cost, without a copy).
     """
     if not mdl.spec.features:
         return None
+    matrix = view.matrix
+    in_memory = isinstance(matrix, np.ndarray) or sparse.issparse(matrix)
     return data_pass(
-        view.matrix,
+        matrix,
         a,
         features=mdl.spec.features,
         context=settings.context_genes,
         chunk_cells=settings.chunk_cells,
         gene_names=view.var_names.astype(str).tolist(),
         client=client,
-        sample_cells=null_cells(view.matrix.shape[0]),
+        sample_cells=None if in_memory else null_cells(matrix.shape[0]),
     )
 
 
