@@ -21,7 +21,8 @@ and only 21 of 25,212 edges pass q < 0.05). The correlation's null does not move
 Cost and memory: the null reads the candidate genes of at most :data:`NULL_MAX_CELLS` cells drawn at random (the
 standardised correlation's null does not depend on the number of cells; ``min_cells`` is scaled to the subsample)
 into one sparse copy, then computes the pairs' correlations once per permutation, as the ``corr`` column is
-computed. The cells are drawn first (:func:`null_cells`), so a prediction keeps their rows while it makes its one
+computed. The cells are drawn first (:func:`null_cells`; the candidate pairs, when more than
+:data:`NULL_MAX_PAIRS`, after them), so a prediction on data not in memory keeps their rows while it makes its one
 pass over the data (:class:`cnnc._prior._pass.DataPass`) and the null does not read the data again; the same cells
 either way. The random generator is seeded (:data:`SEED`), so the same data give the same p-values.
 """
