@@ -1,6 +1,9 @@
 """Per-pair evidence beside the model's score: the sign of the relation and how many cells co-express the pair.
 
-Both come from one streaming pass over blocks of cells (memory: one block plus a few numbers per pair):
+Both come from sums over the cells: per gene, the sum and the sum of squares; per pair, the cross product and the
+co-detection count. A prediction whose context prior holds its Gram matrices reads them off the one pass it makes
+over the cells (:class:`cnnc._prior._pass.DataPass`: :func:`evidence_from_pass`); otherwise :func:`pair_evidence`
+takes its own streaming pass over blocks of cells (memory: one block plus a few numbers per pair):
 
 - ``corr``: the Pearson correlation of the two genes' log-expression over the cells scored; ``sign`` is its sign
   (+1 activation-like, -1 repression-like, 0 when undefined, e.g. a gene constant over the cells).
@@ -43,12 +46,28 @@ def pair_evidence(matrix, a: np.ndarray, b: np.ndarray, *, chunk_cells: int | No
         parts = client.compute([dask.delayed(_evidence_task)(c, genes, pa, pb) for _, c in row_chunks(matrix)])
         sums = tree_sum(client, parts).result()
     total, squares, cross, both = sums
-    n = int(matrix.shape[0])
+    return _correlations(total, squares, cross, int(matrix.shape[0]), pa, pb), both
+
+
+def evidence_from_pass(sums, a: np.ndarray, b: np.ndarray):
+    """``(corr, n_cells)`` of pairs (gene positions ``a``, ``b``) from one pass's sums, as :func:`pair_evidence`.
+
+    ``sums`` is a :class:`cnnc._prior._pass.DataPass` whose co-detection rows include every gene of ``a``.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    gram = sums.gram
+    squares = np.diag(gram.grams["raw"]).copy()
+    corr = _correlations(gram.totals["raw"], squares, sums.cross(a, b), sums.n_cells, a, b)
+    return corr, sums.both(a, b)
+
+
+def _correlations(total, squares, cross, n: int, pa, pb) -> np.ndarray:
     mean = total / n
     var = squares / n - mean**2
     corr = np.empty(len(cross), dtype=np.float32)
     correlations_from_sums(cross, n, mean, var, pa, pb, corr)
-    return corr, both
+    return corr
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -21,7 +21,10 @@ and only 21 of 25,212 edges pass q < 0.05). The correlation's null does not move
 Cost and memory: the null reads the candidate genes of at most :data:`NULL_MAX_CELLS` cells drawn at random (the
 standardised correlation's null does not depend on the number of cells; ``min_cells`` is scaled to the subsample)
 into one sparse copy, then computes the pairs' correlations once per permutation, as the ``corr`` column is
-computed. The random generator is seeded (:data:`SEED`), so the same data give the same p-values.
+computed. The cells are drawn first (:func:`null_cells`; the candidate pairs, when more than
+:data:`NULL_MAX_PAIRS`, after them), so a prediction on data not in memory keeps their rows while it makes its one
+pass over the data (:class:`cnnc._prior._pass.DataPass`) and the null does not read the data again; the same cells
+either way. The random generator is seeded (:data:`SEED`), so the same data give the same p-values.
 """
 
 from __future__ import annotations
@@ -70,10 +73,24 @@ def statistic(corr: np.ndarray, n_cells: int) -> np.ndarray:
     return np.abs(np.asarray(corr, dtype=np.float64)) * math.sqrt(max(int(n_cells) - 1, 1))
 
 
-def _permuted_genes(matrix, genes: np.ndarray, rng: np.random.Generator, chunk_cells: int | None):
-    """The columns ``genes`` of at most :data:`NULL_MAX_CELLS` random cells, as CSC (one sparse copy)."""
+def _draw_cells(rng: np.random.Generator, n: int) -> np.ndarray:
+    if n > NULL_MAX_CELLS:
+        return np.sort(rng.choice(n, NULL_MAX_CELLS, replace=False))
+    return np.arange(n)
+
+
+def null_cells(n_cells: int) -> np.ndarray:
+    """The cells (sorted positions) the null of a data set of ``n_cells`` cells reads.
+
+    The first draw of its seeded generator: :data:`NULL_MAX_CELLS` at random (every cell when there are no more).
+    """
+    return _draw_cells(np.random.default_rng(SEED), int(n_cells))
+
+
+def _permuted_genes(matrix, genes: np.ndarray, cells: np.ndarray, chunk_cells: int | None):
+    """The columns ``genes`` of the rows ``cells`` of ``matrix``, as CSC (one sparse copy)."""
     n = int(matrix.shape[0])
-    cells = np.sort(rng.choice(n, NULL_MAX_CELLS, replace=False)) if n > NULL_MAX_CELLS else None
+    cells = None if len(cells) == n else cells
     source = ExpressionSource(matrix, chunk_cells=int(chunk_cells or 20_000))
     blocks = []
     for first, block in source.iter_blocks(genes):
@@ -143,16 +160,30 @@ def _null_evidence(x: sparse.csc_matrix, pa: np.ndarray, pb: np.ndarray, null_ce
     return corr, both
 
 
-def null_statistics(matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chunk_cells: int | None = None):
-    """Sorted null statistics of pairs (positions ``a``, ``b`` of ``matrix``), and the number of permutations."""
+def null_statistics(
+    matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chunk_cells: int | None = None, sample=None
+):
+    """Sorted null statistics of pairs (positions ``a``, ``b`` of ``matrix``), and the number of permutations.
+
+    ``sample``: a function returning the rows :func:`null_cells` names, of every gene (CSR), when already read
+    (called once; what it returns is freed once the null's copy is made); else they are read here.
+    """
     rng = np.random.default_rng(SEED)
+    cells = _draw_cells(rng, int(matrix.shape[0]))
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     if len(a) > NULL_MAX_PAIRS:
         pick = rng.choice(len(a), NULL_MAX_PAIRS, replace=False)
         a, b = a[pick], b[pick]
     genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     pa, pb = inverse[: len(a)], inverse[len(a) :]
-    x = _permuted_genes(matrix, genes, rng, chunk_cells)
+    if sample is None:
+        x = _permuted_genes(matrix, genes, cells, chunk_cells)
+    else:
+        rows = sample()
+        if rows.shape != (len(cells), int(matrix.shape[1])):
+            raise ValueError(f"The null's sample has shape {rows.shape}, not null_cells' rows × every gene.")
+        x = sparse.csc_matrix(rows[:, genes])
+        del rows
     floor = math.ceil(min_cells * x.shape[0] / int(matrix.shape[0]))  # min_cells, scaled to the subsample
     n_perm = int(np.clip(math.ceil(NULL_VALUES / max(len(a), 1)), 1, MAX_PERMUTATIONS))
     values = []
@@ -171,13 +202,21 @@ def pvalues(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
 
 
 def add_significance(
-    edges: pd.DataFrame, matrix, a: np.ndarray, b: np.ndarray, *, min_cells: int, chunk_cells: int | None = None
+    edges: pd.DataFrame,
+    matrix,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    min_cells: int,
+    chunk_cells: int | None = None,
+    sample=None,
 ) -> pd.DataFrame:
     """``edges`` with ``pvalue`` and ``qvalue`` columns (see the module's docstring).
 
     ``edges`` are the pairs (positions ``a``, ``b`` of ``matrix``) in that order, with their ``corr`` over all
     ``matrix.shape[0]`` cells (computed here when the table has no ``corr`` column); ``min_cells`` is the
-    co-expression floor they passed.
+    co-expression floor they passed. ``sample``: a function returning the rows of :func:`null_cells`, of every
+    gene, already read (see :func:`null_statistics`).
     """
     if len(edges) == 0:
         edges = edges.copy()
@@ -188,7 +227,7 @@ def add_significance(
         corr = edges["corr"].to_numpy()
     else:
         corr, _ = pair_evidence(matrix, a, b, chunk_cells=chunk_cells)
-    null, _ = null_statistics(matrix, a, b, min_cells=min_cells, chunk_cells=chunk_cells)
+    null, _ = null_statistics(matrix, a, b, min_cells=min_cells, chunk_cells=chunk_cells, sample=sample)
     p = pvalues(statistic(corr, matrix.shape[0]), null) if len(null) else np.ones(len(edges))
     del null
     # The table is copied once the null is gone: the two never take memory at the same time.

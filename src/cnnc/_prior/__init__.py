@@ -9,6 +9,7 @@ how the default model combines them (equal weights: learned weights did not tran
 - :mod:`._measures`: the registry of association measures (one object and one line each) and the feature names;
 - :mod:`._gram`: the sums over cells every measure is made from (the one Gram product), whole or a band at a time;
 - :mod:`._correlation`: rows of the base correlations (and the first principal component, by Lanczos iterations);
+- :mod:`._pass`: one pass over the cells for a prediction: the Gram sums, the pairs' co-detections, the null's cells;
 - :mod:`._engine`: the band walk, and the dense (:class:`ContextStatistics`) and lean (:class:`PairPrior`) results;
 - :mod:`._forms`: the entry points: dense, pairs at any gene count (exact, or over a context of genes), dask.
 """
@@ -23,6 +24,7 @@ from ._forms import (
     check_context_genes,
     choose_context,
     cluster_context_statistics,
+    data_pass,
     dense_statistics,
     mean_feature_matrix,
     pair_prior,
@@ -63,6 +65,7 @@ __all__ = [
     "choose_context",
     "cluster_context_statistics",
     "context_z",
+    "data_pass",
     "dense_statistics",
     "feature_measures",
     "grams_of",

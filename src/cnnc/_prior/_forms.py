@@ -10,6 +10,7 @@ from ._correlation import Correlations
 from ._engine import ContextStatistics, PairPrior, context_z_rows, marginal_table, measure_block, spread_of, walk_pairs
 from ._gram import GeneSums, GramSums, StreamedGram, band_slices
 from ._measures import FEATURES, MARGINAL_FEATURES, MEAN_PREFIX, MEASURES, feature_measures, grams_of, measures_of
+from ._pass import DataPass
 
 #: A whole genes × genes matrix is kept only up to this many genes (the dense form; assign_function).
 MAX_CONTEXT_GENES = 20_000
@@ -131,13 +132,15 @@ def choose_context(sums: GeneSums, must: np.ndarray, n_variable: int) -> np.ndar
     return np.union1d(must, order[~np.isin(order, must)][:n_variable])
 
 
-def pair_prior(matrix, a, b, *, features, context=None, chunk_cells=None, gene_names=None, client=None):
+def pair_prior(matrix, a, b, *, features, context=None, chunk_cells=None, gene_names=None, client=None, sums=None):
     """:class:`PairPrior` of pairs (a, b): exact at any gene count, memory bounded by a band of rows.
 
     ``context``: ``None`` (every gene up to :data:`SUBSET_ABOVE` genes, else the regulators plus the
     :data:`CONTEXT_VARIABLE_GENES` most variable genes), an integer ``k`` (the regulators plus the ``k`` most
     variable genes) or the gene positions to take each gene's context over.
     With a dask.distributed ``client`` (and a dask array) a whole Gram matrix is summed on the workers.
+    ``sums``: the :class:`._gram.GramSums` of a pass already made over these cells (:func:`data_pass`), read
+    instead of the data.
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     measures, kinds = measures_of(features), grams_of(features)
@@ -152,8 +155,11 @@ def pair_prior(matrix, a, b, *, features, context=None, chunk_cells=None, gene_n
             )
         context = max(0, min(CONTEXT_VARIABLE_GENES, MAX_CONTEXT_GENES - len(must)))
     source = _source(matrix, chunk_cells)
-    held = context is None and len({"raw", *kinds}) * 8 * n * n <= GRAM_BYTES
-    grams, sums = _gram_sources(source, matrix, n, kinds, held, gene_names, client)
+    if sums is not None and context is None:
+        grams = {k: sums.source(k) for k in ["raw", *(k for k in kinds if k != "raw")]}
+    else:
+        held = context is None and holds_grams(n, kinds)
+        grams, sums = _gram_sources(source, matrix, n, kinds, held, gene_names, client)
     rows = None
     if context is not None:
         rows = choose_context(sums, must, context) if np.isscalar(context) else np.unique(context).astype(np.int64)
@@ -166,6 +172,36 @@ def pair_prior(matrix, a, b, *, features, context=None, chunk_cells=None, gene_n
     order = np.argsort(key, kind="stable")
     marginals = marginal_table(sums) if any(f in MARGINAL_FEATURES for f in features) else None
     return PairPrior(n, key[order], {m: v[order] for m, v in values.items()}, mean, std, marginals)
+
+
+def holds_grams(n: int, kinds, rows: int = 0) -> bool:
+    """Whether the Gram matrices of ``kinds`` (and the raw one) of ``n`` genes fit :data:`GRAM_BYTES`.
+
+    ``rows``: rows of co-detection counts held beside them.
+    """
+    return (len({"raw", *kinds}) * n + rows) * 8 * n <= GRAM_BYTES
+
+
+def data_pass(matrix, a, *, features, context=None, chunk_cells=None, gene_names=None, client=None, sample_cells=None):
+    """One pass over the cells (:class:`._pass.DataPass`) for pairs whose first genes are ``a``, or ``None``.
+
+    ``None`` when the context prior would not hold its Gram matrices whole (a context of genes, or too many genes
+    for :data:`GRAM_BYTES`): the forms then stream bands, and pair evidence takes its own pass.
+    ``sample_cells``: the cells whose rows are kept (the significance null's).
+    """
+    n = int(matrix.shape[1])
+    kinds = grams_of(features)
+    rows = np.unique(np.asarray(a, dtype=np.int64))
+    counted = n if 2 * len(rows) >= n else len(rows)  # as DataPass.zeros counts them
+    if not measures_of(features) or context is not None or n > SUBSET_ABOVE or not holds_grams(n, kinds, counted):
+        return None
+    check_context_genes(n, dense=False)
+    if client is not None:
+        return _cluster_sum(client, matrix, _pass_task, list(kinds), rows, sample_cells)
+    out = DataPass.zeros(n, kinds, rows, sample_cells)
+    for first, block in _source(matrix, chunk_cells).iter_blocks(np.arange(n)):
+        out.add(first, block, gene_names)
+    return out
 
 
 def _pair_rows(a, b, rows, n):
@@ -197,7 +233,7 @@ def _gram_sources(source, matrix, n, kinds, held, gene_names, client):
     return streamed, sums
 
 
-def _gram_task(chunk, n_genes: int, kinds):
+def _gram_task(first, chunk, n_genes: int, kinds):
     from .._distributed import chunk_columns
 
     sums = GramSums.zeros(n_genes, kinds)
@@ -205,15 +241,30 @@ def _gram_task(chunk, n_genes: int, kinds):
     return sums
 
 
-def cluster_gram_sums(client, matrix, kinds) -> GramSums:
-    """The Gram sums of a dask array, each chunk's on its worker, summed in a tree on the workers."""
+def _pass_task(first, chunk, n_genes: int, kinds, rows, sample_cells):
+    from .._distributed import chunk_columns
+
+    out = DataPass.zeros(n_genes, kinds, rows, sample_cells)
+    out.add(first, chunk_columns(chunk, np.arange(n_genes)))
+    return out
+
+
+def _cluster_sum(client, matrix, task, *args):
+    """``task(first, chunk, n_genes, *args)`` of each chunk of a dask array on its worker, summed on the workers."""
     import dask
 
     from .._distributed import row_chunks, tree_sum
 
     n = int(matrix.shape[1])
-    parts = client.compute([dask.delayed(_gram_task)(c, n, list(kinds)) for _, c in row_chunks(matrix)])
-    return tree_sum(client, parts).result()
+    # no name keeps the chunks' futures: each partial sum is freed on its worker once it has been added
+    return tree_sum(
+        client, client.compute([dask.delayed(task)(f, c, n, *args) for f, c in row_chunks(matrix)])
+    ).result()
+
+
+def cluster_gram_sums(client, matrix, kinds) -> GramSums:
+    """The Gram sums of a dask array, each chunk's on its worker, summed in a tree on the workers."""
+    return _cluster_sum(client, matrix, _gram_task, list(kinds))
 
 
 def cluster_context_statistics(client, matrix, *, features=("z_context",)) -> ContextStatistics:

@@ -35,6 +35,12 @@ def refuse_bad_values(block, gene_names=None) -> None:
         )
 
 
+def scale_cells(dense: np.ndarray) -> np.ndarray:
+    """Each cell (row) of a dense chunk divided by its maximum (a cell without expression stays 0)."""
+    top = dense.max(axis=1, keepdims=True)
+    return np.divide(dense, top, out=np.zeros_like(dense), where=top > 0)
+
+
 def dense_chunks(block, kind: str = "raw"):
     """Dense float64 chunks of cells of a cells × genes block; ``kind="scaled"``: each cell divided by its maximum."""
     n = block.shape[1]
@@ -42,10 +48,7 @@ def dense_chunks(block, kind: str = "raw"):
     block = block.tocsr()
     for start in range(0, block.shape[0], rows):
         dense = block[start : start + rows].toarray().astype(np.float64, copy=False)
-        if kind == "scaled":
-            top = dense.max(axis=1, keepdims=True)
-            dense = np.divide(dense, top, out=np.zeros_like(dense), where=top > 0)
-        yield dense
+        yield scale_cells(dense) if kind == "scaled" else dense
 
 
 def band_slices(n: int, columns: int | None = None):
@@ -73,14 +76,19 @@ class GramSums:
     def add(self, block, gene_names=None) -> None:
         """Add a cells × genes sparse block (float64 sums: the result does not depend on the block size)."""
         refuse_bad_values(block.tocsc(), gene_names)
-        for kind, gram in self.grams.items():
-            for dense in dense_chunks(block, kind):
-                self.totals[kind] += dense.sum(axis=0)
-                for rows in band_slices(dense.shape[1]):
-                    gram[rows] += dense[:, rows].T @ dense
-                if kind == "raw":
-                    self.detected += (dense > 0).sum(axis=0)
+        for dense in dense_chunks(block):
+            self.add_dense(dense)
         self.n_cells += int(block.shape[0])
+
+    def add_dense(self, dense: np.ndarray) -> None:
+        """Add a dense float64 chunk of cells (raw values) to the sums of every kind; the cell count is the caller's."""
+        for kind, gram in self.grams.items():
+            x = scale_cells(dense) if kind == "scaled" else dense
+            self.totals[kind] += x.sum(axis=0)
+            for rows in band_slices(x.shape[1]):
+                gram[rows] += x[:, rows].T @ x
+        if "raw" in self.grams:
+            self.detected += (dense > 0).sum(axis=0)
 
     def __add__(self, other: GramSums) -> GramSums:
         kinds = [k for k in self.grams if k in other.grams]

@@ -14,10 +14,10 @@ from scipy import sparse
 from .._checks import constant_genes, drop_previous_matrices, refuse_nonfinite_scores, score_no_evidence
 from .._direction import IMAGE_MARGINS, add_directions, constant_columns, prior_scores, reads_images
 from .._docs import doc_interventions, doc_pair_table, doc_params
-from .._evidence import keep_min_cells, pair_evidence, signs
-from .._prior import pair_prior
+from .._evidence import evidence_from_pass, keep_min_cells, pair_evidence, signs
+from .._prior import data_pass, pair_prior
 from .._scoring import cluster_client, edge_probabilities, make_imager, prediction_params, score_pairs
-from .._significance import add_significance
+from .._significance import add_significance, null_cells
 from .._tables import edge_table
 from .._validate import check_groups_need_groupby
 from ..models import Model
@@ -283,7 +283,12 @@ def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringS
 
     Returns the table, the number of pairs scored and the number of cells read.
     """
-    corr, coexpressed = pair_evidence(view.matrix, a, b, chunk_cells=settings.chunk_cells, client=client)
+    one = _one_pass(view, a, mdl, client, settings)
+    if one is None:
+        corr, coexpressed = pair_evidence(view.matrix, a, b, chunk_cells=settings.chunk_cells, client=client)
+    else:  # read off the pass the context prior makes anyway
+        corr, coexpressed = evidence_from_pass(one, a, b)
+        one.drop_counts()
     min_cells = int(settings.min_cells)
     keep = keep_min_cells(coexpressed, min_cells)
     a, b, corr, coexpressed = a[keep], b[keep], corr[keep], coexpressed[keep]
@@ -296,7 +301,15 @@ def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringS
         )
         genes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
         proba, n_cells = _score(
-            view, mdl, genes, inverse[: len(a)], inverse[len(a) :], images=images, client=client, settings=settings
+            view,
+            mdl,
+            genes,
+            inverse[: len(a)],
+            inverse[len(a) :],
+            images=images,
+            client=client,
+            settings=settings,
+            one=one,
         )
         logg.info("    scored", time=start)
     names = view.var_names.astype(str)
@@ -307,12 +320,38 @@ def _network(view, a, b, *, mdl: Model, images: bool, client, settings: ScoringS
     more = {"sign": signs(corr), "corr": corr, "n_cells": coexpressed}
     edges = edge_table(names[a], names[b], score, **probabilities, **more).astype(_EDGE_DTYPES)
     # the rows' order does not matter: the null reads the genes of a, b and each row's own corr
-    edges = add_significance(edges, view.matrix, a, b, min_cells=min_cells, chunk_cells=settings.chunk_cells)
+    sample = None if one is None or one.sample_cells is None else one.take_sample  # read by the null, then freed
+    edges = add_significance(
+        edges, view.matrix, a, b, min_cells=min_cells, chunk_cells=settings.chunk_cells, sample=sample
+    )
     if mods is not None:  # names of pairs across modalities carry their modality: "prot:CD3"
         for end, m in zip(("regulator", "target"), mods, strict=True):
             edges[end] = edges[end].str.slice(len(m) + 1)
             edges[f"{end}_mod"] = m
     return edges, int(len(a)), int(n_cells)
+
+
+def _one_pass(view, a, mdl: Model, client, settings: ScoringSettings):
+    """The one pass over the cells that feeds the context prior, the pair evidence and the null, or ``None``.
+
+    ``None`` for a model without a context prior, and where the prior streams bands of its Gram matrices (a context
+    of genes, or too many genes to hold them): evidence and null then read the cells on their own. The pass keeps
+    the null's cells only for data not in memory (in memory, the null reads them at no cost, without a copy).
+    """
+    if not mdl.spec.features:
+        return None
+    matrix = view.matrix
+    in_memory = isinstance(matrix, np.ndarray) or sparse.issparse(matrix)
+    return data_pass(
+        matrix,
+        a,
+        features=mdl.spec.features,
+        context=settings.context_genes,
+        chunk_cells=settings.chunk_cells,
+        gene_names=view.var_names.astype(str).tolist(),
+        client=client,
+        sample_cells=None if in_memory else null_cells(matrix.shape[0]),
+    )
 
 
 _EDGE_DTYPES = {
@@ -352,11 +391,12 @@ def _varp(host, edges: pd.DataFrame, key_added: str, mods=None) -> sparse.csr_ma
     return sparse.csr_matrix((score[placed], (ra[placed], rb[placed])), shape=(host.n_vars, host.n_vars))
 
 
-def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: ScoringSettings):
+def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: ScoringSettings, one=None):
     """Class probabilities of pairs (positions ``pa``, ``pb`` among ``genes``), in this process or on the cluster.
 
     Without ``images`` (a model whose images do not move its score) only the linear path runs: ``p_ab`` and
-    ``p_ba`` are NaN. Returns the probabilities and the number of cells read.
+    ``p_ba`` are NaN. ``one``: the pass already made over the cells (:func:`_one_pass`), read instead of the data.
+    Returns the probabilities and the number of cells read.
     """
     gene_names = view.var_names[genes].astype(str).tolist()
     extra = None
@@ -371,6 +411,7 @@ def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: S
             chunk_cells=settings.chunk_cells,
             gene_names=view.var_names.astype(str).tolist(),
             client=client,
+            sums=None if one is None else one.take_gram(),  # freed with the prior's walk
         )
         names = tuple(mdl.spec.features)
 
@@ -380,7 +421,10 @@ def _score(view, mdl: Model, genes, pa, pb, *, images: bool, client, settings: S
     if not images:
         proba = prior_scores(mdl, extra, pa, pb, symmetric=settings.symmetric)
         refuse_nonfinite_scores(proba[:, :1], mdl.name)
-        constant = constant_columns(view.matrix, genes, chunk_cells=settings.chunk_cells)
+        if one is None:
+            constant = constant_columns(view.matrix, genes, chunk_cells=settings.chunk_cells)
+        else:
+            constant = one.constant(genes)
         return score_no_evidence(proba, pa, pb, constant, gene_names), int(view.matrix.shape[0])
     imager = make_imager(
         view.matrix,
