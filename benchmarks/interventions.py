@@ -51,6 +51,7 @@ import scanpy as sc
 from sklearn.metrics import average_precision_score
 
 import cnnc
+from benchmarks import _cyclic
 from benchmarks._bayesnet import network_frequencies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,6 +210,25 @@ def bayesnet_scores(adata, column: str, control, targets, names: list[str]) -> t
     return np.where(best, 1 + corr, 0.0), freq + 1e-3 * corr
 
 
+def cyclic_scores(values: np.ndarray, labels: np.ndarray, control, targets: dict, names: list[str]) -> dict:
+    """The linear cyclic peers (``benchmarks/_cyclic.py``), every control label pooled as the base environment:
+    backShift in the paper's form (covariance differences against the controls) and in the form chosen on the
+    simulations (second moments about the controls' mean, stability selection, ``q = 2p``), and the mean-shift
+    LLC (ridge 1) with each condition's targets."""
+    base = np.isin(labels, np.atleast_1d(control))
+    order = [lab for lab in pd.unique(labels) if lab not in np.atleast_1d(control)]
+    env = np.where(base, 0, np.searchsorted(np.sort(order), labels) + 1)
+    envs = dict(zip(np.sort(order), range(1, len(order) + 1), strict=True))
+    out = {"backShift (covariance differences), |B|": _cyclic.pair_scores(_cyclic.backshift(values, env, 0))}
+    freq, b = _cyclic.stability(values, env, 0, gram=True, q=2 * len(names), n_sub=20)
+    out["backShift (second moments), stability selection"] = _cyclic.pair_scores(b, freq)
+    shift, rows = _cyclic.mean_shifts(values, env)
+    label_of = {v: k for k, v in envs.items()}
+    hit = [[names.index(t) for t in np.atleast_1d(targets.get(label_of[e]) or [])] for e in rows]
+    out["LLC (mean shifts, ridge 1), |B|"] = _cyclic.pair_scores(_cyclic.llc(shift, hit, ridge=1.0))
+    return out
+
+
 def run_methods(adata, column: str, control, targets, names: list[str], truth: np.ndarray) -> dict:
     """Every method on one data set (values in X, conditions in obs[column])."""
     out, values, labels = {}, np.asarray(adata.X, dtype=np.float64), adata.obs[column].astype(str).to_numpy()
@@ -232,6 +252,10 @@ def run_methods(adata, column: str, control, targets, names: list[str], truth: n
         lab: lab for lab in pd.unique(labels) if lab not in np.atleast_1d(control)
     }
     out["mean shift"] = directed_metrics(mean_shift(values, labels, control, full_targets, names), truth, graph=False)
+    t0 = time.perf_counter()
+    for name, cyclic in cyclic_scores(values, labels, control, full_targets, names).items():
+        out[name] = directed_metrics(cyclic, truth, graph=False)
+    out[name]["seconds"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
     out["GIES"] = directed_metrics(
         gies_scores(values, labels, np.atleast_1d(control), full_targets, names), truth, True
