@@ -43,7 +43,7 @@ def ffdiag(mats: np.ndarray, n_iter: int = 200, tol: float = 1e-9, theta: float 
             w *= theta / norm
         step = np.eye(p) + w
         v = step @ v
-        c = np.einsum("ij,kjl,ml->kim", step, c, step)
+        c = step @ c @ step.T
         if norm < tol:
             break
     return v
@@ -51,7 +51,7 @@ def ffdiag(mats: np.ndarray, n_iter: int = 200, tol: float = 1e-9, theta: float 
 
 def off_diagonality(mats: np.ndarray, v: np.ndarray) -> float:
     """Share of the squared mass of ``V C_k Vᵀ`` off the diagonal (0: jointly diagonal)."""
-    c = np.einsum("ij,kjl,ml->kim", v, mats, v)
+    c = v @ mats @ v.T
     total = (c**2).sum()
     return float((total - (np.einsum("kii->ki", c) ** 2).sum()) / max(total, 1e-300))
 

@@ -25,7 +25,10 @@ default ``intervention_method="combined"``, and the ``graph``, ``shift`` and ``d
 every condition an environment with its targets; run in its own venv, ``benchmarks/.venv-gies`` made by
 ``benchmarks/baselines/setup_gies.sh``, or ``$CNNC_GIES_PYTHON``), a discrete ``Bayesian network`` in the manner
 of Sachs et al. (2005) (``benchmarks/_bayesnet.py``: 3 levels, BDeu with perfect interventions, greedy search,
-its best DAG and its edge frequency over 20 bootstrap resamples), ``causal_network, no interventions``
+its best DAG and its edge frequency over 20 bootstrap resamples), linear models that allow cycles
+(``benchmarks/_cyclic.py``: backShift, shift interventions with unknown targets, and the mean-shift form of LLC,
+known targets; a pair ``a → b`` scored by ``|B_ba|`` or backShift's stability-selection frequency),
+``causal_network, no interventions``
 (default alpha 0.01). For graphs, a pair's score is 1 + |partial correlation| when the graph orients it that way (an
 undirected GIES edge counts both ways), else 0.
 
@@ -97,6 +100,12 @@ SACHS_CANDIDATES = (
     "8; the vote only where the shift leaves a pair tied; the vote's sign with the shift as tie-break; the "
     "shift's z statistic plus 0.5, 1 or 3 times the vote; the vote from regression slopes instead of correlations "
     "(keep 0.7 or 0.5). "
+    "Fourth round (linear models that allow cycles, benchmarks/_cyclic.py): backShift from covariance differences "
+    "against the controls or against the mean of all conditions, from second moments about the controls' mean "
+    "(the same two bases), each on log or normal-score values, |B| or stability-selection frequency (q = p or 2p); "
+    "mean-shift LLC with ridge 0.01, 0.1 or 1 (log or normal scores); 'combined' with the orientation of pairs "
+    "whose ends are both perturbed taken from backShift (second moments) or LLC, and (designed after reading "
+    "Sachs) from backShift (covariance) on those pairs or on every pair. "
     "Table: docs/interventions.md"
 )
 SETTINGS = {
