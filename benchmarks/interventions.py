@@ -228,13 +228,13 @@ def cyclic_scores(values: np.ndarray, labels: np.ndarray, control, targets: dict
     order = [lab for lab in pd.unique(labels) if lab not in np.atleast_1d(control)]
     env = np.where(base, 0, np.searchsorted(np.sort(order), labels) + 1)
     envs = dict(zip(np.sort(order), range(1, len(order) + 1), strict=True))
-    out = {"backShift (covariance differences), |B|": _cyclic.pair_scores(_cyclic.backshift(values, env, 0))}
+    out = {"backShift (covariance differences)": _cyclic.pair_scores(_cyclic.backshift(values, env, 0))}
     freq, b = _cyclic.stability(values, env, 0, gram=True, q=2 * len(names), n_sub=20)
-    out["backShift (second moments), stability selection"] = _cyclic.pair_scores(b, freq)
+    out["backShift (second moments, stability selection)"] = _cyclic.pair_scores(b, freq)
     shift, rows = _cyclic.mean_shifts(values, env)
     label_of = {v: k for k, v in envs.items()}
     hit = [[names.index(t) for t in np.atleast_1d(targets.get(label_of[e]) or [])] for e in rows]
-    out["LLC (mean shifts, ridge 1), |B|"] = _cyclic.pair_scores(_cyclic.llc(shift, hit, ridge=1.0))
+    out["LLC (mean shifts, ridge 1)"] = _cyclic.pair_scores(_cyclic.llc(shift, hit, ridge=1.0))
     return out
 
 
