@@ -25,7 +25,10 @@ default ``intervention_method="combined"``, and the ``graph``, ``shift`` and ``d
 every condition an environment with its targets; run in its own venv, ``benchmarks/.venv-gies`` made by
 ``benchmarks/baselines/setup_gies.sh``, or ``$CNNC_GIES_PYTHON``), a discrete ``Bayesian network`` in the manner
 of Sachs et al. (2005) (``benchmarks/_bayesnet.py``: 3 levels, BDeu with perfect interventions, greedy search,
-its best DAG and its edge frequency over 20 bootstrap resamples), ``causal_network, no interventions``
+its best DAG and its edge frequency over 20 bootstrap resamples), linear models that allow cycles
+(``benchmarks/_cyclic.py``: backShift, shift interventions with unknown targets, and the mean-shift form of LLC,
+known targets; a pair ``a → b`` scored by ``|B_ba|`` or backShift's stability-selection frequency),
+``causal_network, no interventions``
 (default alpha 0.01). For graphs, a pair's score is 1 + |partial correlation| when the graph orients it that way (an
 undirected GIES edge counts both ways), else 0.
 
@@ -51,6 +54,7 @@ import scanpy as sc
 from sklearn.metrics import average_precision_score
 
 import cnnc
+from benchmarks import _cyclic
 from benchmarks._bayesnet import network_frequencies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +100,12 @@ SACHS_CANDIDATES = (
     "8; the vote only where the shift leaves a pair tied; the vote's sign with the shift as tie-break; the "
     "shift's z statistic plus 0.5, 1 or 3 times the vote; the vote from regression slopes instead of correlations "
     "(keep 0.7 or 0.5). "
+    "Fourth round (linear models that allow cycles, benchmarks/_cyclic.py): backShift from covariance differences "
+    "against the controls or against the mean of all conditions, from second moments about the controls' mean "
+    "(the same two bases), each on log or normal-score values, |B| or stability-selection frequency (q = p or 2p); "
+    "mean-shift LLC with ridge 0.01, 0.1 or 1 (log or normal scores); 'combined' with the orientation of pairs "
+    "whose ends are both perturbed taken from backShift (second moments) or LLC, and (designed after reading "
+    "Sachs) from backShift (covariance) on those pairs or on every pair. "
     "Table: docs/interventions.md"
 )
 SETTINGS = {
@@ -209,6 +219,25 @@ def bayesnet_scores(adata, column: str, control, targets, names: list[str]) -> t
     return np.where(best, 1 + corr, 0.0), freq + 1e-3 * corr
 
 
+def cyclic_scores(values: np.ndarray, labels: np.ndarray, control, targets: dict, names: list[str]) -> dict:
+    """The linear cyclic peers (``benchmarks/_cyclic.py``), every control label pooled as the base environment:
+    backShift in the paper's form (covariance differences against the controls) and in the form chosen on the
+    simulations (second moments about the controls' mean, stability selection, ``q = 2p``), and the mean-shift
+    LLC (ridge 1) with each condition's targets."""
+    base = np.isin(labels, np.atleast_1d(control))
+    order = [lab for lab in pd.unique(labels) if lab not in np.atleast_1d(control)]
+    env = np.where(base, 0, np.searchsorted(np.sort(order), labels) + 1)
+    envs = dict(zip(np.sort(order), range(1, len(order) + 1), strict=True))
+    out = {"backShift (covariance differences)": _cyclic.pair_scores(_cyclic.backshift(values, env, 0))}
+    freq, b = _cyclic.stability(values, env, 0, gram=True, q=2 * len(names), n_sub=20)
+    out["backShift (second moments, stability selection)"] = _cyclic.pair_scores(b, freq)
+    shift, rows = _cyclic.mean_shifts(values, env)
+    label_of = {v: k for k, v in envs.items()}
+    hit = [[names.index(t) for t in np.atleast_1d(targets.get(label_of[e]) or [])] for e in rows]
+    out["LLC (mean shifts, ridge 1)"] = _cyclic.pair_scores(_cyclic.llc(shift, hit, ridge=1.0))
+    return out
+
+
 def run_methods(adata, column: str, control, targets, names: list[str], truth: np.ndarray) -> dict:
     """Every method on one data set (values in X, conditions in obs[column])."""
     out, values, labels = {}, np.asarray(adata.X, dtype=np.float64), adata.obs[column].astype(str).to_numpy()
@@ -232,6 +261,10 @@ def run_methods(adata, column: str, control, targets, names: list[str], truth: n
         lab: lab for lab in pd.unique(labels) if lab not in np.atleast_1d(control)
     }
     out["mean shift"] = directed_metrics(mean_shift(values, labels, control, full_targets, names), truth, graph=False)
+    t0 = time.perf_counter()
+    for name, cyclic in cyclic_scores(values, labels, control, full_targets, names).items():
+        out[name] = directed_metrics(cyclic, truth, graph=False)
+    out[name]["seconds"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
     out["GIES"] = directed_metrics(
         gies_scores(values, labels, np.atleast_1d(control), full_targets, names), truth, True
