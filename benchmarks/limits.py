@@ -150,7 +150,7 @@ def bf16_accuracy() -> dict | None:
         scored = adata.copy()
         t = time.perf_counter()
         cnnc.tl.predict_interactions(
-            scored, model="cnnc-original", tfs=regs, precision=precision, symmetric=False, use_raw=False
+            scored, model="cnnc-original", tfs=regs, precision=precision, symmetric=False, layer="X"
         )
         seconds = time.perf_counter() - t
         s = table_lookup(scored.uns["cnnc"]["edges"], pd.Index(adata.var_names), a, b)

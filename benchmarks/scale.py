@@ -26,7 +26,11 @@ the driving process and of each worker.
 ``--wt-models`` (default: the default model and ``cnnc-context``) on ``--wt-tfs`` regulators (default 100) × all
 genes: wall time of the public call and peak RSS, or the model's refusal where it refuses that many genes.
 
-Usage: python -m benchmarks.scale [--part end-to-end|out-of-core|whole-transcriptome|all] [--quick]
+``--part ooc-models``: the models of ``--ooc-models`` (default: the default model and ``cnnc-context``, the former
+default) on the same lazily read file of ``--ooc-cells`` cells (default 100,000), 1,000 regulators × all genes, each
+run twice in a fresh process, alternating: the CPU ratio of the default to the former default.
+
+Usage: python -m benchmarks.scale [--part end-to-end|out-of-core|ooc-models|whole-transcriptome|all] [--quick]
 Writes benchmarks/results/scale.json and docs/_generated/scale.md.
 """
 
@@ -60,9 +64,7 @@ def child_cnnc(n_cells: int, n_tfs: int, model: str, precision: str) -> dict:
     adata = in_memory(n_cells, N_GENES)
     before = peak_mib()
     t, cpu = time.perf_counter(), time.process_time()
-    cnnc.tl.predict_interactions(
-        adata, model=model, tfs=list(adata.var_names[:n_tfs]), precision=precision, use_raw=False
-    )
+    cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), precision=precision, layer="X")
     seconds = time.perf_counter() - t
     return {
         "pairs": len(adata.uns["cnnc"]["edges"]),
@@ -96,7 +98,7 @@ def child_whole(n_cells: int, n_genes: int, n_tfs: int, model: str) -> dict:
     }
     t = time.perf_counter()
     try:
-        cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), use_raw=False)
+        cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), layer="X")
     except ValueError as e:  # a model that refuses this many genes says so: the refusal is the result
         return {**out, "refused": str(e), "seconds": time.perf_counter() - t, "peak_mib": peak_mib()}
     params = adata.uns["cnnc"]["params"]
@@ -148,7 +150,7 @@ def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
         if i and between is not None:
             between()
         t, cpu = time.perf_counter(), time.process_time()
-        cnnc.tl.predict_interactions(adata, use_raw=False, key_added=key, **kwargs)
+        cnnc.tl.predict_interactions(adata, layer="X", key_added=key, **kwargs)
         out[name] = {
             "pairs": len(adata.uns[key]["edges"]),
             "seconds": time.perf_counter() - t,
@@ -170,6 +172,44 @@ def child_out_of_core(path: str, n_tfs: int, image_pairs: int) -> dict:
         out = _score_file(f, n_tfs, image_pairs, lambda: {"peak_mib": peak_mib()})
     out["default"]["before_mib"] = before
     return out
+
+
+def child_ooc_model(path: str, n_tfs: int, model: str) -> dict:
+    """One model on an .h5ad read lazily, in this process: n_tfs regulators × all genes."""
+    import anndata as ad
+    import h5py
+    import torch
+
+    torch.set_num_threads(2)
+    with h5py.File(path, "r") as f:
+        adata = ad.AnnData(
+            X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
+            obs=ad.io.read_elem(f["obs"]),
+            var=ad.io.read_elem(f["var"]),
+        )
+        t, cpu = time.perf_counter(), time.process_time()
+        cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), layer="X")
+        return {
+            "model": cnnc.models.load(model).name + (" (default model)" if model == "default" else ""),
+            "pairs": len(adata.uns["cnnc"]["edges"]),
+            "seconds": time.perf_counter() - t,
+            "cpu_seconds": time.process_time() - cpu,
+            "load": os.getloadavg()[0],
+            "peak_mib": peak_mib(),
+        }
+
+
+def ooc_models_run(n_cells: int, models: list[str], repeats: int = 2) -> dict:
+    """Models on the same lazily read file, each run in a fresh process, alternating, ``repeats`` times."""
+    cache = RESULTS / "cache" / "scale"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = write_h5ad(cache / f"resampled-{n_cells}.h5ad", n_cells, N_GENES)
+    rows = []
+    for _ in range(repeats):
+        for model in models:
+            rows.append(_run_child("ooc-model", str(path), "1000", model))
+            print(rows[-1], flush=True)
+    return {"n_cells": n_cells, "n_genes": N_GENES, "rows": rows}
 
 
 def child_cluster(path: str, n_tfs: int, image_pairs: int, n_workers: int) -> dict:
@@ -321,6 +361,28 @@ def _cpu_load(r: dict) -> str:
     return f" (CPU {r['cpu_seconds']:,.0f} s, load {r['load']:.1f})"
 
 
+def _ooc_models_lines(res: dict | None) -> list[str]:
+    """Models compared on the same lazily read file: each run's time, and the mean CPU ratio to the first model."""
+    if not res:
+        return []
+    lines = [
+        "",
+        f"Models out of core, in the same run: {res['n_cells']:,} cells × {res['n_genes']:,} genes read lazily as "
+        "above, 1,000 regulators × all genes, each run in a fresh process, the models alternating:",
+        "",
+    ]
+    cpu: dict[str, list[float]] = {}
+    for r in res["rows"]:
+        cpu.setdefault(r["model"], []).append(r["cpu_seconds"])
+        lines.append(
+            f"- {r['model']}, {r['pairs']:,} pairs: {r['seconds']:,.0f} s{_cpu_load(r)}, peak RSS {r['peak_mib']:,.0f} MiB"
+        )
+    first, *others = cpu
+    for m in others:
+        lines.append(f"- CPU time of {first} / {m}: ×{np.mean(cpu[first]) / np.mean(cpu[m]):.2f}")
+    return lines
+
+
 def write_report(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=1, default=float))
@@ -396,6 +458,7 @@ def write_report(results: dict) -> None:
                 f"{peaks('original')} MiB (each worker keeps the bin codes of its own chunks: 1 byte per cell and gene, "
                 "plus 5 bytes per nonzero value)",
             ]
+    lines += _ooc_models_lines(results.get("out_of_core_models"))
     wt = results.get("whole_transcriptome")
     if isinstance(wt, list) and wt:
         w = wt[0]
@@ -421,7 +484,17 @@ def write_report(results: dict) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--part", choices=("end-to-end", "out-of-core", "whole-transcriptome", "all"), default="end-to-end")
+    p.add_argument(
+        "--part",
+        choices=("end-to-end", "out-of-core", "ooc-models", "whole-transcriptome", "all"),
+        default="end-to-end",
+    )
+    p.add_argument(
+        "--ooc-models",
+        nargs="+",
+        default=["default", "cnnc-context"],
+        help="models compared out of core by --part ooc-models (default: the default model and cnnc-context)",
+    )
     p.add_argument("--wt-tfs", type=int, default=100, help="regulators of the whole-transcriptome run (default 100)")
     p.add_argument("--wt-genes", type=int, default=30_000, help="genes of the whole-transcriptome run (default 30,000)")
     p.add_argument(
@@ -455,6 +528,8 @@ def main() -> None:
             out = child_cnnc(int(rest[0]), int(rest[1]), rest[2], rest[3])
         elif kind == "whole":
             out = child_whole(int(rest[0]), int(rest[1]), int(rest[2]), rest[3])
+        elif kind == "ooc-model":
+            out = child_ooc_model(rest[0], int(rest[1]), rest[2])
         elif kind == "cluster":
             out = child_cluster(rest[0], int(rest[1]), int(rest[2]), int(rest[3]))
         else:
@@ -474,6 +549,9 @@ def main() -> None:
         write_report(results)
     if args.part in ("out-of-core", "all"):
         results["out_of_core"] = out_of_core(args.quick, args.ooc_cells, args.ooc_image_pairs)
+        write_report(results)
+    if args.part in ("ooc-models", "all"):
+        results["out_of_core_models"] = ooc_models_run(args.ooc_cells or 100_000, args.ooc_models)
         write_report(results)
     if args.part in ("whole-transcriptome", "all"):
         results["whole_transcriptome"] = whole_transcriptome_run(args.quick, args.wt_tfs, args.wt_genes, args.wt_models)
