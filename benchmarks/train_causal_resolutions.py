@@ -1,7 +1,7 @@
 """Train an ensemble of cnnc-causal models over image resolutions (8, 16 and 32 bins), on synthetic pairs only.
 
 The pairs (``cnnc._training._causal.CAUSAL_RECIPE`` with the changes given) are drawn once and imaged at each
-resolution; one network per resolution is fitted (``cnnc._training._causal.train_causal_resolutions``) and written
+resolution; one network per resolution is fitted (``cnnc.models.train_causal_resolutions``) and written
 as ``OUT/NAME.safetensors`` (safetensors + JSON spec), the best epoch so far as it goes. The members are read
 together by ``python -m benchmarks.causal_select OUT/r16.safetensors+OUT/r32.safetensors+OUT/r8.safetensors``
 (each pair both ways, direction scores averaged).
@@ -18,7 +18,7 @@ from pathlib import Path
 import scanpy as sc
 import torch
 
-from cnnc._training._causal import train_causal_resolutions
+from cnnc.models import train_causal_resolutions
 
 _COMMON = {"n_classes": 3, "conv_dropout": 0.1, "dense_dropout": 0.3, "batchnorm": True, "dense": 128}
 #: Each member: two-channel (ranks and z-scores) images of its resolution and a network with as many blocks as fit

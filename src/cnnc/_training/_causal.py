@@ -232,12 +232,27 @@ def _train_net(recipe: dict, name: str, train: dict, val: dict, on_best=None):
 def train_causal_resolutions(
     views: dict[str, dict], recipe: dict | None = None, *, on_best=None, **changes
 ) -> dict[str, object]:
-    """One model per image resolution, all fitted to the same synthetic pairs (an ensemble over resolutions).
+    """Train one cause-effect model per image resolution, all on the same synthetic pairs.
 
-    ``views`` maps each member's name to its ``image`` and ``architecture`` settings; the other settings are those
-    of ``recipe`` (default :data:`CAUSAL_RECIPE`) with ``changes``. The pairs are drawn once and imaged at each
-    resolution; each member is fitted as :func:`train_causal` fits one. ``on_best(name, model)`` is called with
-    each member's model of each new best epoch. Returns ``{name: model}``.
+    The pairs are drawn once (as :func:`cnnc.models.train_causal` draws them) and imaged at each member's
+    resolution; each member is then fitted as :func:`cnnc.models.train_causal` fits one. The members form an
+    ensemble over resolutions: read together, each pair both ways, their direction scores are averaged.
+
+    Parameters
+    ----------
+    views
+        Each member's name mapped to its ``{"image": {...}, "architecture": {...}}`` settings (e.g. 8, 16 and 32
+        bins, each with a network that fits its image size).
+    recipe
+        The other training settings (default ``cnnc._training._causal.CAUSAL_RECIPE``, the shipped model's).
+    on_best
+        Called as ``on_best(name, model)`` with a member's model at each new best epoch (e.g. to save it as it goes).
+    **changes
+        Settings of ``recipe`` to change (e.g. ``n_pairs=40_000``); an unknown name is refused.
+
+    Returns
+    -------
+    ``{name: model}``, one :class:`cnnc.models.Model` per member.
     """
     import torch
 

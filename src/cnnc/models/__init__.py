@@ -5,7 +5,7 @@ Also the context prior the models' features are made from (:class:`ContextStatis
 """
 
 from .._prior import MARGINAL_FEATURES, MEASURES, ContextStatistics, context_z
-from .._training._causal import train_causal
+from .._training._causal import train_causal, train_causal_resolutions
 from ._cnnc import CNNC
 from ._io import load_file
 from ._model import Model
@@ -26,4 +26,5 @@ __all__ = [
     "load_file",
     "register",
     "train_causal",
+    "train_causal_resolutions",
 ]
