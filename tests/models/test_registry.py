@@ -217,5 +217,6 @@ def test_unknown_names_and_bad_registrations(registry):
 def test_public_namespace():
     assert sorted(models.__all__) == sorted(
         ["CNNC", "Model", "ModelSpec", "load", "available", "info", "register", "load_file", "train_causal"]
+        + ["train_causal_resolutions"]  # the ensemble over image resolutions of the causal selection
         + ["ContextStatistics", "context_z", "MEASURES", "MARGINAL_FEATURES"]  # the context prior of the features
     )
