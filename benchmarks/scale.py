@@ -120,17 +120,22 @@ def whole_transcriptome_run(quick: bool, n_tfs: int, n_genes: int, models: list[
     return rows
 
 
-def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
-    """Open an .h5ad's X lazily; score n_tfs × all genes with the default model, then 1 × image_pairs genes with
-    cnnc-original (bfloat16). ``memory()`` returns the memory figures recorded after each run; ``between()`` runs
-    between the two."""
+def _lazy(f):
+    """The AnnData of an open .h5ad with X read lazily (a dask Array of 20,000-cell CSR chunks)."""
     import anndata as ad
 
-    adata = ad.AnnData(
+    return ad.AnnData(
         X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
         obs=ad.io.read_elem(f["obs"]),
         var=ad.io.read_elem(f["var"]),
     )
+
+
+def _score_file(f, n_tfs: int, image_pairs: int, memory, between=None) -> dict:
+    """Open an .h5ad's X lazily; score n_tfs × all genes with the default model, then 1 × image_pairs genes with
+    cnnc-original (bfloat16). ``memory()`` returns the memory figures recorded after each run; ``between()`` runs
+    between the two."""
+    adata = _lazy(f)
     out = {"x_type": type(adata.X).__name__}
     genes = list(adata.var_names)
     runs = (
@@ -176,17 +181,12 @@ def child_out_of_core(path: str, n_tfs: int, image_pairs: int) -> dict:
 
 def child_ooc_model(path: str, n_tfs: int, model: str) -> dict:
     """One model on an .h5ad read lazily, in this process: n_tfs regulators × all genes."""
-    import anndata as ad
     import h5py
     import torch
 
     torch.set_num_threads(2)
     with h5py.File(path, "r") as f:
-        adata = ad.AnnData(
-            X=ad.experimental.read_elem_lazy(f["X"], chunks=(20_000, N_GENES)),
-            obs=ad.io.read_elem(f["obs"]),
-            var=ad.io.read_elem(f["var"]),
-        )
+        adata = _lazy(f)
         t, cpu = time.perf_counter(), time.process_time()
         cnnc.tl.predict_interactions(adata, model=model, tfs=list(adata.var_names[:n_tfs]), layer="X")
         return {
