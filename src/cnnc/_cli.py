@@ -86,29 +86,42 @@ def _genes(value: str | None) -> str | list[str] | None:
 
 
 def _intervention_targets(value: str | None) -> dict | None:
-    """``--intervention-targets``: a CSV/TSV file of ``condition,target`` rows (empty or ``none``: observational)."""
+    """``--intervention-targets``: a CSV/TSV file of ``condition,target[,acts_on]`` rows.
+
+    A target empty or ``none``: an observational condition; ``acts_on``: ``level`` (the default) or ``activity``.
+    """
     if value is None:
         return None
     path = Path(value)
     if not path.is_file():
-        raise CliError(f"--intervention-targets {value}: no such file (expected condition,target rows, CSV or TSV).")
+        raise CliError(
+            f"--intervention-targets {value}: no such file (expected condition,target[,acts_on] rows, CSV or TSV)."
+        )
     mapping: dict[str, list[str] | None] = {}
+    kinds: dict[str, str] = {}
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = [f.strip() for f in line.replace("\t", ",").split(",")]
-        if len(fields) != 2:
-            raise CliError(f"{value}, line {number}: expected two fields, condition and target, got {line!r}.")
-        label, target = fields
+        if len(fields) not in (2, 3):
+            raise CliError(
+                f"{value}, line {number}: expected condition, target and optionally acts_on (level or activity), "
+                f"got {line!r}."
+            )
+        label, target = fields[:2]
         if number == 1 and label.lower() == "condition":
             continue  # a header
+        if len(fields) == 3 and fields[2]:
+            if kinds.setdefault(label, fields[2]) != fields[2]:
+                raise CliError(f"{value}, line {number}: condition {label!r} is given two acts_on values.")
         if target.lower() in ("", "none"):
             mapping.setdefault(label, None)
         else:
             mapping[label] = [*(mapping.get(label) or []), target]
     if not mapping:
         raise CliError(f"{value}: no condition,target rows.")
-    return mapping
+    # what a condition acts on travels in the mapping's dict form (checked, with its error, by the tools)
+    return {k: {"targets": v, "acts_on": kinds[k]} if k in kinds else v for k, v in mapping.items()}
 
 
 def _read(path: Path, mod: str | None):
@@ -342,7 +355,8 @@ def _add_predict(sub) -> None:
     p.add_argument("--control", help="with --interventions, the label(s) of unperturbed cells: A,B,...")
     p.add_argument(
         "--intervention-targets",
-        help="with --interventions, a CSV/TSV of condition,target rows (default: a label names its perturbed gene)",
+        help="with --interventions, a CSV/TSV of condition,target[,acts_on] rows (acts_on: level, the default, or "
+        "activity; default: a label names its perturbed gene)",
     )
     p.add_argument(
         "--direction",

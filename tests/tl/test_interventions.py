@@ -271,3 +271,22 @@ def test_pair_scores_rank_by_tier_then_total_effect_directness_and_direct_effect
     shift[2, 3] = 0.9
     score = pair_scores({**graph, "directed": directed, "shift": shift, "partial": partial})
     assert score[2, 3] > score[0, 1]  # same total effect, more direct
+
+
+def test_cli_intervention_targets_file_reads_acts_on(tmp_path):
+    from cnnc._cli import CliError, _intervention_targets
+
+    path = tmp_path / "targets.csv"
+    path.write_text("condition,target,acts_on\nU0126,mek,activity\nLY,pip3\nboth,a,level\nboth,b,level\nICAM,none\n")
+    assert _intervention_targets(str(path)) == {
+        "U0126": {"targets": ["mek"], "acts_on": "activity"},
+        "LY": ["pip3"],
+        "both": {"targets": ["a", "b"], "acts_on": "level"},
+        "ICAM": None,
+    }
+    path.write_text("U0126,mek,activity\nU0126,raf,level\n")
+    with pytest.raises(CliError, match="two acts_on values"):
+        _intervention_targets(str(path))
+    path.write_text("U0126,mek,activity,extra\n")
+    with pytest.raises(CliError, match="optionally acts_on"):
+        _intervention_targets(str(path))
