@@ -246,18 +246,37 @@ def test_random_sparse_matrices_many_seeds():
         assert_matches_numpy(X, imager.counts(a, b), imager.images(a, b), a, b)
 
 
-@pytest.mark.parametrize("sparse_below", [0, 50, 10**9])
-def test_sparse_and_dense_pixel_writes_agree(monkeypatch, sparse_below):
-    # Pairs walking few cells write only their nonzero pixels, the others all pixels: both give numpy's images.
-    from cnnc._engine import _kernel
+def test_rows_of_empty_bins_are_left_zero_only_when_zero_counts_map_to_zero():
+    # Image rows of bins of gene b that hold no cell are not written (the zeroed output has them); a lookup whose
+    # zero count is not 0 must have every pixel written.
+    from cnnc._engine._kernel import pair_images
 
-    monkeypatch.setattr(_kernel, "_SPARSE_WRITE_BELOW", sparse_below)
     X = awkward_matrix()
-    walked = np.minimum.outer((X != 0).sum(0), (X != 0).sum(0))
-    assert (walked < 50).any() and (walked >= 50).any()
     a, b = all_pairs(X.shape[1])
     imager = PairImager(X, np.arange(X.shape[1]))
-    assert_matches_numpy(X, imager.counts(a, b), imager.images(a, b), a, b)
+    counts = imager.counts(a, b)
+    assert (imager.binner.whole().marginals == 0).any()  # some bins are empty
+    lookup = np.linspace(0.5, 1.0, imager.n_cells + 1, dtype=np.float32)
+    images = pair_images(imager.binner, a, b, lookup)
+    np.testing.assert_array_equal(images, lookup[counts.transpose(0, 2, 1)])
+    assert_matches_numpy(X, counts, imager.images(a, b), a, b)
+
+
+def test_wide_walk_entries_count_the_same():
+    # Blocks of more than 2**24 cells hold 8-byte walk entries: the kernel reads them as it reads 4-byte ones.
+    from dataclasses import replace
+
+    from cnnc._engine._kernel import _run
+
+    X = awkward_matrix()
+    a, b = all_pairs(X.shape[1])
+    imager = PairImager(X, np.arange(X.shape[1]))
+    block = imager.binner.whole()
+    assert block.walk.dtype == np.uint32
+    wide = replace(block, walk=block.walk.astype(np.uint64))
+    out = np.zeros((len(a), 32, 32), dtype=np.int32)
+    _run(wide, imager.binner.zero_code, a, b, np.zeros(1, dtype=np.int32), out, False)
+    np.testing.assert_array_equal(out, imager.counts(a, b))
 
 
 def test_rank_and_standard_views_are_the_channels_of_a_two_view_recipe():

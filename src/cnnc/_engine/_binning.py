@@ -51,11 +51,17 @@ def _codes_parallel(values, gene_of_value, edges, out):  # pragma: no cover - co
         out[i] = _code_of(values[i], edges, gene_of_value[i], last)
 
 
+def walk_dtype(n_cells: int) -> np.dtype:
+    """The dtype of a block's walk entries ``cell << 8 | code``: 4 bytes while the cell offsets fit 24 bits."""
+    return np.dtype(np.uint32) if n_cells <= 2**24 else np.dtype(np.uint64)
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
-def _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, marginals):  # pragma: no cover - compiled
+def _bin_gene(g, indptr, indices, values, edges, zero_code, walk, codes, marginals):  # pragma: no cover - compiled
     """Gene ``g``'s codes and its count per bin, in one pass over its nonzero values.
 
-    Each value's code goes to ``nz_codes`` and to the gene's row of ``codes`` (the zero code elsewhere).
+    Each value's cell and code go to ``walk`` (``cell << 8 | code``), the code also to the gene's row of ``codes``
+    (the zero code elsewhere).
     """
     last = edges.shape[1] - 2
     z = zero_code[g]
@@ -63,36 +69,34 @@ def _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, mar
     marginals[g, :] = 0
     for k in range(indptr[g], indptr[g + 1]):
         c = _code_of(values[k], edges, g, last)
-        nz_codes[k] = c
+        walk[k] = (np.int64(indices[k]) << 8) | c
         codes[g, indices[k]] = c
         marginals[g, c] += 1
     marginals[g, z] += codes.shape[1] - (indptr[g + 1] - indptr[g])
 
 
 @numba.njit(cache=True, nogil=True)
-def _bin_genes_serial(indptr, indices, values, edges, zero_code, nz_codes, codes, marginals):  # pragma: no cover
+def _bin_genes_serial(indptr, indices, values, edges, zero_code, walk, codes, marginals):  # pragma: no cover
     for g in range(codes.shape[0]):
-        _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, marginals)
+        _bin_gene(g, indptr, indices, values, edges, zero_code, walk, codes, marginals)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _bin_genes_parallel(indptr, indices, values, edges, zero_code, nz_codes, codes, marginals):  # pragma: no cover
+def _bin_genes_parallel(indptr, indices, values, edges, zero_code, walk, codes, marginals):  # pragma: no cover
     for g in prange(codes.shape[0]):
-        _bin_gene(g, indptr, indices, values, edges, zero_code, nz_codes, codes, marginals)
+        _bin_gene(g, indptr, indices, values, edges, zero_code, walk, codes, marginals)
 
 
 @numba.njit(cache=True, nogil=True)
-def _scatter_block(
-    first_cell, indptr, indices, nz_codes, write_pos, codes, indices_all, nz_codes_all
-):  # pragma: no cover
-    """Append one block's nonzero cells of every gene to the all-cells CSC arrays and code matrix."""
+def _scatter_block(first_cell, indptr, walk, write_pos, codes, walk_all):  # pragma: no cover - compiled
+    """Append one block's nonzero cells of every gene to the all-cells walk entries and code matrix."""
     for g in range(indptr.shape[0] - 1):
         pos = write_pos[g]
         for k in range(indptr[g], indptr[g + 1]):
-            cell = first_cell + indices[k]
-            indices_all[pos] = cell
-            nz_codes_all[pos] = nz_codes[k]
-            codes[g, cell] = nz_codes[k]
+            c = np.int64(walk[k] & np.uint32(255))
+            cell = first_cell + np.int64(walk[k] >> np.uint32(8))
+            walk_all[pos] = (cell << 8) | c
+            codes[g, cell] = c
             pos += 1
         write_pos[g] = pos
 
@@ -145,11 +149,10 @@ class BinnedBlock:
         Index of the block's first cell.
     codes
         ``n_genes × n_cells_in_block`` uint8 codes (gene-major, so one gene's codes are contiguous).
-    indptr, indices
-        CSC structure of the block's nonzero cells per gene (``indices`` are int32 cell offsets in the block,
-        sorted within each gene).
-    nz_codes
-        uint8 code of each nonzero cell, aligned with ``indices``.
+    indptr, walk
+        CSC structure of the block's nonzero cells per gene: ``walk`` holds ``cell << 8 | code`` of each nonzero
+        cell (cell offset in the block, sorted within each gene; :func:`walk_dtype`), so the pair kernel reads a
+        cell and its code in one load.
     marginals
         ``n_genes × bins`` int64 count of the block's cells in each bin of each gene.
     """
@@ -157,8 +160,7 @@ class BinnedBlock:
     first_cell: int
     codes: np.ndarray
     indptr: np.ndarray
-    indices: np.ndarray
-    nz_codes: np.ndarray
+    walk: np.ndarray
     marginals: np.ndarray
 
     @property
@@ -231,8 +233,12 @@ class GeneBinner:
         if len(self.genes) == 0:
             raise ValueError("No genes to bin.")
         self._scan()
-        # codes (1 byte per cell and gene) + indices (4) and codes (1) of nonzero cells + indptr
-        n_bytes = self.n_cells * len(self.genes) + 5 * int(self.nnz.sum()) + 8 * (len(self.genes) + 1)
+        # codes (1 byte per cell and gene) + walk entries of nonzero cells + indptr
+        n_bytes = (
+            self.n_cells * len(self.genes)
+            + walk_dtype(self.n_cells).itemsize * int(self.nnz.sum())
+            + 8 * (len(self.genes) + 1)
+        )
         self.cached = bool(cache) and n_bytes <= cache_bytes
         self._whole: BinnedBlock | None = None
         if not self.cached:
@@ -338,11 +344,12 @@ class GeneBinner:
             codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
 
-    def _marginals(self, indptr: np.ndarray, nz_codes: np.ndarray, n_cells: int) -> np.ndarray:
+    def _marginals(self, indptr: np.ndarray, walk: np.ndarray, n_cells: int) -> np.ndarray:
         n_genes = len(self.genes)
         bins = self.params.bins
         counts = np.diff(indptr)
         gene_of_value = np.repeat(np.arange(n_genes, dtype=np.int64), counts)
+        nz_codes = (walk & 255).astype(np.int64)
         marginals = np.bincount(gene_of_value * bins + nz_codes, minlength=n_genes * bins).reshape(n_genes, bins)
         marginals[np.arange(n_genes), self.zero_code] += n_cells - counts
         return marginals.astype(np.int64, copy=False)
@@ -355,15 +362,15 @@ class GeneBinner:
         values = self._transform(block.data)  # numpy's log10, as the reference computes it
         if values.dtype == np.float16:
             values = values.astype(np.float32)  # exact
-        nz_codes = np.empty(len(values), dtype=np.uint8)
+        walk = np.empty(len(values), dtype=walk_dtype(block.shape[0]))
         codes = np.empty((n_genes, block.shape[0]), dtype=np.uint8)
         marginals = np.empty((n_genes, self.params.bins), dtype=np.int64)
         parallel = (codes.size >= _PARALLEL_CODES or len(values) >= _PARALLEL_VALUES) and parallel_allowed()
         with jobs():
             (_bin_genes_parallel if parallel else _bin_genes_serial)(
-                indptr, indices, values, self.edges, self.zero_code, nz_codes, codes, marginals
+                indptr, indices, values, self.edges, self.zero_code, walk, codes, marginals
             )
-        return BinnedBlock(first_cell, codes, indptr, indices, nz_codes, marginals)
+        return BinnedBlock(first_cell, codes, indptr, walk, marginals)
 
     def whole(self) -> BinnedBlock:
         """The codes of all cells as one block (computed once, then kept)."""
@@ -378,14 +385,13 @@ class GeneBinner:
             return self._whole
         indptr = np.zeros(n_genes + 1, dtype=np.int64)
         np.cumsum(self.nnz, out=indptr[1:])
-        indices = np.empty(indptr[-1], dtype=np.int32)
-        nz_codes = np.empty(indptr[-1], dtype=np.uint8)
+        walk = np.empty(indptr[-1], dtype=walk_dtype(self.n_cells))
         codes = np.repeat(self.zero_code[:, None], self.n_cells, axis=1)
         write_pos = indptr[:-1].copy()
         for first, block in self.source.iter_blocks(self.genes):
             binned = self._bin_block(first, block)
-            _scatter_block(first, binned.indptr, binned.indices, binned.nz_codes, write_pos, codes, indices, nz_codes)
-        self._whole = BinnedBlock(0, codes, indptr, indices, nz_codes, self._marginals(indptr, nz_codes, self.n_cells))
+            _scatter_block(first, binned.indptr, binned.walk, write_pos, codes, walk)
+        self._whole = BinnedBlock(0, codes, indptr, walk, self._marginals(indptr, walk, self.n_cells))
         return self._whole
 
     def blocks(self) -> Iterator[BinnedBlock]:

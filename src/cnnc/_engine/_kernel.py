@@ -7,8 +7,8 @@ so its row (or column) receives the other gene's marginal minus what the walk co
 
 Each thread counts into a small ``bins × bins`` scratch histogram that stays in L1 cache and writes
 a pair's result once: as int32 counts, or directly as float32 pixels through a lookup table (so the
-counts of all pairs never exist in memory). Pixels are streamed to memory (non-temporal stores), or, for
-pairs walking few cells, only the nonzero ones are written into the zeroed output. Pairs are visited
+counts of all pairs never exist in memory). Pixels are streamed to memory (non-temporal stores), one image row
+per bin of the second gene that holds cells: the other rows are zero, as the zeroed output has them. Pairs are visited
 grouped by the gene whose codes are looked up, so that gene's row of codes stays in cache across its pairs.
 """
 
@@ -25,9 +25,6 @@ from ._threads import jobs, parallel_allowed
 
 # Pairs per task handed to a thread: small enough to balance the threads, large enough to amortise a task.
 _PAIRS_PER_TASK = 32
-# Pairs whose walked gene has fewer nonzero cells than this write only the pixels they can have changed into
-# a zeroed output; the others write all bins × bins pixels (cheaper than tracking ~bins² entries one by one).
-_SPARSE_WRITE_BELOW = 128
 
 
 @intrinsic
@@ -64,22 +61,7 @@ def _fence(typingctx):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _pair_task(
-    task,
-    max_nnz,
-    codes,
-    indptr,
-    indices,
-    nz_codes,
-    marginals,
-    zero_code,
-    walked,
-    other,
-    walk_is_a,
-    order,
-    lookup,
-    out,
-    images,
-    sparse_below,
+    task, codes, indptr, walk, marginals, zero_code, walked, other, walk_is_a, order, lookup, out, images, skip_empty
 ):  # pragma: no cover - compiled
     """Count the pairs of one task (``_PAIRS_PER_TASK`` consecutive entries of ``order``); see :func:`_pair_kernel`."""
     n_bins = marginals.shape[1]
@@ -87,137 +69,78 @@ def _pair_task(
     n_pix = n_bins * n_bins
     n_pairs = order.shape[0]
     flat = out.reshape(out.shape[0], n_pix)
-    # Scratch histogram in image orientation: H[code_b * n_bins + code_a].
+    # Scratch histogram with a row per bin of the walked gene: H[code_w * n_bins + code_o]. Whichever gene is
+    # walked, the other gene's count per bin is then a sum of rows (vectorised); images read it transposed or not.
     H = np.zeros(n_pix, dtype=np.int32)
-    touched = np.empty(max_nnz, dtype=np.uint32)
-    missing = np.empty(n_bins, dtype=np.int64)
+    walked_sum = np.empty(n_bins, dtype=np.int32)
     for t in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
         p = order[t]
         w = walked[t]
         o = other[t]
-        zw = zero_code[w]
         start = indptr[w]
-        n = indptr[w + 1] - start
-        # Count the walked (nonzero) cells of w only ...
+        # Count the walked (nonzero) cells of w only: one load gives a cell and its code (cell << 8 | code).
         # (Unsigned cell indices and pixel positions spare numba's negative-index wraparound checks.)
-        # Pairs written sparsely remember the pixels they touch; the others need not.
         other_codes = codes[o]
-        cells = indices[start : start + n]
-        walked_codes = nz_codes[start : start + n]
-        sparse_write = images and n < sparse_below
-        if walk_is_a[t]:
-            if sparse_write:
-                for k in range(n):
-                    q = other_codes[cells[k]] * ubins + walked_codes[k]
-                    touched[k] = q
-                    H[q] += 1
-            else:
-                for k in range(n):
-                    H[other_codes[cells[k]] * ubins + walked_codes[k]] += 1
-        elif sparse_write:
-            for k in range(n):
-                q = walked_codes[k] * ubins + other_codes[cells[k]]
-                touched[k] = q
-                H[q] += 1
-        else:
-            for k in range(n):
-                H[walked_codes[k] * ubins + other_codes[cells[k]]] += 1
+        cells = walk[start : indptr[w + 1]]
+        for k in range(cells.shape[0]):
+            v = cells[k]
+            H[(v & np.uint32(255)) * ubins + other_codes[v >> np.uint32(8)]] += 1
         # ... then every other cell is in w's zero bin: per bin of o, o's marginal minus the walked cells.
-        # (Summing the bins × bins scratch afterwards is cheaper than decrementing one entry per walked
-        # cell, whose repeated read-modify-write of the same address serialises the walk.)
-        # Pixel line_start + m * line_step is w's zero bin and o's bin m.
+        # (Summing the scratch's rows afterwards is cheaper than decrementing one entry per walked cell, whose
+        # repeated read-modify-write of the same address serialises the walk.)
         for m in range(n_bins):
-            missing[m] = marginals[o, m]
-        if walk_is_a[t]:  # o = b indexes rows; w's zero bin is a column
-            line_start = zw
-            line_step = n_bins
-        else:  # o = a indexes columns; w's zero bin is a row
-            line_start = zw * n_bins
-            line_step = 1
-        if sparse_write:  # few walked cells: take each off its bin of o (no pass over the whole scratch)
-            if walk_is_a[t]:
-                for k in range(n):
-                    missing[touched[k] // ubins] -= 1
-            else:
-                for k in range(n):
-                    missing[touched[k] % ubins] -= 1
-        elif walk_is_a[t]:  # subtract row sums
-            for j in range(n_bins):
-                s = 0
-                for i in range(n_bins):
-                    s += H[j * n_bins + i]
-                missing[j] -= s
-        else:  # subtract column sums
-            for j in range(n_bins):
-                for i in range(n_bins):
-                    missing[i] -= H[j * n_bins + i]
+            walked_sum[m] = H[m]
+        for j in range(1, n_bins):
+            for m in range(n_bins):
+                walked_sum[m] += H[j * n_bins + m]
+        zero_row = zero_code[w] * n_bins
         for m in range(n_bins):
-            H[line_start + m * line_step] += missing[m]
+            H[zero_row + m] += np.int32(marginals[o, m]) - walked_sum[m]
         if images:
+            # Image row i is bin i of gene b; a bin of b that holds no cell is a row of zeros, which the zeroed
+            # output already has (skip_empty): only rows of occupied bins are written, each streamed whole.
             img = flat[p]
-            if sparse_write:
-                for k in range(n):
-                    img[touched[k]] = lookup[np.uint32(H[touched[k]])]
-                for m in range(n_bins):
-                    img[line_start + m * line_step] = lookup[np.uint32(H[line_start + m * line_step])]
-                for k in range(n):
-                    H[touched[k]] = 0
-                for m in range(n_bins):
-                    H[line_start + m * line_step] = 0
-                continue
-            for q in range(n_pix):
-                _store_streaming(img, q, lookup[np.uint32(H[q])])
-        else:
-            cnt = out[p]
-            for i in range(n_bins):
+            if walk_is_a[t]:  # b = o: image row i = column i of H
+                for i in range(n_bins):
+                    if not skip_empty or marginals[o, i] > 0:
+                        for j in range(n_bins):
+                            _store_streaming(img, i * n_bins + j, lookup[np.uint32(H[j * n_bins + i])])
+            else:  # b = w: image row j = row j of H
                 for j in range(n_bins):
-                    cnt[i, j] += H[j * n_bins + i]
+                    if not skip_empty or marginals[w, j] > 0:
+                        for i in range(n_bins):
+                            _store_streaming(img, j * n_bins + i, lookup[np.uint32(H[j * n_bins + i])])
+        else:  # counts, rows = bins of gene a
+            cnt = out[p]
+            if walk_is_a[t]:
+                for j in range(n_bins):
+                    for i in range(n_bins):
+                        cnt[j, i] += H[j * n_bins + i]
+            else:
+                for i in range(n_bins):
+                    for j in range(n_bins):
+                        cnt[i, j] += H[j * n_bins + i]
         H[:] = 0
     _fence()
 
 
-@numba.njit(cache=True, nogil=True)
-def _max_nnz(indptr):  # pragma: no cover - compiled
-    max_nnz = 0
-    for g in range(indptr.shape[0] - 1):
-        max_nnz = max(max_nnz, indptr[g + 1] - indptr[g])
-    return max_nnz
-
-
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _pair_kernel(
-    codes,
-    indptr,
-    indices,
-    nz_codes,
-    marginals,
-    zero_code,
-    walked,
-    other,
-    walk_is_a,
-    order,
-    lookup,
-    out,
-    images,
-    sparse_below,
+    codes, indptr, walk, marginals, zero_code, walked, other, walk_is_a, order, lookup, out, images, skip_empty
 ):  # pragma: no cover
     """Counts of pairs ``order[t]`` (walked gene ``walked[t]``, other gene ``other[t]``).
 
-    ``images=True``: ``out[p, j, i] = lookup[H[i, j]]`` (float32 pixels, rows = second gene). ``out`` must be
-    zero-filled when ``sparse_below > 0`` (then ``lookup[0]`` must be 0): pairs walking fewer than
-    ``sparse_below`` cells write their nonzero pixels only. ``images=False``: ``out[p, i, j] += H[i, j]``
-    (int32 counts, accumulated over blocks).
+    ``images=True``: ``out[p, j, i] = lookup[H[i, j]]`` (float32 pixels, rows = second gene). With ``skip_empty``
+    ``out`` must be zero-filled and ``lookup[0]`` 0: rows of bins of the second gene that hold no cell are not
+    written. ``images=False``: ``out[p, i, j] += H[i, j]`` (int32 counts, accumulated over blocks).
     """
     n_tasks = (order.shape[0] + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
-    max_nnz = _max_nnz(indptr)
     for task in prange(n_tasks):
         _pair_task(
             task,
-            max_nnz,
             codes,
             indptr,
-            indices,
-            nz_codes,
+            walk,
             marginals,
             zero_code,
             walked,
@@ -227,38 +150,22 @@ def _pair_kernel(
             lookup,
             out,
             images,
-            sparse_below,
+            skip_empty,
         )
 
 
 @numba.njit(cache=True, nogil=True)
 def _pair_kernel_serial(
-    codes,
-    indptr,
-    indices,
-    nz_codes,
-    marginals,
-    zero_code,
-    walked,
-    other,
-    walk_is_a,
-    order,
-    lookup,
-    out,
-    images,
-    sparse_below,
+    codes, indptr, walk, marginals, zero_code, walked, other, walk_is_a, order, lookup, out, images, skip_empty
 ):  # pragma: no cover
     """:func:`_pair_kernel` on one thread (in forked child processes, where the parent's thread pool is unusable)."""
     n_tasks = (order.shape[0] + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK
-    max_nnz = _max_nnz(indptr)
     for task in range(n_tasks):
         _pair_task(
             task,
-            max_nnz,
             codes,
             indptr,
-            indices,
-            nz_codes,
+            walk,
             marginals,
             zero_code,
             walked,
@@ -268,7 +175,7 @@ def _pair_kernel_serial(
             lookup,
             out,
             images,
-            sparse_below,
+            skip_empty,
         )
 
 
@@ -304,15 +211,14 @@ def _walk_plan(block: BinnedBlock, gene_a: np.ndarray, gene_b: np.ndarray):
     return walked[order], other[order], walk_is_a[order], order
 
 
-def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: bool, sparse_below: int = 0) -> None:
+def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: bool, skip_empty: bool = False) -> None:
     walked, other, walk_is_a, order = _walk_plan(block, gene_a, gene_b)
     # Hand tasks out dynamically (one at a time) rather than in equal static shares: pairs differ in cost,
     # and another process may be holding one of the cores.
     args = (
         block.codes,
         block.indptr,
-        block.indices.view(np.uint32),  # cell indices < 2**31: the same bits
-        block.nz_codes,
+        block.walk,
         block.marginals,
         zero_code,
         walked,
@@ -322,7 +228,7 @@ def _run(block: BinnedBlock, zero_code, gene_a, gene_b, lookup, out, images: boo
         lookup,
         out,
         images,
-        sparse_below,
+        skip_empty,
     )
     if not parallel_allowed():  # a forked child of a process using GNU OpenMP: no thread pool (see _threads)
         _pair_kernel_serial(*args)
@@ -380,8 +286,7 @@ def pair_images(binner: GeneBinner, gene_a: np.ndarray, gene_b: np.ndarray, look
         return out
     lookup = np.ascontiguousarray(lookup, dtype=np.float32)
     if binner.cached:
-        sparse_below = _SPARSE_WRITE_BELOW if lookup[0] == 0 else 0
-        _run(binner.whole(), binner.zero_code, gene_a, gene_b, lookup, out, True, sparse_below)
+        _run(binner.whole(), binner.zero_code, gene_a, gene_b, lookup, out, True, skip_empty=lookup[0] == 0)
     else:
         counts_to_pixels(pair_counts(binner, gene_a, gene_b), lookup, out)
     return out
