@@ -100,7 +100,8 @@ def resolve_pairs(
         # Report genes by their names in the data (case-insensitive matches are written as the data spells them);
         # the names of the genes involved are converted once, not once per pair.
         names = np.asarray(genes, dtype=object)
-        frame["gene_a"], frame["gene_b"] = names[a], names[b]
+        # A new frame rather than two column assignments, which make pandas copy and merge its blocks.
+        frame = pd.DataFrame({"gene_a": names[a], "gene_b": names[b]}, copy=False)
         matrix = views[0].matrix
         obs_index = views[0].obs_index
     else:

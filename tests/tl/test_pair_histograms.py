@@ -66,6 +66,7 @@ def test_pbmc_default_uses_raw_and_matches_numpy(pbmc):
     assert set(store) == {"pairs", "histograms", "genes", "bin_edges", "params"}
     assert store["pairs"].columns.tolist() == ["gene_a", "gene_b"]
     assert store["pairs"].to_numpy().tolist() == [list(p) for p in PBMC_PAIRS]
+    pd.testing.assert_index_equal(store["pairs"].index, pd.RangeIndex(5))  # row i labels image i
     assert store["histograms"].shape == (5, 32, 32) and store["histograms"].dtype == np.float32
     assert store["params"]["expression"] == "raw" and store["params"]["n_cells"] == 700
     raw = pbmc.raw.to_adata()

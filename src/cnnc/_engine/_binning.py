@@ -28,8 +28,21 @@ def _code_of(v, edges, g, last):  # pragma: no cover - compiled
     found in O(1) on non-decreasing edges.
     """
     lo = edges[g, 0]
-    code = int((v - lo) / (edges[g, last + 1] - lo) * (last + 1))
-    code = min(max(code, 0), last)
+    return _settle(v, edges, g, last, (v - lo) / (edges[g, last + 1] - lo) * (last + 1))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _settle(v, edges, g, last, guess):  # pragma: no cover - compiled
+    """The searchsorted bin of ``v`` (see :func:`_code_of`), starting from the fractional bin ``guess``.
+
+    Any guess gives the exact bin (a NaN or infinite one too): it is only where the search starts.
+    """
+    if not guess > 0:
+        code = 0
+    elif guess >= last:
+        code = last
+    else:
+        code = int(guess)
     while code > 0 and edges[g, code] > v:
         code -= 1
     while code < last and edges[g, code + 1] <= v:
@@ -67,8 +80,11 @@ def _bin_gene(g, indptr, indices, values, edges, zero_code, walk, codes, margina
     z = zero_code[g]
     codes[g, :] = z
     marginals[g, :] = 0
+    # A product per value rather than a division: the guess may differ, the settled bin does not.
+    lo = edges[g, 0]
+    scale = (last + 1) / (edges[g, last + 1] - lo)
     for k in range(indptr[g], indptr[g + 1]):
-        c = _code_of(values[k], edges, g, last)
+        c = _settle(values[k], edges, g, last, (values[k] - lo) * scale)
         walk[k] = (np.int64(indices[k]) << 8) | c
         codes[g, indices[k]] = c
         marginals[g, c] += 1

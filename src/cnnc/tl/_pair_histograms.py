@@ -12,7 +12,6 @@ from .._docs import doc_chunk_cells, doc_expression, doc_pair_table, doc_params
 from .._engine._params import PairImageParams
 from .._pair_data import resolve_pairs
 from .._scoring import ClusterImager
-from .._tables import string_index
 from .._utils import package_version
 
 
@@ -86,7 +85,7 @@ def pair_histograms(
     ``None``, or the modified copy if ``copy=True``. Writes
 
     ``adata.uns[key_added]["pairs"]``
-        DataFrame with ``gene_a``, ``gene_b``.
+        DataFrame with ``gene_a``, ``gene_b``; row ``i`` (index ``i``) is the pair of image ``i``.
     ``adata.uns[key_added]["histograms"]``
         ``n_pairs × bins × bins`` float32 images; image ``[i, j]`` is bin i of gene b and bin j of gene a.
     ``adata.uns[key_added]["genes"]``, ``["bin_edges"]``
@@ -139,10 +138,9 @@ def pair_histograms(
     adata = adata.copy() if copy else adata
     if replaced:
         logg.warning(f"replacing the previous pair images in {replaced}")
-    stored_pairs = resolved.pairs.copy()
-    stored_pairs.index = string_index(len(stored_pairs))
     adata.uns[key_added] = {
-        "pairs": stored_pairs,
+        # Row i is the pair of image i: the row labels are the image positions (a RangeIndex).
+        "pairs": resolved.pairs.reset_index(drop=True),
         "histograms": images,
         "genes": np.asarray(resolved.genes, dtype=object),
         "bin_edges": resolved.imager.binner.edges,
