@@ -328,7 +328,9 @@ class GeneBinner:
             return np.asarray(raw, dtype=np.float64)
         # numpy's log10 in the data's dtype (float64 values are exact copies of float32/float16 inputs), as the
         # reference `np.log10(x + 0.01)` computes it: same values, hence the same edges and bins.
-        return np.log10(np.asarray(raw).astype(self.value_dtype, copy=False) + float(self.params.pseudocount))
+        values = np.array(raw, dtype=self.value_dtype)  # a copy, worked in place (one array, not two)
+        values += float(self.params.pseudocount)
+        return np.log10(values, out=values)
 
     def _edges(self, vmin: np.ndarray, vmax: np.ndarray) -> np.ndarray:
         lo = self._transform(vmin)
