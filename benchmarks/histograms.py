@@ -7,7 +7,8 @@ matrix (log1p of negative-binomial-like counts, per-gene detection rates drawn l
 long tail up to 90 %), the engine INCLUDING binning and the transform to float32 images. The loop is handed
 each gene's values as a ready, contiguous vector, so its time is a lower bound of the original's (which also
 looks the genes up per pair). The engine's images are checked against the loop's on every pair the loop
-timed: identical to the loop's float64 pixels rounded to float32.
+timed: identical to the loop's float64 pixels rounded to float32. Loop and engine are timed in alternating rounds,
+so that both meet the same quiet and busy spells of a shared machine.
 
 Peak memory of the engine is measured in a fresh subprocess: the resident-set high-water mark is reset once
 the input matrix exists, so the figure is what the engine adds (output images included).
@@ -92,30 +93,31 @@ def cnnc_loop_image(expr_a: np.ndarray, expr_b: np.ndarray) -> np.ndarray:
     return (np.log10(H_T.T / expr_a.shape[0] + 10**-4) + 4) / 4
 
 
-def time_loop(dense_by_gene: np.ndarray, a: np.ndarray, b: np.ndarray, seconds: float, seed: int = 0):
-    """The original loop: best of 3 rounds, each running for at least ``seconds / 3``.
+class LoopTimer:
+    """The original loop, timed in rounds: each round computes pairs (in a fixed random order) for ``seconds``.
 
-    Returns pairs per wall-clock second and CPU seconds per pair (each the best of the rounds: on a shared machine
-    other processes only ever add time) and the images computed.
+    Rounds are interleaved with the engine's runs (:func:`benchmark`), so that both see the same states of a shared
+    machine. The images of every pair computed are kept, to check the engine's against.
     """
-    rng = np.random.default_rng(seed + 2)
-    order = rng.permutation(len(a))
-    done: dict[int, np.ndarray] = {}
-    best = (0.0, np.inf)
-    k = 0
-    for _ in range(3):
+
+    def __init__(self, dense_by_gene: np.ndarray, a: np.ndarray, b: np.ndarray, seed: int = 0) -> None:
+        self.dense_by_gene, self.a, self.b = dense_by_gene, a, b
+        self.order = np.random.default_rng(seed + 2).permutation(len(a))
+        self.done: dict[int, np.ndarray] = {}
+        self._next = 0
+
+    def round(self, seconds: float) -> tuple[float, float]:
+        """Pairs per wall-clock second and CPU seconds per pair of one round (at least 10 pairs)."""
         n = 0
         start, cpu = time.perf_counter(), time.process_time()
         while True:
-            p = int(order[k % len(order)])
-            k += 1
-            done[p] = cnnc_loop_image(dense_by_gene[a[p]], dense_by_gene[b[p]])
+            p = int(self.order[self._next % len(self.order)])
+            self._next += 1
+            self.done[p] = cnnc_loop_image(self.dense_by_gene[self.a[p]], self.dense_by_gene[self.b[p]])
             n += 1
             elapsed = time.perf_counter() - start
-            if elapsed >= seconds / 3 and n >= 10:
-                break
-        best = (max(best[0], n / elapsed), min(best[1], (time.process_time() - cpu) / n))
-    return best[0], best[1], done
+            if elapsed >= seconds and n >= 10:
+                return n / elapsed, (time.process_time() - cpu) / n
 
 
 def as_anndata(X) -> ad.AnnData:
@@ -138,39 +140,25 @@ def run_engine(adata: ad.AnnData, pairs) -> np.ndarray:
     return adata.uns.pop("cnnc")["histograms"]
 
 
-def time_engine_one_thread(adata: ad.AnnData, pairs, repeats: int) -> float:
-    """Least CPU seconds of ``repeats`` runs on one thread (``sc.settings.n_jobs = 1``).
+def time_engine(adata: ad.AnnData, pairs, *, n_jobs: int | None = None) -> tuple[float, float, np.ndarray]:
+    """Wall-clock and CPU seconds (all threads) of one engine run, and its images.
 
-    On a loaded machine the CPU time of a parallel run grows with the load (a thread waiting at the end of a
-    parallel region for one that was descheduled spins); one thread against the one-threaded loop is the
-    comparison the load disturbs least.
+    ``n_jobs``: threads for this run (``sc.settings.n_jobs``; ``None``: as set). One thread against the one-threaded
+    loop is the comparison a loaded machine disturbs least (a thread waiting at the end of a parallel region for
+    one that was descheduled spins).
     """
     import scanpy as sc
 
     previous = sc.settings.n_jobs
-    sc.settings.n_jobs = 1
+    if n_jobs is not None:
+        sc.settings.n_jobs = n_jobs
     try:
-        return min(time_engine(adata, pairs, 1)[1] for _ in range(repeats))
-    finally:
-        sc.settings.n_jobs = previous
-
-
-def time_engine(adata: ad.AnnData, pairs, repeats: int) -> tuple[float, float, np.ndarray]:
-    """Least wall-clock time and least CPU seconds (all threads) of ``repeats`` runs, and the images.
-
-    Each is the best of the runs, as for the loop: on a shared machine other processes only ever add time.
-    """
-    run_engine(adata, pairs[:10])  # compile (or load the numba cache) outside the timing
-    best = (np.inf, np.inf)
-    images = None
-    for _ in range(repeats):
-        images = None  # free the previous output first
         gc.collect()
         start, cpu = time.perf_counter(), time.process_time()
         images = run_engine(adata, pairs)
-        wall = time.perf_counter() - start
-        best = (min(best[0], wall), min(best[1], time.process_time() - cpu))
-    return best[0], best[1], images
+        return time.perf_counter() - start, time.process_time() - cpu, images
+    finally:
+        sc.settings.n_jobs = previous
 
 
 def memory_child(n_cells: int, n_regulators: int, n_targets: int, seed: int) -> None:
@@ -226,26 +214,41 @@ class Row:
     engine_seconds: float
     engine_cpu: float
     engine_cpu_one_thread: float
+    median_round_ratio: float
     peak_mib: float
     output_mib: float
     checked: int
     load: float
 
 
-def benchmark(n_cells: int, n_regulators: int, n_targets: int, *, loop_seconds: float, repeats: int, seed: int) -> Row:
+def benchmark(n_cells: int, n_regulators: int, n_targets: int, *, loop_seconds: float, rounds: int, seed: int) -> Row:
+    """Loop and engine measured in ``rounds`` alternating rounds; each time is the best of its rounds.
+
+    A round is: the loop for ``loop_seconds / rounds``, then one engine run with the pairs as tuples, one with a
+    DataFrame and one on a single thread. On a shared machine other processes only ever add time, and alternating
+    puts the loop and the engine in the same quiet and busy spells. The round-by-round CPU ratios are kept too.
+    """
     X = synthetic_expression(n_cells, n_regulators + n_targets, seed)
     a, b = pair_set(n_regulators, n_targets, X.shape[1], seed)
-    dense_by_gene = np.ascontiguousarray(X.T.toarray())  # the loop gets contiguous per-gene vectors for free
-    loop_rate, loop_cpu, loop_images = time_loop(dense_by_gene, a, b, loop_seconds, seed)
-    del dense_by_gene
+    loop = LoopTimer(np.ascontiguousarray(X.T.toarray()), a, b, seed)  # contiguous per-gene vectors for free
     adata = as_anndata(X)
-    frame_seconds, _, _ = time_engine(adata, pair_list(adata, a, b, "frame"), repeats)
-    engine_seconds, engine_cpu, images = time_engine(adata, pair_list(adata, a, b), repeats)
+    tuples, frame = pair_list(adata, a, b), pair_list(adata, a, b, "frame")
+    run_engine(adata, tuples[:10])  # compile (or load the numba cache) outside the timing
+    loop_rate, loop_cpu, engine_seconds, engine_cpu, frame_seconds, one_thread_cpu = 0.0, *[np.inf] * 5
+    round_ratios = []
+    for _ in range(rounds):
+        rate, cpu = loop.round(loop_seconds / rounds)
+        wall, engine, images = time_engine(adata, tuples)
+        frame_seconds = min(frame_seconds, time_engine(adata, frame)[0])
+        one_thread_cpu = min(one_thread_cpu, time_engine(adata, tuples, n_jobs=1)[1])
+        round_ratios.append(cpu / (engine / len(a)))
+        loop_rate, loop_cpu = max(loop_rate, rate), min(loop_cpu, cpu)
+        engine_seconds, engine_cpu = min(engine_seconds, wall), min(engine_cpu, engine)
     # The loop's images, bit for bit, on every pair the loop computed.
-    for p, reference in loop_images.items():
+    for p, reference in loop.done.items():
         np.testing.assert_array_equal(images[p], reference.astype(np.float32), err_msg=f"pair {p}")
-    del images
-    cpu_one_thread = time_engine_one_thread(adata, pair_list(adata, a, b), repeats)
+    checked = len(loop.done)
+    del images, loop
     mem = measure_memory(n_cells, n_regulators, n_targets, seed)
     return Row(
         n_cells=n_cells,
@@ -257,10 +260,11 @@ def benchmark(n_cells: int, n_regulators: int, n_targets: int, *, loop_seconds: 
         frame_rate=len(a) / frame_seconds,
         engine_seconds=engine_seconds,
         engine_cpu=engine_cpu,
-        engine_cpu_one_thread=cpu_one_thread,
+        engine_cpu_one_thread=one_thread_cpu,
+        median_round_ratio=float(np.median(round_ratios)),
         peak_mib=mem["peak_mib"],
         output_mib=mem["output_mib"],
-        checked=len(loop_images),
+        checked=checked,
         load=os.getloadavg()[0],
     )
 
@@ -269,7 +273,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for CI (< 60 s)")
     parser.add_argument("--loop-seconds", type=float, default=None, help="time spent on the loop per size")
-    parser.add_argument("--repeats", type=int, default=5, help="engine runs per size (best is reported)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating rounds of loop and engine per size (best is reported)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--size",
@@ -289,7 +295,7 @@ def main() -> None:
 
     run = run_header()
     sizes = args.size or (QUICK_SIZES if args.quick else FULL_SIZES)
-    loop_seconds = args.loop_seconds or (1.5 if args.quick else 3.0)
+    loop_seconds = args.loop_seconds or (1.5 if args.quick else 10.0)
     print(
         f"numba threads: {numba.get_num_threads()}, cores: {os.cpu_count()}, "
         f"numpy {np.__version__}, numba {numba.__version__}"
@@ -297,6 +303,7 @@ def main() -> None:
     header = (
         f"{'cells':>8} {'pairs':>8} {'nonzero':>8} {'loop pairs/s':>13} {'engine pairs/s':>15} {'speed-up':>9} "
         f"{'as frame':>9} {'loop CPU µs/pair':>17} {'engine CPU µs/pair':>19} {'CPU ratio':>10} {'1 thread':>9} "
+        f"{'by round':>9} "
         f"{'engine s':>9} "
         f"{'peak MiB':>9} {'output MiB':>11} {'checked':>8} {'load':>5}"
     )
@@ -304,12 +311,12 @@ def main() -> None:
     print("-" * len(header))
     md = [
         "| cells | pairs | loop pairs/s | engine pairs/s | speed-up | speed-up, pairs as a DataFrame | CPU ratio "
-        "| CPU ratio, engine on 1 thread | engine peak MiB | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU ratio, engine on 1 thread | CPU ratio, median of the rounds | engine peak MiB | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = []
     for n_cells, n_regulators, n_targets in sizes:
-        r = benchmark(n_cells, n_regulators, n_targets, loop_seconds=loop_seconds, repeats=args.repeats, seed=args.seed)
+        r = benchmark(n_cells, n_regulators, n_targets, loop_seconds=loop_seconds, rounds=args.rounds, seed=args.seed)
         rows.append(r)
         engine_cpu_per_pair = r.engine_cpu / r.n_pairs
         one_thread_ratio = r.loop_cpu / (r.engine_cpu_one_thread / r.n_pairs)
@@ -317,13 +324,13 @@ def main() -> None:
             f"{r.n_cells:>8,} {r.n_pairs:>8,} {r.density:>8.1%} {r.loop_rate:>13,.0f} {r.engine_rate:>15,.0f} "
             f"{r.engine_rate / r.loop_rate:>8,.0f}x {r.frame_rate / r.loop_rate:>8,.0f}x {r.loop_cpu * 1e6:>17,.1f} "
             f"{engine_cpu_per_pair * 1e6:>19,.2f} {r.loop_cpu / engine_cpu_per_pair:>9,.0f}x {one_thread_ratio:>8,.0f}x "
-            f"{r.engine_seconds:>9.2f} {r.peak_mib:>9.0f} {r.output_mib:>11.0f} {r.checked:>8,} {r.load:>5.1f}",
+            f"{r.median_round_ratio:>8,.0f}x {r.engine_seconds:>9.2f} {r.peak_mib:>9.0f} {r.output_mib:>11.0f} {r.checked:>8,} {r.load:>5.1f}",
             flush=True,
         )
         md.append(
             f"| {r.n_cells:,} | {r.n_pairs:,} | {r.loop_rate:,.0f} | {r.engine_rate:,.0f} | "
             f"{r.engine_rate / r.loop_rate:,.0f}× | {r.frame_rate / r.loop_rate:,.0f}× | "
-            f"{r.loop_cpu / engine_cpu_per_pair:,.0f}× | {one_thread_ratio:,.0f}× | {r.peak_mib:.0f} | {r.load:.1f} |"
+            f"{r.loop_cpu / engine_cpu_per_pair:,.0f}× | {one_thread_ratio:,.0f}× | {r.median_round_ratio:,.0f}× | {r.peak_mib:.0f} | {r.load:.1f} |"
         )
     if not args.quick and not args.size:
         GENERATED.mkdir(parents=True, exist_ok=True)
@@ -332,7 +339,10 @@ def main() -> None:
             "`numpy.histogram2d` loop, measured in the same run on 2 cores (speed-up: wall clock; the same with the "
             "pairs as a DataFrame beside it; CPU ratio: CPU time per pair, the engine on its 2 threads and on 1 thread "
             "(on a loaded machine the 2-thread CPU time grows with the load); load: 1-minute load average of the "
-            f"machine). Each time is the best of {args.repeats} engine runs and of 3 rounds of the loop. "
+            f"machine). Loop and engine are measured in {args.rounds} alternating rounds (the loop for "
+            f"{loop_seconds / args.rounds:g} s, then the engine once in each form), so both see the same quiet and "
+            "busy spells of the shared machine; each time is the best of its rounds, and the median of the "
+            "round-by-round CPU ratios is given beside. "
             "10,000 cells × 40,000 pairs is the reference case of the engine's target (×300 in CPU time)."
         )
         (GENERATED / "histograms.md").write_text(header_line(run) + "\n\n" + note + "\n\n" + "\n".join(md) + "\n")
@@ -344,6 +354,7 @@ def main() -> None:
         "as frame: the same with the pairs given as a DataFrame (the difference is the cost of reading tuples).\n"
         "CPU ratio: CPU time per pair of the loop over that of the engine (all its threads): what one core buys.\n"
         "1 thread: the same with the engine on one thread (sc.settings.n_jobs = 1).\n"
+        "by round: the median of the CPU ratios of the alternating rounds (each a loop round and the run after it).\n"
         "load: 1-minute load average after the row; above the core count, other processes share the cores."
     )
 
