@@ -131,8 +131,11 @@ def resolve_gene(names: pd.Index, gene: str, *, where: str = "var_names") -> int
 
 def resolve_genes(names: pd.Index, genes, *, where: str = "var_names") -> np.ndarray:
     """Positions of many ``genes`` in ``names`` (unique): one vectorised lookup, :func:`resolve_gene` for misses."""
-    codes, uniques = pd.factorize(as_strings(np.asarray(genes, dtype=object)))
-    pos = names.get_indexer(uniques)
-    for i in np.flatnonzero(pos < 0):
-        pos[i] = resolve_gene(names, uniques[i], where=where)
-    return pos[codes].astype(np.int64)
+    values = as_strings(np.asarray(genes, dtype=object))
+    pos = names.get_indexer(values).astype(np.int64, copy=False)
+    missing = pos < 0
+    if missing.any():  # each distinct miss resolved (or refused, naming it) once
+        codes, uniques = pd.factorize(values[missing])
+        found = np.array([resolve_gene(names, g, where=where) for g in uniques], dtype=np.int64)
+        pos[missing] = found[codes]
+    return pos

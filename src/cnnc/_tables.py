@@ -111,10 +111,13 @@ def _uniform_pairs(rows: list, widths: tuple[int, ...]) -> pd.DataFrame | None:
 
 def read_pairs(pairs) -> pd.DataFrame:
     """Pairs to image or score as a ``gene_a``/``gene_b`` DataFrame of str (see the module's rule)."""
-    frame = pair_table(pairs, what="The pair list", first_two=True).set_axis(["gene_a", "gene_b"], axis=1)
+    frame = pair_table(pairs, what="The pair list", first_two=True)
     if len(frame) == 0:
         raise ValueError("The pair list is empty: give at least one (gene_a, gene_b) pair.")
-    return pd.DataFrame({c: as_strings(frame[c].to_numpy()) for c in frame.columns}, copy=False)
+    # Columns read straight into the result (renaming the frame first would copy it).
+    return pd.DataFrame(
+        {"gene_a": as_strings(frame["a"].to_numpy()), "gene_b": as_strings(frame["b"].to_numpy())}, copy=False
+    )
 
 
 def as_strings(values: np.ndarray) -> np.ndarray:
