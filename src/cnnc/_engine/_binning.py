@@ -362,16 +362,6 @@ class GeneBinner:
             codes(values, np.asarray(gene_of_value, dtype=np.int64), self.edges, out)
         return out
 
-    def _marginals(self, indptr: np.ndarray, walk: np.ndarray, n_cells: int) -> np.ndarray:
-        n_genes = len(self.genes)
-        bins = self.params.bins
-        counts = np.diff(indptr)
-        gene_of_value = np.repeat(np.arange(n_genes, dtype=np.int64), counts)
-        nz_codes = (walk & 255).astype(np.int64)
-        marginals = np.bincount(gene_of_value * bins + nz_codes, minlength=n_genes * bins).reshape(n_genes, bins)
-        marginals[np.arange(n_genes), self.zero_code] += n_cells - counts
-        return marginals.astype(np.int64, copy=False)
-
     # --- pass 2: codes ------------------------------------------------------------------------------------
     def _bin_block(self, first_cell: int, block) -> BinnedBlock:
         n_genes = len(self.genes)
@@ -406,10 +396,12 @@ class GeneBinner:
         walk = np.empty(indptr[-1], dtype=walk_dtype(self.n_cells))
         codes = np.repeat(self.zero_code[:, None], self.n_cells, axis=1)
         write_pos = indptr[:-1].copy()
+        marginals = np.zeros((n_genes, self.params.bins), dtype=np.int64)
         for first, block in self.source.iter_blocks(self.genes):
             binned = self._bin_block(first, block)
             _scatter_block(first, binned.indptr, binned.walk, write_pos, codes, walk)
-        self._whole = BinnedBlock(0, codes, indptr, walk, self._marginals(indptr, walk, self.n_cells))
+            marginals += binned.marginals  # each block's cells per bin, its zeros included
+        self._whole = BinnedBlock(0, codes, indptr, walk, marginals)
         return self._whole
 
     def blocks(self) -> Iterator[BinnedBlock]:
