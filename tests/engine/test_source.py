@@ -100,6 +100,22 @@ def test_explicit_zeros_and_unsorted_indices_are_ignored():
     _check(shuffled, X)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_whole_csr_of_every_column_gives_sorted_nonzero_values(dtype):
+    # All cells of all columns go through scipy's transpose: explicit zeros dropped, cells sorted, values exact.
+    X = np.round(_data(np.float64) * 3).astype(dtype)
+    rows, cols = np.nonzero(np.ones_like(X))
+    with_zeros = sparse.csr_matrix((X.ravel(), (rows, cols)), shape=X.shape)  # stores every zero explicitly
+    with_zeros.data[with_zeros.data == 0] = 0
+    assert with_zeros.has_canonical_format and with_zeros.nnz == X.size > np.count_nonzero(X)
+    source = ExpressionSource(with_zeros, chunk_cells=X.shape[0])
+    ((first, block),) = list(source.iter_blocks(np.arange(X.shape[1])))
+    assert first == 0 and block.dtype == source.storage_dtype and (block.data != 0).all()
+    assert all((np.diff(block.indices[block.indptr[g] : block.indptr[g + 1]]) > 0).all() for g in range(X.shape[1]))
+    np.testing.assert_array_equal(block.toarray(), X.astype(source.storage_dtype))
+    _check(with_zeros, X, chunk_cells=X.shape[0])
+
+
 def test_blocks_are_exact_values():
     X = _data(np.float32)
     source = ExpressionSource(sparse.csr_matrix(X), chunk_cells=100)
