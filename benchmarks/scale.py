@@ -538,7 +538,9 @@ def main() -> None:
         return
     file = RESULTS / "scale.json"
     results = json.loads(file.read_text()) if file.is_file() and not args.quick else {}
-    results["run"] = run_header("default", "cnnc-original", *args.wt_models)
+    # Every model whose rows the report shows: the parts run now and those kept from earlier runs.
+    kept = [row["model"] for part in ("whole_transcriptome",) for row in results.get(part) or [] if "model" in row]
+    results["run"] = run_header("default", "cnnc-original", *args.ooc_models, *args.wt_models, *kept)
     if args.part in ("end-to-end", "all"):
         previous = results.get("end_to_end") if args.e2e_default_only else None
         if args.e2e_default_only and (previous is None or previous.get("n_cells") != (2_000 if args.quick else 10_000)):
