@@ -120,19 +120,33 @@ def _shuffle_columns(x: sparse.csc_matrix, rng: np.random.Generator) -> sparse.c
         for k, j in enumerate(cols):
             start, stop = out.indptr[j], out.indptr[j + 1]
             out.indices[start:stop] = perms[: stop - start, k]
-    column = np.repeat(np.arange(out.shape[1], dtype=np.int64), counts)
-    sparse_pos = np.flatnonzero(~full[column])
-    keys_base = column[sparse_pos] * n
-    redraw = np.arange(len(sparse_pos))
-    while len(redraw):
-        out.indices[sparse_pos[redraw]] = rng.integers(0, n, len(redraw), dtype=out.indices.dtype)
-        keys = keys_base + out.indices[sparse_pos]
-        order = np.argsort(keys, kind="stable")
-        taken = np.flatnonzero(keys[order][1:] == keys[order][:-1]) + 1
-        redraw = order[taken]
+    # The other columns in groups of about NULL_BLOCK_ENTRIES stored values, so that the rejection's index arrays
+    # stay block-sized whatever the data's size (all at once, a whole transcriptome needed GBs of them).
+    narrow = np.flatnonzero(~full)
+    if len(narrow):
+        filled = np.cumsum(counts[narrow])
+        ends = np.searchsorted(filled, np.arange(NULL_BLOCK_ENTRIES, filled[-1], NULL_BLOCK_ENTRIES), side="right")
+        for cols in np.split(narrow, np.unique(ends)):
+            _redraw_until_distinct(out, cols, counts[cols], rng)
     out.has_sorted_indices = False
     out.sort_indices()
     return out
+
+
+def _redraw_until_distinct(out: sparse.csc_matrix, cols: np.ndarray, counts: np.ndarray, rng) -> None:
+    """Draw a uniform random cell for every stored value of columns ``cols``, redrawing until each column's differ."""
+    n = out.shape[0]
+    local = np.repeat(np.arange(len(cols), dtype=np.int64), counts)
+    # storage positions of those columns' values, in storage order
+    pos = np.repeat(out.indptr[cols] - (np.cumsum(counts) - counts), counts) + np.arange(len(local))
+    keys_base = local * n
+    redraw = np.arange(len(pos))
+    while len(redraw):
+        out.indices[pos[redraw]] = rng.integers(0, n, len(redraw), dtype=out.indices.dtype)
+        keys = keys_base + out.indices[pos]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        redraw = order[np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1]
 
 
 def _null_evidence(x: sparse.csc_matrix, pa: np.ndarray, pb: np.ndarray, null_cells: int):

@@ -111,6 +111,29 @@ def test_null_shuffle_keeps_each_column_and_draws_cells_uniformly():
     np.testing.assert_allclose(hits[:, 1] / 2000, 30 / 40, atol=0.04)
 
 
+def test_null_shuffle_in_blocks_of_columns_keeps_columns_and_draws_uniformly(monkeypatch):
+    """Columns are redrawn a block of stored values at a time (bounded memory): same guarantees as all at once."""
+    import cnnc._significance as significance
+
+    monkeypatch.setattr(significance, "NULL_BLOCK_ENTRIES", 7)  # blocks of one or two columns
+    rng = np.random.default_rng(2)
+    dense = np.zeros((40, 6))
+    for j in range(6):
+        dense[: 3 + j, j] = np.arange(1, 4 + j)
+    dense[:35, 3] = np.arange(1, 36)  # a full column among the sparse ones
+    x = sparse.csc_matrix(dense)
+    hits = np.zeros(40)
+    for _ in range(1000):
+        y = significance._shuffle_columns(x, rng)
+        assert y.has_sorted_indices and y.nnz == x.nnz
+        for j in range(6):
+            cells = y.indices[y.indptr[j] : y.indptr[j + 1]]
+            assert len(np.unique(cells)) == len(cells) == x.indptr[j + 1] - x.indptr[j]
+            assert sorted(y.data[y.indptr[j] : y.indptr[j + 1]]) == sorted(x.data[x.indptr[j] : x.indptr[j + 1]])
+        hits[y.indices[y.indptr[5] : y.indptr[6]]] += 1
+    np.testing.assert_allclose(hits / 1000, 8 / 40, atol=0.05)
+
+
 def test_null_evidence_dense_path_matches_the_streaming_pass():
     """Small permuted copies take dense products: the same correlations and co-detections as the sparse pass."""
     from cnnc._significance import _null_evidence
