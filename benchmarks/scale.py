@@ -539,7 +539,7 @@ def main() -> None:
     file = RESULTS / "scale.json"
     results = json.loads(file.read_text()) if file.is_file() and not args.quick else {}
     # Every model whose rows the report shows: the parts run now and those kept from earlier runs.
-    kept = [row["model"] for part in ("whole_transcriptome",) for row in results.get(part) or [] if "model" in row]
+    kept = [row["model"] for row in results.get("whole_transcriptome") or []]
     results["run"] = run_header("default", "cnnc-original", *args.ooc_models, *args.wt_models, *kept)
     if args.part in ("end-to-end", "all"):
         previous = results.get("end_to_end") if args.e2e_default_only else None

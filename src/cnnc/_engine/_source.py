@@ -127,27 +127,20 @@ class ExpressionSource:
                 x.sum_duplicates()
                 first, last = 0, x.shape[0]
             if first == 0 and last == x.shape[0] and np.array_equal(genes, np.arange(x.shape[1])):
-                return self._whole_csr_to_csc(x)
+                return self._to_csc(x)  # every cell of every column: scipy's transpose beats our own
             return self._csr_rows_to_csc(x, first, last, gene_pos, len(genes))
         return self._dense_rows_to_csc(x, first, last, genes)
 
     def _to_csc(self, block) -> sparse.csc_matrix:
         if sparse.issparse(block):
-            block = sparse.csc_matrix(block, dtype=self.storage_dtype)
+            block = sparse.csc_matrix(block)  # a CSR block is transposed once (scipy's compiled transpose)
+            if block.dtype != self.storage_dtype:  # (asking csc_matrix for a dtype copies even when it matches)
+                block = block.astype(self.storage_dtype)
             block.sum_duplicates()  # also sorts indices
             block.eliminate_zeros()
         else:
             block = sparse.csc_matrix(np.asarray(block, dtype=self.storage_dtype))
         block.sort_indices()
-        return block
-
-    def _whole_csr_to_csc(self, x) -> sparse.csc_matrix:
-        """Every cell of every column of a canonical CSR matrix: scipy's compiled transpose, faster than our own."""
-        block = x.tocsc()  # rows are visited in order: each column's cells come out sorted, without duplicates
-        if block.dtype != self.storage_dtype:
-            block = block.astype(self.storage_dtype)
-        block.eliminate_zeros()
-        block.has_sorted_indices = True
         return block
 
     def _csr_rows_to_csc(self, x, first: int, last: int, gene_pos: np.ndarray, n_selected: int) -> sparse.csc_matrix:
